@@ -1,0 +1,35 @@
+// freesel-bench [--list] [NAME...] [--key=value...]: runs the named benchmarks (all by default).
+#include "bench_registry.h"
+
+#include <QCoreApplication>
+#include <QStringList>
+#include <cstdio>
+
+int main(int argc, char** argv) {
+    QCoreApplication app(argc, argv);
+    QStringList wanted;
+    bool listOnly = false;
+    for (const QString& argument : QCoreApplication::arguments().mid(1)) {
+        if (argument == QLatin1String("--list"))
+            listOnly = true;
+        else if (!argument.startsWith(QLatin1String("--")))
+            wanted << argument;
+    }
+    int ran = 0;
+    for (const auto& benchmark : freesel::bench::registry()) {
+        if (listOnly) {
+            std::printf("%-28s %s\n", qPrintable(benchmark.name), qPrintable(benchmark.description));
+            continue;
+        }
+        if (!wanted.isEmpty() && !wanted.contains(benchmark.name))
+            continue;
+        benchmark.run();
+        ++ran;
+    }
+    if (!listOnly && ran == 0 && !wanted.isEmpty()) {
+        std::fprintf(stderr, "freesel-bench: no benchmark named %s (see --list)\n",
+                     qPrintable(wanted.join(QLatin1Char(' '))));
+        return 2;
+    }
+    return 0;
+}

@@ -1,0 +1,32 @@
+#include "bench_registry.h"
+
+#include <QCoreApplication>
+#include <cstdio>
+
+namespace freesel::bench {
+
+std::vector<Benchmark>& registry() {
+    static std::vector<Benchmark> benchmarks;
+    return benchmarks;
+}
+
+BenchmarkRegistration::BenchmarkRegistration(const QString& name, const QString& description,
+                                             std::function<void()> run) {
+    registry().push_back({name, description, std::move(run)});
+}
+
+void report(const QString& name, double value, const QString& unit) {
+    std::printf("BENCH %s %.6g %s\n", qPrintable(name), value, qPrintable(unit));
+    std::fflush(stdout);
+}
+
+QString option(const QString& key, const QString& fallback) {
+    const QString prefix = QStringLiteral("--") + key + QLatin1Char('=');
+    for (const QString& argument : QCoreApplication::arguments()) {
+        if (argument.startsWith(prefix))
+            return argument.mid(prefix.size());
+    }
+    return fallback;
+}
+
+} // namespace freesel::bench
