@@ -1,0 +1,43 @@
+#pragma once
+
+#include "selection.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace freesel {
+
+enum class SamplingRule {
+    DSquared, ///< draw a row with probability D^2 / sum D^2 (FreeSel, Alg. 2)
+    Farthest, ///< take the row with the largest D (FDS; k-center greedy on global features)
+    Replay,   ///< absorb a given image order (to measure the coverage of any selection)
+};
+
+struct DistanceSamplingOptions {
+    SamplingRule rule = SamplingRule::DSquared;
+    DistanceMetric metric = DistanceMetric::Cosine;
+    int threads = 0;      ///< 0: all cores; results do not depend on it
+    bool pruning = true;  ///< skip rows whose D provably cannot change (same result, faster)
+    int groups = 0;       ///< groups for the bounds; 0: about sqrt(rows)
+    std::vector<int> replayOrder; ///< the image order for SamplingRule::Replay
+};
+
+/// Work counters, for benchmarks and for tests that check the bounds really prune.
+struct DistanceSamplingStats {
+    int64_t distanceEvaluations = 0; ///< row-to-query distances computed after the first pick
+    int64_t candidatePairs = 0;      ///< (row, query) pairs a naive update computes
+    double groupingSeconds = 0.0;
+    double samplingSeconds = 0.0;
+};
+
+/// Distance sampling over a pool (ALGORITHM.md section 6): the first image uniformly (seeded),
+/// then, until `budget` images are taken, D_j = distance from row j to the nearest row of a
+/// selected image, the next row by `rule`, and ALL rows of its image join the selected set.
+/// When every remaining D is 0 the next image is uniform among the unselected ones.
+/// Cosine distance is 1 - cos; Euclidean is the L2 norm. Results are identical for any thread
+/// count and with or without pruning.
+SelectionResult distanceSampling(PatternPool pool, int64_t budget, uint64_t seed,
+                                 const DistanceSamplingOptions& options,
+                                 DistanceSamplingStats* stats = nullptr);
+
+} // namespace freesel

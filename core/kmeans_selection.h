@@ -1,0 +1,14 @@
+#pragma once
+
+#include "selection.h"
+
+namespace freesel {
+
+/// The K-Means baseline (ALGORITHM.md section 7): k-means with k = budget on one global
+/// feature per image (Euclidean), k-means++ starts (seeded), then the image closest to each
+/// centre. Images come out by cluster size, largest first; the score is the distance to the
+/// centre. Lloyd stops when assignments settle or after `maxIterations`.
+SelectionResult kmeansSelection(PatternPool globalFeatures, int64_t budget, uint64_t seed,
+                                int threads, int maxIterations = 10);
+
+} // namespace freesel

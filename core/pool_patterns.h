@@ -1,0 +1,27 @@
+#pragma once
+
+#include "pattern_pool.h"
+#include "semantic_patterns.h"
+
+#include <atomic>
+#include <functional>
+
+namespace freesel {
+
+/// Progress of a long stage: items done out of total. Return false to stop early.
+using ProgressCallback = std::function<bool(int64_t done, int64_t total)>;
+
+/// The pattern stage over a whole pool: extractImagePatterns for every image, in parallel
+/// batches, appended in image order. `fetch(i)` returns image i's features and must be safe
+/// to call from several threads. Image i uses the seed RandomStream::forItem(seed, i), so the
+/// pool is identical for any thread count. Returns early (with the images done so far) when
+/// `cancel` becomes true or `progress` returns false; check pool.imageCount().
+PatternPool computePoolPatterns(int imageCount, const std::function<ImageFeatures(int)>& fetch,
+                                const PatternParameters& params, uint64_t seed, int threads,
+                                const ProgressCallback& progress = {},
+                                const std::atomic<bool>* cancel = nullptr);
+
+/// The seed image i's pattern stage uses (exposed so the GUI overlay reproduces it exactly).
+uint64_t imagePatternSeed(uint64_t seed, int image);
+
+} // namespace freesel

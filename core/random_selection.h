@@ -1,0 +1,10 @@
+#pragma once
+
+#include "selection.h"
+
+namespace freesel {
+
+/// `budget` images drawn uniformly without replacement (partial Fisher-Yates), in draw order.
+SelectionResult randomSelection(int imageCount, int64_t budget, uint64_t seed);
+
+} // namespace freesel

@@ -1,0 +1,322 @@
+// Selection strategies (ALGORITHM.md sections 6 and 7).
+#include "distance_sampling.h"
+#include "selection.h"
+#include "synthetic_pool.h"
+
+#include <QtTest>
+#include <map>
+#include <set>
+
+using namespace freesel;
+using namespace freesel::testing;
+
+namespace {
+
+PatternPool poolOfVectors(const std::vector<std::vector<std::vector<float>>>& images) {
+    PatternPool pool(int(images.front().front().size()));
+    for (const auto& patterns : images) {
+        std::vector<float> rows;
+        for (const auto& p : patterns)
+            rows.insert(rows.end(), p.begin(), p.end());
+        pool.addImage(rows.data(), int(patterns.size()));
+    }
+    return pool;
+}
+
+std::vector<int> imagesOf(const SelectionResult& result) {
+    std::vector<int> images;
+    for (const Pick& pick : result.picks)
+        images.push_back(pick.image);
+    return images;
+}
+
+bool allDistinct(const std::vector<int>& images) {
+    return std::set<int>(images.begin(), images.end()).size() == images.size();
+}
+
+SelectionResult run(StrategyKind kind, const PatternPool& pool, int64_t budget, uint64_t seed,
+                    DistanceMetric metric = DistanceMetric::Cosine) {
+    SelectionRequest request;
+    request.budget = budget;
+    request.seed = seed;
+    request.metric = metric;
+    return makeSelectionStrategy(kind)->select(pool, request);
+}
+
+} // namespace
+
+class TestSelection : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void dSquaredDrawsFollowTheDistribution();
+    void matchesTheFloat64Reference_data();
+    void matchesTheFloat64Reference();
+    void pruningChangesNothingButTheWork();
+    void fdsPicksTheFarthestPatternsImage();
+    void budgetsZeroOneAllAndMore_data();
+    void budgetsZeroOneAllAndMore();
+    void poolOfIdenticalImages();
+    void coverageFallsToZero();
+    void replayMeasuresAGivenOrder();
+    void kCenterIsGreedyFarthestOnGlobalFeatures();
+    void kMeansTakesOneImagePerCluster();
+    void randomIsReproducibleAndDistinct();
+    void refusesBadInput();
+};
+
+void TestSelection::dSquaredDrawsFollowTheDistribution() {
+    // 5 images, 1-2 patterns in 3-D. For each first pick f, the second pick must be image j
+    // with probability sum_{p in j} D_p^2 / sum_p D_p^2. Chi-square over all f, alpha = 0.001.
+    const PatternPool pool = poolOfVectors({{{1, 0, 0}},
+                                            {{0.8f, 0.6f, 0}, {0, 0, 1}},
+                                            {{0, 1, 0}},
+                                            {{-1, 0.2f, 0}},
+                                            {{0.5f, 0.5f, 0.7f}, {0.9f, 0, 0.1f}}});
+    std::map<int, std::map<int, int>> counts;
+    const int draws = 30000;
+    for (int seed = 0; seed < draws; ++seed) {
+        const auto images = imagesOf(run(StrategyKind::FreeSel, pool, 2, seed));
+        ++counts[images[0]][images[1]];
+    }
+    double chiSquare = 0.0;
+    int degreesOfFreedom = 0;
+    for (int first = 0; first < 5; ++first) {
+        // Expected probabilities from the float64 reference distances.
+        std::vector<double> mass(5, 0.0);
+        for (int64_t r = 0; r < pool.patternCount(); ++r) {
+            if (pool.imageOf(r) == first)
+                continue;
+            double best = 2.0;
+            for (int q = 0; q < pool.patternCountOf(first); ++q) {
+                const float* a = pool.pattern(r);
+                const float* b = pool.pattern(pool.firstPatternOf(first) + q);
+                double dot = 0, na = 0, nb = 0;
+                for (int k = 0; k < 3; ++k) {
+                    dot += double(a[k]) * b[k];
+                    na += double(a[k]) * a[k];
+                    nb += double(b[k]) * b[k];
+                }
+                best = std::min(best, 1.0 - dot / std::sqrt(na * nb));
+            }
+            mass[pool.imageOf(r)] += best * best;
+        }
+        const double total = std::accumulate(mass.begin(), mass.end(), 0.0);
+        int observedTotal = 0;
+        for (const auto& [image, count] : counts[first])
+            observedTotal += count;
+        QVERIFY(observedTotal > 5000); // the first pick is uniform
+        for (int image = 0; image < 5; ++image) {
+            if (image == first)
+                continue;
+            const double expected = observedTotal * mass[image] / total;
+            const double observed = counts[first][image];
+            chiSquare += (observed - expected) * (observed - expected) / expected;
+        }
+        degreesOfFreedom += 3;
+    }
+    QCOMPARE(degreesOfFreedom, 15);
+    QVERIFY2(chiSquare < 37.697, qPrintable(QStringLiteral("chi2 = %1").arg(chiSquare))); // chi2_{0.999}(15)
+}
+
+void TestSelection::matchesTheFloat64Reference_data() {
+    QTest::addColumn<bool>("farthest");
+    QTest::addColumn<bool>("cosine");
+    QTest::addColumn<bool>("pruning");
+    QTest::newRow("D^2 cosine pruned") << false << true << true;
+    QTest::newRow("D^2 cosine naive") << false << true << false;
+    QTest::newRow("D^2 euclidean pruned") << false << false << true;
+    QTest::newRow("FDS cosine pruned") << true << true << true;
+    QTest::newRow("FDS euclidean pruned") << true << false << true;
+}
+
+void TestSelection::matchesTheFloat64Reference() {
+    QFETCH(bool, farthest);
+    QFETCH(bool, cosine);
+    QFETCH(bool, pruning);
+    const PatternPool pool = makeClusteredPool(400, 24, 12, 5, 0.6, 99);
+    const int64_t budget = 150;
+    for (uint64_t seed : {1u, 2u, 3u}) {
+        const auto reference = referenceDistanceSampling(pool, budget, seed, farthest, cosine);
+        DistanceSamplingOptions options;
+        options.rule = farthest ? SamplingRule::Farthest : SamplingRule::DSquared;
+        options.metric = cosine ? DistanceMetric::Cosine : DistanceMetric::Euclidean;
+        options.pruning = pruning;
+        const SelectionResult result = distanceSampling(pool, budget, seed, options);
+        QCOMPARE(result.picks.size(), reference.size());
+        for (size_t k = 0; k < reference.size(); ++k) {
+            QCOMPARE(result.picks[k].image, reference[k].image);
+            if (k == 0) {
+                QVERIFY(std::isnan(result.picks[k].score));
+                continue;
+            }
+            const double tolerance = cosine ? 2e-6 : 2e-6 * std::max(1.0, reference[k].score);
+            QVERIFY2(std::abs(result.picks[k].score - reference[k].score) < tolerance,
+                     qPrintable(QStringLiteral("rank %1: %2 vs %3")
+                                    .arg(k)
+                                    .arg(result.picks[k].score)
+                                    .arg(reference[k].score)));
+        }
+    }
+}
+
+void TestSelection::pruningChangesNothingButTheWork() {
+    const PatternPool pool = makeClusteredPool(3000, 64, 40, 5, 0.35, 5);
+    for (SamplingRule rule : {SamplingRule::DSquared, SamplingRule::Farthest}) {
+        DistanceSamplingOptions naive;
+        naive.rule = rule;
+        naive.pruning = false;
+        DistanceSamplingOptions pruned = naive;
+        pruned.pruning = true;
+        DistanceSamplingStats naiveStats, prunedStats;
+        const auto a = distanceSampling(pool, 1000, 17, naive, &naiveStats);
+        const auto b = distanceSampling(pool, 1000, 17, pruned, &prunedStats);
+        QCOMPARE(imagesOf(a), imagesOf(b));
+        for (size_t k = 1; k < a.picks.size(); ++k)
+            QCOMPARE(a.picks[k].score, b.picks[k].score); // bit for bit
+        QCOMPARE(a.coverage, b.coverage);
+        QCOMPARE(naiveStats.distanceEvaluations, naiveStats.candidatePairs);
+        // The bounds must actually skip most of the work on clustered data.
+        QVERIFY2(prunedStats.distanceEvaluations < naiveStats.distanceEvaluations / 3,
+                 qPrintable(QStringLiteral("%1 of %2 evaluated")
+                                .arg(prunedStats.distanceEvaluations)
+                                .arg(naiveStats.distanceEvaluations)));
+    }
+}
+
+void TestSelection::fdsPicksTheFarthestPatternsImage() {
+    // a = (1,0), b close to a, c opposite a, d orthogonal. Whatever comes first, the second
+    // pick is the image whose pattern is farthest from it: from a (or b) that is c; from c or
+    // d it is a (D(d, a) = 1 beats D(d, c) = 0.95).
+    const PatternPool pool = poolOfVectors({{{1, 0}}, {{0.9f, 0.1f}}, {{-1, 0.05f}}, {{0, 1}}});
+    const std::map<int, int> farthestFrom = {{0, 2}, {1, 2}, {2, 0}, {3, 0}};
+    std::set<int> firsts;
+    for (uint64_t seed = 0; seed < 40; ++seed) {
+        const auto images = imagesOf(run(StrategyKind::Fds, pool, 2, seed));
+        firsts.insert(images[0]);
+        QCOMPARE(images[1], farthestFrom.at(images[0]));
+    }
+    QCOMPARE(firsts.size(), size_t(4));
+    // From a: D(c) = 1 - cos(a, c), the score that picked c.
+    for (uint64_t seed = 0; seed < 40; ++seed) {
+        const auto result = run(StrategyKind::Fds, pool, 2, seed);
+        if (result.picks[0].image == 0) {
+            const double expected = 1.0 + 1.0 / std::sqrt(1.0 + 0.05 * 0.05);
+            QVERIFY(std::abs(result.picks[1].score - expected) < 1e-6);
+            return;
+        }
+    }
+    QFAIL("no seed started from image 0");
+}
+
+void TestSelection::budgetsZeroOneAllAndMore_data() {
+    QTest::addColumn<int>("strategy");
+    for (auto kind : {StrategyKind::FreeSel, StrategyKind::Fds, StrategyKind::Random,
+                      StrategyKind::KCenter, StrategyKind::KMeans})
+        QTest::newRow(strategyName(kind).c_str()) << int(kind);
+}
+
+void TestSelection::budgetsZeroOneAllAndMore() {
+    QFETCH(int, strategy);
+    const auto kind = StrategyKind(strategy);
+    const int images = 60;
+    const int perImage = makeSelectionStrategy(kind)->usesPatterns() ? 4 : 1;
+    const PatternPool pool = makeClusteredPool(images, 16, 6, perImage, 0.5, 3, true);
+    QCOMPARE(run(kind, pool, 0, 1).picks.size(), size_t(0));
+    QCOMPARE(run(kind, pool, 1, 1).picks.size(), size_t(1));
+    for (int64_t budget : {int64_t(images), int64_t(images + 25)}) {
+        const auto selected = imagesOf(run(kind, pool, budget, 1));
+        QCOMPARE(selected.size(), size_t(images));
+        QVERIFY(allDistinct(selected));
+    }
+}
+
+void TestSelection::poolOfIdenticalImages() {
+    std::vector<std::vector<std::vector<float>>> same(30, {{0.3f, 0.4f, 0.5f}, {1, 0, 0}});
+    const PatternPool pool = poolOfVectors(same);
+    for (auto kind : {StrategyKind::FreeSel, StrategyKind::Fds}) {
+        const auto result = run(kind, pool, 30, 8);
+        QVERIFY(allDistinct(imagesOf(result)));
+        QCOMPARE(result.picks.size(), size_t(30));
+        for (size_t k = 1; k < result.picks.size(); ++k)
+            QCOMPARE(result.picks[k].score, 0.0); // nothing is farther than anything else
+        QVERIFY(imagesOf(result) != imagesOf(run(kind, pool, 30, 9))); // still seeded
+    }
+}
+
+void TestSelection::coverageFallsToZero() {
+    const PatternPool pool = makeClusteredPool(200, 16, 10, 5, 0.5, 4);
+    const auto result = run(StrategyKind::FreeSel, pool, 200, 5);
+    QCOMPARE(result.coverage.size(), size_t(200));
+    for (size_t k = 1; k < result.coverage.size(); ++k)
+        QVERIFY(result.coverage[k] <= result.coverage[k - 1] + 1e-9);
+    QVERIFY(std::abs(result.coverage.back()) < 1e-9);
+    QVERIFY(result.coverage.front() > 0.1);
+}
+
+void TestSelection::replayMeasuresAGivenOrder() {
+    const PatternPool pool = makeClusteredPool(100, 16, 8, 3, 0.5, 6);
+    const auto sampled = run(StrategyKind::FreeSel, pool, 40, 2);
+    DistanceSamplingOptions replay;
+    replay.rule = SamplingRule::Replay;
+    replay.replayOrder = imagesOf(sampled);
+    const auto replayed = distanceSampling(pool, 40, 999, replay);
+    QCOMPARE(imagesOf(replayed), imagesOf(sampled));
+    QCOMPARE(replayed.coverage, sampled.coverage);
+}
+
+void TestSelection::kCenterIsGreedyFarthestOnGlobalFeatures() {
+    const PatternPool pool = makeClusteredPool(300, 8, 5, 1, 1.0, 12);
+    const auto result = run(StrategyKind::KCenter, pool, 50, 4, DistanceMetric::Euclidean);
+    const auto reference = referenceDistanceSampling(pool, 50, 4, true, false);
+    QCOMPARE(result.picks.size(), reference.size());
+    for (size_t k = 0; k < reference.size(); ++k)
+        QCOMPARE(result.picks[k].image, reference[k].image);
+}
+
+void TestSelection::kMeansTakesOneImagePerCluster() {
+    // Four tight, far-apart clusters of 10 images; budget 4 must take one image from each.
+    std::vector<std::vector<std::vector<float>>> images;
+    RandomStream random(3);
+    const float centres[4][2] = {{0, 0}, {100, 0}, {0, 100}, {100, 100}};
+    for (int c = 0; c < 4; ++c)
+        for (int i = 0; i < 10; ++i)
+            images.push_back({{centres[c][0] + float(random.uniform01()),
+                               centres[c][1] + float(random.uniform01())}});
+    const PatternPool pool = poolOfVectors(images);
+    const auto selected = imagesOf(run(StrategyKind::KMeans, pool, 4, 7));
+    std::set<int> clusters;
+    for (int image : selected)
+        clusters.insert(image / 10);
+    QCOMPARE(clusters.size(), size_t(4));
+}
+
+void TestSelection::randomIsReproducibleAndDistinct() {
+    const PatternPool pool = makeClusteredPool(500, 4, 3, 1, 0.5, 1);
+    const auto a = imagesOf(run(StrategyKind::Random, pool, 100, 21));
+    QCOMPARE(a, imagesOf(run(StrategyKind::Random, pool, 100, 21)));
+    QVERIFY(a != imagesOf(run(StrategyKind::Random, pool, 100, 22)));
+    QVERIFY(allDistinct(a));
+}
+
+void TestSelection::refusesBadInput() {
+    const PatternPool pool = makeClusteredPool(10, 4, 3, 1, 0.5, 1);
+    try {
+        run(StrategyKind::FreeSel, pool, -1, 0);
+        QFAIL("negative budget accepted");
+    } catch (const std::invalid_argument& error) {
+        QCOMPARE(QString::fromUtf8(error.what()), QStringLiteral("budget must be >= 0, got -1"));
+    }
+    try {
+        parseStrategyKind("greedy");
+        QFAIL("unknown strategy accepted");
+    } catch (const std::invalid_argument& error) {
+        QVERIFY(QString::fromUtf8(error.what()).contains(QStringLiteral("freesel, fds, random")));
+    }
+    PatternPool bad(2);
+    const float values[] = {1.0f, std::nanf("")};
+    bad.addImage(values, 1);
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, run(StrategyKind::FreeSel, bad, 1, 0));
+}
+
+QTEST_APPLESS_MAIN(TestSelection)
+#include "test_selection.moc"
