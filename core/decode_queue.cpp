@@ -1,0 +1,116 @@
+#include "decode_queue.h"
+
+#include <QThread>
+
+#include <algorithm>
+#include <exception>
+#include <utility>
+
+namespace freesel {
+
+namespace {
+
+DecodedImage runJob(const DecodeQueue::Job& job, const QString& path) {
+    // A throwing job must not take the worker thread (and std::terminate the app) with it.
+    try {
+        return job(path);
+    } catch (const std::exception& e) {
+        DecodedImage failed;
+        failed.status = DecodeStatus::Unreadable;
+        failed.error = QStringLiteral("%1: internal error while decoding: %2")
+                           .arg(path, QString::fromLocal8Bit(e.what()));
+        return failed;
+    } catch (...) {
+        DecodedImage failed;
+        failed.status = DecodeStatus::Unreadable;
+        failed.error = QStringLiteral("%1: internal error while decoding").arg(path);
+        return failed;
+    }
+}
+
+} // namespace
+
+DecodeQueue::DecodeQueue(QStringList paths, Job job, int threads, int capacity)
+    : paths_(std::move(paths)), job_(std::move(job)) {
+    if (threads <= 0)
+        threads = std::max(1, QThread::idealThreadCount());
+    threads = std::min(threads, int(paths_.size()));
+    capacity_ = capacity > 0 ? capacity : std::max(2, 2 * threads);
+    workers_.reserve(size_t(threads));
+    for (int i = 0; i < threads; ++i)
+        workers_.emplace_back([this] { workerLoop(); });
+}
+
+DecodeQueue::~DecodeQueue() {
+    cancel();
+    for (std::thread& worker : workers_)
+        worker.join();
+}
+
+bool DecodeQueue::claim(int* index) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    // The window [nextToDeliver_, nextToDeliver_ + capacity_) bounds how far ahead we decode.
+    spaceAvailable_.wait(lock, [this] {
+        return cancelled_ || nextToClaim_ >= size() || nextToClaim_ < nextToDeliver_ + capacity_;
+    });
+    if (cancelled_ || nextToClaim_ >= size())
+        return false;
+    *index = nextToClaim_++;
+    return true;
+}
+
+void DecodeQueue::workerLoop() {
+    int index = 0;
+    while (claim(&index)) {
+        DecodedImage image = runJob(job_, paths_[index]);
+        {
+            const std::lock_guard<std::mutex> lock(mutex_);
+            ready_.emplace(index, std::move(image));
+        }
+        itemReady_.notify_all();
+    }
+}
+
+bool DecodeQueue::next(DecodeQueueItem* item) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    itemReady_.wait(lock, [this] {
+        return cancelled_ || nextToDeliver_ >= size() || ready_.count(nextToDeliver_) > 0;
+    });
+    if (cancelled_ || nextToDeliver_ >= size())
+        return false;
+    auto it = ready_.find(nextToDeliver_);
+    item->index = nextToDeliver_;
+    item->path = paths_[nextToDeliver_];
+    item->image = std::move(it->second);
+    ready_.erase(it);
+    ++nextToDeliver_;
+    lock.unlock();
+    spaceAvailable_.notify_all();
+    return true;
+}
+
+void DecodeQueue::cancel() {
+    {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        cancelled_ = true;
+        ready_.clear(); // nobody will consume them; free the memory now
+    }
+    spaceAvailable_.notify_all();
+    itemReady_.notify_all();
+}
+
+bool DecodeQueue::isCancelled() const {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    return cancelled_;
+}
+
+DecodeQueue::Job DecodeQueue::decodeAndResize(DecodeOptions options, ResizeSpec resize) {
+    return [options, resize](const QString& path) {
+        DecodedImage image = decodeImageFile(path, options);
+        if (image.ok())
+            image.rgb = resizeForModel(image.rgb, resize);
+        return image;
+    };
+}
+
+} // namespace freesel

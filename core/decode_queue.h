@@ -1,0 +1,81 @@
+#pragma once
+
+#include "image_decoder.h"
+#include "image_preprocessing.h"
+
+#include <QString>
+#include <QStringList>
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace freesel {
+
+/// One delivered image: its position in the input list, its path and the decode result
+/// (already resized when the job resizes; originalWidth/Height keep the decoded size).
+struct DecodeQueueItem {
+    int index = -1;
+    QString path;
+    DecodedImage image;
+};
+
+/// Decodes a list of paths on worker threads ahead of a single consumer (the network), so
+/// decoding overlaps inference. Items come out strictly in input order. At most `capacity` images
+/// are decoded ahead of the consumer, which bounds memory. Failed files are delivered too, with
+/// their status, so the consumer can log and skip them.
+///
+///     DecodeQueue queue(paths, DecodeQueue::decodeAndResize({}, ResizeSpec::fixed(224, 224)));
+///     DecodeQueueItem item;
+///     while (queue.next(&item)) { ... }
+///
+/// cancel() may be called from any thread; a worker finishes the file it is decoding (OpenCV
+/// cannot be interrupted) and then stops. The destructor cancels and joins.
+class DecodeQueue {
+public:
+    /// Turns a path into a result. Must be thread-safe; exceptions are caught and reported.
+    using Job = std::function<DecodedImage(const QString& path)>;
+
+    /// threads <= 0: QThread::idealThreadCount(). capacity <= 0: 2 * threads.
+    DecodeQueue(QStringList paths, Job job, int threads = 0, int capacity = 0);
+    ~DecodeQueue();
+
+    DecodeQueue(const DecodeQueue&) = delete;
+    DecodeQueue& operator=(const DecodeQueue&) = delete;
+
+    /// Blocks until the next image in input order is ready. Returns false once every item has
+    /// been delivered or after cancel().
+    bool next(DecodeQueueItem* item);
+
+    void cancel();
+    bool isCancelled() const;
+    int size() const { return int(paths_.size()); }
+    int threadCount() const { return int(workers_.size()); }
+    int capacity() const { return capacity_; }
+
+    /// The usual job: decodeImageFile, then resizeForModel on success.
+    static Job decodeAndResize(DecodeOptions options, ResizeSpec resize);
+
+private:
+    void workerLoop();
+    bool claim(int* index); // false when the worker should exit
+
+    const QStringList paths_;
+    const Job job_;
+    int capacity_ = 1;
+
+    mutable std::mutex mutex_;
+    std::condition_variable spaceAvailable_; // workers wait for room in the window
+    std::condition_variable itemReady_;      // the consumer waits for the next index
+    std::map<int, DecodedImage> ready_;
+    int nextToClaim_ = 0;
+    int nextToDeliver_ = 0;
+    bool cancelled_ = false;
+
+    std::vector<std::thread> workers_; // last: started after every other member exists
+};
+
+} // namespace freesel

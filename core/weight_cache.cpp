@@ -1,0 +1,117 @@
+#include "weight_cache.h"
+
+#include <QCryptographicHash>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QStandardPaths>
+
+#include <utility>
+
+namespace freesel {
+
+WeightCache::WeightCache(QString directory) : directory_(std::move(directory)) {
+    if (directory_.isEmpty())
+        directory_ = defaultDirectory();
+    directory_ = QDir::cleanPath(directory_);
+}
+
+QString WeightCache::defaultDirectory() {
+    const QString fromEnv = qEnvironmentVariable(kEnvOverride);
+    if (!fromEnv.isEmpty())
+        return fromEnv;
+    return QStandardPaths::writableLocation(QStandardPaths::GenericCacheLocation) +
+           QStringLiteral("/freesel/models");
+}
+
+QString WeightCache::pathFor(const ModelInfo& model) const {
+    return directory_ + QLatin1Char('/') + model.fileName;
+}
+
+QString WeightCache::partialPathFor(const ModelInfo& model) const {
+    return pathFor(model) + QStringLiteral(".part");
+}
+
+bool WeightCache::ensureDirectory(QString* error) const {
+    if (QDir().mkpath(directory_))
+        return true;
+    *error = QStringLiteral("%1: cannot create the model cache directory (set %2 to another "
+                            "folder)")
+                 .arg(directory_, QLatin1String(kEnvOverride));
+    return false;
+}
+
+bool WeightCache::isCached(const ModelInfo& model) const {
+    const QFileInfo info(pathFor(model));
+    return info.isFile() && (!model.hasSize() || info.size() == model.size);
+}
+
+WeightVerification WeightCache::verifyCached(const ModelInfo& model) const {
+    return verifyFile(pathFor(model), model.size, model.sha256);
+}
+
+WeightVerification WeightCache::verifyFile(const QString& path, qint64 expectedSize,
+                                           const QByteArray& expectedSha256, bool computeHash,
+                                           const std::atomic_bool* cancel) {
+    WeightVerification result;
+    const QFileInfo info(path);
+    if (!info.isFile()) {
+        result.error = QStringLiteral("%1: weight file not found").arg(path);
+        return result;
+    }
+    result.size = info.size();
+    if (expectedSize >= 0 && result.size != expectedSize) {
+        result.error = QStringLiteral("%1: size is %2 bytes, expected %3 bytes")
+                           .arg(path)
+                           .arg(result.size)
+                           .arg(expectedSize);
+        return result;
+    }
+    if (expectedSha256.isEmpty() && !computeHash) {
+        result.ok = true;
+        return result;
+    }
+    result.sha256 = sha256OfFile(path, &result.error, cancel);
+    if (result.sha256.isEmpty())
+        return result;
+    if (!expectedSha256.isEmpty() && result.sha256 != expectedSha256.toLower()) {
+        result.error = QStringLiteral("%1: SHA-256 is %2, expected %3 (corrupt or different file)")
+                           .arg(path, QString::fromLatin1(result.sha256),
+                                QString::fromLatin1(expectedSha256.toLower()));
+        return result;
+    }
+    result.ok = true;
+    return result;
+}
+
+QString WeightCache::offlineHelp(const ModelInfo& model) const {
+    return QStringLiteral("Download %1 on a machine with network access and either pass it with "
+                          "--weights FILE, or copy it to %2 (set %3 to use another folder).")
+        .arg(model.url.toString(), pathFor(model), QLatin1String(kEnvOverride));
+}
+
+QByteArray sha256OfFile(const QString& path, QString* error, const std::atomic_bool* cancel) {
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        *error = QStringLiteral("%1: cannot open: %2").arg(path, file.errorString());
+        return {};
+    }
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    // Block-wise rather than addData(QIODevice*) so cancellation is checked between blocks.
+    constexpr qint64 kBlock = qint64(1) << 20;
+    while (!file.atEnd()) {
+        if (cancel && cancel->load()) {
+            *error = QStringLiteral("%1: verification cancelled").arg(path);
+            return {};
+        }
+        const QByteArray block = file.read(kBlock);
+        if (block.isEmpty() && file.error() != QFileDevice::NoError) {
+            *error = QStringLiteral("%1: read error: %2").arg(path, file.errorString());
+            return {};
+        }
+        hash.addData(block);
+    }
+    return hash.result().toHex();
+}
+
+} // namespace freesel

@@ -1,0 +1,507 @@
+// Image decoding, preprocessing and the parallel decode queue. Every input is generated here with
+// OpenCV or built byte by byte (palette / grey+alpha PNG, EXIF APP1, bomb headers).
+
+#include "decode_queue.h"
+#include "image_decoder.h"
+#include "image_header.h"
+#include "image_preprocessing.h"
+
+#include <QDir>
+#include <QFile>
+#include <QTemporaryDir>
+#include <QtEndian>
+#include <QtTest>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <random>
+#include <stdexcept>
+#include <thread>
+
+using namespace freesel;
+
+namespace {
+
+QByteArray encode(const cv::Mat& image, const char* ext) {
+    std::vector<uchar> buffer;
+    if (!cv::imencode(ext, image, buffer))
+        qFatal("cv::imencode(%s) failed", ext);
+    return QByteArray(reinterpret_cast<const char*>(buffer.data()), qsizetype(buffer.size()));
+}
+
+cv::Mat solidBgr(int width, int height, cv::Scalar bgr) {
+    return cv::Mat(height, width, CV_8UC3, bgr);
+}
+
+cv::Vec3b rgbAt(const cv::Mat& rgb, int x, int y) {
+    return rgb.at<cv::Vec3b>(y, x);
+}
+
+bool near(const cv::Vec3b& pixel, int r, int g, int b, int tolerance) {
+    return std::abs(pixel[0] - r) <= tolerance && std::abs(pixel[1] - g) <= tolerance &&
+           std::abs(pixel[2] - b) <= tolerance;
+}
+
+QByteArray be32(quint32 v) {
+    QByteArray out(4, '\0');
+    qToBigEndian(v, out.data());
+    return out;
+}
+
+QByteArray be16(quint16 v) {
+    QByteArray out(2, '\0');
+    qToBigEndian(v, out.data());
+    return out;
+}
+
+quint32 crc32(const QByteArray& data) {
+    quint32 crc = 0xFFFFFFFFu;
+    for (char ch : data) {
+        crc ^= quint8(ch);
+        for (int k = 0; k < 8; ++k)
+            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
+
+QByteArray pngChunk(const char* type, const QByteArray& data) {
+    const QByteArray typed = QByteArray(type, 4) + data;
+    return be32(quint32(data.size())) + typed + be32(crc32(typed));
+}
+
+QByteArray pngIhdr(quint32 width, quint32 height, char bitDepth, char colourType) {
+    const QByteArray body = be32(width) + be32(height) + QByteArray(1, bitDepth) +
+                            QByteArray(1, colourType) + QByteArray(3, '\0');
+    return pngChunk("IHDR", body);
+}
+
+// A PNG from unfiltered 8-bit rows; qCompress yields a zlib stream after a 4-byte size prefix.
+QByteArray buildPng(int width, int height, char colourType, int bytesPerPixel,
+                    const QByteArray& pixels, const QByteArray& extraChunks = {}) {
+    QByteArray raw;
+    for (int y = 0; y < height; ++y)
+        raw += QByteArray(1, '\0') + pixels.mid(y * width * bytesPerPixel, width * bytesPerPixel);
+    return QByteArray("\x89PNG\r\n\x1A\n", 8) +
+           pngIhdr(quint32(width), quint32(height), 8, colourType) + extraChunks +
+           pngChunk("IDAT", qCompress(raw).mid(4)) + pngChunk("IEND", {});
+}
+
+// APP1 "Exif" segment holding a big-endian TIFF with one IFD entry: Orientation (0x0112).
+QByteArray exifOrientationSegment(quint16 orientation) {
+    QByteArray tiff = QByteArray("MM\0\x2A", 4) + be32(8);
+    tiff += be16(1);                                                        // one entry
+    tiff += be16(0x0112) + be16(3) + be32(1) + be16(orientation) + be16(0); // SHORT, inline
+    tiff += be32(0);                                                        // no next IFD
+    const QByteArray payload = QByteArray("Exif\0\0", 6) + tiff;
+    return QByteArray("\xFF\xE1", 2) + be16(quint16(payload.size() + 2)) + payload;
+}
+
+QByteArray withExif(const QByteArray& jpeg, quint16 orientation) {
+    return jpeg.left(2) + exifOrientationSegment(orientation) + jpeg.mid(2); // right after SOI
+}
+
+// Left half red, right half blue: orientation changes are visible at the edges.
+cv::Mat redLeftBlueRight(int width, int height) {
+    cv::Mat image = solidBgr(width, height, cv::Scalar(255, 0, 0));
+    image(cv::Rect(0, 0, width / 2, height)).setTo(cv::Scalar(0, 0, 255));
+    return image;
+}
+
+} // namespace
+
+class TestImageDecoder : public QObject {
+    Q_OBJECT
+
+private:
+    QTemporaryDir dir_;
+
+    QString write(const QString& name, const QByteArray& bytes) {
+        const QString path = dir_.filePath(name);
+        QFile file(path);
+        if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size())
+            qFatal("cannot write %s", qPrintable(path));
+        return path;
+    }
+
+private Q_SLOTS:
+    void initTestCase() { QVERIFY(dir_.isValid()); }
+
+    void jpegIsRgbInInputOrder() {
+        const QString path = write("red.jpg", encode(solidBgr(32, 24, {0, 0, 255}), ".jpg"));
+        const DecodedImage image = decodeImageFile(path);
+        QVERIFY2(image.ok(), qPrintable(image.error));
+        QCOMPARE(image.rgb.type(), CV_8UC3);
+        QCOMPARE(image.rgb.cols, 32);
+        QCOMPARE(image.rgb.rows, 24);
+        QCOMPARE(image.originalWidth, 32);
+        QCOMPARE(image.originalHeight, 24);
+        QVERIFY(near(rgbAt(image.rgb, 10, 10), 255, 0, 0, 4)); // R first
+        QVERIFY(image.error.isEmpty());
+    }
+
+    void pngIsExact() {
+        cv::Mat bgr = solidBgr(5, 3, {10, 20, 30});
+        bgr.at<cv::Vec3b>(2, 4) = cv::Vec3b(0, 255, 0);
+        const DecodedImage image = decodeImageFile(write("exact.png", encode(bgr, ".png")));
+        QVERIFY2(image.ok(), qPrintable(image.error));
+        QCOMPARE(rgbAt(image.rgb, 0, 0), cv::Vec3b(30, 20, 10));
+        QCOMPARE(rgbAt(image.rgb, 4, 2), cv::Vec3b(0, 255, 0));
+        QVERIFY(image.rgb.isContinuous());
+    }
+
+    void sixteenBitIsScaled() {
+        cv::Mat bgr16(4, 4, CV_16UC3, cv::Scalar(65535, 32896, 0)); // 32896 = 128 * 257
+        const DecodedImage colour = decodeImageFile(write("deep.png", encode(bgr16, ".png")));
+        QVERIFY2(colour.ok(), qPrintable(colour.error));
+        QCOMPARE(colour.rgb.type(), CV_8UC3);
+        QCOMPARE(rgbAt(colour.rgb, 1, 1), cv::Vec3b(0, 128, 255));
+
+        cv::Mat grey16(4, 4, CV_16UC1, cv::Scalar(257 * 200));
+        const DecodedImage grey = decodeImageFile(write("deepgrey.png", encode(grey16, ".png")));
+        QVERIFY2(grey.ok(), qPrintable(grey.error));
+        QCOMPARE(rgbAt(grey.rgb, 3, 3), cv::Vec3b(200, 200, 200));
+    }
+
+    void greyBecomesRgb() {
+        const cv::Mat grey(6, 7, CV_8UC1, cv::Scalar(77));
+        const DecodedImage png = decodeImageFile(write("grey.png", encode(grey, ".png")));
+        QVERIFY2(png.ok(), qPrintable(png.error));
+        QCOMPARE(png.rgb.type(), CV_8UC3);
+        QCOMPARE(rgbAt(png.rgb, 6, 5), cv::Vec3b(77, 77, 77));
+        const DecodedImage jpeg = decodeImageFile(write("grey.jpg", encode(grey, ".jpg")));
+        QVERIFY2(jpeg.ok(), qPrintable(jpeg.error));
+        QVERIFY(near(rgbAt(jpeg.rgb, 3, 3), 77, 77, 77, 2));
+    }
+
+    void alphaIsCompositedOnWhite() {
+        cv::Mat bgra(2, 3, CV_8UC4, cv::Scalar(0, 0, 255, 255)); // opaque red
+        bgra.at<cv::Vec4b>(0, 1) = cv::Vec4b(0, 0, 255, 0);      // fully transparent red
+        bgra.at<cv::Vec4b>(0, 2) = cv::Vec4b(0, 0, 255, 128);    // half transparent red
+        const DecodedImage image = decodeImageFile(write("alpha.png", encode(bgra, ".png")));
+        QVERIFY2(image.ok(), qPrintable(image.error));
+        QCOMPARE(image.rgb.type(), CV_8UC3);
+        QCOMPARE(rgbAt(image.rgb, 0, 0), cv::Vec3b(255, 0, 0));
+        QCOMPARE(rgbAt(image.rgb, 1, 0), cv::Vec3b(255, 255, 255));
+        QCOMPARE(rgbAt(image.rgb, 2, 0), cv::Vec3b(255, 127, 127));
+    }
+
+    void greyAlphaPngIsComposited() {
+        // colour type 4: (grey, alpha) pairs
+        const QByteArray pixels("\x00\xFF\x00\x00\xC8\xFF\xC8\x00", 8);
+        const DecodedImage image =
+            decodeImageFile(write("greyalpha.png", buildPng(2, 2, 4, 2, pixels)));
+        QVERIFY2(image.ok(), qPrintable(image.error));
+        QCOMPARE(image.rgb.size(), cv::Size(2, 2));
+        QCOMPARE(rgbAt(image.rgb, 0, 0), cv::Vec3b(0, 0, 0));       // opaque black
+        QCOMPARE(rgbAt(image.rgb, 1, 0), cv::Vec3b(255, 255, 255)); // transparent -> white
+        QCOMPARE(rgbAt(image.rgb, 0, 1), cv::Vec3b(200, 200, 200));
+    }
+
+    void palettePngIsExpanded() {
+        const QByteArray palette("\xFF\x00\x00\x00\xFF\x00\x00\x00\xFF", 9); // red, green, blue
+        const QByteArray indices("\x00\x01\x02\x02\x01\x00", 6);             // 3 x 2
+        const QByteArray png = buildPng(3, 2, 3, 1, indices, pngChunk("PLTE", palette));
+        QCOMPARE(probeImageHeader(png).width, 3);
+        const DecodedImage image = decodeImageFile(write("palette.png", png));
+        QVERIFY2(image.ok(), qPrintable(image.error));
+        QCOMPARE(rgbAt(image.rgb, 0, 0), cv::Vec3b(255, 0, 0));
+        QCOMPARE(rgbAt(image.rgb, 1, 0), cv::Vec3b(0, 255, 0));
+        QCOMPARE(rgbAt(image.rgb, 2, 0), cv::Vec3b(0, 0, 255));
+        QCOMPARE(rgbAt(image.rgb, 0, 1), cv::Vec3b(0, 0, 255));
+
+        // tRNS makes index 1 transparent: composited to white.
+        const QByteArray trns =
+            pngChunk("PLTE", palette) + pngChunk("tRNS", QByteArray("\xFF\x00\xFF", 3));
+        const QByteArray transparent = buildPng(3, 2, 3, 1, indices, trns);
+        QVERIFY(probeImageHeader(transparent).mayHaveAlpha);
+        const DecodedImage withAlpha = decodeImageFile(write("palette_trns.png", transparent));
+        QVERIFY2(withAlpha.ok(), qPrintable(withAlpha.error));
+        QCOMPARE(rgbAt(withAlpha.rgb, 0, 0), cv::Vec3b(255, 0, 0));
+        QCOMPARE(rgbAt(withAlpha.rgb, 1, 0), cv::Vec3b(255, 255, 255));
+    }
+
+    void exifOrientationIsApplied() {
+        const QByteArray jpeg = encode(redLeftBlueRight(40, 20), ".jpg");
+        const DecodedImage plain = decodeImageFile(write("upright.jpg", jpeg));
+        QVERIFY2(plain.ok(), qPrintable(plain.error));
+        QCOMPARE(plain.rgb.size(), cv::Size(40, 20));
+        QVERIFY(near(rgbAt(plain.rgb, 2, 10), 255, 0, 0, 40));
+
+        // 6: rotate 90 degrees clockwise to display; the stored left edge becomes the top.
+        const DecodedImage rotated = decodeImageFile(write("rot6.jpg", withExif(jpeg, 6)));
+        QVERIFY2(rotated.ok(), qPrintable(rotated.error));
+        QCOMPARE(rotated.rgb.size(), cv::Size(20, 40));
+        QCOMPARE(rotated.originalWidth, 20);
+        QCOMPARE(rotated.originalHeight, 40);
+        QVERIFY(near(rgbAt(rotated.rgb, 10, 2), 255, 0, 0, 40));
+        QVERIFY(near(rgbAt(rotated.rgb, 10, 37), 0, 0, 255, 40));
+
+        // 3: rotate 180 degrees; red ends up on the right.
+        const DecodedImage flipped = decodeImageFile(write("rot3.jpg", withExif(jpeg, 3)));
+        QVERIFY2(flipped.ok(), qPrintable(flipped.error));
+        QCOMPARE(flipped.rgb.size(), cv::Size(40, 20));
+        QVERIFY(near(rgbAt(flipped.rgb, 37, 10), 255, 0, 0, 40));
+    }
+
+    void truncatedFilesAreCorrupt() {
+        cv::Mat noise(64, 64, CV_8UC3);
+        cv::randu(noise, 0, 255);
+        const QByteArray jpeg = encode(noise, ".jpg");
+        const QByteArray png = encode(noise, ".png");
+        const DecodedImage j = decodeImageFile(write("cut.jpg", jpeg.left(jpeg.size() / 2)));
+        QCOMPARE(j.status, DecodeStatus::Corrupt);
+        QVERIFY(j.error.contains(QLatin1String("cut.jpg")));
+        QVERIFY(j.error.contains(QLatin1String("truncated")));
+        QVERIFY(j.rgb.empty());
+        const DecodedImage p = decodeImageFile(write("cut.png", png.left(png.size() / 2)));
+        QCOMPARE(p.status, DecodeStatus::Corrupt);
+        QVERIFY(p.error.contains(QLatin1String("cut.png")));
+    }
+
+    void missingEmptyAndDirectory() {
+        const DecodedImage missing = decodeImageFile(dir_.filePath("nope.png"));
+        QCOMPARE(missing.status, DecodeStatus::FileMissing);
+        QVERIFY(missing.error.contains(QLatin1String("nope.png")));
+        const DecodedImage empty = decodeImageFile(write("empty.jpg", {}));
+        QCOMPARE(empty.status, DecodeStatus::Empty);
+        QVERIFY(empty.error.contains(QLatin1String("empty.jpg")));
+        QVERIFY(QDir(dir_.path()).mkpath("folder.png"));
+        QCOMPARE(decodeImageFile(dir_.filePath("folder.png")).status, DecodeStatus::Unreadable);
+        QCOMPARE(decodeStatusName(DecodeStatus::TooLarge), QStringLiteral("too-large"));
+    }
+
+    void contentDecidesNotExtension() {
+        const QString pngAsJpg =
+            write("really_png.jpg", encode(solidBgr(8, 8, {0, 255, 0}), ".png"));
+        const DecodedImage image = decodeImageFile(pngAsJpg);
+        QVERIFY2(image.ok(), qPrintable(image.error));
+        QCOMPARE(rgbAt(image.rgb, 0, 0), cv::Vec3b(0, 255, 0));
+        const DecodedImage text = decodeImageFile(write("notes.png", "just some text\n"));
+        QCOMPARE(text.status, DecodeStatus::NotAnImage);
+        QVERIFY(text.error.contains(QLatin1String("notes.png")));
+        QByteArray junk(4096, '\0');
+        std::mt19937 rng(7);
+        for (char& c : junk)
+            c = char(rng());
+        QCOMPARE(decodeImageFile(write("junk.jpg", junk)).status, DecodeStatus::NotAnImage);
+    }
+
+    void bombHeadersAreRefusedBeforeDecoding() {
+        // Only a header: decoding would fail as corrupt, so TooLarge proves the early check.
+        const QByteArray png = QByteArray("\x89PNG\r\n\x1A\n", 8) + pngIhdr(30000, 30000, 8, 2) +
+                               pngChunk("IDAT", QByteArray(16, '\0'));
+        const DecodedImage p = decodeImageFile(write("bomb.png", png));
+        QCOMPARE(p.status, DecodeStatus::TooLarge);
+        QVERIFY(p.error.contains(QLatin1String("bomb.png")));
+        QVERIFY(p.error.contains(QLatin1String("30000 x 30000")));
+        QVERIFY(p.error.contains(QLatin1String("before decoding")));
+
+        const QByteArray sof = QByteArray("\xFF\xC0", 2) + be16(17) + QByteArray(1, 8) +
+                               be16(30000) + be16(30000) +
+                               QByteArray("\x03\x01\x22\x00\x02\x11\x01\x03\x11\x01", 10);
+        const QByteArray jpeg = QByteArray("\xFF\xD8", 2) + sof + QByteArray("\xFF\xD9", 2);
+        const DecodedImage j = decodeImageFile(write("bomb.jpg", jpeg));
+        QCOMPARE(j.status, DecodeStatus::TooLarge);
+        QVERIFY(j.error.contains(QLatin1String("bomb.jpg")));
+
+        // The limit is configurable and applies to real images too.
+        DecodeOptions small;
+        small.maxPixels = 5000;
+        const QString normal = write("normal.png", encode(solidBgr(100, 100, {1, 2, 3}), ".png"));
+        QCOMPARE(decodeImageFile(normal, small).status, DecodeStatus::TooLarge);
+        QVERIFY(decodeImageFile(normal).ok());
+        small.maxFileBytes = 10;
+        QCOMPARE(decodeImageFile(normal, small).status, DecodeStatus::TooLarge);
+    }
+
+    void headerProbeReadsEveryFormat() {
+        const cv::Mat image = solidBgr(37, 23, {9, 8, 7});
+        const struct {
+            const char* ext;
+            ImageFormat format;
+        } cases[] = {{".jpg", ImageFormat::Jpeg},
+                     {".png", ImageFormat::Png},
+                     {".bmp", ImageFormat::Bmp},
+                     {".tiff", ImageFormat::Tiff},
+                     {".webp", ImageFormat::WebP}};
+        for (const auto& c : cases) {
+            const ImageHeader header = probeImageHeader(encode(image, c.ext));
+            QCOMPARE(int(header.format), int(c.format));
+            QCOMPARE(header.width, 37);
+            QCOMPARE(header.height, 23);
+            const DecodedImage decoded = decodeImageBytes(encode(image, c.ext), c.ext);
+            QVERIFY2(decoded.ok(), qPrintable(decoded.error));
+            QCOMPARE(decoded.rgb.size(), cv::Size(37, 23));
+        }
+        QVERIFY(!probeImageHeader(QByteArray("\xFF\xD8\xFF", 3)).hasDimensions());
+    }
+
+    void hostileBytesNeverCrash() {
+        cv::Mat noise(48, 48, CV_8UC3);
+        cv::randu(noise, 0, 255);
+        std::mt19937 rng(1234);
+        for (const char* ext : {".jpg", ".png", ".bmp", ".tiff", ".webp"}) {
+            const QByteArray original = encode(noise, ext);
+            for (int round = 0; round < 60; ++round) {
+                QByteArray bytes = original;
+                const int flips = 1 + int(rng() % 12);
+                for (int k = 0; k < flips; ++k)
+                    bytes[int(rng() % quint32(bytes.size()))] = char(rng());
+                if (round % 3 == 0)
+                    bytes.truncate(int(rng() % quint32(bytes.size())) + 1);
+                const DecodedImage result = decodeImageBytes(bytes, QStringLiteral("fuzz"));
+                if (result.ok())
+                    QCOMPARE(result.rgb.type(), CV_8UC3);
+                else
+                    QVERIFY(result.error.startsWith(QLatin1String("fuzz: ")));
+            }
+        }
+    }
+
+    void unicodeAndLongPaths() {
+        const QByteArray png = encode(solidBgr(4, 4, {0, 0, 255}), ".png");
+        const DecodedImage unicode = decodeImageFile(write(QStringLiteral("bild_ü_日本.png"), png));
+        QVERIFY2(unicode.ok(), qPrintable(unicode.error));
+        QString deep = QStringLiteral("long");
+        for (int i = 0; i < 12; ++i)
+            deep += QStringLiteral("/segment_%1_abcdefghijklmnopqrstuvwxyz").arg(i);
+        QVERIFY(QDir(dir_.path()).mkpath(deep));
+        const QString path = write(deep + QStringLiteral("/image.png"), png);
+        QVERIFY(path.size() > 300);
+        const DecodedImage longPath = decodeImageFile(path);
+        QVERIFY2(longPath.ok(), qPrintable(longPath.error));
+        QCOMPARE(rgbAt(longPath.rgb, 0, 0), cv::Vec3b(255, 0, 0));
+    }
+
+    void resizeModes() {
+        QCOMPARE(targetSize(300, 200, ResizeSpec::fixed(224, 224)), cv::Size(224, 224));
+        QCOMPARE(targetSize(300, 200, ResizeSpec::keepAspect(224, 16)), cv::Size(336, 224));
+        // 1000 x 333: 224/333 scales the width to 672.7 -> 42 patches of 16.
+        QCOMPARE(targetSize(1000, 333, ResizeSpec::keepAspect(224, 16)), cv::Size(672, 224));
+        QCOMPARE(targetSize(333, 1000, ResizeSpec::keepAspect(224, 14)), cv::Size(224, 672));
+        QCOMPARE(targetSize(10, 5, ResizeSpec::keepAspect(8, 16)), cv::Size(16, 16)); // >= 1 patch
+        QCOMPARE(targetSize(1000, 100, ResizeSpec::keepAspect(224, 16, 448)), cv::Size(448, 48));
+        QCOMPARE(targetSize(640, 480, ResizeSpec::none()), cv::Size(640, 480));
+
+        const cv::Mat rgb(200, 300, CV_8UC3, cv::Scalar(10, 200, 30));
+        const cv::Mat fixed = resizeForModel(rgb, ResizeSpec::fixed(224, 160));
+        QCOMPARE(fixed.size(), cv::Size(224, 160));
+        QCOMPARE(fixed.at<cv::Vec3b>(80, 100), cv::Vec3b(10, 200, 30)); // flat stays flat
+        const cv::Mat aspect = resizeForModel(rgb, ResizeSpec::keepAspect(448, 16));
+        QCOMPARE(aspect.size(), cv::Size(672, 448));
+        QCOMPARE(aspect.cols % 16, 0);
+        QCOMPARE(aspect.rows % 16, 0);
+        QCOMPARE(aspect.type(), CV_8UC3);
+    }
+
+    void resizeValidationNamesTheParameter() {
+        QVERIFY(ResizeSpec::fixed(224, 224).validate().isEmpty());
+        QVERIFY(ResizeSpec::fixed(0, 224).validate().contains(QLatin1String("width")));
+        QVERIFY(ResizeSpec::keepAspect(224, 0).validate().contains(QLatin1String("patchSize")));
+        QVERIFY(ResizeSpec::keepAspect(-5, 16).validate().contains(QLatin1String("shortSide")));
+    }
+
+    void normalisationIsPlanarChw() {
+        cv::Mat rgb(1, 2, CV_8UC3);
+        rgb.at<cv::Vec3b>(0, 0) = cv::Vec3b(255, 0, 0);
+        rgb.at<cv::Vec3b>(0, 1) = cv::Vec3b(0, 255, 51);
+        const std::vector<float> chw = toNormalizedChw(rgb);
+        QCOMPARE(int(chw.size()), 6);
+        const Normalization n;
+        QVERIFY(qAbs(chw[0] - (1.0f - n.mean[0]) / n.std[0]) < 1e-5f); // R plane, pixel 0
+        QVERIFY(qAbs(chw[1] - (0.0f - n.mean[0]) / n.std[0]) < 1e-5f); // R plane, pixel 1
+        QVERIFY(qAbs(chw[3] - (1.0f - n.mean[1]) / n.std[1]) < 1e-5f); // G plane, pixel 1
+        QVERIFY(qAbs(chw[5] - (0.2f - n.mean[2]) / n.std[2]) < 1e-5f); // B plane, pixel 1
+    }
+
+    void queueKeepsOrderAndReportsFailures() {
+        QStringList paths;
+        for (int i = 0; i < 24; ++i) {
+            if (i % 7 == 3) {
+                paths << dir_.filePath(QStringLiteral("missing_%1.png").arg(i));
+                continue;
+            }
+            const cv::Mat image = solidBgr(10 + i, 12, cv::Scalar(0, 0, i * 10));
+            paths << write(QStringLiteral("q_%1.png").arg(i), encode(image, ".png"));
+        }
+        DecodeQueue queue(paths, DecodeQueue::decodeAndResize({}, ResizeSpec::fixed(16, 16)), 2, 3);
+        DecodeQueueItem item;
+        int count = 0;
+        while (queue.next(&item)) {
+            QCOMPARE(item.index, count);
+            QCOMPARE(item.path, paths[count]);
+            if (count % 7 == 3) {
+                QCOMPARE(item.image.status, DecodeStatus::FileMissing);
+            } else {
+                QVERIFY2(item.image.ok(), qPrintable(item.image.error));
+                QCOMPARE(item.image.rgb.size(), cv::Size(16, 16));
+                QCOMPARE(item.image.originalWidth, 10 + count);
+                QCOMPARE(int(item.image.rgb.at<cv::Vec3b>(8, 8)[0]), count * 10);
+            }
+            ++count;
+        }
+        QCOMPARE(count, 24);
+        QVERIFY(!queue.next(&item));
+    }
+
+    void queueIsBoundedAhead() {
+        QStringList paths;
+        for (int i = 0; i < 40; ++i)
+            paths << QString::number(i);
+        std::atomic<int> maxStarted{-1};
+        auto job = [&](const QString& path) {
+            const int index = path.toInt();
+            int seen = maxStarted.load();
+            while (index > seen && !maxStarted.compare_exchange_weak(seen, index)) {
+            }
+            return DecodedImage();
+        };
+        const int capacity = 4;
+        DecodeQueue queue(paths, job, 3, capacity);
+        DecodeQueueItem item;
+        while (queue.next(&item)) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(2)); // let workers run ahead
+            QVERIFY2(maxStarted.load() <= item.index + capacity,
+                     qPrintable(QStringLiteral("decoded %1 while consuming %2")
+                                    .arg(maxStarted.load())
+                                    .arg(item.index)));
+        }
+        QCOMPARE(item.index, 39);
+    }
+
+    void queueCancelsAndSurvivesThrowingJobs() {
+        QStringList paths;
+        for (int i = 0; i < 100; ++i)
+            paths << QString::number(i);
+        std::atomic<int> started{0};
+        auto job = [&](const QString& path) -> DecodedImage {
+            ++started;
+            if (path == QLatin1String("1"))
+                throw std::runtime_error("boom");
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            return DecodedImage();
+        };
+        auto queue = std::make_unique<DecodeQueue>(paths, job, 2, 4);
+        DecodeQueueItem item;
+        QVERIFY(queue->next(&item));
+        QVERIFY(queue->next(&item));
+        QCOMPARE(item.index, 1);
+        QCOMPARE(item.image.status, DecodeStatus::Unreadable);
+        QVERIFY(item.image.error.contains(QLatin1String("boom")));
+        queue->cancel();
+        QVERIFY(queue->isCancelled());
+        QVERIFY(!queue->next(&item));
+        queue.reset(); // joins the workers
+        QVERIFY(started.load() < 20);
+
+        DecodeQueue empty(QStringList(), job);
+        QVERIFY(!empty.next(&item));
+        QCOMPARE(empty.threadCount(), 0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestImageDecoder)
+#include "test_image_decoder.moc"
