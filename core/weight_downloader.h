@@ -60,7 +60,8 @@ public:
     explicit WeightDownloader(QObject* parent = nullptr);
     ~WeightDownloader() override;
 
-    /// Starts (or resumes) a download. Ignored while one is running.
+    /// Starts (or resumes) a download. Ignored while one is running. An existing destination
+    /// or .part file is hashed synchronously first (about 1 s per 300 MB).
     void start(const DownloadRequest& request);
     /// Aborts the transfer; finished() follows with cancelled = true and the .part kept.
     void cancel();

@@ -287,6 +287,12 @@ private Q_SLOTS:
         for (char& c : junk)
             c = char(rng());
         QCOMPARE(decodeImageFile(write("junk.jpg", junk)).status, DecodeStatus::NotAnImage);
+        // A real GIF header: recognised, but OpenCV 4.6 has no GIF reader.
+        const QByteArray gif = QByteArray("GIF89a\x0A\x00\x05\x00\x00\x00\x00", 13);
+        QCOMPARE(probeImageHeader(gif).width, 10);
+        const DecodedImage animated = decodeImageFile(write("anim.gif", gif));
+        QCOMPARE(animated.status, DecodeStatus::Unsupported);
+        QVERIFY(animated.error.contains(QLatin1String("GIF")));
     }
 
     void bombHeadersAreRefusedBeforeDecoding() {
