@@ -1,0 +1,369 @@
+#include "vit_model.h"
+
+#include "vit_kernels.h"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace freesel {
+
+namespace {
+
+constexpr std::uint64_t kGolden = 0x9E3779B97F4A7C15ull;
+
+std::uint64_t fnv1a64(const std::string& text) {
+    std::uint64_t h = 0xCBF29CE484222325ull;
+    for (unsigned char byte : text)
+        h = (h ^ byte) * 0x100000001B3ull;
+    return h;
+}
+
+std::uint64_t mix64(std::uint64_t x) { // splitmix64 finaliser
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+bool isLayerNormTensor(const std::string& name) {
+    // Any path component before the last one that starts with "norm": norm1, norm2, norm.
+    size_t start = 0;
+    for (size_t dot = name.find('.'); dot != std::string::npos; dot = name.find('.', start)) {
+        if (name.compare(start, 4, "norm") == 0)
+            return true;
+        start = dot + 1;
+    }
+    return false;
+}
+
+bool endsWith(const std::string& text, const std::string& suffix) {
+    return text.size() >= suffix.size() &&
+           text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+/// (offset, spread) of a synthetic tensor; mirrors tensor_scale() in generate_vit_reference.py.
+std::pair<double, double> syntheticScale(const std::string& name,
+                                         const std::vector<int64_t>& shape) {
+    if (name == "cls_token" || name == "pos_embed" || name == "register_tokens")
+        return {0.0, 1.0};
+    if (endsWith(name, ".gamma"))
+        return {0.5, 0.25};
+    if (isLayerNormTensor(name))
+        return endsWith(name, ".weight") ? std::make_pair(1.0, 0.25) : std::make_pair(0.0, 0.1);
+    if (endsWith(name, ".bias"))
+        return {0.0, 0.1};
+    int64_t fanIn = 1;
+    for (size_t i = 1; i < shape.size(); ++i)
+        fanIn *= shape[i];
+    const double gain = endsWith(name, "attn.qkv.weight") ? 2.0 : 1.0;
+    return {0.0, gain * std::sqrt(3.0 / static_cast<double>(fanIn))};
+}
+
+torch::Tensor layerNorm(const torch::Tensor& x, const torch::Tensor& weight,
+                        const torch::Tensor& bias, double eps) {
+    return at::layer_norm(x, {x.size(-1)}, weight, bias, eps);
+}
+
+torch::Tensor linear(const torch::Tensor& x, const VitLinear& layer,
+                     const VitExecution& execution) {
+    if (execution.packedKernels && layer.packed.defined())
+        return packedLinear(x, layer);
+    return at::linear(x.to(execution.computeType), layer.weight, layer.bias);
+}
+
+/// x + attention branch. Writes the head-averaged probabilities when `attentionOut` is given.
+torch::Tensor attentionBranch(const torch::Tensor& x, const VitBlockWeights& block,
+                              const VitConfig& config, const VitExecution& execution,
+                              torch::Tensor* attentionOut) {
+    const int64_t batch = x.size(0), tokens = x.size(1);
+    const int heads = config.heads, headDim = config.headDim();
+    const torch::Tensor y = layerNorm(x, block.norm1Weight, block.norm1Bias, config.layerNormEps);
+    const torch::Tensor qkv = linear(y, block.qkv, execution)
+                                  .view({batch, tokens, 3, heads, headDim})
+                                  .permute({2, 0, 3, 1, 4});
+    const torch::Tensor q = qkv[0], k = qkv[1], v = qkv[2];
+    const double scale = 1.0 / std::sqrt(static_cast<double>(headDim));
+    // Softmax in float32 whatever the compute type: the attention map is a product output.
+    const torch::Tensor probs =
+        at::softmax(at::matmul(q, k.transpose(-2, -1)) * scale, -1, torch::kFloat32);
+    if (attentionOut)
+        *attentionOut = probs.mean(1);
+    const torch::Tensor mixed = at::matmul(probs.to(execution.computeType), v)
+                                    .transpose(1, 2)
+                                    .reshape({batch, tokens, config.width});
+    torch::Tensor out = linear(mixed, block.proj, execution).to(torch::kFloat32);
+    if (block.ls1.defined())
+        out = out * block.ls1;
+    return x + out;
+}
+
+torch::Tensor mlpBranch(const torch::Tensor& x, const VitBlockWeights& block,
+                        const VitConfig& config, const VitExecution& execution) {
+    const torch::Tensor y = layerNorm(x, block.norm2Weight, block.norm2Bias, config.layerNormEps);
+    torch::Tensor out;
+    if (execution.packedKernels && block.fc1.packed.defined())
+        out = packedMlp(y, block.fc1, block.fc2);
+    else
+        out = linear(at::gelu(linear(y, block.fc1, execution)), block.fc2, execution);
+    out = out.to(torch::kFloat32);
+    if (block.ls2.defined())
+        out = out * block.ls2;
+    return x + out;
+}
+
+/// Patch embedding, [CLS], position embeddings and registers: B x T x d float32.
+torch::Tensor embed(const VitWeights& weights, const torch::Tensor& images) {
+    const VitConfig& config = weights.config;
+    const int patch = config.patchSize;
+    if (images.dim() != 4 || images.size(1) != 3 || images.size(2) % patch != 0 ||
+        images.size(3) % patch != 0 || images.size(2) < patch || images.size(3) < patch)
+        throw std::invalid_argument(
+            "ViT input must be B x 3 x H x W with H and W positive multiples of the patch size " +
+            std::to_string(patch) + ", got " + c10::str(images.sizes()));
+    const int64_t batch = images.size(0);
+    const int rows = static_cast<int>(images.size(2) / patch);
+    const int cols = static_cast<int>(images.size(3) / patch);
+    const torch::Tensor patches = at::conv2d(images.to(torch::kFloat32), weights.patchWeight,
+                                             weights.patchBias, {patch, patch})
+                                      .flatten(2)
+                                      .transpose(1, 2);
+    torch::Tensor x = at::cat({weights.clsToken.expand({batch, -1, -1}), patches}, 1) +
+                      interpolatePositionEmbedding(weights.posEmbed, rows, cols);
+    if (config.registers > 0)
+        x = at::cat(
+            {x.slice(1, 0, 1), weights.registerTokens.expand({batch, -1, -1}), x.slice(1, 1)}, 1);
+    return x.contiguous();
+}
+
+torch::Tensor required(const TensorMap& tensors, const std::string& name,
+                       const std::string& source) {
+    const auto it = tensors.find(name);
+    if (it == tensors.end())
+        throw std::runtime_error(source + ": missing tensor '" + name + "'");
+    return it->second.to(torch::kCPU, torch::kFloat32).contiguous();
+}
+
+VitLinear requiredLinear(const TensorMap& tensors, const std::string& prefix,
+                         const std::string& source) {
+    return {required(tensors, prefix + ".weight", source),
+            required(tensors, prefix + ".bias", source),
+            {}};
+}
+
+} // namespace
+
+std::vector<std::pair<std::string, std::vector<int64_t>>>
+expectedVitTensors(const VitConfig& config) {
+    const int64_t d = config.width, p = config.patchSize, hidden = config.mlpHidden;
+    const int64_t positions = 1 + int64_t(config.positionGrid) * config.positionGrid;
+    std::vector<std::pair<std::string, std::vector<int64_t>>> expected = {
+        {"cls_token", {1, 1, d}},
+        {"pos_embed", {1, positions, d}},
+        {"patch_embed.proj.weight", {d, 3, p, p}},
+        {"patch_embed.proj.bias", {d}},
+    };
+    if (config.registers > 0)
+        expected.push_back({"register_tokens", {1, config.registers, d}});
+    for (int i = 0; i < config.depth; ++i) {
+        const std::string b = "blocks." + std::to_string(i) + ".";
+        const std::vector<std::pair<std::string, std::vector<int64_t>>> block = {
+            {b + "norm1.weight", {d}},           {b + "norm1.bias", {d}},
+            {b + "attn.qkv.weight", {3 * d, d}}, {b + "attn.qkv.bias", {3 * d}},
+            {b + "attn.proj.weight", {d, d}},    {b + "attn.proj.bias", {d}},
+            {b + "norm2.weight", {d}},           {b + "norm2.bias", {d}},
+            {b + "mlp.fc1.weight", {hidden, d}}, {b + "mlp.fc1.bias", {hidden}},
+            {b + "mlp.fc2.weight", {d, hidden}}, {b + "mlp.fc2.bias", {d}},
+        };
+        expected.insert(expected.end(), block.begin(), block.end());
+        if (config.layerScale) {
+            expected.push_back({b + "ls1.gamma", {d}});
+            expected.push_back({b + "ls2.gamma", {d}});
+        }
+    }
+    expected.push_back({"norm.weight", {d}});
+    expected.push_back({"norm.bias", {d}});
+    return expected;
+}
+
+bool isUnusedVitTensor(const std::string& name) {
+    return name == "mask_token";
+}
+
+VitWeights vitWeightsFromMap(const TensorMap& tensors, const VitConfig& config,
+                             const std::string& source) {
+    config.validate();
+    VitWeights w;
+    w.config = config;
+    w.clsToken = required(tensors, "cls_token", source);
+    w.posEmbed = required(tensors, "pos_embed", source);
+    if (config.registers > 0)
+        w.registerTokens = required(tensors, "register_tokens", source);
+    w.patchWeight = required(tensors, "patch_embed.proj.weight", source);
+    w.patchBias = required(tensors, "patch_embed.proj.bias", source);
+    w.normWeight = required(tensors, "norm.weight", source);
+    w.normBias = required(tensors, "norm.bias", source);
+    for (int i = 0; i < config.depth; ++i) {
+        const std::string b = "blocks." + std::to_string(i) + ".";
+        VitBlockWeights block;
+        block.norm1Weight = required(tensors, b + "norm1.weight", source);
+        block.norm1Bias = required(tensors, b + "norm1.bias", source);
+        block.norm2Weight = required(tensors, b + "norm2.weight", source);
+        block.norm2Bias = required(tensors, b + "norm2.bias", source);
+        block.qkv = requiredLinear(tensors, b + "attn.qkv", source);
+        block.proj = requiredLinear(tensors, b + "attn.proj", source);
+        block.fc1 = requiredLinear(tensors, b + "mlp.fc1", source);
+        block.fc2 = requiredLinear(tensors, b + "mlp.fc2", source);
+        if (config.layerScale) {
+            block.ls1 = required(tensors, b + "ls1.gamma", source);
+            block.ls2 = required(tensors, b + "ls2.gamma", source);
+        }
+        w.blocks.push_back(std::move(block));
+    }
+    return w;
+}
+
+TensorMap syntheticVitTensors(const VitConfig& config, std::uint64_t seed) {
+    TensorMap tensors;
+    for (const auto& [name, shape] : expectedVitTensors(config)) {
+        const auto [offset, spread] = syntheticScale(name, shape);
+        torch::Tensor tensor = torch::empty(shape, torch::kFloat32);
+        float* data = tensor.data_ptr<float>();
+        const std::uint64_t base = fnv1a64(name) ^ (seed * kGolden);
+        for (int64_t i = 0; i < tensor.numel(); ++i) {
+            const std::uint64_t bits = mix64(base + std::uint64_t(i) * kGolden) >> 40;
+            const double u = static_cast<double>(bits) / double(1 << 23) - 1.0;
+            data[i] = static_cast<float>(offset + spread * u);
+        }
+        tensors[name] = tensor;
+    }
+    return tensors;
+}
+
+cv::Mat syntheticRgbImage(int height, int width, std::uint64_t seed) {
+    cv::Mat image(height, width, CV_8UC3);
+    const std::uint64_t base = fnv1a64("image") ^ seed;
+    for (int64_t i = 0; i < int64_t(height) * width * 3; ++i)
+        image.data[i] = static_cast<uchar>(mix64(base + std::uint64_t(i) * kGolden) >> 56);
+    return image;
+}
+
+torch::Tensor vitInputTensor(const std::vector<cv::Mat>& rgbImages, const torch::Device& device) {
+    if (rgbImages.empty())
+        throw std::invalid_argument("vitInputTensor: no images");
+    const int rows = rgbImages.front().rows, cols = rgbImages.front().cols;
+    torch::Tensor bytes = torch::empty({int64_t(rgbImages.size()), rows, cols, 3}, torch::kUInt8);
+    for (size_t i = 0; i < rgbImages.size(); ++i) {
+        const cv::Mat& image = rgbImages[i];
+        if (image.type() != CV_8UC3 || image.rows != rows || image.cols != cols)
+            throw std::invalid_argument("vitInputTensor: image " + std::to_string(i) +
+                                        " is not 8-bit RGB of " + std::to_string(cols) + "x" +
+                                        std::to_string(rows));
+        const cv::Mat dense = image.isContinuous() ? image : image.clone();
+        std::memcpy(bytes[int64_t(i)].data_ptr(), dense.data, size_t(rows) * cols * 3);
+    }
+    // Normalise on the target device: uploading bytes is 4x cheaper than floats.
+    const auto floats = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+    const torch::Tensor mean = torch::tensor({0.485f, 0.456f, 0.406f}, floats).view({1, 3, 1, 1});
+    const torch::Tensor stdev = torch::tensor({0.229f, 0.224f, 0.225f}, floats).view({1, 3, 1, 1});
+    const torch::Tensor x = bytes.to(device).permute({0, 3, 1, 2}).to(torch::kFloat32) / 255.0;
+    return ((x - mean) / stdev).contiguous();
+}
+
+torch::Tensor interpolatePositionEmbedding(const torch::Tensor& posEmbed, int rows, int cols) {
+    const int64_t positions = posEmbed.size(1) - 1, dim = posEmbed.size(2);
+    const int64_t side = static_cast<int64_t>(std::lround(std::sqrt(double(positions))));
+    if (rows == side && cols == side)
+        return posEmbed;
+    const torch::Tensor grid = posEmbed.slice(1, 1)
+                                   .reshape({1, side, side, dim})
+                                   .permute({0, 3, 1, 2})
+                                   .to(torch::kFloat32);
+    // DINO passes scale_factor = (rows + 0.1) / side (issue facebookresearch/dino#8); PyTorch
+    // then samples with 1 / scale rather than side / rows, so the offset changes the values.
+    const double sqrtN = std::sqrt(double(positions));
+    const torch::Tensor resized = at::upsample_bicubic2d(
+        grid, {rows, cols}, false, (rows + 0.1) / sqrtN, (cols + 0.1) / sqrtN);
+    const torch::Tensor patches = resized.permute({0, 2, 3, 1}).reshape({1, -1, dim});
+    return at::cat({posEmbed.slice(1, 0, 1).to(torch::kFloat32), patches}, 1);
+}
+
+VitForwardOutput vitForward(const VitWeights& weights, const torch::Tensor& images,
+                            FeatureLayer layer, const VitExecution& execution) {
+    torch::NoGradGuard noGrad;
+    const VitConfig& config = weights.config;
+    torch::Tensor x = embed(weights, images);
+    torch::Tensor penultimate, attention;
+    for (int i = 0; i < config.depth; ++i) {
+        const bool last = i == config.depth - 1;
+        if (last)
+            penultimate = x;
+        x = attentionBranch(x, weights.blocks[size_t(i)], config, execution,
+                            last ? &attention : nullptr);
+        x = mlpBranch(x, weights.blocks[size_t(i)], config, execution);
+    }
+    VitForwardOutput out;
+    const torch::Tensor final =
+        layerNorm(x, weights.normWeight, weights.normBias, config.layerNormEps);
+    out.cls = final.select(1, 0);
+    out.tokens = layer == FeatureLayer::Last ? final
+                                             : layerNorm(penultimate, weights.normWeight,
+                                                         weights.normBias, config.layerNormEps);
+    out.attention = attention;
+    return out;
+}
+
+VitWeights prepareVitWeights(const VitWeights& weights, const torch::Device& device,
+                             const VitExecution& execution) {
+    auto move = [&](const torch::Tensor& t) { return t.defined() ? t.to(device) : t; };
+    auto product = [&](const VitLinear& layer) {
+        VitLinear out{layer.weight.to(device, execution.computeType),
+                      layer.bias.to(device, execution.computeType),
+                      {}};
+        if (execution.packedKernels)
+            out.packed = packLinearWeight(out.weight);
+        return out;
+    };
+    VitWeights w = weights;
+    for (torch::Tensor* t : {&w.clsToken, &w.posEmbed, &w.registerTokens, &w.patchWeight,
+                             &w.patchBias, &w.normWeight, &w.normBias})
+        *t = move(*t);
+    for (VitBlockWeights& block : w.blocks) {
+        for (torch::Tensor* t : {&block.norm1Weight, &block.norm1Bias, &block.norm2Weight,
+                                 &block.norm2Bias, &block.ls1, &block.ls2})
+            *t = move(*t);
+        for (VitLinear* layer : {&block.qkv, &block.proj, &block.fc1, &block.fc2})
+            *layer = product(*layer);
+    }
+    return w;
+}
+
+torch::Tensor clsPatchAttention(const torch::Tensor& attention, int prefixTokens) {
+    const torch::Tensor row = attention.select(1, 0).slice(1, prefixTokens);
+    return row / row.sum(-1, true);
+}
+
+torch::Tensor attentionBand(const torch::Tensor& attention, int prefixTokens, PatchGrid grid,
+                            int radius) {
+    const int n = grid.size(), window = 2 * radius + 1, slots = window * window;
+    torch::Tensor index = torch::zeros({n, slots}, torch::kInt64);
+    torch::Tensor valid = torch::zeros({n, slots}, torch::kFloat32);
+    auto indexA = index.accessor<int64_t, 2>();
+    auto validA = valid.accessor<float, 2>();
+    for (int query = 0; query < n; ++query) {
+        const int r = grid.rowOf(query), c = grid.colOf(query);
+        for (int dr = -radius; dr <= radius; ++dr)
+            for (int dc = -radius; dc <= radius; ++dc) {
+                if (!grid.contains(r + dr, c + dc))
+                    continue;
+                const int slot = (dr + radius) * window + (dc + radius);
+                indexA[query][slot] = grid.indexOf(r + dr, c + dc);
+                validA[query][slot] = 1.0f;
+            }
+    }
+    const torch::Device device = attention.device();
+    const torch::Tensor patches = attention.slice(1, prefixTokens).slice(2, prefixTokens);
+    const int64_t batch = attention.size(0);
+    return patches.gather(2, index.to(device).unsqueeze(0).expand({batch, n, slots})) *
+           valid.to(device);
+}
+
+} // namespace freesel

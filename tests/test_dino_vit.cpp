@@ -1,0 +1,309 @@
+// The ViT backbone against PyTorch: tests/generate_vit_reference.py runs its own copy of DINO's
+// vision_transformer.py on hash-generated weights and images; here the same weights and images
+// are rebuilt bit for bit and the C++ network must agree within 1e-4 (float32).
+#include "dino_vit.h"
+#include "vit_kernels.h"
+#include "vit_test_support.h"
+
+#include <QtTest>
+
+#include <map>
+
+using namespace freesel;
+using namespace freesel::test;
+
+namespace {
+
+struct Case {
+    std::string name;
+    VitConfig config;
+    std::vector<std::pair<int, int>> inputs; // (H, W), image seed kImageSeed + index
+    bool fullOutputs;                        // false: ViT-S/16 stores a few rows only
+};
+
+const std::map<std::string, Case>& cases() {
+    static const std::map<std::string, Case> all = {
+        {"small", {"small", smallConfig(), {{32, 32}, {32, 48}}, true}},
+        {"small_v2", {"small_v2", smallV2Config(), {{28, 28}, {28, 42}, {35, 28}}, true}},
+        {"vits16", {"vits16", vitConfigByName("dino_vits16"), {{224, 224}, {192, 288}}, false}},
+    };
+    return all;
+}
+
+const TensorMap& reference(const std::string& name) {
+    static std::map<std::string, TensorMap> cache;
+    if (!cache.count(name))
+        cache[name] = readTorchSaveTensors(vitDataPath(name + "_reference.pth"));
+    return cache[name];
+}
+
+const torch::Tensor& ref(const std::string& caseName, const std::string& key) {
+    const TensorMap& map = reference(caseName);
+    const auto it = map.find(key);
+    if (it == map.end())
+        throw std::runtime_error("reference " + caseName + " has no " + key);
+    return it->second;
+}
+
+VitWeights weightsOf(const Case& c) {
+    return vitWeightsFromMap(syntheticVitTensors(c.config, kWeightSeed), c.config, c.name);
+}
+
+} // namespace
+
+class TestDinoVit : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase() { torch::set_num_threads(2); }
+
+    void configsAreKnownAndValid() {
+        for (const VitConfig& config : knownVitConfigs())
+            config.validate();
+        const VitConfig s16 = vitConfigByName("dino_vits16");
+        QCOMPARE(s16.patchSize, 16);
+        QCOMPARE(s16.width, 384);
+        QCOMPARE(s16.heads, 6);
+        QCOMPARE(vitConfigByName("dinov2_vitb14_reg").registers, 4);
+        try {
+            vitConfigByName("vit_huge");
+            QFAIL("unknown model accepted");
+        } catch (const std::invalid_argument& e) {
+            QVERIFY(QString(e.what()).contains("vit_huge"));
+            QVERIFY(QString(e.what()).contains("dino_vitb8"));
+        }
+        VitConfig bad = s16;
+        bad.heads = 5;
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, bad.validate());
+    }
+
+    void syntheticWeightsMatchThePythonGenerator() {
+        // The probe is the first values of pos_embed as the script computed them: bit-exact.
+        for (const auto& [name, c] : cases()) {
+            const torch::Tensor mine =
+                syntheticVitTensors(c.config, kWeightSeed)["pos_embed"].flatten().slice(0, 0, 8);
+            QVERIFY2(torch::equal(mine, ref(name, "probe/pos_embed_first8")), name.c_str());
+        }
+    }
+
+    void forwardMatchesPyTorch_data() {
+        QTest::addColumn<QString>("caseName");
+        QTest::addColumn<int>("input");
+        QTest::addColumn<bool>("packed");
+        for (const auto& [name, c] : cases())
+            for (size_t i = 0; i < c.inputs.size(); ++i)
+                for (bool packed : {false, true}) {
+                    const std::string tag = name + " " + std::to_string(c.inputs[i].first) + "x" +
+                                            std::to_string(c.inputs[i].second) +
+                                            (packed ? " oneDNN" : " exact");
+                    QTest::newRow(tag.c_str()) << QString::fromStdString(name) << int(i) << packed;
+                }
+    }
+
+    void forwardMatchesPyTorch() {
+        QFETCH(QString, caseName);
+        QFETCH(int, input);
+        QFETCH(bool, packed);
+        const Case& c = cases().at(caseName.toStdString());
+        if (packed && !packedKernelsAvailable())
+            QSKIP("this LibTorch has no oneDNN; the exact path is tested above");
+        VitExecution execution;
+        execution.packedKernels = packed;
+        const VitWeights weights = prepareVitWeights(weightsOf(c), torch::kCPU, execution);
+        const auto [h, w] = c.inputs[size_t(input)];
+        const torch::Tensor images =
+            vitInputTensor({syntheticRgbImage(h, w, kImageSeed + uint64_t(input))}, torch::kCPU);
+        const VitForwardOutput last = vitForward(weights, images, FeatureLayer::Last, execution);
+        const VitForwardOutput penultimate =
+            vitForward(weights, images, FeatureLayer::Penultimate, execution);
+        const std::string key = std::to_string(h) + "x" + std::to_string(w) + "/";
+        torch::Tensor tokens = last.tokens[0], attention = last.attention[0];
+        torch::Tensor before = penultimate.tokens[0];
+        if (!c.fullOutputs) { // ViT-S/16: the committed rows plus whole-output sums
+            const torch::Tensor rows = ref(c.name, key + "rows");
+            tokens = tokens.index_select(0, rows);
+            attention = attention.index_select(0, rows);
+            before = before.index_select(0, rows);
+            const double sum = last.tokens.to(torch::kFloat64).sum().item<double>();
+            const double absSum = last.tokens.to(torch::kFloat64).abs().sum().item<double>();
+            QVERIFY(std::abs(sum - ref(c.name, key + "token_sum").item<double>()) < 1e-2);
+            QVERIFY(std::abs(absSum - ref(c.name, key + "token_abs_sum").item<double>()) < 1e-2);
+        }
+        FREESEL_VERIFY_CLOSE(tokens, ref(c.name, key + "tokens"), 1e-4);
+        FREESEL_VERIFY_CLOSE(attention, ref(c.name, key + "attention"), 1e-4);
+        FREESEL_VERIFY_CLOSE(before, ref(c.name, key + "penultimate"), 1e-4);
+        QVERIFY(torch::equal(last.cls[0], last.tokens[0][0]));
+        // Attention rows are distributions; a uniform map would make the test toothless.
+        FREESEL_VERIFY_CLOSE(last.attention.sum(-1), torch::ones_like(last.attention.sum(-1)),
+                             1e-5);
+        QVERIFY(attention.max().item<float>() > 3.0f / float(last.attention.size(-1)));
+    }
+
+    void positionEmbeddingKeptAtTheTrainingGrid() {
+        const torch::Tensor pos = torch::randn({1, 17, 8});
+        QVERIFY(interpolatePositionEmbedding(pos, 4, 4).is_same(pos));
+        const torch::Tensor wide = interpolatePositionEmbedding(pos, 3, 7);
+        QCOMPARE(wide.size(1), int64_t(1 + 21));
+        QVERIFY(torch::equal(wide[0][0], pos[0][0])); // [CLS] position untouched
+        // Same token count but not square (4 x 4 vs 2 x 8): DINO interpolates; so do we.
+        QCOMPARE(interpolatePositionEmbedding(pos, 2, 8).size(1), int64_t(17));
+        QVERIFY(!interpolatePositionEmbedding(pos, 2, 8).slice(1, 1).equal(pos.slice(1, 1)));
+    }
+
+    void storeViewMatchesReference_data() {
+        QTest::addColumn<QString>("caseName");
+        QTest::addColumn<bool>("penultimate");
+        QTest::newRow("small last") << QString("small") << false;
+        QTest::newRow("small penultimate") << QString("small") << true;
+        QTest::newRow("small_v2 registers") << QString("small_v2") << false;
+    }
+
+    void storeViewMatchesReference() {
+        QFETCH(QString, caseName);
+        QFETCH(bool, penultimate);
+        const Case& c = cases().at(caseName.toStdString());
+        DinoVitOptions options;
+        options.neighbourhoodRadius = 2;
+        options.featureLayer = penultimate ? FeatureLayer::Penultimate : FeatureLayer::Last;
+        const DinoVit vit = DinoVit::withSyntheticWeights(c.config, kWeightSeed, options);
+        std::vector<cv::Mat> images;
+        for (size_t i = 0; i < c.inputs.size(); ++i)
+            images.push_back(
+                syntheticRgbImage(c.inputs[i].first, c.inputs[i].second, kImageSeed + uint64_t(i)));
+        const std::vector<ImageFeatures> features = vit.run(images);
+        QCOMPARE(features.size(), images.size());
+        const int prefix = c.config.prefixTokens();
+        for (size_t i = 0; i < images.size(); ++i) {
+            const ImageFeatures& f = features[i];
+            const std::string key =
+                std::to_string(images[i].rows) + "x" + std::to_string(images[i].cols) + "/";
+            const torch::Tensor tokens =
+                ref(c.name, key + (penultimate ? "penultimate" : "tokens"));
+            const torch::Tensor attention = ref(c.name, key + "attention");
+            const int n = f.grid.size();
+            QCOMPARE(f.grid.rows, images[i].rows / c.config.patchSize);
+            QCOMPARE(f.grid.cols, images[i].cols / c.config.patchSize);
+            QCOMPARE(int64_t(n), tokens.size(0) - prefix);
+            QCOMPARE(f.dims, c.config.width);
+            const auto asTensor = [](const std::vector<float>& v, std::vector<int64_t> shape) {
+                return torch::from_blob(const_cast<float*>(v.data()), shape).clone();
+            };
+            FREESEL_VERIFY_CLOSE(asTensor(f.patchTokens, {n, f.dims}), tokens.slice(0, prefix),
+                                 1e-4);
+            // [CLS] is always the last block through the final norm, whatever the feature layer.
+            FREESEL_VERIFY_CLOSE(asTensor(f.clsToken, {f.dims}), ref(c.name, key + "tokens")[0],
+                                 1e-4);
+            const torch::Tensor clsRow = attention[0].slice(0, prefix);
+            FREESEL_VERIFY_CLOSE(asTensor(f.clsAttention, {n}), clsRow / clsRow.sum(), 1e-4);
+            double total = 0;
+            for (float a : f.clsAttention)
+                total += a;
+            QVERIFY(std::abs(total - 1.0) < 1e-5);
+            verifyBand(f, attention.slice(0, prefix).slice(1, prefix));
+        }
+    }
+
+    void mixedSizesAndBatchingGiveTheSameFeatures() {
+        const VitConfig config = smallConfig();
+        DinoVitOptions options;
+        options.batchSize = 2;
+        const DinoVit batched = DinoVit::withSyntheticWeights(config, kWeightSeed, options);
+        options.batchSize = 1;
+        const DinoVit single = DinoVit::withSyntheticWeights(config, kWeightSeed, options);
+        const std::vector<cv::Mat> images = {
+            syntheticRgbImage(32, 48, 1), syntheticRgbImage(32, 48, 2),
+            syntheticRgbImage(32, 48, 3), syntheticRgbImage(16, 24, 4),
+            syntheticRgbImage(32, 48, 5)};
+        const std::vector<ImageFeatures> a = batched.run(images), b = single.run(images);
+        QCOMPARE(a.size(), images.size());
+        for (size_t i = 0; i < images.size(); ++i) {
+            QCOMPARE(a[i].grid, b[i].grid);
+            QCOMPARE(a[i].patchTokens.size(), size_t(a[i].grid.size() * config.width));
+            for (size_t k = 0; k < a[i].patchTokens.size(); ++k)
+                QVERIFY(std::abs(a[i].patchTokens[k] - b[i].patchTokens[k]) < 1e-5f);
+        }
+        QCOMPARE(a[3].grid, (PatchGrid{2, 3}));
+        QVERIFY(a[0].patchTokens != a[1].patchTokens);
+    }
+
+    void badInputsAreRefusedWithTheirReason() {
+        const DinoVit vit = DinoVit::withSyntheticWeights(smallConfig(), kWeightSeed);
+        expectInvalid([&] { vit.run({syntheticRgbImage(32, 30, 1)}); },
+                      "multiples of the patch size 8");
+        expectInvalid(
+            [&] {
+                vit.run({syntheticRgbImage(32, 32, 1), cv::Mat(32, 32, CV_8UC1)});
+            },
+            "image 1 must be 8-bit RGB");
+        expectInvalid([&] { vit.run({cv::Mat()}); }, "image 0 is empty");
+        DinoVitOptions options;
+        options.precision = VitPrecision::Float16;
+        options.device = "cpu";
+        expectInvalid([&] { DinoVit::withSyntheticWeights(smallConfig(), 1, options); },
+                      "float16 needs a CUDA device");
+        options = {};
+        options.batchSize = 0;
+        expectInvalid([&] { DinoVit::withSyntheticWeights(smallConfig(), 1, options); },
+                      "batch size");
+        options = {};
+        options.device = "tpu";
+        expectInvalid([&] { DinoVit::withSyntheticWeights(smallConfig(), 1, options); },
+                      "device must be auto, cpu, cuda or cuda:N");
+        expectInvalid([] { parseVitPrecision("int8"); }, "precision must be");
+        QVERIFY(vit.run({}).empty());
+    }
+
+    void deviceAndPrecisionAreReported() {
+        DinoVitOptions options;
+        options.device = "cpu";
+        options.threads = 1;
+        const DinoVit vit = DinoVit::withSyntheticWeights(smallConfig(), kWeightSeed, options);
+        QVERIFY(!vit.usesCuda());
+        const QString text = QString::fromStdString(vit.deviceDescription());
+        QVERIFY2(text.startsWith("CPU (1 threads, float32"), qPrintable(text));
+        QCOMPARE(torch::get_num_threads(), 1);
+        torch::set_num_threads(2);
+    }
+
+    void bfloat16StaysCloseToFloat32() {
+        DinoVitOptions options;
+        options.precision = VitPrecision::BFloat16;
+        const DinoVit vit = DinoVit::withSyntheticWeights(smallConfig(), kWeightSeed, options);
+        QVERIFY(QString::fromStdString(vit.deviceDescription()).contains("bfloat16"));
+        const ImageFeatures f = vit.run({syntheticRgbImage(32, 48, kImageSeed + 1)}).front();
+        const torch::Tensor tokens = ref("small", "32x48/tokens").slice(0, 1);
+        const torch::Tensor mine =
+            torch::from_blob(const_cast<float*>(f.patchTokens.data()), tokens.sizes()).clone();
+        QVERIFY(cosine(mine, tokens) > 0.995);
+        QVERIFY(maxAbsDiff(mine, tokens) > 1e-6); // really computed in bfloat16
+    }
+
+private:
+    static void verifyBand(const ImageFeatures& f, const torch::Tensor& patchAttention) {
+        const NeighbourhoodAttention& band = f.neighbourhood;
+        QCOMPARE(band.radius(), 2);
+        const int n = f.grid.size();
+        int inside = 0;
+        for (int q = 0; q < n; ++q)
+            for (int k = 0; k < n; ++k) {
+                const float expected =
+                    f.grid.chebyshev(q, k) <= 2 ? patchAttention[q][k].item<float>() : 0.0f;
+                if (f.grid.chebyshev(q, k) <= 2)
+                    ++inside;
+                QVERIFY(std::abs(band.at(q, k) - expected) < 1e-4f);
+            }
+        QVERIFY(inside > n); // the band really holds neighbours, not just the diagonal
+    }
+
+    template <typename F> static void expectInvalid(F&& f, const char* fragment) {
+        try {
+            f();
+            QFAIL(qPrintable(QStringLiteral("no exception; expected '%1'").arg(fragment)));
+        } catch (const std::invalid_argument& e) {
+            QVERIFY2(QString(e.what()).contains(fragment), e.what());
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestDinoVit)
+#include "test_dino_vit.moc"
