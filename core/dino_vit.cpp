@@ -40,15 +40,16 @@ torch::Device resolveDevice(const std::string& name) {
     throw std::invalid_argument("device must be auto, cpu, cuda or cuda:N, got '" + name + "'");
 }
 
-/// glibc returns large blocks (> 128 KiB-32 MiB) to the kernel on free and takes them back
-/// page by page on the next allocation; every forward pass then pays page faults on each
-/// activation (measured: a 6 MB linear output went from 5 ms to 20-25 ms). Keeping freed
-/// memory in the heap removes that cost; the retained memory is bounded by the largest batch.
+/// glibc returns large blocks (above a dynamic threshold of 128 KiB-32 MiB) to the kernel on
+/// free and takes them back page by page on the next allocation; every forward pass then pays
+/// page faults on each activation (measured: a 6 MB linear output went from 5 ms to 20-25 ms).
+/// Keeping freed memory in the heap removes that cost; what stays is bounded by one batch.
 void keepFreedMemoryForReuse() {
 #if defined(__GLIBC__)
     static const bool once = [] {
-        mallopt(M_MMAP_THRESHOLD, 512 * 1024 * 1024);
-        mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024);
+        // 32 MiB is the largest mmap threshold glibc accepts on 64-bit.
+        mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+        mallopt(M_TRIM_THRESHOLD, 512 * 1024 * 1024);
         return true;
     }();
     (void)once;
@@ -134,6 +135,8 @@ struct DinoVit::Impl {
             torch::set_num_threads(threads); // explicit: LibTorch's default may be 1 or stale
             keepFreedMemoryForReuse();
             execution.packedKernels = options.fastCpuKernels && packedKernelsAvailable();
+            if (execution.packedKernels)
+                avoidBlasThreadContention();
         }
         weights = prepareVitWeights(cpuWeights, device, execution);
     }

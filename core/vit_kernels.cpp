@@ -2,6 +2,8 @@
 
 #include "vit_model.h"
 
+#include <dlfcn.h>
+
 namespace freesel {
 
 bool packedKernelsAvailable() {
@@ -21,6 +23,13 @@ torch::Tensor packedLinear(const torch::Tensor& x, const VitLinear& layer) {
     const torch::Tensor y = at::mkldnn_linear(rows, layer.packed, layer.bias).to_dense();
     shape.back() = y.size(-1);
     return y.view(shape);
+}
+
+void avoidBlasThreadContention() {
+    using SetThreads = void (*)(int);
+    // Looked up at run time: the symbol exists only when LibTorch was linked with OpenBLAS.
+    if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+        set(1);
 }
 
 torch::Tensor packedMlp(const torch::Tensor& y, const VitLinear& fc1, const VitLinear& fc2) {

@@ -23,6 +23,12 @@ torch::Tensor packLinearWeight(const torch::Tensor& weight);
 /// x (.. x in) -> .. x out with layer.packed; same dtype as the packed weight.
 torch::Tensor packedLinear(const torch::Tensor& x, const VitLinear& layer);
 
+/// Debian's LibTorch uses OpenBLAS (pthreads) for float32 matmul next to oneDNN's OpenMP
+/// threads; on a 2-core machine the two thread pools spin against each other (measured: 3 to
+/// 17 img/s run to run). When OpenBLAS is loaded, its pool is set to one thread: only the
+/// small attention products still use it. No-op with MKL builds.
+void avoidBlasThreadContention();
+
 /// fc2(gelu(fc1(y))) with both layers packed.
 torch::Tensor packedMlp(const torch::Tensor& y, const VitLinear& fc1, const VitLinear& fc2);
 

@@ -77,17 +77,24 @@ torch::Tensor attentionBranch(const torch::Tensor& x, const VitBlockWeights& blo
     const int64_t batch = x.size(0), tokens = x.size(1);
     const int heads = config.heads, headDim = config.headDim();
     const torch::Tensor y = layerNorm(x, block.norm1Weight, block.norm1Bias, config.layerNormEps);
+    // One copy to (3, B, heads, T, dh) and K transposed once: batched products on contiguous
+    // operands run ~10x faster on the CPU than matmul on the strided views (measured 4.6 ->
+    // 0.5 ms per image for Q K^T at ViT-S/16), and compute the same sums.
     const torch::Tensor qkv = linear(y, block.qkv, execution)
                                   .view({batch, tokens, 3, heads, headDim})
-                                  .permute({2, 0, 3, 1, 4});
-    const torch::Tensor q = qkv[0], k = qkv[1], v = qkv[2];
+                                  .permute({2, 0, 3, 1, 4})
+                                  .contiguous();
+    const int64_t groups = batch * heads;
+    const torch::Tensor q = qkv[0].view({groups, tokens, headDim});
+    const torch::Tensor kT = qkv[1].view({groups, tokens, headDim}).transpose(1, 2).contiguous();
+    const torch::Tensor v = qkv[2].view({groups, tokens, headDim});
     const double scale = 1.0 / std::sqrt(static_cast<double>(headDim));
     // Softmax in float32 whatever the compute type: the attention map is a product output.
-    const torch::Tensor probs =
-        at::softmax(at::matmul(q, k.transpose(-2, -1)) * scale, -1, torch::kFloat32);
+    const torch::Tensor probs = at::softmax(at::bmm(q, kT) * scale, -1, torch::kFloat32);
     if (attentionOut)
-        *attentionOut = probs.mean(1);
-    const torch::Tensor mixed = at::matmul(probs.to(execution.computeType), v)
+        *attentionOut = probs.view({batch, heads, tokens, tokens}).mean(1);
+    const torch::Tensor mixed = at::bmm(probs.to(execution.computeType), v)
+                                    .view({batch, heads, tokens, headDim})
                                     .transpose(1, 2)
                                     .reshape({batch, tokens, config.width});
     torch::Tensor out = linear(mixed, block.proj, execution).to(torch::kFloat32);
