@@ -1,5 +1,8 @@
 #include "distance_kernels.h"
 
+#include <algorithm>
+#include <cstring>
+
 // Hand-written loops instead of Eigen here: Eigen picks its SIMD width at compile time, and a
 // portable binary (Debian's baseline is SSE2) would lose 4-8x on the selection's hot path.
 // GCC's target_clones compiles each function for several instruction sets and dispatches once
@@ -32,11 +35,100 @@ FREESEL_CLONES float squaredDistance(const float* a, const float* b, int dims) {
     return sum;
 }
 
+FREESEL_CLONES void dotProducts4(const float* const a[4], const float* const b[4], int dims,
+                                 float out[4]) {
+    const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
+    const float *b0 = b[0], *b1 = b[1], *b2 = b[2], *b3 = b[3];
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+#pragma omp simd reduction(+ : s0, s1, s2, s3)
+    for (int i = 0; i < dims; ++i) {
+        s0 += a0[i] * b0[i];
+        s1 += a1[i] * b1[i];
+        s2 += a2[i] * b2[i];
+        s3 += a3[i] * b3[i];
+    }
+    out[0] = s0;
+    out[1] = s1;
+    out[2] = s2;
+    out[3] = s3;
+}
+
+void toBfloat16(const float* values, int64_t count, uint16_t* out) {
+    for (int64_t i = 0; i < count; ++i) {
+        uint32_t bits;
+        std::memcpy(&bits, &values[i], sizeof bits);
+        bits += 0x7fffu + ((bits >> 16) & 1u); // round to nearest, ties to even
+        out[i] = static_cast<uint16_t>(bits >> 16);
+    }
+}
+
+FREESEL_CLONES void dotProductsBf16x4(const uint16_t* const a[4], const float* const b[4],
+                                      int dims, float out[4]) {
+    const uint16_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
+    const float *b0 = b[0], *b1 = b[1], *b2 = b[2], *b3 = b[3];
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+    // A bfloat16 widens to float by a 16-bit shift: plain integer lanes the compiler
+    // vectorises, no F16C needed.
+    auto widen = [](uint16_t h) {
+        const uint32_t bits = static_cast<uint32_t>(h) << 16;
+        float value;
+        std::memcpy(&value, &bits, sizeof value);
+        return value;
+    };
+#pragma omp simd reduction(+ : s0, s1, s2, s3)
+    for (int i = 0; i < dims; ++i) {
+        s0 += widen(a0[i]) * b0[i];
+        s1 += widen(a1[i]) * b1[i];
+        s2 += widen(a2[i]) * b2[i];
+        s3 += widen(a3[i]) * b3[i];
+    }
+    out[0] = s0;
+    out[1] = s1;
+    out[2] = s2;
+    out[3] = s3;
+}
+
+FREESEL_CLONES void dotsWithRows(const float* query, const float* rows, int rowCount, int dims,
+                                 float* out) {
+    int r = 0;
+    for (; r + 4 <= rowCount; r += 4) {
+        const float* r0 = rows + static_cast<int64_t>(r) * dims;
+        const float* r1 = r0 + dims;
+        const float* r2 = r1 + dims;
+        const float* r3 = r2 + dims;
+        float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+#pragma omp simd reduction(+ : s0, s1, s2, s3)
+        for (int i = 0; i < dims; ++i) {
+            const float x = query[i];
+            s0 += x * r0[i];
+            s1 += x * r1[i];
+            s2 += x * r2[i];
+            s3 += x * r3[i];
+        }
+        out[r] = s0;
+        out[r + 1] = s1;
+        out[r + 2] = s2;
+        out[r + 3] = s3;
+    }
+    for (; r < rowCount; ++r)
+        out[r] = dotProduct(query, rows + static_cast<int64_t>(r) * dims, dims);
+}
+
 void dotProducts(const float* rows, int64_t rowCount, const float* queries, int queryCount,
                  int dims, float* out) {
     for (int64_t r = 0; r < rowCount; ++r) {
-        for (int q = 0; q < queryCount; ++q)
-            out[r * queryCount + q] = dotProduct(rows + r * dims, queries + q * dims, dims);
+        const float* row = rows + r * dims;
+        const float* repeated[4] = {row, row, row, row};
+        for (int q = 0; q < queryCount; q += 4) {
+            // A short last chunk repeats its last query; the extra sums are dropped.
+            const float* chunk[4];
+            for (int k = 0; k < 4; ++k)
+                chunk[k] = queries + std::min(q + k, queryCount - 1) * dims;
+            float sums[4];
+            dotProducts4(repeated, chunk, dims, sums);
+            for (int k = 0; k < 4 && q + k < queryCount; ++k)
+                out[r * queryCount + q + k] = sums[k];
+        }
     }
 }
 

@@ -11,6 +11,22 @@ float dotProduct(const float* a, const float* b, int dims);
 /// sum_i (a_i - b_i)^2 over `dims` floats, vectorised like dotProduct.
 float squaredDistance(const float* a, const float* b, int dims);
 
+/// out[k] = dot(a[k], b[k]) for four pairs at once: four independent sums keep the FMA units
+/// busy (one chain per dot is latency bound). Each slot runs the same instructions, so a pair
+/// gets the same bits in any slot and next to any other pairs.
+void dotProducts4(const float* const a[4], const float* const b[4], int dims, float out[4]);
+
+/// Rounds floats to bfloat16 (round to nearest even), the upper half of a float's bits.
+void toBfloat16(const float* values, int64_t count, uint16_t* out);
+
+/// out[k] = dot(a[k], b[k]) for four pairs of a bfloat16 row and a float query: a quarter of
+/// the memory traffic of the float rows, for a cheap first look whose error is bounded.
+void dotProductsBf16x4(const uint16_t* const a[4], const float* const b[4], int dims,
+                       float out[4]);
+
+/// out[r] = dot(query, rows[r]) for `rowCount` contiguous rows, four rows per pass.
+void dotsWithRows(const float* query, const float* rows, int rowCount, int dims, float* out);
+
 /// out[r * queryCount + q] = dot(rows[r], queries[q]) for `rowCount` contiguous rows.
 void dotProducts(const float* rows, int64_t rowCount, const float* queries, int queryCount,
                  int dims, float* out);

@@ -9,8 +9,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <omp.h>
 #include <stdexcept>
+#include <cstring>
 #include <string>
 
 namespace freesel {
@@ -18,6 +18,59 @@ namespace freesel {
 namespace {
 
 constexpr float kInfinity = std::numeric_limits<float>::infinity();
+// Below this many (row, query) checks a step runs on one thread: waking the team costs more.
+constexpr int64_t kParallelWork = 16384;
+
+/// Bounds on one set of rows against one centre: every active row r has
+/// alpha_r - beta_r >= lower and alpha_r + beta_r <= upper, where alpha_r is the row's
+/// distance to the centre and beta_r the radius of its current D. A query at distance t from
+/// the centre can only come closer than beta_r to some row if lower - slack <= t <= upper + slack.
+struct Bounds {
+    float upper = kInfinity;
+    float lower = -kInfinity;
+    bool excludes(float toCentre, float slack) const {
+        return toCentre - upper > slack || lower - toCentre > slack;
+    }
+    void include(float alpha, float beta) {
+        upper = std::max(upper, alpha + beta);
+        lower = std::min(lower, alpha - beta);
+    }
+    static Bounds empty() { return {-kInfinity, kInfinity}; }
+};
+
+/// Up to four (row, query) pairs waiting for a four-wide kernel; padded() repeats the first
+/// pair into the empty slots (their results are ignored).
+template <typename Row> struct FourPairs {
+    const Row* left[4];
+    const float* right[4];
+    int64_t owner[4];
+    int count = 0;
+    void add(const Row* row, const float* query, int64_t position) {
+        left[count] = row;
+        right[count] = query;
+        owner[count++] = position;
+    }
+    FourPairs& padded() {
+        for (int k = count; k < 4; ++k) {
+            left[k] = left[0];
+            right[k] = right[0];
+        }
+        return *this;
+    }
+};
+
+/// A query to check against the rows of one group, with its distance to the group's centre.
+struct QueryCheck {
+    int query;
+    float toGroup;
+};
+
+/// One group that a query may affect, and which queries (with their distance to its centre).
+struct WorkItem {
+    int group;
+    int firstQuery; // into the step's flat list of query checks
+    int queryCount;
+};
 
 /// Rows are reordered so each bound group is contiguous (one streaming pass per group); the
 /// trees and the random draws stay in the pool's original row order, so the order of the
@@ -33,12 +86,16 @@ private:
     void normaliseRows();
     void buildGroups();
     void permuteRows(const std::vector<int64_t>& rowAtPosition);
+    void buildCompactRows();
     float distance(const float* query, int64_t position) const;
     float boundRadius(float d) const;
     void absorb(int image);
-    int64_t updateGroup(int group, const float* queries, int queryCount,
-                        std::vector<std::pair<int, float>>& scratch,
-                        std::vector<std::pair<int64_t, float>>& changed) const;
+    void planWork(const std::vector<float>& queries, int queryCount);
+    void planTop(int top, const std::vector<float>& queries, int queryCount, const float* toTops);
+    int64_t evaluate(const WorkItem& item, const float* queries,
+                     std::vector<std::pair<int64_t, float>>& changed) const;
+    void applyChanges();
+    std::pair<float, float> dotRange(const struct Bounds& bounds) const;
     void refreshLeaf(int64_t position);
     int drawNextImage(RandomStream& random, double& score);
     int uniformUnselectedImage(RandomStream& random);
@@ -53,20 +110,34 @@ private:
 
     std::vector<int64_t> positionOfRow_; // original row -> position
     std::vector<int64_t> rowAtPosition_; // position -> original row
-    std::vector<float> d_, alpha_, beta_; // per position: D, bound distance to centre, radius
+    std::vector<float> d_, beta_;        // per position: D and its radius in bound units
+    std::vector<float> alpha_, alphaTop_; // per position: distance to its group / top centre
+    // Cosine prefilter: a bfloat16 copy of each row and a bound on what rounding it moved any
+    // dot with a unit query, so most pairs that cannot lower D are ruled out at a quarter of
+    // the memory traffic and only the rest are computed exactly in float.
+    std::vector<uint16_t> compact_;
+    std::vector<float> compactMargin_;
     std::vector<uint8_t> active_;         // per position: image not selected yet
     int64_t activeRows_ = 0;
 
-    int groupCount_ = 0;
+    int groupCount_ = 0, topCount_ = 0;
     std::vector<int64_t> groupStart_;
-    std::vector<float> centres_;
-    std::vector<float> upper_, lower_; // per group: max(alpha + beta), min(alpha - beta)
+    std::vector<int> topGroupStart_;
+    std::vector<float> centres_, topCentres_;
+    std::vector<Bounds> groupBounds_, groupTopBounds_, topBounds_;
+    std::vector<std::pair<float, float>> groupDotRange_; // cosine: dots admitted by the bounds
+    std::vector<int64_t> activeInGroup_;
+
+    // One step's plan: the groups to visit and the queries each must check.
+    std::vector<WorkItem> work_;
+    std::vector<QueryCheck> workQueries_;
     std::vector<std::vector<std::pair<int64_t, float>>> changed_;
+    std::vector<std::vector<WorkItem>> topWork_;
+    std::vector<std::vector<QueryCheck>> topWorkQueries_;
 
     SumTree massTree_;     // D^2 per original row (DSquared)
     MaxTree farthestTree_; // D per original row (Farthest)
     SumTree unselected_;   // 1 per unselected image: uniform fallback draws
-    std::vector<uint8_t> selected_;
     double distanceSum_ = 0.0; // sum of D over all rows, for the coverage curve
     bool firstAbsorb_ = true;
 };
@@ -94,7 +165,6 @@ DistanceSampler::DistanceSampler(PatternPool pool, const DistanceSamplingOptions
     unselected_ = SumTree(images);
     for (int image = 0; image < images; ++image)
         unselected_.set(image, 1.0);
-    selected_.assign(images, 0);
 }
 
 void DistanceSampler::validateRows() const {
@@ -111,7 +181,7 @@ void DistanceSampler::validateRows() const {
 
 /// Unit rows make 1 - dot the cosine distance. A zero row stays zero (distance 1 to all).
 void DistanceSampler::normaliseRows() {
-#pragma omp parallel for schedule(static) num_threads(threads_)
+#pragma omp parallel for schedule(static) num_threads(threads_) if (rows_ > kParallelWork)
     for (int64_t row = 0; row < rows_; ++row) {
         float* values = pool_.pattern(row);
         const float norm = std::sqrt(dotProduct(values, values, dims_));
@@ -125,9 +195,11 @@ void DistanceSampler::buildGroups() {
     const int target = options_.pruning ? options_.groups : 1;
     PatternGroups groups =
         groupPatterns(pool_.pattern(0), rows_, dims_, options_.metric, target, threads_);
-    groupCount_ = std::max(groups.groupCount, 1);
+    groupCount_ = groups.groupCount;
+    topCount_ = groups.topCount;
     centres_ = std::move(groups.centres);
-    centres_.resize(static_cast<size_t>(groupCount_) * dims_, 0.0f);
+    topCentres_ = std::move(groups.topCentres);
+    topGroupStart_ = std::move(groups.topGroupStart);
     // Counting sort by group, stable in the original row order.
     groupStart_.assign(groupCount_ + 1, 0);
     for (int64_t row = 0; row < rows_; ++row)
@@ -142,23 +214,62 @@ void DistanceSampler::buildGroups() {
         rowAtPosition_[position] = row;
         positionOfRow_[row] = position;
     }
+    groups.groupOf = {};
     permuteRows(rowAtPosition_);
     alpha_.resize(rows_);
-#pragma omp parallel for schedule(dynamic, 4) num_threads(threads_)
-    for (int g = 0; g < groupCount_; ++g)
-        for (int64_t p = groupStart_[g]; p < groupStart_[g + 1]; ++p)
-            alpha_[p] = metricDistance(pool_.pattern(p), &centres_[static_cast<size_t>(g) * dims_],
-                                       dims_, options_.metric);
-    upper_.assign(groupCount_, kInfinity);
-    lower_.assign(groupCount_, -kInfinity);
+    alphaTop_.resize(rows_);
+    activeInGroup_.resize(groupCount_);
+    for (int t = 0; t < topCount_; ++t) {
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_) if (rows_ > kParallelWork)
+        for (int g = topGroupStart_[t]; g < topGroupStart_[t + 1]; ++g) {
+            activeInGroup_[g] = groupStart_[g + 1] - groupStart_[g];
+            for (int64_t p = groupStart_[g]; p < groupStart_[g + 1]; ++p) {
+                alpha_[p] = metricDistance(pool_.pattern(p), &centres_[size_t(g) * dims_], dims_,
+                                           options_.metric);
+                alphaTop_[p] = metricDistance(pool_.pattern(p), &topCentres_[size_t(t) * dims_],
+                                              dims_, options_.metric);
+            }
+        }
+    }
+    if (options_.pruning && options_.prefilter && options_.metric == DistanceMetric::Cosine)
+        buildCompactRows();
+    groupBounds_.assign(groupCount_, Bounds{});
+    groupDotRange_.assign(groupCount_, {-kInfinity, kInfinity});
+    groupTopBounds_.assign(groupCount_, Bounds{});
+    topBounds_.assign(topCount_, Bounds{});
     changed_.resize(groupCount_);
     // Rounding in float dots, sqrt and acos is far below these margins, so a skipped row is
     // one whose computed D could not have dropped either: pruning never changes a result.
     float scale = 1.0f;
     if (options_.metric == DistanceMetric::Euclidean)
-        for (float a : alpha_)
+        for (float a : alphaTop_)
             scale = std::max(scale, a);
     slack_ = options_.metric == DistanceMetric::Cosine ? 1e-2f : 1e-4f * scale;
+}
+
+/// |x.q - fl(x~.q)| <= |x - x~| |q| + dims * 2^-24 |x~| |q| for a unit query q (Cauchy-Schwarz
+/// on the rounding of x, plus the worst float summation error); the exact float path differs
+/// from x.q by at most the same summation term. The margin covers both, with room to spare.
+void DistanceSampler::buildCompactRows() {
+    compact_.resize(static_cast<size_t>(rows_) * dims_);
+    compactMargin_.resize(rows_);
+    const double summation = 2.0 * dims_ * std::ldexp(1.0, -24);
+#pragma omp parallel for schedule(static) num_threads(threads_) if (rows_ > kParallelWork)
+    for (int64_t p = 0; p < rows_; ++p) {
+        const float* row = pool_.pattern(p);
+        uint16_t* compact = &compact_[size_t(p) * dims_];
+        toBfloat16(row, dims_, compact);
+        double error = 0.0, norm = 0.0;
+        for (int k = 0; k < dims_; ++k) {
+            const uint32_t bits = static_cast<uint32_t>(compact[k]) << 16;
+            float rounded;
+            std::memcpy(&rounded, &bits, sizeof rounded);
+            error += (double(row[k]) - rounded) * (double(row[k]) - rounded);
+            norm += double(rounded) * rounded;
+        }
+        compactMargin_[p] =
+            static_cast<float>((std::sqrt(error) + summation * (std::sqrt(norm) + 1.0)) * 1.01 + 1e-6);
+    }
 }
 
 /// Applies the permutation in place, one row buffer at a time (cycle following), so the pool
@@ -184,9 +295,8 @@ void DistanceSampler::permuteRows(const std::vector<int64_t>& rowAtPosition) {
     }
 }
 
+/// Euclidean distance; cosine distances are computed in fours inside evaluate().
 float DistanceSampler::distance(const float* query, int64_t position) const {
-    if (options_.metric == DistanceMetric::Cosine)
-        return std::max(0.0f, 1.0f - dotProduct(query, pool_.pattern(position), dims_));
     return std::sqrt(squaredDistance(query, pool_.pattern(position), dims_));
 }
 
@@ -197,49 +307,168 @@ float DistanceSampler::boundRadius(float d) const {
     return std::acos(std::clamp(1.0f - d, -1.0f, 1.0f));
 }
 
-/// Lowers D for the rows of one group that a query of the newly selected image comes closer
-/// to; returns the number of distances computed. Writes only to `changed` and `scratch`, so
-/// groups run in parallel.
-int64_t DistanceSampler::updateGroup(int group, const float* queries, int queryCount,
-                                     std::vector<std::pair<int, float>>& scratch,
-                                     std::vector<std::pair<int64_t, float>>& changed) const {
-    const float* centre = &centres_[static_cast<size_t>(group) * dims_];
-    scratch.clear();
-    for (int q = 0; q < queryCount; ++q) {
-        const float toCentre = metricDistance(queries + q * dims_, centre, dims_, options_.metric);
-        // Every row r of the group has |toCentre - alpha_r| > beta_r: none can get closer.
-        if (options_.pruning &&
-            (toCentre - upper_[group] > slack_ || lower_[group] - toCentre > slack_))
-            continue;
-        scratch.emplace_back(q, toCentre);
+/// Decides which groups each query of the new image may affect: a top (then a group) whose
+/// bounds exclude the query's distance to its centre is skipped as a whole. Tops are planned
+/// in parallel into their own lists, joined in top order so the plan never depends on threads.
+void DistanceSampler::planWork(const std::vector<float>& queries, int queryCount) {
+    std::vector<float> toTops(static_cast<size_t>(queryCount) * topCount_);
+    for (int q = 0; q < queryCount; ++q)
+        metricDistances(&queries[size_t(q) * dims_], topCentres_.data(), topCount_, dims_,
+                        options_.metric, &toTops[size_t(q) * topCount_]);
+    topWork_.resize(topCount_);
+    topWorkQueries_.resize(topCount_);
+#pragma omp parallel for schedule(dynamic, 4) num_threads(threads_) \
+    if (int64_t(groupCount_) * queryCount > 2048)
+    for (int t = 0; t < topCount_; ++t)
+        planTop(t, queries, queryCount, &toTops[0]);
+    work_.clear();
+    workQueries_.clear();
+    for (int t = 0; t < topCount_; ++t) {
+        const auto offset = static_cast<int>(workQueries_.size());
+        for (WorkItem item : topWork_[t]) {
+            item.firstQuery += offset;
+            work_.push_back(item);
+        }
+        workQueries_.insert(workQueries_.end(), topWorkQueries_[t].begin(),
+                            topWorkQueries_[t].end());
     }
+}
+
+void DistanceSampler::planTop(int t, const std::vector<float>& queries, int queryCount,
+                              const float* toTops) {
+    std::vector<WorkItem>& items = topWork_[t];
+    std::vector<QueryCheck>& checks = topWorkQueries_[t];
+    items.clear();
+    checks.clear();
+    const bool prune = options_.pruning;
+    const bool cosine = options_.metric == DistanceMetric::Cosine;
+    const int firstGroup = topGroupStart_[t], groups = topGroupStart_[t + 1] - firstGroup;
+    // Per query: its dot (cosine) or distance (Euclidean) to each group centre of this top.
+    std::vector<float> toGroups(size_t(queryCount) * groups, kInfinity);
+    std::vector<uint8_t> queryNeeded(queryCount, 0);
+    bool anyQuery = false;
+    for (int q = 0; q < queryCount; ++q) {
+        if (prune && topBounds_[t].excludes(toTops[size_t(q) * topCount_ + t], slack_))
+            continue;
+        queryNeeded[q] = anyQuery = true;
+        float* out = &toGroups[size_t(q) * groups];
+        const float* query = &queries[size_t(q) * dims_];
+        if (cosine) // compare dots with cos of the bounds: acos only where a group passes
+            dotsWithRows(query, &centres_[size_t(firstGroup) * dims_], groups, dims_, out);
+        else
+            metricDistances(query, &centres_[size_t(firstGroup) * dims_], groups, dims_,
+                            options_.metric, out);
+    }
+    if (!anyQuery)
+        return;
+    for (int g = firstGroup; g < firstGroup + groups; ++g) {
+        if (activeInGroup_[g] == 0)
+            continue;
+        const auto first = static_cast<int>(checks.size());
+        for (int q = 0; q < queryCount; ++q) {
+            if (!queryNeeded[q])
+                continue;
+            const float value = toGroups[size_t(q) * groups + (g - firstGroup)];
+            if (prune && groupTopBounds_[g].excludes(toTops[size_t(q) * topCount_ + t], slack_))
+                continue;
+            float toGroup = value;
+            if (cosine) {
+                if (prune && (value < groupDotRange_[g].first || value > groupDotRange_[g].second))
+                    continue;
+                toGroup = std::acos(std::clamp(value, -1.0f, 1.0f));
+            } else if (prune && groupBounds_[g].excludes(toGroup, slack_)) {
+                continue;
+            }
+            checks.push_back({q, toGroup});
+        }
+        if (static_cast<int>(checks.size()) > first)
+            items.push_back({g, first, static_cast<int>(checks.size()) - first});
+    }
+}
+
+/// The dots with a group centre that its bounds admit: angle in [lower - slack, upper + slack].
+std::pair<float, float> DistanceSampler::dotRange(const Bounds& bounds) const {
+    const float upper = bounds.upper + slack_, lower = bounds.lower - slack_;
+    const float minDot = upper >= float(M_PI) ? -kInfinity : std::cos(upper);
+    const float maxDot = lower <= 0.0f ? kInfinity : std::cos(lower);
+    // cos in float is accurate to ~1 ulp; widen by a hair so a boundary case is kept.
+    return {minDot - 1e-6f, maxDot + 1e-6f};
+}
+
+/// Lowers D for the rows of one group that a query comes closer to; returns the number of
+/// distances computed. Reads shared state, writes only `changed`, so items run in parallel.
+int64_t DistanceSampler::evaluate(const WorkItem& item, const float* queries,
+                                  std::vector<std::pair<int64_t, float>>& changed) const {
     int64_t evaluations = 0;
-    if (scratch.empty())
-        return evaluations;
-    for (int64_t p = groupStart_[group]; p < groupStart_[group + 1]; ++p) {
+    const auto* checks = &workQueries_[item.firstQuery];
+    const bool cosine = options_.metric == DistanceMetric::Cosine;
+    const bool prefilter = !compact_.empty();
+    // Pairs wait in fours for the kernels, so a pair's bits never depend on its neighbours.
+    // A pair may yield a new D for its row more than once per step: applyChanges keeps the min.
+    FourPairs<float> exact;
+    FourPairs<uint16_t> rough;
+    auto flushExact = [&] {
+        float dots[4];
+        dotProducts4(exact.padded().left, exact.right, dims_, dots);
+        for (int k = 0; k < exact.count; ++k) {
+            const float d = std::max(0.0f, 1.0f - dots[k]);
+            if (d < d_[exact.owner[k]])
+                changed.emplace_back(exact.owner[k], d);
+        }
+        exact.count = 0;
+    };
+    auto flushRough = [&] {
+        float dots[4];
+        dotProductsBf16x4(rough.padded().left, rough.right, dims_, dots);
+        for (int k = 0; k < rough.count; ++k) {
+            const int64_t p = rough.owner[k];
+            if (1.0f - dots[k] - compactMargin_[p] >= d_[p])
+                continue; // even the most favourable rounding cannot lower D
+            exact.add(pool_.pattern(p), rough.right[k], p);
+            if (exact.count == 4)
+                flushExact();
+        }
+        rough.count = 0;
+    };
+    for (int64_t p = groupStart_[item.group]; p < groupStart_[item.group + 1]; ++p) {
         if (!active_[p])
             continue;
-        float best = d_[p];
-        for (const auto& [q, toCentre] : scratch) {
-            if (options_.pruning && std::abs(toCentre - alpha_[p]) > beta_[p] + slack_)
+        float euclideanBest = d_[p];
+        for (int k = 0; k < item.queryCount; ++k) {
+            const auto [q, toGroup] = checks[k];
+            if (options_.pruning && std::abs(toGroup - alpha_[p]) > beta_[p] + slack_)
                 continue;
-            best = std::min(best, distance(queries + q * dims_, p));
             ++evaluations;
+            const float* query = queries + size_t(q) * dims_;
+            if (!cosine) {
+                euclideanBest = std::min(euclideanBest, distance(query, p));
+            } else if (prefilter) {
+                rough.add(&compact_[size_t(p) * dims_], query, p);
+                if (rough.count == 4)
+                    flushRough();
+            } else {
+                exact.add(pool_.pattern(p), query, p);
+                if (exact.count == 4)
+                    flushExact();
+            }
         }
-        if (best < d_[p])
-            changed.emplace_back(p, best);
+        if (!cosine && euclideanBest < d_[p])
+            changed.emplace_back(p, euclideanBest);
     }
+    if (rough.count > 0)
+        flushRough();
+    if (exact.count > 0)
+        flushExact();
     return evaluations;
 }
 
 void DistanceSampler::absorb(int image) {
-    selected_[image] = 1;
     unselected_.set(image, 0.0);
     const int queryCount = pool_.patternCountOf(image);
     std::vector<float> queries(static_cast<size_t>(queryCount) * dims_);
     for (int q = 0; q < queryCount; ++q) {
         const int64_t position = positionOfRow_[pool_.firstPatternOf(image) + q];
-        std::copy_n(pool_.pattern(position), dims_, queries.begin() + q * dims_);
+        std::copy_n(pool_.pattern(position), dims_, queries.begin() + size_t(q) * dims_);
         if (!std::isinf(d_[position]))
             distanceSum_ -= d_[position];
         active_[position] = 0;
@@ -250,36 +479,77 @@ void DistanceSampler::absorb(int image) {
     }
     if (queryCount == 0)
         return;
-    std::vector<std::vector<std::pair<int, float>>> scratch(threads_);
+    for (int q = 0; q < queryCount; ++q) // keep the per-group active counts for planning
+        --activeInGroup_[std::upper_bound(groupStart_.begin(), groupStart_.end(),
+                                          positionOfRow_[pool_.firstPatternOf(image) + q]) -
+                         groupStart_.begin() - 1];
+    QElapsedTimer timer;
+    timer.start();
+    planWork(queries, queryCount);
+    stats_.planSeconds += timer.nsecsElapsed() * 1e-9;
+    timer.restart();
+    int64_t checks = 0;
+    for (const WorkItem& item : work_)
+        checks += activeInGroup_[item.group] * item.queryCount;
     int64_t evaluations = 0;
-#pragma omp parallel for schedule(dynamic, 2) num_threads(threads_) reduction(+ : evaluations)
-    for (int g = 0; g < groupCount_; ++g) {
-        changed_[g].clear();
-        evaluations += updateGroup(g, queries.data(), queryCount,
-                                   scratch[omp_get_thread_num()], changed_[g]);
+    const auto items = static_cast<int>(work_.size());
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_) \
+    reduction(+ : evaluations) if (checks > kParallelWork)
+    for (int i = 0; i < items; ++i) {
+        changed_[work_[i].group].clear();
+        evaluations += evaluate(work_[i], queries.data(), changed_[work_[i].group]);
     }
     if (!firstAbsorb_)
         stats_.distanceEvaluations += evaluations;
     firstAbsorb_ = false;
-    // Apply in group order on one thread: the trees see the same updates whatever the threads.
-    for (int g = 0; g < groupCount_; ++g) {
+    stats_.evaluateSeconds += timer.nsecsElapsed() * 1e-9;
+    timer.restart();
+    applyChanges();
+    stats_.applySeconds += timer.nsecsElapsed() * 1e-9;
+}
+
+/// Applies the step's new D values in plan order on one thread (the trees see the same
+/// updates whatever the thread count) and tightens the bounds of the groups they touched.
+void DistanceSampler::applyChanges() {
+    std::vector<uint8_t> topTouched(topCount_, 0);
+    int top = 0;
+    for (const WorkItem& item : work_) {
+        const int g = item.group;
         if (changed_[g].empty())
             continue;
+        stats_.loweredDistances += static_cast<int64_t>(changed_[g].size());
         for (const auto& [position, d] : changed_[g]) {
+            if (!(d < d_[position]))
+                continue; // a second query of this step came closer first
             distanceSum_ += d - (std::isinf(d_[position]) ? 0.0 : d_[position]);
             d_[position] = d;
             beta_[position] = boundRadius(d);
             refreshLeaf(position);
         }
-        float upper = -kInfinity, lower = kInfinity;
+        changed_[g].clear();
+        Bounds bounds = Bounds::empty(), topBounds = Bounds::empty();
         for (int64_t p = groupStart_[g]; p < groupStart_[g + 1]; ++p) {
             if (!active_[p])
                 continue;
-            upper = std::max(upper, alpha_[p] + beta_[p]);
-            lower = std::min(lower, alpha_[p] - beta_[p]);
+            bounds.include(alpha_[p], beta_[p]);
+            topBounds.include(alphaTop_[p], beta_[p]);
         }
-        upper_[g] = upper;
-        lower_[g] = lower;
+        groupBounds_[g] = bounds;
+        groupDotRange_[g] = dotRange(bounds);
+        groupTopBounds_[g] = topBounds;
+        while (topGroupStart_[top + 1] <= g) // work items come in group order
+            ++top;
+        topTouched[top] = 1;
+    }
+    for (int t = 0; t < topCount_; ++t) {
+        if (!topTouched[t])
+            continue;
+        Bounds bounds = Bounds::empty();
+        for (int g = topGroupStart_[t]; g < topGroupStart_[t + 1]; ++g) {
+            bounds.upper = std::max(bounds.upper, groupTopBounds_[g].upper);
+            bounds.lower = std::min(bounds.lower, groupTopBounds_[g].lower);
+        }
+        topBounds_[t] = bounds;
     }
 }
 
@@ -335,7 +605,7 @@ SelectionResult DistanceSampler::run(int64_t budget, uint64_t seed) {
             image = static_cast<int>(random.uniformIndex(images));
         else
             image = drawNextImage(random, score);
-        if (rank > 0) // a naive update computes every active row against every query
+        if (rank > 0) // a naive update computes every other active row against every query
             stats_.candidatePairs += static_cast<int64_t>(pool_.patternCountOf(image)) *
                                      (activeRows_ - pool_.patternCountOf(image));
         absorb(image);
@@ -354,7 +624,8 @@ SelectionResult distanceSampling(PatternPool pool, int64_t budget, uint64_t seed
     if (budget < 0)
         throw std::invalid_argument("budget must be >= 0, got " + std::to_string(budget));
     if (options.rule == SamplingRule::Replay &&
-        static_cast<int64_t>(options.replayOrder.size()) < std::min<int64_t>(budget, pool.imageCount()))
+        static_cast<int64_t>(options.replayOrder.size()) <
+            std::min<int64_t>(budget, pool.imageCount()))
         throw std::invalid_argument("replay order is shorter than the budget");
     DistanceSamplingStats local;
     DistanceSampler sampler(std::move(pool), options, stats ? *stats : local);

@@ -18,6 +18,7 @@ struct DistanceSamplingOptions {
     DistanceMetric metric = DistanceMetric::Cosine;
     int threads = 0;      ///< 0: all cores; results do not depend on it
     bool pruning = true;  ///< skip rows whose D provably cannot change (same result, faster)
+    bool prefilter = true; ///< with pruning and cosine: rule pairs out on bfloat16 copies first
     int groups = 0;       ///< groups for the bounds; 0: about sqrt(rows)
     std::vector<int> replayOrder; ///< the image order for SamplingRule::Replay
 };
@@ -26,8 +27,12 @@ struct DistanceSamplingOptions {
 struct DistanceSamplingStats {
     int64_t distanceEvaluations = 0; ///< row-to-query distances computed after the first pick
     int64_t candidatePairs = 0;      ///< (row, query) pairs a naive update computes
+    int64_t loweredDistances = 0;    ///< row updates that really lowered a D
     double groupingSeconds = 0.0;
     double samplingSeconds = 0.0;
+    double planSeconds = 0.0;     ///< bound tests on tops and groups
+    double evaluateSeconds = 0.0; ///< distances of the rows that passed them
+    double applySeconds = 0.0;    ///< tree and bound updates
 };
 
 /// Distance sampling over a pool (ALGORITHM.md section 6): the first image uniformly (seeded),

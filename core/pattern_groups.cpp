@@ -11,21 +11,22 @@ namespace freesel {
 namespace {
 
 constexpr int kLloydSteps = 2;
-constexpr int kMaxGroups = 1024;
+constexpr int kMaxGroups = 8192;
+constexpr int kGroupsPerTop = 8;
+constexpr int64_t kSampleRows = 20000;
 
 float angleFromDot(float dot) { return std::acos(std::clamp(dot, -1.0f, 1.0f)); }
 
-/// Index (into centreCount centres) of the nearest centre: largest dot for unit vectors,
-/// smallest squared distance otherwise; the lowest index wins ties.
-int nearestCentre(const float* row, const float* centres, int centreCount, int dims,
-                  DistanceMetric metric) {
+/// Index of the nearest of `count` centres, the lowest index on ties: the largest dot for unit
+/// vectors, else the smallest |c|^2 - 2 x.c (|x|^2 is the same for every centre).
+int nearestCentre(const float* row, const float* centres, const std::vector<float>& centreNorms,
+                  int count, int dims, DistanceMetric metric, std::vector<float>& dots) {
+    dotsWithRows(row, centres, count, dims, dots.data());
     int best = 0;
     float bestScore = -std::numeric_limits<float>::infinity();
-    for (int c = 0; c < centreCount; ++c) {
-        const float* centre = centres + static_cast<int64_t>(c) * dims;
-        const float score = metric == DistanceMetric::Cosine
-                                ? dotProduct(row, centre, dims)
-                                : -squaredDistance(row, centre, dims);
+    for (int c = 0; c < count; ++c) {
+        const float score =
+            metric == DistanceMetric::Cosine ? dots[c] : 2.0f * dots[c] - centreNorms[c];
         if (score > bestScore) {
             bestScore = score;
             best = c;
@@ -43,8 +44,55 @@ void normaliseCentres(std::vector<float>& centres, int dims) {
     }
 }
 
+void moveCentres(const float* rows, const std::vector<int64_t>& members,
+                 const std::vector<int>& labels, int dims, DistanceMetric metric,
+                 std::vector<float>& centres) {
+    const auto clusters = static_cast<int>(centres.size() / dims);
+    std::vector<double> sums(centres.size(), 0.0);
+    std::vector<int64_t> sizes(clusters, 0);
+    for (size_t i = 0; i < members.size(); ++i) {
+        const float* row = rows + members[i] * dims;
+        double* sum = sums.data() + static_cast<int64_t>(labels[i]) * dims;
+        for (int k = 0; k < dims; ++k)
+            sum[k] += row[k];
+        ++sizes[labels[i]];
+    }
+    for (int c = 0; c < clusters; ++c) {
+        if (sizes[c] == 0)
+            continue; // keep the old centre; the group just stays empty
+        for (int k = 0; k < dims; ++k)
+            centres[static_cast<size_t>(c) * dims + k] =
+                static_cast<float>(sums[static_cast<size_t>(c) * dims + k] / sizes[c]);
+    }
+    // Nearest by angle is the largest dot only against unit-length centres.
+    if (metric == DistanceMetric::Cosine)
+        normaliseCentres(centres, dims);
+}
+
+void assignToNearest(const float* rows, const std::vector<int64_t>& members,
+                     const std::vector<float>& centres, int dims, DistanceMetric metric,
+                     int threads, std::vector<int>& labels) {
+    const auto clusters = static_cast<int>(centres.size() / dims);
+    const auto count = static_cast<int64_t>(members.size());
+    std::vector<float> norms(clusters);
+    for (int c = 0; c < clusters; ++c)
+        norms[c] = dotProduct(&centres[size_t(c) * dims], &centres[size_t(c) * dims], dims);
+    labels.assign(count, 0);
+#pragma omp parallel num_threads(threads) if (count * clusters > 65536)
+    {
+        std::vector<float> dots(clusters);
+#pragma omp for schedule(static)
+        for (int64_t i = 0; i < count; ++i)
+            labels[i] = nearestCentre(rows + members[i] * dims, centres.data(), norms, clusters,
+                                      dims, metric, dots);
+    }
+}
+
 /// Lloyd k-means over the rows listed in `members`, started from evenly strided members (the
-/// pool is in image order, so strides spread over images). Returns centres; labels in `labels`.
+/// pool is in image order, so strides spread over images). The Lloyd steps run on an evenly
+/// strided sample of at most kSampleRows members (the centres only steer the bounds' tightness,
+/// so a sample is plenty); the final assignment covers every member. Returns the centres;
+/// labels in `labels`.
 std::vector<float> lloyd(const float* rows, const std::vector<int64_t>& members, int dims,
                          int clusters, DistanceMetric metric, int threads,
                          std::vector<int>& labels) {
@@ -54,34 +102,15 @@ std::vector<float> lloyd(const float* rows, const std::vector<int64_t>& members,
         const int64_t member = members[c * count / clusters];
         std::copy_n(rows + member * dims, dims, centres.begin() + static_cast<int64_t>(c) * dims);
     }
-    labels.assign(count, 0);
-    for (int step = 0; step <= kLloydSteps; ++step) {
-#pragma omp parallel for schedule(static) num_threads(threads)
-        for (int64_t i = 0; i < count; ++i)
-            labels[i] = nearestCentre(rows + members[i] * dims, centres.data(), clusters, dims,
-                                      metric);
-        if (step == kLloydSteps)
-            break;
-        std::vector<double> sums(centres.size(), 0.0);
-        std::vector<int64_t> sizes(clusters, 0);
-        for (int64_t i = 0; i < count; ++i) {
-            const float* row = rows + members[i] * dims;
-            double* sum = sums.data() + static_cast<int64_t>(labels[i]) * dims;
-            for (int k = 0; k < dims; ++k)
-                sum[k] += row[k];
-            ++sizes[labels[i]];
-        }
-        for (int c = 0; c < clusters; ++c) {
-            if (sizes[c] == 0)
-                continue; // keep the old centre; the group just stays empty
-            float* centre = centres.data() + static_cast<int64_t>(c) * dims;
-            for (int k = 0; k < dims; ++k)
-                centre[k] = static_cast<float>(sums[static_cast<int64_t>(c) * dims + k] / sizes[c]);
-        }
-        // Nearest by angle is the largest dot only against unit-length centres.
-        if (metric == DistanceMetric::Cosine)
-            normaliseCentres(centres, dims);
+    const int64_t sampleSize = std::min<int64_t>(count, std::max<int64_t>(kSampleRows, clusters));
+    std::vector<int64_t> sample(sampleSize);
+    for (int64_t i = 0; i < sampleSize; ++i)
+        sample[i] = members[i * count / sampleSize];
+    for (int step = 0; step < kLloydSteps; ++step) {
+        assignToNearest(rows, sample, centres, dims, metric, threads, labels);
+        moveCentres(rows, sample, labels, dims, metric, centres);
     }
+    assignToNearest(rows, members, centres, dims, metric, threads, labels);
     return centres;
 }
 
@@ -92,6 +121,18 @@ float metricDistance(const float* a, const float* b, int dims, DistanceMetric me
                                             : std::sqrt(squaredDistance(a, b, dims));
 }
 
+void metricDistances(const float* row, const float* centres, int count, int dims,
+                     DistanceMetric metric, float* out) {
+    if (metric == DistanceMetric::Euclidean) {
+        for (int c = 0; c < count; ++c)
+            out[c] = std::sqrt(squaredDistance(row, centres + static_cast<int64_t>(c) * dims, dims));
+        return;
+    }
+    dotsWithRows(row, centres, count, dims, out);
+    for (int c = 0; c < count; ++c)
+        out[c] = angleFromDot(out[c]);
+}
+
 PatternGroups groupPatterns(const float* rows, int64_t rowCount, int dims, DistanceMetric metric,
                             int targetGroups, int threads) {
     PatternGroups groups;
@@ -99,33 +140,39 @@ PatternGroups groupPatterns(const float* rows, int64_t rowCount, int dims, Dista
     if (rowCount == 0)
         return groups;
     if (targetGroups <= 0)
-        targetGroups = static_cast<int>(std::lround(std::sqrt(static_cast<double>(rowCount))));
-    targetGroups = static_cast<int>(std::clamp<int64_t>(targetGroups, 1, std::min<int64_t>(rowCount, kMaxGroups)));
+        targetGroups =
+            static_cast<int>(std::lround(4.0 * std::sqrt(static_cast<double>(rowCount))));
+    targetGroups = static_cast<int>(
+        std::clamp<int64_t>(targetGroups, 1, std::min<int64_t>(rowCount, kMaxGroups)));
 
-    // Level 1: about sqrt(targetGroups) top clusters over every row.
-    const int topCount = std::max(1, static_cast<int>(std::lround(std::sqrt(targetGroups))));
+    // Level 1: targetGroups / 8 top clusters over every row (each later split in about 8):
+    // tops fine enough that most are skipped whole, so a step tests few group centres.
+    groups.topCount = std::max(1, targetGroups / kGroupsPerTop);
     std::vector<int64_t> everyRow(rowCount);
     for (int64_t i = 0; i < rowCount; ++i)
         everyRow[i] = i;
     std::vector<int> topLabels;
-    lloyd(rows, everyRow, dims, topCount, metric, threads, topLabels);
+    groups.topCentres = lloyd(rows, everyRow, dims, groups.topCount, metric, threads, topLabels);
 
     // Level 2: split each top cluster in proportion to its size.
-    std::vector<std::vector<int64_t>> members(topCount);
+    std::vector<std::vector<int64_t>> members(groups.topCount);
     for (int64_t i = 0; i < rowCount; ++i)
         members[topLabels[i]].push_back(i);
+    groups.topGroupStart.push_back(0);
     for (const auto& top : members) {
-        if (top.empty())
-            continue;
         const auto subCount = static_cast<int>(std::clamp<int64_t>(
-            (targetGroups * static_cast<int64_t>(top.size()) + rowCount - 1) / rowCount, 1,
+            (targetGroups * static_cast<int64_t>(top.size()) + rowCount - 1) / rowCount, 0,
             static_cast<int64_t>(top.size())));
-        std::vector<int> subLabels;
-        std::vector<float> centres = lloyd(rows, top, dims, subCount, metric, threads, subLabels);
-        for (size_t i = 0; i < top.size(); ++i)
-            groups.groupOf[top[i]] = groups.groupCount + subLabels[i];
-        groups.centres.insert(groups.centres.end(), centres.begin(), centres.end());
-        groups.groupCount += subCount;
+        if (subCount > 0) {
+            std::vector<int> subLabels;
+            std::vector<float> centres =
+                lloyd(rows, top, dims, subCount, metric, threads, subLabels);
+            for (size_t i = 0; i < top.size(); ++i)
+                groups.groupOf[top[i]] = groups.groupCount + subLabels[i];
+            groups.centres.insert(groups.centres.end(), centres.begin(), centres.end());
+            groups.groupCount += subCount;
+        }
+        groups.topGroupStart.push_back(groups.groupCount);
     }
     return groups;
 }

@@ -7,23 +7,32 @@
 
 namespace freesel {
 
-/// A partition of the pool's rows into compact groups with a centre each. Selection uses it
-/// only for bounds (the triangle inequality lets it skip whole groups whose distances cannot
-/// change), so the grouping changes speed, never results.
+/// A two-level partition of the pool's rows: top clusters, each split into compact groups,
+/// with a centre for every top and every group. Selection uses it only for bounds (the
+/// triangle inequality lets it skip whole tops or groups whose distances cannot change), so
+/// the grouping changes speed, never results.
 struct PatternGroups {
     int groupCount = 0;
     std::vector<int> groupOf;   ///< per row
     std::vector<float> centres; ///< groupCount x dims; unit length for the cosine metric
+    int topCount = 0;
+    std::vector<float> topCentres;  ///< topCount x dims
+    std::vector<int> topGroupStart; ///< groups of top t: [topGroupStart[t], topGroupStart[t+1])
 };
 
 /// Two-level k-means (a few Lloyd steps at each level, deterministic starts), so the cost is
-/// about rows x (top + sub groups) x dims instead of rows x groups x dims. With the cosine
-/// metric the rows must already be unit length. targetGroups 0 picks about sqrt(rows).
+/// about rows x (tops + groups per top) x dims instead of rows x groups x dims. With the
+/// cosine metric the rows must already be unit length. targetGroups 0 picks about
+/// 4 sqrt(rows).
 PatternGroups groupPatterns(const float* rows, int64_t rowCount, int dims, DistanceMetric metric,
                             int targetGroups, int threads);
 
 /// The distance in which bounds are taken: the angle between unit vectors for cosine (a metric
 /// on the sphere, and a far tighter bound than the chord), the Euclidean distance otherwise.
 float metricDistance(const float* a, const float* b, int dims, DistanceMetric metric);
+
+/// metricDistance from one row to `count` centres (row-major), four centres per pass.
+void metricDistances(const float* row, const float* centres, int count, int dims,
+                     DistanceMetric metric, float* out);
 
 } // namespace freesel

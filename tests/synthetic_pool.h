@@ -26,19 +26,33 @@ private:
     RandomStream random_;
 };
 
+/// How the patterns of one concept vary around its direction.
+struct ConceptSpread {
+    double noise = 0.5; ///< isotropic Gaussian noise, relative to the concept direction
+    int rank = 0;       ///< > 0: most variation lies in a concept-specific subspace of this rank
+    double along = 0.0; ///< spread inside that subspace, relative to the concept direction
+};
+
 /// A pool shaped like real semantic patterns: `concepts` random directions; each image shows
-/// 1..3 concepts and has 1..maxPatterns patterns, each a concept direction plus Gaussian noise
-/// of relative size `noise`, so patterns of one concept are close and others far apart.
+/// 1..3 concepts and has 1..maxPatterns patterns, each a concept direction plus variation, so
+/// patterns of one concept are close and others far apart. With spread.rank > 0 the
+/// variation is mostly low-rank per concept (as in real ViT features, whose intrinsic
+/// dimension is far below d); rank 0 gives isotropic noise, the hardest case for bounds.
 inline PatternPool makeClusteredPool(int images, int dims, int concepts, int maxPatterns,
-                                     double noise, uint64_t seed, bool fixedPatternCount = false) {
+                                     ConceptSpread spread, uint64_t seed,
+                                     bool fixedPatternCount = false) {
     Gaussian gaussian(seed);
+    const double scale = 1.0; // centres and noise are both N(0, 1) per dimension
     std::vector<float> centres(static_cast<size_t>(concepts) * dims);
     for (float& value : centres)
         value = static_cast<float>(gaussian.next());
+    std::vector<float> bases(static_cast<size_t>(concepts) * spread.rank * dims);
+    for (float& value : bases) // rank random directions per concept, norm ~sqrt(dims / rank)
+        value = static_cast<float>(gaussian.next() / std::sqrt(std::max(1, spread.rank)));
     PatternPool pool(dims);
     pool.reserve(images, static_cast<int64_t>(images) * maxPatterns);
     std::vector<float> rows;
-    const double noiseScale = noise; // centres have norm ~sqrt(dims), like the noise
+    std::vector<double> z(spread.rank);
     for (int image = 0; image < images; ++image) {
         const int count =
             fixedPatternCount ? maxPatterns
@@ -49,14 +63,29 @@ inline PatternPool makeClusteredPool(int images, int dims, int concepts, int max
         rows.assign(static_cast<size_t>(count) * dims, 0.0f);
         for (int p = 0; p < count; ++p) {
             const int concept = shown[gaussian.random().uniformIndex(3)];
+            for (double& value : z)
+                value = spread.along * gaussian.next();
+            float* row = rows.data() + static_cast<size_t>(p) * dims;
+            const float* centre = centres.data() + static_cast<size_t>(concept) * dims;
             for (int k = 0; k < dims; ++k)
-                rows[static_cast<size_t>(p) * dims + k] =
-                    centres[static_cast<size_t>(concept) * dims + k] +
-                    static_cast<float>(noiseScale * gaussian.next());
+                row[k] = centre[k] + static_cast<float>(scale * spread.noise * gaussian.next());
+            for (int r = 0; r < spread.rank; ++r) {
+                const float* basis =
+                    bases.data() + (static_cast<size_t>(concept) * spread.rank + r) * dims;
+                for (int k = 0; k < dims; ++k)
+                    row[k] += static_cast<float>(z[r]) * basis[k];
+            }
         }
         pool.addImage(rows.data(), count);
     }
     return pool;
+}
+
+/// Isotropic noise of relative size `noise`.
+inline PatternPool makeClusteredPool(int images, int dims, int concepts, int maxPatterns,
+                                     double noise, uint64_t seed, bool fixedPatternCount = false) {
+    return makeClusteredPool(images, dims, concepts, maxPatterns, ConceptSpread{noise, 0, 0.0},
+                             seed, fixedPatternCount);
 }
 
 struct ReferencePick {

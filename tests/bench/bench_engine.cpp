@@ -1,0 +1,194 @@
+// Engine benchmarks (issue 2): the per-image pattern stage and exact D^2 selection at scale.
+#include "bench_registry.h"
+#include "distance_sampling.h"
+#include "semantic_patterns.h"
+#include "synthetic_pool.h"
+
+#include <QElapsedTimer>
+#include <cmath>
+#include <sys/resource.h>
+
+using namespace freesel;
+using namespace freesel::bench;
+using namespace freesel::testing;
+
+namespace {
+
+/// Softmax of `logits` / temperature, in place.
+void softmax(float* values, int n, double temperature) {
+    double maxValue = values[0];
+    for (int i = 1; i < n; ++i)
+        maxValue = std::max<double>(maxValue, values[i]);
+    double sum = 0.0;
+    for (int i = 0; i < n; ++i) {
+        values[i] = static_cast<float>(std::exp((values[i] - maxValue) / temperature));
+        sum += values[i];
+    }
+    for (int i = 0; i < n; ++i)
+        values[i] = static_cast<float>(values[i] / sum);
+}
+
+/// A ViT-S/16-shaped image (14 x 14 patches, d = 384) whose [CLS] attention looks like DINO's:
+/// a softmax over a few Gaussian blobs (objects) on a noisy floor; patch attention rows are
+/// softmaxes favouring nearby patches and patches of the same blob.
+ImageFeatures dinoLikeImage(int index, double peak) {
+    Gaussian gaussian(0xbe7c4 + index);
+    ImageFeatures image;
+    image.grid = {14, 14};
+    image.dims = 384;
+    const int n = image.grid.size();
+    const int blobs = 1 + static_cast<int>(gaussian.random().uniformIndex(3));
+    std::vector<double> blobRow(blobs), blobCol(blobs), blobSize(blobs);
+    for (int b = 0; b < blobs; ++b) {
+        blobRow[b] = 14 * gaussian.random().uniform01();
+        blobCol[b] = 14 * gaussian.random().uniform01();
+        blobSize[b] = 1.0 + 2.5 * gaussian.random().uniform01();
+    }
+    std::vector<int> blobOf(n, -1);
+    image.clsAttention.resize(n);
+    for (int i = 0; i < n; ++i) {
+        double logit = 0.3 * peak / 4.0 * gaussian.next(), best = 0.0;
+        for (int b = 0; b < blobs; ++b) {
+            const double dr = image.grid.rowOf(i) - blobRow[b], dc = image.grid.colOf(i) - blobCol[b];
+            const double weight = std::exp(-(dr * dr + dc * dc) / (2 * blobSize[b] * blobSize[b]));
+            logit += peak * weight;
+            if (weight > best && weight > 0.3) {
+                best = weight;
+                blobOf[i] = b;
+            }
+        }
+        image.clsAttention[i] = static_cast<float>(logit);
+    }
+    softmax(image.clsAttention.data(), n, 1.0);
+    image.patchTokens.resize(static_cast<size_t>(n) * image.dims);
+    for (int i = 0; i < n; ++i)
+        for (int k = 0; k < image.dims; ++k)
+            image.patchTokens[static_cast<size_t>(i) * image.dims + k] =
+                static_cast<float>(gaussian.next() + (blobOf[i] >= 0 && k % 7 == blobOf[i] ? 3 : 0));
+    std::vector<float> dense(static_cast<size_t>(n) * n);
+    for (int i = 0; i < n; ++i) {
+        float* row = dense.data() + static_cast<size_t>(i) * n;
+        for (int j = 0; j < n; ++j)
+            row[j] = static_cast<float>(-0.5 * image.grid.chebyshev(i, j) +
+                                        (blobOf[i] >= 0 && blobOf[i] == blobOf[j] ? 2.0 : 0.0) +
+                                        0.3 * gaussian.next());
+        softmax(row, n, 1.0);
+    }
+    image.neighbourhood = NeighbourhoodAttention::fromDense(dense.data(), image.grid, 3);
+    return image;
+}
+
+/// Times the pattern stage; `peak` sets how concentrated the [CLS] attention is (4: object
+/// blobs as DINO shows them; 0.5: nearly flat, the worst case, about half the patches kept).
+void benchPatternsWith(double peak, const QString& suffix) {
+    const int images = option(QStringLiteral("images"), QStringLiteral("2000")).toInt();
+    std::vector<ImageFeatures> pool;
+    pool.reserve(images);
+    for (int i = 0; i < images; ++i)
+        pool.push_back(dinoLikeImage(i, peak));
+    PatternParameters params; // tau 0.5, K 5, eps 2
+    const QString solver = option(QStringLiteral("solver"), QStringLiteral("auto"));
+    params.solver = solver == QLatin1String("dense")     ? EigenSolverChoice::Dense
+                    : solver == QLatin1String("lanczos") ? EigenSolverChoice::Lanczos
+                                                         : EigenSolverChoice::Automatic;
+    double kept = 0.0, patterns = 0.0;
+    QElapsedTimer timer;
+    timer.start();
+    for (int i = 0; i < images; ++i) { // one core: a plain loop on this thread
+        const ImagePatterns result = extractImagePatterns(pool[i], params, i);
+        kept += static_cast<double>(result.kept.size());
+        patterns += static_cast<double>(result.patterns.rows());
+    }
+    const double ms = timer.nsecsElapsed() * 1e-6 / images;
+    report(QStringLiteral("patterns_ms_per_image") + suffix, ms, QStringLiteral("ms"));
+    report(QStringLiteral("patterns_mean_kept_patches") + suffix, kept / images,
+           QStringLiteral("patches"));
+    report(QStringLiteral("patterns_mean_patterns") + suffix, patterns / images,
+           QStringLiteral("patterns"));
+}
+
+void benchPatterns() {
+    benchPatternsWith(4.0, QString());
+    benchPatternsWith(0.5, QStringLiteral("_flat"));
+}
+
+double peakRssMb() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_maxrss / 1024.0; // kilobytes on Linux
+}
+
+/// 300 semantic modes; by default most within-mode variation in a rank-16 subspace plus small
+/// isotropic noise (cosine ~0.65 between patterns of one mode, ~0 across). --rank=0 --noise=0.7
+/// gives purely isotropic noise of the same strength, the worst case for bounds.
+ConceptSpread vocSpread() {
+    ConceptSpread spread;
+    spread.rank = option(QStringLiteral("rank"), QStringLiteral("16")).toInt();
+    spread.noise = option(QStringLiteral("noise"), QStringLiteral("0.25")).toDouble();
+    spread.along = option(QStringLiteral("along"), QStringLiteral("0.65")).toDouble();
+    return spread;
+}
+
+void benchSelectVoc() {
+    const int images = option(QStringLiteral("images"), QStringLiteral("16551")).toInt();
+    const int budget = option(QStringLiteral("budget"), QStringLiteral("8000")).toInt();
+    const bool pruning = option(QStringLiteral("pruning"), QStringLiteral("1")).toInt() != 0;
+    PatternPool pool = makeClusteredPool(images, 384, 300, 5, vocSpread(), 2023, true);
+    DistanceSamplingOptions options;
+    options.threads = option(QStringLiteral("threads"), QStringLiteral("2")).toInt();
+    options.pruning = pruning;
+    options.groups = option(QStringLiteral("groups"), QStringLiteral("0")).toInt();
+    options.prefilter = option(QStringLiteral("prefilter"), QStringLiteral("1")).toInt() != 0;
+    DistanceSamplingStats stats;
+    QElapsedTimer timer;
+    timer.start();
+    const SelectionResult result = distanceSampling(std::move(pool), budget, 1, options, &stats);
+    const double seconds = timer.nsecsElapsed() * 1e-9;
+    report(pruning ? QStringLiteral("select_voc_seconds") : QStringLiteral("select_voc_naive_seconds"),
+           seconds, QStringLiteral("s"));
+    report(QStringLiteral("select_voc_grouping_seconds"), stats.groupingSeconds, QStringLiteral("s"));
+    report(QStringLiteral("select_voc_plan_seconds"), stats.planSeconds, QStringLiteral("s"));
+    report(QStringLiteral("select_voc_evaluate_seconds"), stats.evaluateSeconds, QStringLiteral("s"));
+    report(QStringLiteral("select_voc_apply_seconds"), stats.applySeconds, QStringLiteral("s"));
+    report(QStringLiteral("select_voc_evaluated_fraction"),
+           double(stats.distanceEvaluations) / std::max<int64_t>(1, stats.candidatePairs),
+           QStringLiteral("ratio"));
+    report(QStringLiteral("select_voc_distance_evaluations"), double(stats.distanceEvaluations),
+           QStringLiteral("distances"));
+    report(QStringLiteral("select_voc_lowered_distances"), double(stats.loweredDistances),
+           QStringLiteral("distances"));
+    report(QStringLiteral("select_voc_picks"), double(result.picks.size()), QStringLiteral("images"));
+}
+
+void benchSelectRss() {
+    const int images = option(QStringLiteral("images"), QStringLiteral("1000000")).toInt();
+    const int budget = option(QStringLiteral("budget"), QStringLiteral("1000")).toInt();
+    const double before = peakRssMb();
+    PatternPool pool = makeClusteredPool(images, 384, 300, 5, vocSpread(), 7, true);
+    const double poolMb = pool.memoryBytes() / 1048576.0;
+    DistanceSamplingOptions options;
+    options.threads = 2;
+    QElapsedTimer timer;
+    timer.start();
+    distanceSampling(std::move(pool), budget, 1, options);
+    report(QStringLiteral("select_rss_images"), images, QStringLiteral("images"));
+    report(QStringLiteral("select_rss_pool_mb"), poolMb, QStringLiteral("MB"));
+    report(QStringLiteral("select_rss_seconds"), timer.nsecsElapsed() * 1e-9, QStringLiteral("s"));
+    report(images == 1000000 ? QStringLiteral("select_1m_rss_mb") : QStringLiteral("select_rss_mb"),
+           peakRssMb() - before + before * 0.0, QStringLiteral("MB"));
+}
+
+const BenchmarkRegistration patternsBench(
+    QStringLiteral("patterns_ms_per_image"),
+    QStringLiteral("pattern stage, 196 patches x 384, tau 0.5, K 5, eps 2, one core "
+                   "[--solver=auto|dense|lanczos]"), benchPatterns);
+const BenchmarkRegistration selectVocBench(
+    QStringLiteral("select_voc_seconds"),
+    QStringLiteral("exact D^2 selection, 16,551 x 5 x 384, budget 8,000, 2 threads [--pruning=0]"),
+    benchSelectVoc);
+const BenchmarkRegistration selectRssBench(
+    QStringLiteral("select_1m_rss_mb"),
+    QStringLiteral("peak RSS of selection over --images=1000000 x 5 x 384 [--budget=1000]"),
+    benchSelectRss);
+
+} // namespace
