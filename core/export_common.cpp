@@ -1,0 +1,111 @@
+// Helpers shared by the exporters: the pool partition, number formatting, the provenance
+// object and atomic file writing.
+
+#include "export_writers.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QLocale>
+#include <QSaveFile>
+
+#include <cmath>
+
+namespace freesel::exportdetail {
+
+PoolPartition partitionPool(const SelectionExport& selection) {
+    PoolPartition partition;
+    std::vector<bool> picked(selection.images.size(), false);
+    for (const Pick& pick : selection.picks) {
+        partition.selected.push_back(pick.image);
+        picked[size_t(pick.image)] = true;
+    }
+    for (size_t i = 0; i < selection.images.size(); ++i) {
+        if (selection.images[i].failed)
+            partition.failed.push_back(int(i));
+        else if (!picked[i])
+            partition.unselected.push_back(int(i));
+    }
+    return partition;
+}
+
+QString absolutePath(const ExportImage& image) {
+    return QDir::cleanPath(QFileInfo(image.path).absoluteFilePath());
+}
+
+QString relativeName(const ExportImage& image) {
+    if (!image.relativePath.isEmpty())
+        return QDir::fromNativeSeparators(image.relativePath);
+    return QFileInfo(image.path).fileName();
+}
+
+QString scoreText(double score) {
+    if (std::isnan(score))
+        return {};
+    // 'g' with the shortest precision round-trips exactly and never depends on the locale.
+    return QString::number(score, 'g', QLocale::FloatingPointShortest);
+}
+
+QJsonValue scoreJson(double score) {
+    if (!std::isfinite(score))
+        return QJsonValue(QJsonValue::Null);
+    return QJsonValue(score);
+}
+
+namespace {
+
+QJsonValue seedJson(quint64 seed) {
+    constexpr quint64 kExactDoubleLimit = quint64(1) << 53;
+    if (seed <= kExactDoubleLimit)
+        return QJsonValue(double(seed));
+    return QJsonValue(QString::number(seed));
+}
+
+} // namespace
+
+QJsonObject provenanceJson(const Provenance& p) {
+    QJsonObject object;
+    object.insert(QStringLiteral("app_version"), p.appVersion);
+    object.insert(QStringLiteral("backend"), p.backend);
+    object.insert(QStringLiteral("model"), p.model);
+    object.insert(QStringLiteral("model_checksum"), p.modelChecksum);
+    object.insert(QStringLiteral("tau"), p.tau);
+    object.insert(QStringLiteral("clusters"), p.clusters);
+    object.insert(QStringLiteral("eps"), p.eps);
+    object.insert(QStringLiteral("budget"), double(p.budget));
+    object.insert(QStringLiteral("seed"), seedJson(p.seed));
+    object.insert(QStringLiteral("strategy"), p.strategy);
+    object.insert(QStringLiteral("input_size"), p.inputSize);
+    object.insert(QStringLiteral("device"), p.device);
+    object.insert(QStringLiteral("created"),
+                  p.created.isValid() ? p.created.toString(Qt::ISODateWithMs) : QString());
+    object.insert(QStringLiteral("pool_source"), p.poolSource);
+    return object;
+}
+
+bool writeFileAtomically(const QString& path, const QByteArray& content, QString* error) {
+    const QFileInfo info(path);
+    if (!QDir().mkpath(info.absolutePath())) {
+        *error = QStringLiteral("cannot create directory %1 for %2").arg(info.absolutePath(), path);
+        return false;
+    }
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly)) {
+        *error = QStringLiteral("cannot write %1: %2").arg(path, file.errorString());
+        return false;
+    }
+    if (file.write(content) != content.size() || !file.commit()) {
+        *error = QStringLiteral("cannot write %1: %2").arg(path, file.errorString());
+        return false;
+    }
+    return true;
+}
+
+ExportResult writeSingleFile(const QString& path, const QByteArray& content) {
+    ExportResult result;
+    result.ok = writeFileAtomically(path, content, &result.error);
+    if (result.ok)
+        result.files << QFileInfo(path).absoluteFilePath();
+    return result;
+}
+
+} // namespace freesel::exportdetail

@@ -1,0 +1,149 @@
+// The line-oriented exports: the ranked path list (txt), the per-image table (csv, RFC 4180)
+// and Lightly-style embeddings (csv).
+
+#include "export_writers.h"
+
+#include <QStringList>
+
+#include <charconv>
+#include <system_error>
+
+namespace freesel::exportdetail {
+
+namespace {
+
+// RFC 4180 ends records with CRLF; Python's csv module and spreadsheets expect it too.
+const QString kCrLf = QStringLiteral("\r\n");
+
+/// RFC 4180: a field with a comma, quote or line break is quoted, inner quotes doubled.
+QString csvField(const QString& value) {
+    static const QString special = QStringLiteral(",\"\r\n");
+    bool needsQuotes = false;
+    for (QChar c : value)
+        needsQuotes = needsQuotes || special.contains(c);
+    if (!needsQuotes)
+        return value;
+    QString quoted = value;
+    quoted.replace(QLatin1Char('"'), QStringLiteral("\"\""));
+    return QLatin1Char('"') + quoted + QLatin1Char('"');
+}
+
+QString csvRecord(const QStringList& fields) {
+    QStringList quoted;
+    quoted.reserve(fields.size());
+    for (const QString& field : fields)
+        quoted << csvField(field);
+    return quoted.join(QLatin1Char(',')) + kCrLf;
+}
+
+QString csvSelectedRow(const SelectionExport& selection, size_t rank) {
+    const Pick& pick = selection.picks[rank];
+    const ExportImage& image = selection.images[size_t(pick.image)];
+    return csvRecord({absolutePath(image), QString::number(rank + 1), scoreText(pick.score),
+                      QString::number(image.patternCount), QStringLiteral("1"),
+                      QStringLiteral("ok"), QString()});
+}
+
+QString csvUnselectedRow(const ExportImage& image) {
+    return csvRecord({absolutePath(image), QString(), QString(),
+                      QString::number(image.patternCount), QStringLiteral("0"),
+                      QStringLiteral("ok"), QString()});
+}
+
+/// A failed image has no patterns: the column stays empty rather than claiming zero.
+QString csvFailedRow(const ExportImage& image) {
+    return csvRecord({absolutePath(image), QString(), QString(), QString(), QStringLiteral("0"),
+                      QStringLiteral("failed"), image.error});
+}
+
+/// The images the embeddings export covers, or an empty list and *error.
+std::vector<int> embeddingRows(const SelectionExport& selection, const ExportOptions& options,
+                               QString* error) {
+    const PoolPartition partition = partitionPool(selection);
+    std::vector<int> rows = partition.selected;
+    if (options.embeddingsForAll)
+        rows.insert(rows.end(), partition.unselected.begin(), partition.unselected.end());
+    if (rows.empty()) {
+        *error = QStringLiteral("embeddings export: no images to write");
+        return {};
+    }
+    const size_t dimension = selection.images[size_t(rows.front())].embedding.size();
+    for (int index : rows) {
+        const ExportImage& image = selection.images[size_t(index)];
+        if (image.embedding.empty() || image.embedding.size() != dimension) {
+            *error = image.embedding.empty()
+                         ? QStringLiteral("embeddings export: no embedding for %1; run a "
+                                          "strategy that computes global features")
+                               .arg(image.path)
+                         : QStringLiteral("embeddings export: %1 has %2 dimensions, expected %3")
+                               .arg(image.path)
+                               .arg(image.embedding.size())
+                               .arg(dimension);
+            return {};
+        }
+    }
+    return rows;
+}
+
+QString embeddingHeader(size_t dimension) {
+    QStringList fields{QStringLiteral("filenames")};
+    for (size_t d = 0; d < dimension; ++d)
+        fields << QStringLiteral("embedding_%1").arg(d);
+    fields << QStringLiteral("labels");
+    return csvRecord(fields);
+}
+
+/// Shortest text that reads back as the same float: widening to double first would print
+/// binary noise (0.1f as 0.10000000149011612) and double the file size.
+QString floatText(float value) {
+    char buffer[32];
+    const auto [end, status] = std::to_chars(buffer, buffer + sizeof buffer, value);
+    return status == std::errc() ? QString::fromLatin1(buffer, int(end - buffer)) : QString();
+}
+
+QString embeddingRow(const ExportImage& image) {
+    QStringList fields{relativeName(image)};
+    for (float value : image.embedding)
+        fields << floatText(value);
+    // Lightly requires a labels column; an unlabeled pool has none, 0 is its convention.
+    fields << QStringLiteral("0");
+    return csvRecord(fields);
+}
+
+} // namespace
+
+ExportResult writeTxt(const SelectionExport& selection, const QString& path) {
+    QString text;
+    for (const Pick& pick : selection.picks)
+        text += absolutePath(selection.images[size_t(pick.image)]) + QLatin1Char('\n');
+    return writeSingleFile(path, text.toUtf8());
+}
+
+ExportResult writeCsv(const SelectionExport& selection, const QString& path) {
+    const PoolPartition partition = partitionPool(selection);
+    QString text =
+        csvRecord({QStringLiteral("path"), QStringLiteral("rank"), QStringLiteral("score"),
+                   QStringLiteral("n_patterns"), QStringLiteral("selected"),
+                   QStringLiteral("status"), QStringLiteral("error")});
+    for (size_t rank = 0; rank < selection.picks.size(); ++rank)
+        text += csvSelectedRow(selection, rank);
+    for (int index : partition.unselected)
+        text += csvUnselectedRow(selection.images[size_t(index)]);
+    for (int index : partition.failed)
+        text += csvFailedRow(selection.images[size_t(index)]);
+    return writeSingleFile(path, text.toUtf8());
+}
+
+ExportResult writeEmbeddings(const SelectionExport& selection, const QString& path,
+                             const ExportOptions& options) {
+    ExportResult result;
+    const std::vector<int> rows = embeddingRows(selection, options, &result.error);
+    if (rows.empty())
+        return result;
+    QString text = embeddingHeader(selection.images[size_t(rows.front())].embedding.size());
+    for (int index : rows)
+        text += embeddingRow(selection.images[size_t(index)]);
+    return writeSingleFile(path, text.toUtf8());
+}
+
+} // namespace freesel::exportdetail

@@ -1,0 +1,95 @@
+#pragma once
+
+// Exporters of a selection (DESIGN.md, Exports). Every export also writes a provenance sidecar,
+// so a file found later says which model, parameters and pool produced it.
+
+#include "selection.h"
+
+#include <QDateTime>
+#include <QString>
+#include <QStringList>
+
+#include <vector>
+
+namespace freesel {
+
+/// One image of the pool, as the exporters need it.
+struct ExportImage {
+    QString path;         ///< on disk; made absolute when written
+    QString relativePath; ///< to the pool root; used where tools expect dataset-relative names
+    int width = 0;
+    int height = 0;
+    qint64 cocoId = -1; ///< the image id when the pool came from a COCO json, else -1
+    bool failed = false;
+    QString error; ///< why it could not be decoded (failed only)
+    int patternCount = 0;
+    std::vector<float> embedding; ///< global feature; may be empty
+};
+
+/// Everything needed to reproduce the selection; written into every sidecar.
+struct Provenance {
+    QString appVersion;
+    QString backend;
+    QString model;
+    QString modelChecksum;
+    double tau = 0.0;
+    int clusters = 0; ///< K
+    int eps = 0;
+    qint64 budget = 0;
+    quint64 seed = 0;
+    QString strategy;
+    QString inputSize;
+    QString device;
+    QDateTime created;
+    QString poolSource;
+};
+
+struct SelectionExport {
+    std::vector<ExportImage> images; ///< the whole pool, failed images included
+    std::vector<Pick> picks;         ///< selection order: rank 1 first; indices into images
+    Provenance provenance;
+};
+
+enum class ExportFormat { Txt, Csv, Json, Coco, LabelStudio, Cvat, Embeddings, Folder };
+
+struct ExportOptions {
+    /// Folder: write into an existing non-empty directory (replacing an earlier export there).
+    bool overwrite = false;
+    /// Folder: copy the images instead of symlinking them.
+    bool copyFiles = false;
+    /// Embeddings: every decoded pool image, not only the selected ones.
+    bool embeddingsForAll = false;
+    /// Label Studio: prepended to the percent-encoded relative path. The default is the URL of
+    /// Label Studio's local file storage, which serves `?d=<path relative to
+    /// LOCAL_FILES_DOCUMENT_ROOT>`; use e.g. "https://host/images/" for served files.
+    QString labelStudioPrefix = QStringLiteral("/data/local-files/?d=");
+    /// Label Studio: predictions[].score is by default derived from the rank
+    /// (1 - (rank-1)/selected, so sorting tasks by score reproduces the selection order). True:
+    /// the raw FreeSel score where there is one (the rank-derived value where it is NaN).
+    bool labelStudioRawScore = false;
+};
+
+struct ExportResult {
+    bool ok = false;
+    QString error;     ///< names the path or the parameter at fault
+    QStringList files; ///< absolute paths written (the sidecar last)
+};
+
+/// "txt", "csv", "json", "coco", "labelstudio", "cvat", "embeddings", "folder"; throws
+/// std::invalid_argument listing the valid names for anything else.
+ExportFormat parseExportFormat(const QString& name);
+QString exportFormatName(ExportFormat format);
+QStringList exportFormatNames();
+
+/// Where the sidecar of an export to `outputPath` goes: "<output>.provenance.json", or
+/// "<dir>/provenance.json" for a folder export. For CVAT, an existing directory as
+/// `outputPath` means "<dir>/manifest.jsonl".
+QString provenanceSidecarPath(ExportFormat format, const QString& outputPath);
+
+/// Writes the selection in `format` to `outputPath` and its provenance sidecar. Files are
+/// written atomically (QSaveFile): a failed export never leaves a half-written file under the
+/// final name. Missing parent directories are created.
+ExportResult exportSelection(const SelectionExport& selection, ExportFormat format,
+                             const QString& outputPath, const ExportOptions& options = {});
+
+} // namespace freesel
