@@ -1,4 +1,6 @@
 // freesel: the headless command-line tool. All commands live in freesel_core (cli_app.h).
 #include "cli_app.h"
 
-int main(int argc, char** argv) { return freesel::runCommandLine(argc, argv); }
+int main(int argc, char** argv) {
+    return freesel::runCommandLine(argc, argv);
+}

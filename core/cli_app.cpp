@@ -1,25 +1,68 @@
 #include "cli_app.h"
 
+#include "cli_command.h"
 #include "version.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QTextStream>
+#include <exception>
 
 namespace freesel {
+
+namespace {
+
+QString overview() {
+    QString text = QStringLiteral(
+        "Usage: freesel <command> [options]\n\n"
+        "Select the images of an unlabeled pool most worth annotating (FreeSel, NeurIPS 2023)\n"
+        "in one pass of a self-supervised ViT, no training, no labels.\n\nCommands:\n");
+    for (const CliCommand& command : cliCommands())
+        text += QStringLiteral("  %1 %2\n").arg(command.name, -10).arg(command.summary);
+    text += QStringLiteral("\n'freesel <command> --help' describes a command's options.\n"
+                           "Exit codes: 0 success, 2 bad input or parameters, 1 internal failure.");
+    return text;
+}
+
+int dispatch(const QStringList& arguments) {
+    if (arguments.size() < 2 || arguments[1] == QLatin1String("--help") ||
+        arguments[1] == QLatin1String("-h") || arguments[1] == QLatin1String("help")) {
+        printOut(overview());
+        return arguments.size() < 2 ? ExitBadInput : ExitOk;
+    }
+    if (arguments[1] == QLatin1String("--version") || arguments[1] == QLatin1String("-v")) {
+        printOut(QStringLiteral("freesel ") + applicationVersion());
+        return ExitOk;
+    }
+    for (const CliCommand& command : cliCommands()) {
+        if (command.name == arguments[1]) {
+            QStringList rest = arguments.mid(2);
+            rest.prepend(QStringLiteral("freesel ") + command.name);
+            return command.run(rest);
+        }
+    }
+    throw UsageError(QStringLiteral("unknown command '%1' (see freesel --help)").arg(arguments[1]));
+}
+
+} // namespace
 
 int runCommandLine(int argc, char** argv) {
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("freesel"));
     QCoreApplication::setApplicationVersion(applicationVersion());
-    QCommandLineParser parser;
-    parser.setApplicationDescription(
-        QStringLiteral("Select the images of an unlabeled pool most worth annotating (FreeSel)."));
-    parser.addHelpOption();
-    parser.addVersionOption();
-    parser.process(app);
-    QTextStream(stdout) << buildDescription() << '\n';
-    return 0;
+    try {
+        return dispatch(QCoreApplication::arguments());
+    } catch (const UsageError& error) {
+        printError(QStringLiteral("freesel: ") + QString::fromStdString(error.what()));
+        return ExitBadInput;
+    } catch (const std::invalid_argument& error) { // a parameter outside its range
+        printError(QStringLiteral("freesel: ") + QString::fromStdString(error.what()));
+        return ExitBadInput;
+    } catch (const std::exception& error) {
+        printError(QStringLiteral("freesel: internal error: ") +
+                   QString::fromStdString(error.what()));
+        return ExitInternalError;
+    }
 }
 
 } // namespace freesel

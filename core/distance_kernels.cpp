@@ -62,8 +62,8 @@ void toBfloat16(const float* values, int64_t count, uint16_t* out) {
     }
 }
 
-FREESEL_CLONES void dotProductsBf16x4(const uint16_t* const a[4], const float* const b[4],
-                                      int dims, float out[4]) {
+FREESEL_CLONES void dotProductsBf16x4(const uint16_t* const a[4], const float* const b[4], int dims,
+                                      float out[4]) {
     const uint16_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
     const float *b0 = b[0], *b1 = b[1], *b2 = b[2], *b3 = b[3];
     float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;

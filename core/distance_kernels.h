@@ -21,8 +21,7 @@ void toBfloat16(const float* values, int64_t count, uint16_t* out);
 
 /// out[k] = dot(a[k], b[k]) for four pairs of a bfloat16 row and a float query: a quarter of
 /// the memory traffic of the float rows, for a cheap first look whose error is bounded.
-void dotProductsBf16x4(const uint16_t* const a[4], const float* const b[4], int dims,
-                       float out[4]);
+void dotProductsBf16x4(const uint16_t* const a[4], const float* const b[4], int dims, float out[4]);
 
 /// out[r] = dot(query, rows[r]) for `rowCount` contiguous rows, four rows per pass.
 void dotsWithRows(const float* query, const float* rows, int rowCount, int dims, float* out);

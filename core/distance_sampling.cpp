@@ -8,9 +8,9 @@
 #include <QElapsedTimer>
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
-#include <cstring>
 #include <string>
 
 namespace freesel {
@@ -108,16 +108,16 @@ private:
     int threads_;
     float slack_ = 0.0f;
 
-    std::vector<int64_t> positionOfRow_; // original row -> position
-    std::vector<int64_t> rowAtPosition_; // position -> original row
-    std::vector<float> d_, beta_;        // per position: D and its radius in bound units
+    std::vector<int64_t> positionOfRow_;  // original row -> position
+    std::vector<int64_t> rowAtPosition_;  // position -> original row
+    std::vector<float> d_, beta_;         // per position: D and its radius in bound units
     std::vector<float> alpha_, alphaTop_; // per position: distance to its group / top centre
     // Cosine prefilter: a bfloat16 copy of each row and a bound on what rounding it moved any
     // dot with a unit query, so most pairs that cannot lower D are ruled out at a quarter of
     // the memory traffic and only the rest are computed exactly in float.
     std::vector<uint16_t> compact_;
     std::vector<float> compactMargin_;
-    std::vector<uint8_t> active_;         // per position: image not selected yet
+    std::vector<uint8_t> active_; // per position: image not selected yet
     int64_t activeRows_ = 0;
 
     int groupCount_ = 0, topCount_ = 0;
@@ -135,9 +135,9 @@ private:
     std::vector<std::vector<WorkItem>> topWork_;
     std::vector<std::vector<QueryCheck>> topWorkQueries_;
 
-    SumTree massTree_;     // D^2 per original row (DSquared)
-    MaxTree farthestTree_; // D per original row (Farthest)
-    SumTree unselected_;   // 1 per unselected image: uniform fallback draws
+    SumTree massTree_;         // D^2 per original row (DSquared)
+    MaxTree farthestTree_;     // D per original row (Farthest)
+    SumTree unselected_;       // 1 per unselected image: uniform fallback draws
     double distanceSum_ = 0.0; // sum of D over all rows, for the coverage curve
     bool firstAbsorb_ = true;
 };
@@ -267,8 +267,8 @@ void DistanceSampler::buildCompactRows() {
             error += (double(row[k]) - rounded) * (double(row[k]) - rounded);
             norm += double(rounded) * rounded;
         }
-        compactMargin_[p] =
-            static_cast<float>((std::sqrt(error) + summation * (std::sqrt(norm) + 1.0)) * 1.01 + 1e-6);
+        compactMargin_[p] = static_cast<float>(
+            (std::sqrt(error) + summation * (std::sqrt(norm) + 1.0)) * 1.01 + 1e-6);
     }
 }
 
@@ -317,8 +317,8 @@ void DistanceSampler::planWork(const std::vector<float>& queries, int queryCount
                         options_.metric, &toTops[size_t(q) * topCount_]);
     topWork_.resize(topCount_);
     topWorkQueries_.resize(topCount_);
-#pragma omp parallel for schedule(dynamic, 4) num_threads(threads_) \
-    if (int64_t(groupCount_) * queryCount > 2048)
+#pragma omp parallel for schedule(dynamic, 4)                                                      \
+    num_threads(threads_) if (int64_t(groupCount_) * queryCount > 2048)
     for (int t = 0; t < topCount_; ++t)
         planTop(t, queries, queryCount, &toTops[0]);
     work_.clear();
@@ -623,9 +623,8 @@ SelectionResult distanceSampling(PatternPool pool, int64_t budget, uint64_t seed
                                  DistanceSamplingStats* stats) {
     if (budget < 0)
         throw std::invalid_argument("budget must be >= 0, got " + std::to_string(budget));
-    if (options.rule == SamplingRule::Replay &&
-        static_cast<int64_t>(options.replayOrder.size()) <
-            std::min<int64_t>(budget, pool.imageCount()))
+    if (options.rule == SamplingRule::Replay && static_cast<int64_t>(options.replayOrder.size()) <
+                                                    std::min<int64_t>(budget, pool.imageCount()))
         throw std::invalid_argument("replay order is shorter than the budget");
     DistanceSamplingStats local;
     DistanceSampler sampler(std::move(pool), options, stats ? *stats : local);

@@ -16,10 +16,10 @@ enum class SamplingRule {
 struct DistanceSamplingOptions {
     SamplingRule rule = SamplingRule::DSquared;
     DistanceMetric metric = DistanceMetric::Cosine;
-    int threads = 0;      ///< 0: all cores; results do not depend on it
-    bool pruning = true;  ///< skip rows whose D provably cannot change (same result, faster)
+    int threads = 0;       ///< 0: all cores; results do not depend on it
+    bool pruning = true;   ///< skip rows whose D provably cannot change (same result, faster)
     bool prefilter = true; ///< with pruning and cosine: rule pairs out on bfloat16 copies first
-    int groups = 0;       ///< groups for the bounds; 0: about sqrt(rows)
+    int groups = 0;        ///< groups for the bounds; 0: about sqrt(rows)
     std::vector<int> replayOrder; ///< the image order for SamplingRule::Replay
 };
 

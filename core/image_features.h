@@ -10,11 +10,11 @@ namespace freesel {
 /// (ALGORITHM.md section 1). Plain data: no torch types, so the store, the engine and the
 /// tests use it without including LibTorch.
 struct ImageFeatures {
-    PatchGrid grid;                      ///< h x w patch grid
-    int dims = 0;                        ///< token width d
-    std::vector<float> patchTokens;      ///< n x d, row-major, after the final LayerNorm
-    std::vector<float> clsToken;         ///< d: the global [CLS] feature (Core-Set, k-means)
-    std::vector<float> clsAttention;     ///< n: CLS row of the last-block attention (patches only)
+    PatchGrid grid;                       ///< h x w patch grid
+    int dims = 0;                         ///< token width d
+    std::vector<float> patchTokens;       ///< n x d, row-major, after the final LayerNorm
+    std::vector<float> clsToken;          ///< d: the global [CLS] feature (Core-Set, k-means)
+    std::vector<float> clsAttention;      ///< n: CLS row of the last-block attention (patches only)
     NeighbourhoodAttention neighbourhood; ///< Ap restricted to Chebyshev radius R
 };
 

@@ -25,8 +25,8 @@ void assignImages(const PatternPool& pool, Clustering& clustering, int k, int th
         int best = 0;
         float bestDistance = std::numeric_limits<float>::infinity();
         for (int c = 0; c < k; ++c) {
-            const float d = squaredDistance(pool.pattern(image),
-                                            &clustering.centres[static_cast<size_t>(c) * dims], dims);
+            const float d = squaredDistance(
+                pool.pattern(image), &clustering.centres[static_cast<size_t>(c) * dims], dims);
             if (d < bestDistance) {
                 bestDistance = d;
                 best = c;
@@ -96,7 +96,8 @@ SelectionResult kmeansSelection(PatternPool pool, int64_t budget, uint64_t seed,
     }
     std::vector<int> order(k);
     std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&size](int a, int b) { return size[a] > size[b]; });
+    std::stable_sort(order.begin(), order.end(),
+                     [&size](int a, int b) { return size[a] > size[b]; });
     SelectionResult result;
     std::vector<uint8_t> taken(pool.imageCount(), 0);
     for (int c : order) {

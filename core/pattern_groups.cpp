@@ -15,7 +15,9 @@ constexpr int kMaxGroups = 8192;
 constexpr int kGroupsPerTop = 8;
 constexpr int64_t kSampleRows = 20000;
 
-float angleFromDot(float dot) { return std::acos(std::clamp(dot, -1.0f, 1.0f)); }
+float angleFromDot(float dot) {
+    return std::acos(std::clamp(dot, -1.0f, 1.0f));
+}
 
 /// Index of the nearest of `count` centres, the lowest index on ties: the largest dot for unit
 /// vectors, else the smallest |c|^2 - 2 x.c (|x|^2 is the same for every centre).
@@ -125,7 +127,8 @@ void metricDistances(const float* row, const float* centres, int count, int dims
                      DistanceMetric metric, float* out) {
     if (metric == DistanceMetric::Euclidean) {
         for (int c = 0; c < count; ++c)
-            out[c] = std::sqrt(squaredDistance(row, centres + static_cast<int64_t>(c) * dims, dims));
+            out[c] =
+                std::sqrt(squaredDistance(row, centres + static_cast<int64_t>(c) * dims, dims));
         return;
     }
     dotsWithRows(row, centres, count, dims, out);

@@ -16,8 +16,7 @@ void PatternPool::addImage(const float* patterns, int count) {
 }
 
 int64_t PatternPool::memoryBytes() const {
-    return static_cast<int64_t>(data_.capacity() * sizeof(float) +
-                                owner_.capacity() * sizeof(int) +
+    return static_cast<int64_t>(data_.capacity() * sizeof(float) + owner_.capacity() * sizeof(int) +
                                 imageStart_.capacity() * sizeof(int64_t));
 }
 

@@ -4,7 +4,8 @@
 
 namespace freesel {
 
-__extension__ using UInt128 = unsigned __int128; // GCC and Clang; __extension__ keeps -pedantic quiet
+__extension__ using UInt128 =
+    unsigned __int128; // GCC and Clang; __extension__ keeps -pedantic quiet
 
 /// A small, fast, seedable generator (xoshiro256**, seeded through SplitMix64) with its own
 /// uniform draws. Written here instead of <random> because the standard distributions differ

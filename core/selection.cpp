@@ -84,7 +84,8 @@ StrategyKind parseStrategyKind(const std::string& name) {
             return kind;
     }
     throw std::invalid_argument("strategy must be one of freesel, fds, random, kcenter, "
-                                "kmeans; got '" + name + "'");
+                                "kmeans; got '" +
+                                name + "'");
 }
 
 std::string strategyName(StrategyKind kind) {

@@ -25,9 +25,8 @@ RowMatrixXf semanticPatterns(const float* features, int dims, const std::vector<
     RowMatrixXf sums = RowMatrixXf::Zero(clusterCount, dims);
     std::vector<int> counts(clusterCount, 0);
     for (size_t a = 0; a < kept.size(); ++a) {
-        sums.row(labels[a]) +=
-            Eigen::Map<const Eigen::RowVectorXf>(features + static_cast<size_t>(kept[a]) * dims,
-                                                 dims);
+        sums.row(labels[a]) += Eigen::Map<const Eigen::RowVectorXf>(
+            features + static_cast<size_t>(kept[a]) * dims, dims);
         ++counts[labels[a]];
     }
     for (int k = 0; k < clusterCount; ++k)
@@ -57,7 +56,8 @@ ImagePatterns extractImagePatterns(const ImageFeatures& image, const PatternPara
             neighbourhoodAffinity(image.neighbourhood, result.kept, params.eps), options);
     }
     const int clusterCount =
-        result.labels.empty() ? 0 : *std::max_element(result.labels.begin(), result.labels.end()) + 1;
+        result.labels.empty() ? 0
+                              : *std::max_element(result.labels.begin(), result.labels.end()) + 1;
     result.patterns = semanticPatterns(image.patchTokens.data(), image.dims, result.kept,
                                        result.labels, clusterCount);
     return result;

@@ -68,8 +68,8 @@ void normaliseRows(Eigen::MatrixXd& u) {
 
 void validateClusterCount(int clusters, int maxClusters) {
     if (clusters < 1 || clusters > maxClusters)
-        throw std::invalid_argument("K must be in [1, " + std::to_string(maxClusters) +
-                                    "], got " + std::to_string(clusters));
+        throw std::invalid_argument("K must be in [1, " + std::to_string(maxClusters) + "], got " +
+                                    std::to_string(clusters));
 }
 
 Eigen::MatrixXd spectralEmbedding(const Eigen::SparseMatrix<double>& affinity, int clusters,
@@ -77,8 +77,8 @@ Eigen::MatrixXd spectralEmbedding(const Eigen::SparseMatrix<double>& affinity, i
     const Eigen::SparseMatrix<double> m = normalisedAffinity(affinity);
     const bool dense = solver == EigenSolverChoice::Dense ||
                        (solver == EigenSolverChoice::Automatic && m.rows() <= kDenseSolverMaxSize);
-    Eigen::MatrixXd u = dense ? leadingEigenvectorsDense(m, clusters)
-                              : leadingEigenvectorsLanczos(m, clusters);
+    Eigen::MatrixXd u =
+        dense ? leadingEigenvectorsDense(m, clusters) : leadingEigenvectorsLanczos(m, clusters);
     normaliseRows(u);
     return u;
 }

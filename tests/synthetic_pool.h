@@ -4,6 +4,7 @@
 
 #include "pattern_pool.h"
 #include "random_stream.h"
+#include "selection.h"
 
 #include <cmath>
 #include <limits>
@@ -54,12 +55,12 @@ inline PatternPool makeClusteredPool(int images, int dims, int concepts, int max
     std::vector<float> rows;
     std::vector<double> z(spread.rank);
     for (int image = 0; image < images; ++image) {
-        const int count =
-            fixedPatternCount ? maxPatterns
+        const int count = fixedPatternCount
+                              ? maxPatterns
                               : 1 + static_cast<int>(gaussian.random().uniformIndex(maxPatterns));
         int shown[3];
         for (int& concept : shown)
-            concept = static_cast<int>(gaussian.random().uniformIndex(concepts));
+        concept = static_cast<int>(gaussian.random().uniformIndex(concepts));
         rows.assign(static_cast<size_t>(count) * dims, 0.0f);
         for (int p = 0; p < count; ++p) {
             const int concept = shown[gaussian.random().uniformIndex(3)];
@@ -88,6 +89,14 @@ inline PatternPool makeClusteredPool(int images, int dims, int concepts, int max
                              seed, fixedPatternCount);
 }
 
+/// The images of a selection, in selection order.
+inline std::vector<int> imagesOf(const SelectionResult& result) {
+    std::vector<int> images;
+    for (const Pick& pick : result.picks)
+        images.push_back(pick.image);
+    return images;
+}
+
 struct ReferencePick {
     int image;
     double score;
@@ -97,9 +106,9 @@ struct ReferencePick {
 /// scratch in double, a linear scan for the D^2 draw. It consumes random numbers exactly as
 /// the engine documents: the first image uniformIndex(N); then uniform01() * total for a D^2
 /// draw; uniformIndex(unselected) when every D is 0.
-inline std::vector<ReferencePick> referenceDistanceSampling(const PatternPool& pool,
-                                                            int64_t budget, uint64_t seed,
-                                                            bool farthest, bool cosine) {
+inline std::vector<ReferencePick> referenceDistanceSampling(const PatternPool& pool, int64_t budget,
+                                                            uint64_t seed, bool farthest,
+                                                            bool cosine) {
     const int images = pool.imageCount();
     const int64_t rows = pool.patternCount();
     const int dims = pool.dims();

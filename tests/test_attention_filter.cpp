@@ -24,8 +24,8 @@ void TestAttentionFilter::keepsThePrefixThatCrossesTau() {
     // Shares 0.1, 0.4, 0.2, 0.3 (given unnormalised, so 4/10 is exactly the double 0.4).
     // Ranked: patch 1 (0.4), patch 3 (0.3), patch 2 (0.2), patch 0 (0.1).
     const float a[] = {1.0f, 4.0f, 2.0f, 3.0f};
-    QCOMPARE(keepByAttention(a, 4, 0.5), (std::vector<int>{1, 3}));  // 0.4 < 0.5, 0.7 >= 0.5
-    QCOMPARE(keepByAttention(a, 4, 0.4), (std::vector<int>{1}));     // 0.4 reaches 0.4
+    QCOMPARE(keepByAttention(a, 4, 0.5), (std::vector<int>{1, 3})); // 0.4 < 0.5, 0.7 >= 0.5
+    QCOMPARE(keepByAttention(a, 4, 0.4), (std::vector<int>{1}));    // 0.4 reaches 0.4
     QCOMPARE(keepByAttention(a, 4, 0.75), (std::vector<int>{1, 2, 3}));
     QCOMPARE(keepByAttention(a, 4, 0.95), (std::vector<int>{0, 1, 2, 3}));
 }
@@ -77,7 +77,8 @@ void TestAttentionFilter::refusesBadTauAndBadAttention() {
             keepByAttention(a, 2, tau);
             QFAIL("bad tau accepted");
         } catch (const std::invalid_argument& error) {
-            QVERIFY(QString::fromUtf8(error.what()).contains(QStringLiteral("tau must be in (0, 1]")));
+            QVERIFY(
+                QString::fromUtf8(error.what()).contains(QStringLiteral("tau must be in (0, 1]")));
         }
     }
     const float negative[] = {0.5f, -0.1f};

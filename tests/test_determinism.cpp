@@ -31,13 +31,6 @@ ImageFeatures randomImage(int index, int dims) {
     return image;
 }
 
-std::vector<int> imagesOf(const SelectionResult& result) {
-    std::vector<int> images;
-    for (const Pick& pick : result.picks)
-        images.push_back(pick.image);
-    return images;
-}
-
 } // namespace
 
 class TestDeterminism : public QObject {

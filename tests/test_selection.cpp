@@ -23,13 +23,6 @@ PatternPool poolOfVectors(const std::vector<std::vector<std::vector<float>>>& im
     return pool;
 }
 
-std::vector<int> imagesOf(const SelectionResult& result) {
-    std::vector<int> images;
-    for (const Pick& pick : result.picks)
-        images.push_back(pick.image);
-    return images;
-}
-
 bool allDistinct(const std::vector<int>& images) {
     return std::set<int>(images.begin(), images.end()).size() == images.size();
 }
@@ -115,7 +108,8 @@ void TestSelection::dSquaredDrawsFollowTheDistribution() {
         degreesOfFreedom += 3;
     }
     QCOMPARE(degreesOfFreedom, 15);
-    QVERIFY2(chiSquare < 37.697, qPrintable(QStringLiteral("chi2 = %1").arg(chiSquare))); // chi2_{0.999}(15)
+    QVERIFY2(chiSquare < 37.697,
+             qPrintable(QStringLiteral("chi2 = %1").arg(chiSquare))); // chi2_{0.999}(15)
 }
 
 void TestSelection::matchesTheFloat64Reference_data() {

@@ -63,8 +63,8 @@ void TestSpectralClustering::recoversPlantedBlocks_data() {
     QTest::addColumn<QList<int>>("sizes");
     QTest::newRow("dense, 3 blocks") << int(EigenSolverChoice::Dense) << QList<int>{10, 12, 8};
     QTest::newRow("lanczos, 3 blocks") << int(EigenSolverChoice::Lanczos) << QList<int>{30, 25, 40};
-    QTest::newRow("auto, 5 blocks") << int(EigenSolverChoice::Automatic)
-                                    << QList<int>{20, 15, 25, 30, 18};
+    QTest::newRow("auto, 5 blocks")
+        << int(EigenSolverChoice::Automatic) << QList<int>{20, 15, 25, 30, 18};
 }
 
 void TestSpectralClustering::recoversPlantedBlocks() {

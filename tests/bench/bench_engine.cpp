@@ -49,7 +49,8 @@ ImageFeatures dinoLikeImage(int index, double peak) {
     for (int i = 0; i < n; ++i) {
         double logit = 0.3 * peak / 4.0 * gaussian.next(), best = 0.0;
         for (int b = 0; b < blobs; ++b) {
-            const double dr = image.grid.rowOf(i) - blobRow[b], dc = image.grid.colOf(i) - blobCol[b];
+            const double dr = image.grid.rowOf(i) - blobRow[b],
+                         dc = image.grid.colOf(i) - blobCol[b];
             const double weight = std::exp(-(dr * dr + dc * dc) / (2 * blobSize[b] * blobSize[b]));
             logit += peak * weight;
             if (weight > best && weight > 0.3) {
@@ -63,8 +64,8 @@ ImageFeatures dinoLikeImage(int index, double peak) {
     image.patchTokens.resize(static_cast<size_t>(n) * image.dims);
     for (int i = 0; i < n; ++i)
         for (int k = 0; k < image.dims; ++k)
-            image.patchTokens[static_cast<size_t>(i) * image.dims + k] =
-                static_cast<float>(gaussian.next() + (blobOf[i] >= 0 && k % 7 == blobOf[i] ? 3 : 0));
+            image.patchTokens[static_cast<size_t>(i) * image.dims + k] = static_cast<float>(
+                gaussian.next() + (blobOf[i] >= 0 && k % 7 == blobOf[i] ? 3 : 0));
     std::vector<float> dense(static_cast<size_t>(n) * n);
     for (int i = 0; i < n; ++i) {
         float* row = dense.data() + static_cast<size_t>(i) * n;
@@ -144,11 +145,14 @@ void benchSelectVoc() {
     timer.start();
     const SelectionResult result = distanceSampling(std::move(pool), budget, 1, options, &stats);
     const double seconds = timer.nsecsElapsed() * 1e-9;
-    report(pruning ? QStringLiteral("select_voc_seconds") : QStringLiteral("select_voc_naive_seconds"),
+    report(pruning ? QStringLiteral("select_voc_seconds")
+                   : QStringLiteral("select_voc_naive_seconds"),
            seconds, QStringLiteral("s"));
-    report(QStringLiteral("select_voc_grouping_seconds"), stats.groupingSeconds, QStringLiteral("s"));
+    report(QStringLiteral("select_voc_grouping_seconds"), stats.groupingSeconds,
+           QStringLiteral("s"));
     report(QStringLiteral("select_voc_plan_seconds"), stats.planSeconds, QStringLiteral("s"));
-    report(QStringLiteral("select_voc_evaluate_seconds"), stats.evaluateSeconds, QStringLiteral("s"));
+    report(QStringLiteral("select_voc_evaluate_seconds"), stats.evaluateSeconds,
+           QStringLiteral("s"));
     report(QStringLiteral("select_voc_apply_seconds"), stats.applySeconds, QStringLiteral("s"));
     report(QStringLiteral("select_voc_evaluated_fraction"),
            double(stats.distanceEvaluations) / std::max<int64_t>(1, stats.candidatePairs),
@@ -157,7 +161,8 @@ void benchSelectVoc() {
            QStringLiteral("distances"));
     report(QStringLiteral("select_voc_lowered_distances"), double(stats.loweredDistances),
            QStringLiteral("distances"));
-    report(QStringLiteral("select_voc_picks"), double(result.picks.size()), QStringLiteral("images"));
+    report(QStringLiteral("select_voc_picks"), double(result.picks.size()),
+           QStringLiteral("images"));
 }
 
 void benchSelectRss() {
@@ -178,10 +183,11 @@ void benchSelectRss() {
            peakRssMb() - before + before * 0.0, QStringLiteral("MB"));
 }
 
-const BenchmarkRegistration patternsBench(
-    QStringLiteral("patterns_ms_per_image"),
-    QStringLiteral("pattern stage, 196 patches x 384, tau 0.5, K 5, eps 2, one core "
-                   "[--solver=auto|dense|lanczos]"), benchPatterns);
+const BenchmarkRegistration
+    patternsBench(QStringLiteral("patterns_ms_per_image"),
+                  QStringLiteral("pattern stage, 196 patches x 384, tau 0.5, K 5, eps 2, one core "
+                                 "[--solver=auto|dense|lanczos]"),
+                  benchPatterns);
 const BenchmarkRegistration selectVocBench(
     QStringLiteral("select_voc_seconds"),
     QStringLiteral("exact D^2 selection, 16,551 x 5 x 384, budget 8,000, 2 threads [--pruning=0]"),

@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
     int ran = 0;
     for (const auto& benchmark : freesel::bench::registry()) {
         if (listOnly) {
-            std::printf("%-28s %s\n", qPrintable(benchmark.name), qPrintable(benchmark.description));
+            std::printf("%-28s %s\n", qPrintable(benchmark.name),
+                        qPrintable(benchmark.description));
             continue;
         }
         if (!wanted.isEmpty() && !wanted.contains(benchmark.name))

@@ -1,0 +1,42 @@
+#include "cli_command.h"
+
+#include <QCommandLineParser>
+#include <QTextStream>
+#include <cstdio>
+
+namespace freesel {
+
+const std::vector<CliCommand>& cliCommands() {
+    static const std::vector<CliCommand> commands = {
+        {QStringLiteral("models"),
+         QStringLiteral("list, locate, verify or download the known model weights"),
+         runModelsCommand},
+        {QStringLiteral("info"), QStringLiteral("show the build, the device and the weight cache"),
+         runInfoCommand},
+    };
+    return commands;
+}
+
+bool parseCommandLine(QCommandLineParser& parser, const QStringList& arguments,
+                      const QString& usage) {
+    const QCommandLineOption help({QStringLiteral("h"), QStringLiteral("help")},
+                                  QStringLiteral("Show this help."));
+    parser.addOption(help);
+    if (!parser.parse(arguments))
+        throw UsageError(parser.errorText() + QStringLiteral(" (see --help)"));
+    if (parser.isSet(help)) {
+        printOut(usage + QLatin1Char('\n') + parser.helpText().section(QLatin1Char('\n'), 1));
+        return false;
+    }
+    return true;
+}
+
+void printOut(const QString& text) {
+    QTextStream(stdout) << text << '\n';
+}
+
+void printError(const QString& text) {
+    QTextStream(stderr) << text << '\n';
+}
+
+} // namespace freesel

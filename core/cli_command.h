@@ -1,0 +1,44 @@
+#pragma once
+
+#include <QString>
+#include <QStringList>
+#include <functional>
+#include <stdexcept>
+
+class QCommandLineParser;
+
+namespace freesel {
+
+/// Exit codes of the freesel command line.
+enum ExitCode { ExitOk = 0, ExitInternalError = 1, ExitBadInput = 2 };
+
+/// A mistake of the user's (bad parameter, missing file): exit code 2, message as is.
+class UsageError : public std::runtime_error {
+public:
+    explicit UsageError(const QString& message) : std::runtime_error(message.toStdString()) {}
+};
+
+/// One subcommand: `freesel <name> ...`. `run` gets the arguments after the name (with the
+/// program name first, as QCommandLineParser expects) and returns the exit code; it throws
+/// UsageError for the user's mistakes.
+struct CliCommand {
+    QString name;
+    QString summary;
+    std::function<int(const QStringList& arguments)> run;
+};
+
+const std::vector<CliCommand>& cliCommands();
+
+/// Parses `arguments` with `parser` (adds --help); prints help and returns false when asked.
+/// Throws UsageError naming the unknown option or missing value.
+bool parseCommandLine(QCommandLineParser& parser, const QStringList& arguments,
+                      const QString& usage);
+
+/// Output helpers: stdout for results, stderr for messages.
+void printOut(const QString& text);
+void printError(const QString& text);
+
+int runModelsCommand(const QStringList& arguments);
+int runInfoCommand(const QStringList& arguments);
+
+} // namespace freesel

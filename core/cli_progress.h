@@ -1,0 +1,25 @@
+#pragma once
+
+#include <QElapsedTimer>
+#include <QString>
+
+namespace freesel {
+
+/// A one-line progress bar with rate and ETA on stderr when it is a terminal; silent
+/// otherwise (logs and pipes stay clean).
+class ProgressBar {
+public:
+    explicit ProgressBar(QString label);
+    ~ProgressBar();
+    void update(qint64 done, qint64 total);
+    void finish();
+    static bool enabled();
+
+private:
+    QString label_;
+    QElapsedTimer timer_;
+    qint64 lastDrawMs_ = -1000;
+    bool drawn_ = false;
+};
+
+} // namespace freesel
