@@ -1,0 +1,37 @@
+#pragma once
+
+#include "image_features.h"
+
+#include <QString>
+
+#include <opencv2/core/mat.hpp>
+
+#include <vector>
+
+namespace freesel {
+
+/// What turns decoded images into ImageFeatures: the DINO network (DinoBackend) or the offline
+/// stand-in that needs no weights (OfflineBackend). The pipeline, the store and the UI only see
+/// this interface.
+class FeatureBackend {
+public:
+    virtual ~FeatureBackend();
+
+    /// Short identifier for logs and exports: "dino", "offline".
+    virtual QString name() const = 0;
+    /// Everything about the backend that changes its output (model, weights checksum or
+    /// "random:<seed>", feature layer, precision, version of a hand-written method); part of the
+    /// feature store fingerprint, compared verbatim.
+    virtual QString fingerprint() const = 0;
+    /// For logs and the UI, e.g. "CPU (8 threads, float32)".
+    virtual QString deviceDescription() const = 0;
+    /// Input sides must be multiples of this.
+    virtual int patchSize() const = 0;
+    /// R of the attention band every result carries.
+    virtual int neighbourhoodRadius() const = 0;
+    /// Features of 8-bit RGB images (CV_8UC3, R first) in input order. Throws
+    /// std::invalid_argument naming the offending image index.
+    virtual std::vector<ImageFeatures> run(const std::vector<cv::Mat>& rgbImages) = 0;
+};
+
+} // namespace freesel

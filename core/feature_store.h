@@ -1,0 +1,159 @@
+#pragma once
+
+// The feature store: what one forward pass gave for every image of a pool, kept on disk so the
+// pattern and selection stages re-run without the network (DESIGN.md "Data flow"). The on-disk
+// layout is documented in store_format.h.
+
+#include "image_features.h"
+#include "image_preprocessing.h"
+
+#include <QString>
+#include <QStringList>
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+namespace freesel {
+
+/// What produced the features. Two stores can only be mixed, resumed or merged when their
+/// canonical texts are identical.
+struct StoreFingerprint {
+    QString backend; ///< FeatureBackend::fingerprint(): backend, model, weights, layer, ...
+    QString input;   ///< resizeSpecFingerprint() of the preprocessing
+    int radius = 0;  ///< R of the stored attention band
+
+    /// "backend=<...>|input=<...>|radius=<R>": compared verbatim.
+    QString canonical() const;
+};
+
+/// "fixed:224x224", "short:224/p16/max0", "none".
+QString resizeSpecFingerprint(const ResizeSpec& spec);
+
+/// The store's identity, from store.json.
+struct StoreHeader {
+    StoreFingerprint fingerprint;
+    /// Huge pools: patch tokens are not kept, the caller stores the semantic patterns instead
+    /// (computed with patternParameters, which then becomes part of the identity).
+    bool patternsOnly = false;
+    QString patternParameters;
+    QString created; ///< ISO 8601 UTC, set when the store is created
+
+    /// Empty when `other` may share this store; otherwise names both fingerprints.
+    QString incompatibility(const StoreHeader& other) const;
+};
+
+/// One record of the catalog (in log order). Superseded records (the same path stored again
+/// after the file changed) stay in the log; find() returns the latest.
+struct StoreEntry {
+    QString path;
+    qint64 size = -1;
+    qint64 mtimeMs = 0;
+    qint64 poolIndex = -1; ///< position in the pool list the record was made for (-1 unknown)
+    bool ok = false;
+    QString error; ///< why the image failed; empty when ok
+    PatchGrid grid;
+    int dims = 0;
+    int radius = 0;
+    int patternCount = 0;
+    quint32 sections = 0; ///< store_format::Section bits present
+    qint64 offset = 0;    ///< of the record header in records.bin
+    qint64 bytes = 0;     ///< header + payload
+};
+
+/// The file identity a record is keyed on (from PoolEntry).
+struct StoreKey {
+    QString path;
+    qint64 size = -1;
+    qint64 mtimeMs = 0;
+    qint64 poolIndex = -1;
+};
+
+class FeatureStore {
+public:
+    enum class Mode { ReadOnly, ReadWrite };
+
+    FeatureStore();
+    ~FeatureStore(); ///< closes (flushes) the store
+    FeatureStore(const FeatureStore&) = delete;
+    FeatureStore& operator=(const FeatureStore&) = delete;
+
+    /// ReadWrite: creates `folder` and the store when absent; an existing store must have a
+    /// compatible header, else the open is refused with both fingerprints named, unless
+    /// `reset` is true (the old records are then deleted). One writer at a time (lock file).
+    /// A torn tail left by a killed writer is truncated; see tornBytesRemoved().
+    bool openForWriting(const QString& folder, const StoreHeader& header, bool reset = false);
+    /// ReadOnly: the header is taken from the store; a torn tail is ignored, not truncated.
+    bool openForReading(const QString& folder);
+    void close();
+
+    bool isOpen() const;
+    QString errorString() const { return error_; }
+    QString folder() const { return folder_; }
+    const StoreHeader& header() const { return header_; }
+    /// Bytes of an incomplete or corrupt tail found by the last open (0 when clean).
+    qint64 tornBytesRemoved() const { return tornBytes_; }
+
+    int count() const { return int(entries_.size()); }
+    const StoreEntry& entry(int index) const { return entries_[size_t(index)]; }
+    const std::vector<StoreEntry>& entries() const { return entries_; }
+    /// The latest record of `path` if it was made from this size and mtime, else -1. A failed
+    /// record is returned too (check entry().ok): retrying an unchanged file is the caller's call.
+    int find(const QString& path, qint64 size, qint64 mtimeMs) const;
+    int find(const StoreKey& key) const { return find(key.path, key.size, key.mtimeMs); }
+
+    /// Appends one image. In a patterns-only store the patch tokens are dropped and `patterns`
+    /// (patternCount x dims, row-major) is kept instead. False (see errorString) on I/O error or
+    /// when the features are inconsistent (sizes, radius differs from the fingerprint).
+    bool append(const StoreKey& key, const ImageFeatures& features,
+                const std::vector<float>& patterns = {}, int patternCount = 0);
+    /// Records that the image could not be used and why.
+    bool appendFailure(const StoreKey& key, const QString& reason);
+    /// Pushes written records to the operating system (they then survive a kill of this
+    /// process; append() already does this) and fsyncs when `durable`.
+    bool flush(bool durable = false);
+
+    /// The features of an ok record, fp16 sections widened to float. Safe to call from several
+    /// threads at once (reads a read-only memory map of the log), but not while an append()
+    /// runs. Throws std::runtime_error naming the store and the path when the record is a
+    /// failure, or its checksum does not match.
+    ImageFeatures load(int index) const;
+    /// patternCount x dims patterns of a patterns-only record (empty when absent).
+    std::vector<float> loadPatterns(int index) const;
+    /// Checks every payload checksum; returns the problems found (empty when sound).
+    QStringList verify() const;
+
+    /// Raw bytes of a record (header + payload) for mergeStores.
+    QByteArray rawRecord(int index) const;
+    /// Appends a record copied verbatim from a store with the same fingerprint.
+    bool appendRaw(const QByteArray& record);
+
+private:
+    struct Impl;
+    bool fail(const QString& message);
+    bool openFolder(const QString& folder, Mode mode);
+    bool writeNewStore(const StoreHeader& header);
+    bool readHeaderFile(StoreHeader* header);
+    bool scanRecords(qint64 fileSize);
+    void addEntry(StoreEntry entry);
+    bool writeRecord(const QByteArray& record, StoreEntry entry);
+    const uchar* mapped(qint64 end) const;
+
+    std::unique_ptr<Impl> impl_;
+    QString folder_;
+    QString error_;
+    StoreHeader header_;
+    Mode mode_ = Mode::ReadOnly;
+    qint64 tornBytes_ = 0;
+    std::vector<StoreEntry> entries_;
+};
+
+/// Merges shard stores (`freesel extract --shard i/n`) into a new store at `output`. Every
+/// input must have the same header (fingerprint, patterns-only, pattern parameters); only ok
+/// or failed records still current (the latest per path) are kept, ordered by their pool
+/// index (then by input order, then log order) so the result follows the pool list however
+/// the shards split it. Records are copied verbatim. Returns an empty string on success,
+/// otherwise an error naming the store at fault. `output` must not hold a store already.
+QString mergeStores(const QStringList& inputs, const QString& output);
+
+} // namespace freesel

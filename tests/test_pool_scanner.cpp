@@ -1,0 +1,264 @@
+// Pool scanning: folder recursion, order, extension filter, symlink loops, list files and COCO
+// json. Every input is generated in a temporary folder.
+
+#include "pool_scanner.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <opencv2/imgcodecs.hpp>
+
+#include <unistd.h>
+
+using namespace freesel;
+
+namespace {
+
+void writeImage(const QString& path) {
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    const cv::Mat image(8, 8, CV_8UC3, cv::Scalar(10, 20, 30));
+    std::vector<uchar> bytes;
+    QVERIFY(cv::imencode(".png", image, bytes)); // content only; the extension is the test
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(reinterpret_cast<const char*>(bytes.data()), qint64(bytes.size()));
+}
+
+void writeText(const QString& path, const QByteArray& text) {
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(text);
+}
+
+QStringList relativePaths(const PoolScan& scan) {
+    QStringList out;
+    for (const PoolEntry& e : scan.entries)
+        out << e.relativePath;
+    return out;
+}
+
+QByteArray cocoJson(const QStringList& fileNames) {
+    QJsonArray images;
+    for (int i = 0; i < fileNames.size(); ++i)
+        images.append(QJsonObject{{QStringLiteral("id"), 100 + i},
+                                  {QStringLiteral("file_name"), fileNames[i]},
+                                  {QStringLiteral("width"), 640 + i},
+                                  {QStringLiteral("height"), 480}});
+    return QJsonDocument(QJsonObject{{QStringLiteral("images"), images},
+                                     {QStringLiteral("annotations"), QJsonArray()}})
+        .toJson();
+}
+
+} // namespace
+
+class TestPoolScanner : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void extensionsAreCaseInsensitive() {
+        QVERIFY(hasPoolImageExtension(QStringLiteral("a.JPG")));
+        QVERIFY(hasPoolImageExtension(QStringLiteral("a.b.TiFf")));
+        QVERIFY(hasPoolImageExtension(QStringLiteral("x.webp")));
+        QVERIFY(hasPoolImageExtension(QStringLiteral("x.gif")));
+        QVERIFY(!hasPoolImageExtension(QStringLiteral("jpg")));
+        QVERIFY(!hasPoolImageExtension(QStringLiteral("a.jpg.txt")));
+        QVERIFY(!hasPoolImageExtension(QStringLiteral("a.svg")));
+    }
+
+    void folderIsRecursiveSortedAndFiltered() {
+        QTemporaryDir tmp;
+        QVERIFY(tmp.isValid());
+        const QDir root(tmp.path());
+        writeImage(root.filePath(QStringLiteral("b.jpg")));
+        writeImage(root.filePath(QStringLiteral("a.PNG")));
+        writeImage(root.filePath(QStringLiteral("sub/c.JpEg")));
+        writeImage(root.filePath(QStringLiteral("sub/deep/d.tif")));
+        writeImage(root.filePath(QStringLiteral("sub/deep/e.BMP")));
+        writeImage(root.filePath(QStringLiteral("x.jpg/f.webp"))); // a folder named like an image
+        writeImage(root.filePath(QStringLiteral("Z.gif")));
+        writeImage(root.filePath(QStringLiteral(".hidden/g.jpg")));
+        writeImage(root.filePath(QStringLiteral("._h.jpg")));
+        writeText(root.filePath(QStringLiteral("notes.txt")), "not an image");
+        writeText(root.filePath(QStringLiteral("sub/readme.jpg.txt")), "not an image");
+        // A loop back to the root and an alias of a folder that is also reachable directly.
+        QVERIFY(QFile::link(root.path(), root.filePath(QStringLiteral("sub/deep/loop"))));
+        QVERIFY(QFile::link(root.filePath(QStringLiteral("sub")),
+                            root.filePath(QStringLiteral("a_alias"))));
+        // A symlinked folder outside the pool is followed.
+        QTemporaryDir outside;
+        writeImage(QDir(outside.path()).filePath(QStringLiteral("o.png")));
+        QVERIFY(QFile::link(outside.path(), root.filePath(QStringLiteral("linked"))));
+
+        const PoolScan scan = scanFolder(root.path());
+        QVERIFY2(scan.ok(), qPrintable(scan.error));
+        const QStringList expected{
+            QStringLiteral("Z.gif"),          QStringLiteral("a.PNG"),
+            QStringLiteral("b.jpg"),          QStringLiteral("linked/o.png"),
+            QStringLiteral("sub/c.JpEg"),     QStringLiteral("sub/deep/d.tif"),
+            QStringLiteral("sub/deep/e.BMP"), QStringLiteral("x.jpg/f.webp")};
+        QCOMPARE(relativePaths(scan), expected);
+        QCOMPARE(scan.root, QDir(root.path()).absolutePath());
+        QCOMPARE(scan.warnings.filter(QStringLiteral("symlink")).size(), 2); // loop + alias
+
+        const PoolEntry& b = scan.entries[2];
+        QCOMPARE(b.path, root.filePath(QStringLiteral("b.jpg")));
+        QCOMPARE(b.size, QFileInfo(b.path).size());
+        QVERIFY(b.size > 0);
+        QCOMPARE(b.mtimeMs, QFileInfo(b.path).lastModified().toMSecsSinceEpoch());
+        QCOMPARE(b.cocoId, qint64(-1));
+
+        // Deterministic: a second scan gives the same list.
+        QCOMPARE(relativePaths(scanFolder(root.path())), expected);
+    }
+
+    void unreadableFolderDoesNotFailTheScan() {
+        QTemporaryDir tmp;
+        const QDir root(tmp.path());
+        writeImage(root.filePath(QStringLiteral("a.jpg")));
+        writeImage(root.filePath(QStringLiteral("locked/b.jpg")));
+        QVERIFY(QFile::setPermissions(root.filePath(QStringLiteral("locked")),
+                                      QFileDevice::Permissions()));
+        const PoolScan scan = scanFolder(root.path());
+        QFile::setPermissions(root.filePath(QStringLiteral("locked")), QFileDevice::ReadOwner |
+                                                                           QFileDevice::WriteOwner |
+                                                                           QFileDevice::ExeOwner);
+        QVERIFY2(scan.ok(), qPrintable(scan.error));
+        if (::geteuid() == 0) {
+            // root reads any folder: the permission bits do not hide it.
+            QCOMPARE(relativePaths(scan),
+                     QStringList({QStringLiteral("a.jpg"), QStringLiteral("locked/b.jpg")}));
+        } else {
+            QCOMPARE(relativePaths(scan), QStringList{QStringLiteral("a.jpg")});
+            QCOMPARE(scan.warnings.filter(QStringLiteral("not readable")).size(), 1);
+        }
+    }
+
+    void missingFolderNamesThePath() {
+        const QString missing = QStringLiteral("/nonexistent/freesel/pool");
+        const PoolScan scan = scanFolder(missing);
+        QVERIFY(!scan.ok());
+        QVERIFY(scan.error.contains(missing));
+        QVERIFY(scan.entries.empty());
+        QVERIFY(scanPool(missing).error.contains(missing));
+    }
+
+    void listFileResolvesRelativePathsAndSkipsComments() {
+        QTemporaryDir tmp;
+        const QDir root(tmp.path());
+        writeImage(root.filePath(QStringLiteral("imgs/one.jpg")));
+        writeImage(root.filePath(QStringLiteral("two.png")));
+        const QString absoluteTwo = root.filePath(QStringLiteral("two.png"));
+        const QByteArray text = "\xEF\xBB\xBF# my selection\n"
+                                "\n"
+                                "  imgs/one.jpg  \r\n"
+                                "   # indented comment\n" +
+                                absoluteTwo.toUtf8() +
+                                "\n"
+                                "missing.jpg\n"
+                                "imgs/../imgs/one.jpg\n";
+        const QString list = root.filePath(QStringLiteral("lists/pool.txt"));
+        writeText(list, text);
+        // Relative paths are resolved against the list's folder (lists/), so move the images'
+        // reference accordingly: write the list next to the images instead.
+        const QString local = root.filePath(QStringLiteral("pool.txt"));
+        writeText(local, text);
+
+        const PoolScan scan = scanPool(local);
+        QVERIFY2(scan.ok(), qPrintable(scan.error));
+        QCOMPARE(scan.entries.size(), size_t(3));
+        QCOMPARE(scan.entries[0].path, root.filePath(QStringLiteral("imgs/one.jpg")));
+        QCOMPARE(scan.entries[0].relativePath, QStringLiteral("imgs/one.jpg"));
+        QVERIFY(scan.entries[0].exists());
+        QCOMPARE(scan.entries[1].path, absoluteTwo);
+        QCOMPARE(scan.entries[2].path, root.filePath(QStringLiteral("missing.jpg")));
+        QVERIFY(!scan.entries[2].exists());
+        QCOMPARE(scan.warnings.filter(QStringLiteral("missing.jpg")).size(), 1);
+        QCOMPARE(scan.warnings.filter(QStringLiteral("more than once")).size(), 1);
+
+        // From lists/, "imgs/one.jpg" points at lists/imgs/one.jpg: missing, but resolved there.
+        const PoolScan nested = scanListFile(list);
+        QVERIFY(nested.ok());
+        QCOMPARE(nested.entries[0].path, root.filePath(QStringLiteral("lists/imgs/one.jpg")));
+        QVERIFY(!nested.entries[0].exists());
+        QVERIFY(nested.entries[1].exists()); // absolute paths are taken as they are
+
+        const QString missingList = root.filePath(QStringLiteral("nope.txt"));
+        QVERIFY(scanListFile(missingList).error.contains(missingList));
+    }
+
+    void cocoJsonKeepsIdsAndFindsTheImageRoot() {
+        QTemporaryDir tmp;
+        const QDir root(tmp.path());
+        writeImage(root.filePath(QStringLiteral("val2017/000001.jpg")));
+        writeImage(root.filePath(QStringLiteral("val2017/000002.jpg")));
+        const QString json = root.filePath(QStringLiteral("annotations/instances_val2017.json"));
+        writeText(json, cocoJson({QStringLiteral("000001.jpg"), QStringLiteral("000002.jpg")}));
+
+        const PoolScan scan = scanPool(json);
+        QVERIFY2(scan.ok(), qPrintable(scan.error));
+        QCOMPARE(scan.root, root.filePath(QStringLiteral("val2017")));
+        QCOMPARE(scan.entries.size(), size_t(2));
+        QCOMPARE(scan.entries[0].path, root.filePath(QStringLiteral("val2017/000001.jpg")));
+        QCOMPARE(scan.entries[0].relativePath, QStringLiteral("000001.jpg"));
+        QCOMPARE(scan.entries[0].cocoId, qint64(100));
+        QCOMPARE(scan.entries[1].cocoId, qint64(101));
+        QCOMPARE(scan.entries[1].width, 641);
+        QCOMPARE(scan.entries[1].height, 480);
+        QVERIFY(scan.entries[1].exists());
+        QVERIFY(scan.warnings.isEmpty());
+
+        // Explicit root wins; images missing there are kept with a warning.
+        const PoolScan explicitRoot = scanCocoJson(json, root.path());
+        QVERIFY(explicitRoot.ok());
+        QVERIFY(!explicitRoot.entries[0].exists());
+        QCOMPARE(explicitRoot.warnings.size(), 2);
+    }
+
+    void cocoJsonSiblingFolderAndJsonFolder() {
+        QTemporaryDir tmp;
+        const QDir root(tmp.path());
+        writeImage(root.filePath(QStringLiteral("pool/a.png")));
+        const QString sibling = root.filePath(QStringLiteral("pool.json"));
+        writeText(sibling, cocoJson({QStringLiteral("a.png")}));
+        QCOMPARE(scanCocoJson(sibling).entries[0].path,
+                 root.filePath(QStringLiteral("pool/a.png")));
+
+        writeImage(root.filePath(QStringLiteral("here/b.png")));
+        const QString inFolder = root.filePath(QStringLiteral("here/set.json"));
+        writeText(inFolder, cocoJson({QStringLiteral("b.png")}));
+        const PoolScan scan = scanCocoJson(inFolder);
+        QCOMPARE(scan.entries[0].path, root.filePath(QStringLiteral("here/b.png")));
+        QVERIFY(scan.entries[0].exists());
+    }
+
+    void badCocoJsonIsRefusedNamingTheFile() {
+        QTemporaryDir tmp;
+        const QDir root(tmp.path());
+        const QString broken = root.filePath(QStringLiteral("broken.json"));
+        writeText(broken, "{\"images\": [ {\"file_name\": ");
+        PoolScan scan = scanPool(broken);
+        QVERIFY(!scan.ok());
+        QVERIFY(scan.error.contains(broken));
+        QVERIFY(scan.error.contains(QStringLiteral("JSON")));
+
+        const QString notCoco = root.filePath(QStringLiteral("other.json"));
+        writeText(notCoco, "{\"categories\": []}");
+        scan = scanPool(notCoco);
+        QVERIFY(!scan.ok());
+        QVERIFY(scan.error.contains(notCoco));
+        QVERIFY(scan.error.contains(QStringLiteral("images")));
+
+        const QString missing = root.filePath(QStringLiteral("missing.json"));
+        QVERIFY(scanCocoJson(missing).error.contains(missing));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestPoolScanner)
+#include "test_pool_scanner.moc"
