@@ -8,6 +8,12 @@ namespace freesel {
 
 const std::vector<CliCommand>& cliCommands() {
     static const std::vector<CliCommand> commands = {
+        {QStringLiteral("select"),
+         QStringLiteral("select images from a pool (runs whatever stages are missing)"),
+         runSelectCommand},
+        {QStringLiteral("demo"),
+         QStringLiteral("select from the embedded default pool, offline, and show the result"),
+         runDemoCommand},
         {QStringLiteral("models"),
          QStringLiteral("list, locate, verify or download the known model weights"),
          runModelsCommand},

@@ -38,6 +38,8 @@ bool parseCommandLine(QCommandLineParser& parser, const QStringList& arguments,
 void printOut(const QString& text);
 void printError(const QString& text);
 
+int runSelectCommand(const QStringList& arguments);
+int runDemoCommand(const QStringList& arguments);
 int runModelsCommand(const QStringList& arguments);
 int runInfoCommand(const QStringList& arguments);
 

@@ -3,6 +3,7 @@
 #include "local_http_server.h"
 
 #include <QCryptographicHash>
+#include <QDir>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -10,6 +11,8 @@
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 namespace {
 
@@ -36,6 +39,43 @@ Run runFreesel(const QStringList& arguments,
             QString::fromUtf8(process.readAllStandardError())};
 }
 
+/// A pool of generated scenes: coloured shapes on gradients, distinct enough to select from.
+QString writePool(const QTemporaryDir& dir, int count) {
+    const QString folder = dir.filePath(QStringLiteral("pool"));
+    QDir().mkpath(folder);
+    for (int i = 0; i < count; ++i) {
+        cv::Mat image(96, 128, CV_8UC3,
+                      cv::Scalar(40 * (i % 6), 255 - 30 * (i % 8), 20 * (i % 11)));
+        cv::circle(image, {20 + 7 * (i % 13), 30 + 3 * (i % 17)}, 10 + i % 20,
+                   cv::Scalar(255 - 9 * i % 256, 60 * (i % 4), 128), cv::FILLED);
+        cv::imwrite(QStringLiteral("%1/img_%2.png")
+                        .arg(folder)
+                        .arg(i, 3, 10, QLatin1Char('0'))
+                        .toStdString(),
+                    image);
+    }
+    return folder;
+}
+
+QStringList selectArguments(const QString& pool, const QTemporaryDir& dir, const QString& out,
+                            const QString& format) {
+    return {QStringLiteral("select"),       pool,
+            QStringLiteral("--budget"),     QStringLiteral("25%"),
+            QStringLiteral("--backend"),    QStringLiteral("offline"),
+            QStringLiteral("--seed"),       QStringLiteral("3"),
+            QStringLiteral("--input-size"), QStringLiteral("96"),
+            QStringLiteral("--store"),      dir.filePath(QStringLiteral("store")),
+            QStringLiteral("--format"),     format,
+            QStringLiteral("--out"),        dir.filePath(out)};
+}
+
+QStringList readLines(const QString& path) {
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly | QIODevice::Text))
+        return {};
+    return QString::fromUtf8(file.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+}
+
 } // namespace
 
 class TestCli : public QObject {
@@ -47,6 +87,10 @@ private Q_SLOTS:
     void unknownModelNamesTheKnownOnes();
     void downloadsIntoTheCacheFromALocalServer();
     void offlineDownloadExplainsWhatToDo();
+    void selectRunsEndToEndAndOutputsAgree();
+    void reselectionReusesTheStore();
+    void selectRefusesBadParameters();
+    void badImagesAreSkippedWithTheirReason();
 };
 
 void TestCli::versionAndHelp() {
@@ -162,6 +206,121 @@ void TestCli::offlineDownloadExplainsWhatToDo() {
     QVERIFY(run.err.contains(QStringLiteral("http://127.0.0.1:9/tiny.pth")));
     QVERIFY(run.err.contains(QStringLiteral("--weights")));
     QVERIFY(!QFile::exists(dir.filePath(QStringLiteral("cache/tiny.pth"))));
+}
+
+void TestCli::selectRunsEndToEndAndOutputsAgree() {
+    QTemporaryDir dir;
+    const QString pool = writePool(dir, 24);
+    const Run txt =
+        runFreesel(selectArguments(pool, dir, QStringLiteral("sel.txt"), QStringLiteral("txt")));
+    QVERIFY2(txt.exitCode == 0, qPrintable(txt.err));
+    const QStringList ranked = readLines(dir.filePath(QStringLiteral("sel.txt")));
+    QCOMPARE(ranked.size(), 6); // 25% of 24
+    QCOMPARE(QSet<QString>(ranked.begin(), ranked.end()).size(), 6);
+    QVERIFY(QFile::exists(dir.filePath(QStringLiteral("sel.txt.provenance.json"))));
+    const Run json =
+        runFreesel(selectArguments(pool, dir, QStringLiteral("sel.json"), QStringLiteral("json")));
+    QCOMPARE(json.exitCode, 0);
+    QFile file(dir.filePath(QStringLiteral("sel.json")));
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QJsonObject document = QJsonDocument::fromJson(file.readAll()).object();
+    const QJsonArray selected = document.value(QStringLiteral("selected")).toArray();
+    QCOMPARE(selected.size(), ranked.size());
+    for (int k = 0; k < selected.size(); ++k) // same seed, same order in every format
+        QCOMPARE(selected[k].toObject().value(QStringLiteral("path")).toString(), ranked[k]);
+    QCOMPARE(document.value(QStringLiteral("provenance"))
+                 .toObject()
+                 .value(QStringLiteral("backend"))
+                 .toString(),
+             QStringLiteral("offline"));
+    const Run csvRun =
+        runFreesel(selectArguments(pool, dir, QStringLiteral("sel.csv"), QStringLiteral("csv")));
+    QCOMPARE(csvRun.exitCode, 0);
+    const QStringList rows = readLines(dir.filePath(QStringLiteral("sel.csv")));
+    QCOMPARE(rows.size(), 25); // header + every pool image
+    for (int k = 0; k < ranked.size(); ++k)
+        QVERIFY(rows[k + 1].startsWith(ranked[k] + QLatin1Char(',')));
+}
+
+void TestCli::reselectionReusesTheStore() {
+    QTemporaryDir dir;
+    const QString pool = writePool(dir, 16);
+    QStringList first = selectArguments(pool, dir, QStringLiteral("a.txt"), QStringLiteral("txt"));
+    first << QStringLiteral("--json");
+    const Run extract = runFreesel(first);
+    QCOMPARE(extract.exitCode, 0);
+    QCOMPARE(QJsonDocument::fromJson(extract.out.toUtf8())
+                 .object()
+                 .value(QStringLiteral("extracted"))
+                 .toInt(),
+             16);
+    QStringList again = selectArguments(pool, dir, QStringLiteral("b.txt"), QStringLiteral("txt"));
+    again << QStringLiteral("--json") << QStringLiteral("--tau") << QStringLiteral("0.8")
+          << QStringLiteral("--K") << QStringLiteral("3");
+    const Run reselect = runFreesel(again);
+    QCOMPARE(reselect.exitCode, 0);
+    const QJsonObject summary = QJsonDocument::fromJson(reselect.out.toUtf8()).object();
+    QCOMPARE(summary.value(QStringLiteral("extracted")).toInt(), 0); // no network re-run
+    QCOMPARE(summary.value(QStringLiteral("reused")).toInt(), 16);
+    QCOMPARE(summary.value(QStringLiteral("selected")).toArray().size(), 4);
+}
+
+void TestCli::selectRefusesBadParameters() {
+    QTemporaryDir dir;
+    const QString pool = writePool(dir, 4);
+    const QList<QPair<QStringList, QString>> cases = {
+        {{QStringLiteral("--tau"), QStringLiteral("0")}, QStringLiteral("tau must be in (0, 1]")},
+        {{QStringLiteral("--K"), QStringLiteral("0")}, QStringLiteral("K must be in [1, 64]")},
+        {{QStringLiteral("--eps"), QStringLiteral("9")}, QStringLiteral("eps must be in [1, 3]")},
+        {{QStringLiteral("--strategy"), QStringLiteral("best")},
+         QStringLiteral("strategy must be one of")},
+        {{QStringLiteral("--input-size"), QStringLiteral("100")},
+         QStringLiteral("multiple of the patch size")},
+    };
+    for (const auto& [extra, message] : cases) {
+        const Run run = runFreesel(
+            selectArguments(pool, dir, QStringLiteral("x.txt"), QStringLiteral("txt")) + extra);
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.err.contains(message), qPrintable(run.err));
+    }
+    QStringList badBudget =
+        selectArguments(pool, dir, QStringLiteral("x.txt"), QStringLiteral("txt"));
+    badBudget[3] = QStringLiteral("120%");
+    const Run run = runFreesel(badBudget);
+    QCOMPARE(run.exitCode, 2);
+    QVERIFY(run.err.contains(QStringLiteral("--budget")));
+    const Run missing = runFreesel(selectArguments(dir.filePath(QStringLiteral("nowhere")), dir,
+                                                   QStringLiteral("x.txt"), QStringLiteral("txt")));
+    QCOMPARE(missing.exitCode, 2);
+    QVERIFY(missing.err.contains(QStringLiteral("nowhere")));
+}
+
+void TestCli::badImagesAreSkippedWithTheirReason() {
+    QTemporaryDir dir;
+    const QString pool = writePool(dir, 8);
+    QFile broken(pool + QStringLiteral("/broken.jpg"));
+    QVERIFY(broken.open(QIODevice::WriteOnly));
+    broken.write("this is not a JPEG");
+    broken.close();
+    QStringList arguments =
+        selectArguments(pool, dir, QStringLiteral("s.csv"), QStringLiteral("csv"));
+    arguments << QStringLiteral("--json");
+    const Run run = runFreesel(arguments);
+    QCOMPARE(run.exitCode, 0);
+    const QJsonArray failed = QJsonDocument::fromJson(run.out.toUtf8())
+                                  .object()
+                                  .value(QStringLiteral("failed"))
+                                  .toArray();
+    QCOMPARE(failed.size(), 1);
+    QVERIFY(failed[0]
+                .toObject()
+                .value(QStringLiteral("path"))
+                .toString()
+                .endsWith(QStringLiteral("broken.jpg")));
+    QVERIFY(!failed[0].toObject().value(QStringLiteral("error")).toString().isEmpty());
+    const QStringList rows = readLines(dir.filePath(QStringLiteral("s.csv")));
+    QVERIFY(rows.last().contains(QStringLiteral("broken.jpg")));
+    QVERIFY(rows.last().contains(QStringLiteral("failed")));
 }
 
 QTEST_GUILESS_MAIN(TestCli)

@@ -1,0 +1,74 @@
+#include "backend_factory.h"
+
+#include "dino_backend.h"
+#include "dino_vit.h"
+#include "model_manifest.h"
+#include "offline_backend.h"
+#include "vit_config.h"
+#include "weight_cache.h"
+
+#include <QFileInfo>
+#include <stdexcept>
+
+namespace freesel {
+
+namespace {
+
+BackendSelection offline(QString note) {
+    BackendSelection selection;
+    selection.backend = std::make_unique<OfflineBackend>();
+    selection.modelName = QStringLiteral("offline");
+    selection.note = std::move(note);
+    return selection;
+}
+
+BackendSelection dino(const BackendChoice& choice, const QString& weights) {
+    DinoVitOptions options;
+    options.device = choice.device.toStdString();
+    options.threads = choice.threads;
+    options.batchSize = choice.batchSize;
+    const VitConfig config = vitConfigByName(choice.model.toStdString());
+    DinoVit vit(weights.toStdString(), options, &config);
+    BackendSelection selection;
+    selection.modelChecksum = DinoBackend::weightsChecksum(weights);
+    selection.backend = std::make_unique<DinoBackend>(std::move(vit), selection.modelChecksum);
+    selection.modelName = choice.model;
+    return selection;
+}
+
+} // namespace
+
+BackendSelection createBackend(const BackendChoice& choice) {
+    if (choice.backend != QLatin1String("auto") && choice.backend != QLatin1String("offline") &&
+        choice.backend != QLatin1String("dino"))
+        throw std::invalid_argument("--backend must be auto, offline or dino; got '" +
+                                    choice.backend.toStdString() + "'");
+    if (choice.backend == QLatin1String("offline"))
+        return offline({});
+    QString weights = choice.weights;
+    QString help;
+    if (weights.isEmpty()) {
+        const ModelManifest manifest = ModelManifest::builtin();
+        const ModelInfo* model = manifest.find(choice.model);
+        if (!model)
+            throw std::invalid_argument(
+                "unknown model '" + choice.model.toStdString() +
+                "'; known models: " + manifest.names().join(QStringLiteral(", ")).toStdString());
+        const WeightCache cache;
+        weights = cache.pathFor(*model);
+        help = cache.offlineHelp(*model);
+    }
+    if (!QFileInfo::exists(weights)) {
+        const QString why = QStringLiteral("DINO weights not found at %1. ").arg(weights) + help;
+        if (choice.backend == QLatin1String("dino"))
+            throw std::invalid_argument(why.toStdString());
+        return offline(why +
+                       QStringLiteral(" Using the offline backend (classical features and "
+                                      "saliency) meanwhile; get DINO with: freesel models "
+                                      "download ") +
+                       choice.model);
+    }
+    return dino(choice, weights);
+}
+
+} // namespace freesel

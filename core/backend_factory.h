@@ -1,0 +1,33 @@
+#pragma once
+
+#include "feature_backend.h"
+
+#include <QString>
+#include <memory>
+
+namespace freesel {
+
+/// What the user asked for: --backend auto|offline|dino, --model, --weights, --device.
+struct BackendChoice {
+    QString backend = QStringLiteral("auto");
+    QString model = QStringLiteral("dino_vits16");
+    QString weights; ///< a checkpoint file; empty: the model's file in the weight cache
+    QString device = QStringLiteral("auto");
+    int threads = 0;
+    int batchSize = 8;
+};
+
+struct BackendSelection {
+    std::unique_ptr<FeatureBackend> backend;
+    QString modelName;     ///< for provenance: the DINO model, or "offline"
+    QString modelChecksum; ///< "sha256:<hex>" of the weights, empty for offline
+    /// Said to the user when auto fell back to the offline backend: why, and how to get DINO.
+    QString note;
+};
+
+/// Builds the backend. auto: DINO when the weights are present (--weights, or the cache),
+/// else the offline backend with a note. dino without weights: std::invalid_argument with the
+/// download URL and the cache path. Checkpoint problems surface as exceptions naming the file.
+BackendSelection createBackend(const BackendChoice& choice);
+
+} // namespace freesel

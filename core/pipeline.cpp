@@ -1,0 +1,185 @@
+#include "pipeline.h"
+
+#include "decode_queue.h"
+#include "random_stream.h"
+
+#include <QElapsedTimer>
+#include <QFileInfo>
+#include <stdexcept>
+
+namespace freesel {
+
+Shard parseShard(const QString& text) {
+    const QStringList parts = text.split(QLatin1Char('/'));
+    bool okIndex = false, okCount = false;
+    const int index = parts.value(0).toInt(&okIndex);
+    const int count = parts.value(1).toInt(&okCount);
+    if (parts.size() != 2 || !okIndex || !okCount || count < 1 || index < 1 || index > count)
+        throw std::invalid_argument("--shard must be i/n with 1 <= i <= n, got '" +
+                                    text.toStdString() + "'");
+    return {index - 1, count};
+}
+
+StoreHeader storeHeaderFor(const FeatureBackend& backend, const ResizeSpec& resize) {
+    StoreHeader header;
+    header.fingerprint.backend = backend.fingerprint();
+    header.fingerprint.input = resizeSpecFingerprint(resize);
+    header.fingerprint.radius = backend.neighbourhoodRadius();
+    return header;
+}
+
+namespace {
+
+StoreKey keyOf(const PoolEntry& entry, int poolIndex) {
+    return {entry.path, entry.size, entry.mtimeMs, poolIndex};
+}
+
+/// Runs the backend on a batch and appends every result; throws on a store error.
+void flushBatch(FeatureBackend& backend, FeatureStore& store, std::vector<cv::Mat>& images,
+                std::vector<StoreKey>& keys) {
+    if (images.empty())
+        return;
+    const std::vector<ImageFeatures> features = backend.run(images);
+    for (size_t k = 0; k < features.size(); ++k)
+        if (!store.append(keys[k], features[k]))
+            throw std::runtime_error(store.errorString().toStdString());
+    images.clear();
+    keys.clear();
+}
+
+} // namespace
+
+ExtractionReport extractFeatures(const std::vector<PoolEntry>& pool, FeatureBackend& backend,
+                                 FeatureStore& store, const ExtractionOptions& options,
+                                 const ProgressCallback& progress,
+                                 const std::atomic<bool>* cancel) {
+    QElapsedTimer timer;
+    timer.start();
+    ExtractionReport report;
+    QStringList paths;
+    std::vector<int> todo; // pool indices to extract
+    for (int i = 0; i < static_cast<int>(pool.size()); ++i) {
+        if (!options.shard.contains(i))
+            continue;
+        ++report.total;
+        const int record = store.find(keyOf(pool[i], i));
+        if (record >= 0) {
+            store.entry(record).ok ? ++report.reused : ++report.failed;
+            continue;
+        }
+        todo.push_back(i);
+        paths << pool[i].path;
+    }
+    DecodeQueue queue(paths, DecodeQueue::decodeAndResize(options.decode, options.resize),
+                      options.decodeThreads);
+    std::vector<cv::Mat> images;
+    std::vector<StoreKey> keys;
+    DecodeQueueItem item;
+    int done = 0;
+    while (queue.next(&item)) {
+        const int poolIndex = todo[item.index];
+        if (!item.image.ok()) {
+            ++report.failed;
+            if (!store.appendFailure(keyOf(pool[poolIndex], poolIndex), item.image.error))
+                throw std::runtime_error(store.errorString().toStdString());
+        } else {
+            images.push_back(item.image.rgb);
+            keys.push_back(keyOf(pool[poolIndex], poolIndex));
+            ++report.extracted;
+        }
+        ++done;
+        if (static_cast<int>(images.size()) >= options.batchSize) {
+            flushBatch(backend, store, images, keys);
+            const bool goOn = !progress || progress(report.reused + done, report.total);
+            if (!goOn || (cancel && cancel->load())) {
+                queue.cancel();
+                report.cancelled = true;
+                break;
+            }
+        }
+    }
+    flushBatch(backend, store, images, keys);
+    store.flush(true);
+    if (progress && !report.cancelled)
+        progress(report.total, report.total);
+    report.seconds = timer.nsecsElapsed() * 1e-9;
+    return report;
+}
+
+std::vector<int> storeRecordsFor(const std::vector<PoolEntry>& pool, const FeatureStore& store) {
+    std::vector<int> records(pool.size(), -1);
+    for (size_t i = 0; i < pool.size(); ++i)
+        records[i] = store.find(keyOf(pool[i], static_cast<int>(i)));
+    return records;
+}
+
+PoolPatterns computePatterns(const FeatureStore& store, const std::vector<int>& records,
+                             const PatternParameters& params, uint64_t seed, int threads,
+                             const ProgressCallback& progress, const std::atomic<bool>* cancel) {
+    PoolPatterns result;
+    for (int i = 0; i < static_cast<int>(records.size()); ++i) {
+        if (records[i] >= 0 && store.entry(records[i]).ok) {
+            result.poolIndex.push_back(i);
+            result.storeIndex.push_back(records[i]);
+        }
+    }
+    const int count = static_cast<int>(result.storeIndex.size());
+    auto fetch = [&](int k) { return store.load(result.storeIndex[k]); };
+    // The pattern seed is derived from the selection seed: one --seed reproduces everything.
+    result.patterns =
+        computePoolPatterns(count, fetch, params, RandomStream::forItem(seed, 0x9a77e2).next(),
+                            threads, progress, cancel);
+    for (int k = 0; k < count && k < result.patterns.imageCount(); ++k) {
+        const ImageFeatures features = fetch(k);
+        if (k == 0)
+            result.global = PatternPool(static_cast<int>(features.clsToken.size()));
+        result.global.addImage(features.clsToken.data(), 1);
+    }
+    return result;
+}
+
+SelectionResult selectImages(const PoolPatterns& patterns, StrategyKind strategy,
+                             const SelectionRequest& request) {
+    const auto selector = makeSelectionStrategy(strategy);
+    SelectionRequest adjusted = request;
+    if (strategy == StrategyKind::KCenter) // Core-Set works in Euclidean feature space
+        adjusted.metric = DistanceMetric::Euclidean;
+    SelectionResult result =
+        selector->select(selector->usesPatterns() ? patterns.patterns : patterns.global, adjusted);
+    for (Pick& pick : result.picks)
+        pick.image = patterns.poolIndex[pick.image];
+    return result;
+}
+
+SelectionExport buildSelectionExport(const std::vector<PoolEntry>& pool, const FeatureStore& store,
+                                     const std::vector<int>& records, const PoolPatterns& patterns,
+                                     const SelectionResult& result, const Provenance& provenance) {
+    SelectionExport out;
+    out.provenance = provenance;
+    out.picks = result.picks;
+    out.images.resize(pool.size());
+    for (size_t i = 0; i < pool.size(); ++i) {
+        ExportImage& image = out.images[i];
+        image.path = pool[i].path;
+        image.relativePath = pool[i].relativePath;
+        image.cocoId = pool[i].cocoId;
+        image.width = pool[i].width;
+        image.height = pool[i].height;
+        if (records[i] < 0) {
+            image.failed = true;
+            image.error = QStringLiteral("not extracted");
+        } else if (!store.entry(records[i]).ok) {
+            image.failed = true;
+            image.error = store.entry(records[i]).error;
+        }
+    }
+    for (size_t k = 0; k < patterns.poolIndex.size(); ++k) {
+        ExportImage& image = out.images[patterns.poolIndex[k]];
+        image.patternCount = patterns.patterns.patternCountOf(static_cast<int>(k));
+        const float* global = patterns.global.pattern(static_cast<int64_t>(k));
+        image.embedding.assign(global, global + patterns.global.dims());
+    }
+    return out;
+}
+
+} // namespace freesel

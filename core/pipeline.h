@@ -1,0 +1,83 @@
+#pragma once
+
+#include "feature_backend.h"
+#include "feature_store.h"
+#include "image_decoder.h"
+#include "pool_patterns.h"
+#include "pool_scanner.h"
+#include "selection.h"
+#include "selection_export.h"
+
+#include <QString>
+#include <atomic>
+#include <memory>
+#include <vector>
+
+namespace freesel {
+
+/// Which slice of the pool an extraction handles: images i with i % count == index.
+struct Shard {
+    int index = 0;
+    int count = 1;
+    bool contains(int poolIndex) const { return poolIndex % count == index; }
+};
+
+/// "i/n" (1-based i, as a Slurm array task id) -> Shard; throws std::invalid_argument.
+Shard parseShard(const QString& text);
+
+struct ExtractionOptions {
+    ResizeSpec resize = ResizeSpec::fixed(224, 224);
+    DecodeOptions decode;
+    int batchSize = 8;
+    int decodeThreads = 0; ///< 0: all cores
+    Shard shard;
+};
+
+struct ExtractionReport {
+    int total = 0;     ///< pool images in this shard
+    int extracted = 0; ///< run through the backend now
+    int reused = 0;    ///< already in the store (same path, size and mtime)
+    int failed = 0;    ///< could not be decoded (now or before), with reasons in the store
+    bool cancelled = false;
+    double seconds = 0.0;
+};
+
+/// The store fingerprint for a backend and a resize.
+StoreHeader storeHeaderFor(const FeatureBackend& backend, const ResizeSpec& resize);
+
+/// decode (thread pool, in order) -> backend (batches) -> store, for every pool image of the
+/// shard that the store does not hold yet. A kill loses at most the batch in flight; the next
+/// run resumes. `progress(done, total)` is called between batches; returning false or setting
+/// `cancel` stops after the current batch.
+ExtractionReport extractFeatures(const std::vector<PoolEntry>& pool, FeatureBackend& backend,
+                                 FeatureStore& store, const ExtractionOptions& options,
+                                 const ProgressCallback& progress = {},
+                                 const std::atomic<bool>* cancel = nullptr);
+
+/// What the selection stages work on: the pool images that have usable features.
+struct PoolPatterns {
+    std::vector<int> poolIndex;  ///< per usable image: its index in the pool list
+    std::vector<int> storeIndex; ///< per usable image: its record in the store
+    PatternPool patterns;        ///< one image per usable image, in that order
+    PatternPool global;          ///< the [CLS] feature of each usable image
+};
+
+/// Looks every pool image up in the store (latest record of that file version).
+std::vector<int> storeRecordsFor(const std::vector<PoolEntry>& pool, const FeatureStore& store);
+
+/// The pattern stage over the store, in parallel, reproducible from `seed`.
+PoolPatterns computePatterns(const FeatureStore& store, const std::vector<int>& records,
+                             const PatternParameters& params, uint64_t seed, int threads,
+                             const ProgressCallback& progress = {},
+                             const std::atomic<bool>* cancel = nullptr);
+
+/// Runs a strategy on the right pool (patterns or global features); picks are pool indices.
+SelectionResult selectImages(const PoolPatterns& patterns, StrategyKind strategy,
+                             const SelectionRequest& request);
+
+/// The export model: every pool image (failed ones with their reasons), the picks.
+SelectionExport buildSelectionExport(const std::vector<PoolEntry>& pool, const FeatureStore& store,
+                                     const std::vector<int>& records, const PoolPatterns& patterns,
+                                     const SelectionResult& result, const Provenance& provenance);
+
+} // namespace freesel
