@@ -8,16 +8,28 @@ namespace freesel {
 
 const std::vector<CliCommand>& cliCommands() {
     static const std::vector<CliCommand> commands = {
+        {QStringLiteral("extract"),
+         QStringLiteral("run the backbone over a pool (or one --shard of it) into the store"),
+         runExtractCommand},
+        {QStringLiteral("merge"), QStringLiteral("join the stores of several extract shards"),
+         runMergeCommand},
+        {QStringLiteral("patterns"),
+         QStringLiteral("compute and summarise the semantic patterns from the store"),
+         runPatternsCommand},
         {QStringLiteral("select"),
          QStringLiteral("select images from a pool (runs whatever stages are missing)"),
          runSelectCommand},
+        {QStringLiteral("export"),
+         QStringLiteral("write an earlier selection (its JSON) in another format"),
+         runExportCommand},
         {QStringLiteral("demo"),
          QStringLiteral("select from the embedded default pool, offline, and show the result"),
          runDemoCommand},
         {QStringLiteral("models"),
          QStringLiteral("list, locate, verify or download the known model weights"),
          runModelsCommand},
-        {QStringLiteral("info"), QStringLiteral("show the build, the device and the weight cache"),
+        {QStringLiteral("info"),
+         QStringLiteral("show the build, the weight cache, or a feature store (--store)"),
          runInfoCommand},
     };
     return commands;

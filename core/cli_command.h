@@ -42,5 +42,13 @@ int runSelectCommand(const QStringList& arguments);
 int runDemoCommand(const QStringList& arguments);
 int runModelsCommand(const QStringList& arguments);
 int runInfoCommand(const QStringList& arguments);
+int runExtractCommand(const QStringList& arguments);
+int runMergeCommand(const QStringList& arguments);
+int runPatternsCommand(const QStringList& arguments);
+int runExportCommand(const QStringList& arguments);
+
+/// `freesel info --store DIR [--verify]`: the store's fingerprint, record counts and torn
+/// bytes; with `verify` every checksum is checked (exit 2 when one does not match).
+int describeStore(const QString& folder, bool json, bool verify);
 
 } // namespace freesel

@@ -14,9 +14,17 @@ int runInfoCommand(const QStringList& arguments) {
     QCommandLineParser parser;
     const QCommandLineOption json(QStringLiteral("json"),
                                   QStringLiteral("Machine-readable output."));
-    parser.addOption(json);
-    if (!parseCommandLine(parser, arguments, QStringLiteral("Usage: freesel info [--json]")))
+    const QCommandLineOption store(QStringLiteral("store"),
+                                   QStringLiteral("Describe this feature store instead."),
+                                   QStringLiteral("DIR"));
+    const QCommandLineOption verify(QStringLiteral("verify"),
+                                    QStringLiteral("With --store: check every record checksum."));
+    parser.addOptions({json, store, verify});
+    if (!parseCommandLine(parser, arguments,
+                          QStringLiteral("Usage: freesel info [--store DIR [--verify]] [--json]")))
         return ExitOk;
+    if (parser.isSet(store))
+        return describeStore(parser.value(store), parser.isSet(json), parser.isSet(verify));
     const QJsonObject info{{QStringLiteral("version"), applicationVersion()},
                            {QStringLiteral("build"), buildDescription()},
                            {QStringLiteral("cpu_threads"), QThread::idealThreadCount()},

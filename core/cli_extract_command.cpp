@@ -1,0 +1,107 @@
+// freesel extract POOL: decode + backbone into the feature store and nothing else, optionally
+// for one shard of the pool (--shard i/n, e.g. one task of a Slurm array); `freesel merge`
+// then joins the shard stores.
+#include "cli_command.h"
+#include "cli_pipeline_options.h"
+
+#include <QCommandLineParser>
+#include <QElapsedTimer>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <stdexcept>
+
+namespace freesel {
+
+namespace {
+
+const QString kUsage = QStringLiteral(
+    "Usage: freesel extract POOL [--store DIR] [--backend NAME] [--shard i/n] [options]\n"
+    "Runs decode and the backbone for every image of POOL (or of its shard) that the feature\n"
+    "store lacks, and stops there. A killed run resumes where it stopped. Shards write one\n"
+    "store each (--store is then required); join them with freesel merge.");
+
+} // namespace
+
+int runExtractCommand(const QStringList& arguments) {
+    QElapsedTimer timer;
+    timer.start();
+    QCommandLineParser parser;
+    parser.addOption(QCommandLineOption(
+        QStringLiteral("shard"),
+        QStringLiteral("Extract only images k with k % n == i - 1 (1 <= i <= n)."),
+        QStringLiteral("i/n")));
+    PipelineOptions options(parser, false);
+    if (!parseCommandLine(parser, arguments, kUsage))
+        return ExitOk;
+    options.read(QStringLiteral("extract"));
+    Shard shard;
+    if (parser.isSet(QStringLiteral("shard"))) {
+        try {
+            shard = parseShard(parser.value(QStringLiteral("shard")));
+        } catch (const std::invalid_argument& error) {
+            throw UsageError(QString::fromStdString(error.what()));
+        }
+        if (options.storeDir.isEmpty())
+            throw UsageError(QStringLiteral("--shard needs --store DIR: one store per shard, "
+                                            "joined afterwards with freesel merge"));
+    }
+
+    const PoolScan scan = scanPoolOrThrow(options.pool, options.imageRoot);
+    BackendSelection backend = prepareBackend(options);
+    const QString storeDir = storeDirFor(options, *backend.backend);
+    FeatureStore store;
+    openStoreForWriting(store, storeDir, *backend.backend, options);
+    const qint64 tornBytes = store.tornBytesRemoved();
+    const ExtractionReport report =
+        runExtraction(scan.entries, *backend.backend, store, options, shard);
+
+    QJsonArray failed;
+    const std::vector<int> records = storeRecordsFor(scan.entries, store);
+    for (size_t i = 0; i < records.size(); ++i) {
+        if (!shard.contains(int(i)) || records[i] < 0 || store.entry(records[i]).ok)
+            continue;
+        failed.append(QJsonObject{{QStringLiteral("path"), scan.entries[i].path},
+                                  {QStringLiteral("error"), store.entry(records[i]).error}});
+    }
+    const double seconds = timer.nsecsElapsed() * 1e-9;
+    const QString shardText = QStringLiteral("%1/%2").arg(shard.index + 1).arg(shard.count);
+    if (options.json) {
+        const QJsonObject summary{{QStringLiteral("pool"), options.pool},
+                                  {QStringLiteral("store"), storeDir},
+                                  {QStringLiteral("backend"), backend.backend->name()},
+                                  {QStringLiteral("model"), backend.modelName},
+                                  {QStringLiteral("device"), backend.backend->deviceDescription()},
+                                  {QStringLiteral("shard"), shardText},
+                                  {QStringLiteral("images"), report.total},
+                                  {QStringLiteral("extracted"), report.extracted},
+                                  {QStringLiteral("reused"), report.reused},
+                                  {QStringLiteral("failed"), failed},
+                                  {QStringLiteral("records"), store.count()},
+                                  {QStringLiteral("torn_bytes_removed"), double(tornBytes)},
+                                  {QStringLiteral("seconds"), seconds}};
+        printOut(QString::fromUtf8(QJsonDocument(summary).toJson(QJsonDocument::Indented)));
+        return ExitOk;
+    }
+    if (tornBytes > 0)
+        printError(QStringLiteral("resumed: removed %1 bytes of a record a killed run left "
+                                  "half-written")
+                       .arg(tornBytes));
+    for (const QJsonValue& value : failed)
+        printError(QStringLiteral("skipped %1: %2")
+                       .arg(value[QStringLiteral("path")].toString(),
+                            value[QStringLiteral("error")].toString()));
+    printOut(QStringLiteral("%1 images%2: %3 extracted now, %4 already in the store, %5 skipped "
+                            "-> %6 (%7 s)")
+                 .arg(report.total)
+                 .arg(shard.count > 1 ? QStringLiteral(" (shard %1)").arg(shardText) : QString())
+                 .arg(report.extracted)
+                 .arg(report.reused)
+                 .arg(failed.size())
+                 .arg(storeDir)
+                 .arg(seconds, 0, 'f', 1));
+    return ExitOk;
+}
+
+} // namespace freesel
