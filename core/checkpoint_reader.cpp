@@ -399,7 +399,8 @@ TensorMap readTorchSaveTensors(const std::string& path) {
 
 VitConfig inferVitConfig(const TensorMap& tensors, const std::string& source, int heads) {
     VitConfig config;
-    const torch::Tensor& patch = need(tensors, "patch_embed.proj.weight", 4, source);
+    // By value: GCC 13 flags a reference to need()'s result as possibly dangling.
+    const torch::Tensor patch = need(tensors, "patch_embed.proj.weight", 4, source);
     config.width = int(patch.size(0));
     config.patchSize = int(patch.size(2));
     config.depth = depthOf(tensors);

@@ -70,8 +70,18 @@ torch::Tensor linear(const torch::Tensor& x, const VitLinear& layer,
     return at::linear(x.to(execution.computeType), layer.weight, layer.bias);
 }
 
-/// x + attention branch. Writes the head-averaged probabilities when `attentionOut` is given.
-torch::Tensor attentionBranch(const torch::Tensor& x, const VitBlockWeights& block,
+/// x += branch (times the layer-scale gamma when defined), in place: `x` is the forward pass's
+/// own residual stream (float32), never a caller's tensor. A bfloat16 branch is added with
+/// float32 arithmetic without a float32 copy of it first.
+torch::Tensor addResidual(torch::Tensor x, torch::Tensor branch, const torch::Tensor& gamma) {
+    if (gamma.defined())
+        branch = branch.to(torch::kFloat32).mul_(gamma);
+    return x.add_(branch);
+}
+
+/// x + attention branch (in place, see addResidual). Writes the head-averaged probabilities
+/// when `attentionOut` is given.
+torch::Tensor attentionBranch(torch::Tensor x, const VitBlockWeights& block,
                               const VitConfig& config, const VitExecution& execution,
                               torch::Tensor* attentionOut) {
     const int64_t batch = x.size(0), tokens = x.size(1);
@@ -88,33 +98,31 @@ torch::Tensor attentionBranch(const torch::Tensor& x, const VitBlockWeights& blo
     const torch::Tensor q = qkv[0].view({groups, tokens, headDim});
     const torch::Tensor kT = qkv[1].view({groups, tokens, headDim}).transpose(1, 2).contiguous();
     const torch::Tensor v = qkv[2].view({groups, tokens, headDim});
-    const double scale = 1.0 / std::sqrt(static_cast<double>(headDim));
+    const bool prescaled =
+        block.queryScaleInPacked && execution.packedKernels && block.qkv.packed.defined();
+    torch::Tensor scores = at::bmm(q, kT);
+    if (!prescaled)
+        scores.mul_(1.0 / std::sqrt(static_cast<double>(headDim)));
     // Softmax in float32 whatever the compute type: the attention map is a product output.
-    const torch::Tensor probs = at::softmax(at::bmm(q, kT) * scale, -1, torch::kFloat32);
+    const torch::Tensor probs = at::softmax(scores, -1, torch::kFloat32);
     if (attentionOut)
         *attentionOut = probs.view({batch, heads, tokens, tokens}).mean(1);
     const torch::Tensor mixed = at::bmm(probs.to(execution.computeType), v)
                                     .view({batch, heads, tokens, headDim})
                                     .transpose(1, 2)
                                     .reshape({batch, tokens, config.width});
-    torch::Tensor out = linear(mixed, block.proj, execution).to(torch::kFloat32);
-    if (block.ls1.defined())
-        out = out * block.ls1;
-    return x + out;
+    return addResidual(x, linear(mixed, block.proj, execution), block.ls1);
 }
 
-torch::Tensor mlpBranch(const torch::Tensor& x, const VitBlockWeights& block,
-                        const VitConfig& config, const VitExecution& execution) {
+torch::Tensor mlpBranch(torch::Tensor x, const VitBlockWeights& block, const VitConfig& config,
+                        const VitExecution& execution) {
     const torch::Tensor y = layerNorm(x, block.norm2Weight, block.norm2Bias, config.layerNormEps);
     torch::Tensor out;
     if (execution.packedKernels && block.fc1.packed.defined())
         out = packedMlp(y, block.fc1, block.fc2);
     else
         out = linear(at::gelu(linear(y, block.fc1, execution)), block.fc2, execution);
-    out = out.to(torch::kFloat32);
-    if (block.ls2.defined())
-        out = out * block.ls2;
-    return x + out;
+    return addResidual(x, out, block.ls2);
 }
 
 /// Patch embedding, [CLS], position embeddings and registers: B x T x d float32.
@@ -153,6 +161,7 @@ VitLinear requiredLinear(const TensorMap& tensors, const std::string& prefix,
                          const std::string& source) {
     return {required(tensors, prefix + ".weight", source),
             required(tensors, prefix + ".bias", source),
+            {},
             {}};
 }
 
@@ -301,8 +310,8 @@ VitForwardOutput vitForward(const VitWeights& weights, const torch::Tensor& imag
     torch::Tensor penultimate, attention;
     for (int i = 0; i < config.depth; ++i) {
         const bool last = i == config.depth - 1;
-        if (last)
-            penultimate = x;
+        if (last && layer == FeatureLayer::Penultimate)
+            penultimate = x.clone(); // the blocks update x in place
         x = attentionBranch(x, weights.blocks[size_t(i)], config, execution,
                             last ? &attention : nullptr);
         x = mlpBranch(x, weights.blocks[size_t(i)], config, execution);
@@ -321,12 +330,22 @@ VitForwardOutput vitForward(const VitWeights& weights, const torch::Tensor& imag
 VitWeights prepareVitWeights(const VitWeights& weights, const torch::Device& device,
                              const VitExecution& execution) {
     auto move = [&](const torch::Tensor& t) { return t.defined() ? t.to(device) : t; };
-    auto product = [&](const VitLinear& layer) {
+    // The packed weight may have its first `scaledRows` output rows (and their bias) scaled;
+    // `weight` and `bias` stay as loaded for the exact path.
+    auto product = [&](const VitLinear& layer, int64_t scaledRows = 0, double scale = 1.0) {
         VitLinear out{layer.weight.to(device, execution.computeType),
                       layer.bias.to(device, execution.computeType),
+                      {},
                       {}};
-        if (execution.packedKernels)
-            out.packed = packLinearWeight(out.weight);
+        if (!execution.packedKernels)
+            return out;
+        torch::Tensor weight = layer.weight.to(device, torch::kFloat32, false, true);
+        torch::Tensor bias = layer.bias.to(device, torch::kFloat32, false, true);
+        weight.slice(0, 0, scaledRows).mul_(scale);
+        bias.slice(0, 0, scaledRows).mul_(scale);
+        out.packed = packLinearWeight(weight.to(execution.computeType));
+        if (out.packed.defined())
+            out.packedBias = bias.to(execution.computeType);
         return out;
     };
     VitWeights w = weights;
@@ -337,8 +356,11 @@ VitWeights prepareVitWeights(const VitWeights& weights, const torch::Device& dev
         for (torch::Tensor* t : {&block.norm1Weight, &block.norm1Bias, &block.norm2Weight,
                                  &block.norm2Bias, &block.ls1, &block.ls2})
             *t = move(*t);
-        for (VitLinear* layer : {&block.qkv, &block.proj, &block.fc1, &block.fc2})
+        for (VitLinear* layer : {&block.proj, &block.fc1, &block.fc2})
             *layer = product(*layer);
+        block.qkv = product(block.qkv, w.config.width,
+                            1.0 / std::sqrt(static_cast<double>(w.config.headDim())));
+        block.queryScaleInPacked = block.qkv.packed.defined();
     }
     return w;
 }

@@ -25,12 +25,17 @@ struct VitLinear {
     torch::Tensor weight; ///< out x in
     torch::Tensor bias;   ///< out
     torch::Tensor packed;
+    torch::Tensor packedBias; ///< the bias that goes with `packed` (see VitBlockWeights)
 };
 
 struct VitBlockWeights {
     torch::Tensor norm1Weight, norm1Bias, norm2Weight, norm2Bias;
     VitLinear qkv, proj, fc1, fc2;
     torch::Tensor ls1, ls2; ///< layer-scale gammas; undefined without layer scale
+    /// The attention scale 1/sqrt(dh) is folded into the query rows of qkv.packed (not of
+    /// qkv.weight), so the packed path skips a pass over the B x heads x T x T scores. With
+    /// dh = 64 the scale is 2^-3 and the folding is exact.
+    bool queryScaleInPacked = false;
 };
 
 struct VitWeights {
