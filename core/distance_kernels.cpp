@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <cstring>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 // Hand-written loops instead of Eigen here: Eigen picks its SIMD width at compile time, and a
 // portable binary (Debian's baseline is SSE2) would lose 4-8x on the selection's hot path.
 // GCC's target_clones compiles each function for several instruction sets and dispatches once
@@ -62,30 +66,75 @@ void toBfloat16(const float* values, int64_t count, uint16_t* out) {
     }
 }
 
-FREESEL_CLONES void dotProductsBf16x4(const uint16_t* const a[4], const float* const b[4], int dims,
-                                      float out[4]) {
+namespace {
+
+inline float widenBf16(uint16_t h) {
+    const uint32_t bits = static_cast<uint32_t>(h) << 16;
+    float value;
+    std::memcpy(&value, &bits, sizeof value);
+    return value;
+}
+
+// Portable path: a bfloat16 widens to float by a 16-bit shift, plain integer lanes the
+// compiler vectorises.
+FREESEL_CLONES void dotProductsBf16x4Widened(const uint16_t* const a[4], const uint16_t* const b[4],
+                                             int dims, float out[4]) {
     const uint16_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
-    const float *b0 = b[0], *b1 = b[1], *b2 = b[2], *b3 = b[3];
+    const uint16_t *b0 = b[0], *b1 = b[1], *b2 = b[2], *b3 = b[3];
     float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
-    // A bfloat16 widens to float by a 16-bit shift: plain integer lanes the compiler
-    // vectorises, no F16C needed.
-    auto widen = [](uint16_t h) {
-        const uint32_t bits = static_cast<uint32_t>(h) << 16;
-        float value;
-        std::memcpy(&value, &bits, sizeof value);
-        return value;
-    };
 #pragma omp simd reduction(+ : s0, s1, s2, s3)
     for (int i = 0; i < dims; ++i) {
-        s0 += widen(a0[i]) * b0[i];
-        s1 += widen(a1[i]) * b1[i];
-        s2 += widen(a2[i]) * b2[i];
-        s3 += widen(a3[i]) * b3[i];
+        s0 += widenBf16(a0[i]) * widenBf16(b0[i]);
+        s1 += widenBf16(a1[i]) * widenBf16(b1[i]);
+        s2 += widenBf16(a2[i]) * widenBf16(b2[i]);
+        s3 += widenBf16(a3[i]) * widenBf16(b3[i]);
     }
     out[0] = s0;
     out[1] = s1;
     out[2] = s2;
     out[3] = s3;
+}
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define FREESEL_HAVE_AVX512BF16 1
+// vdpbf16ps multiplies 32 bfloat16 pairs and adds them into 16 float lanes per instruction:
+// the fastest dot this CPU family has, and exact products (8 x 8 significant bits fit a float).
+__attribute__((target("avx512f,avx512bw,avx512bf16"))) void
+dotProductsBf16x4Avx512(const uint16_t* const a[4], const uint16_t* const b[4], int dims,
+                        float out[4]) {
+    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
+                     _mm512_setzero_ps()};
+    int i = 0;
+    for (; i + 32 <= dims; i += 32)
+        for (int k = 0; k < 4; ++k)
+            acc[k] = _mm512_dpbf16_ps(acc[k], (__m512bh)_mm512_loadu_si512(a[k] + i),
+                                      (__m512bh)_mm512_loadu_si512(b[k] + i));
+    if (i < dims) {
+        const auto mask = static_cast<__mmask32>((1ull << (dims - i)) - 1);
+        for (int k = 0; k < 4; ++k)
+            acc[k] = _mm512_dpbf16_ps(acc[k], (__m512bh)_mm512_maskz_loadu_epi16(mask, a[k] + i),
+                                      (__m512bh)_mm512_maskz_loadu_epi16(mask, b[k] + i));
+    }
+    for (int k = 0; k < 4; ++k)
+        out[k] = _mm512_reduce_add_ps(acc[k]);
+}
+#endif
+
+} // namespace
+
+void dotProductsBf16x4(const uint16_t* const a[4], const uint16_t* const b[4], int dims,
+                       float out[4]) {
+#ifdef FREESEL_HAVE_AVX512BF16
+    static const bool hasBf16 = __builtin_cpu_supports("avx512bf16");
+    if (hasBf16)
+        return dotProductsBf16x4Avx512(a, b, dims, out);
+#endif
+    dotProductsBf16x4Widened(a, b, dims, out);
+}
+
+void dotProductsBf16x4Portable(const uint16_t* const a[4], const uint16_t* const b[4], int dims,
+                               float out[4]) {
+    dotProductsBf16x4Widened(a, b, dims, out);
 }
 
 FREESEL_CLONES void dotsWithRows(const float* query, const float* rows, int rowCount, int dims,

@@ -19,9 +19,14 @@ void dotProducts4(const float* const a[4], const float* const b[4], int dims, fl
 /// Rounds floats to bfloat16 (round to nearest even), the upper half of a float's bits.
 void toBfloat16(const float* values, int64_t count, uint16_t* out);
 
-/// out[k] = dot(a[k], b[k]) for four pairs of a bfloat16 row and a float query: a quarter of
-/// the memory traffic of the float rows, for a cheap first look whose error is bounded.
-void dotProductsBf16x4(const uint16_t* const a[4], const float* const b[4], int dims, float out[4]);
+/// out[k] = dot(a[k], b[k]) for four pairs of bfloat16 vectors, accumulated in float: half the
+/// memory traffic of float rows, for a cheap first look whose error the caller bounds. Uses
+/// AVX512-BF16 (vdpbf16ps) where the CPU has it, widened FMAs elsewhere.
+void dotProductsBf16x4(const uint16_t* const a[4], const uint16_t* const b[4], int dims,
+                       float out[4]);
+/// The portable path of dotProductsBf16x4 (what CPUs without AVX512-BF16 run), for tests.
+void dotProductsBf16x4Portable(const uint16_t* const a[4], const uint16_t* const b[4], int dims,
+                               float out[4]);
 
 /// out[r] = dot(query, rows[r]) for `rowCount` contiguous rows, four rows per pass.
 void dotsWithRows(const float* query, const float* rows, int rowCount, int dims, float* out);

@@ -43,6 +43,8 @@ struct Bounds {
 template <typename Row> struct FourPairs {
     const Row* left[4];
     const float* right[4];
+    const uint16_t* compactRight[4]; // the bfloat16 query, for the prefilter
+    int query[4];
     int64_t owner[4];
     int count = 0;
     void add(const Row* row, const float* query, int64_t position) {
@@ -54,6 +56,7 @@ template <typename Row> struct FourPairs {
         for (int k = count; k < 4; ++k) {
             left[k] = left[0];
             right[k] = right[0];
+            compactRight[k] = compactRight[0];
         }
         return *this;
     }
@@ -87,6 +90,7 @@ private:
     void buildGroups();
     void permuteRows(const std::vector<int64_t>& rowAtPosition);
     void buildCompactRows();
+    void compactQueries(const std::vector<float>& queries, int queryCount);
     float distance(const float* query, int64_t position) const;
     float boundRadius(float d) const;
     void absorb(int image);
@@ -116,7 +120,10 @@ private:
     // dot with a unit query, so most pairs that cannot lower D are ruled out at a quarter of
     // the memory traffic and only the rest are computed exactly in float.
     std::vector<uint16_t> compact_;
-    std::vector<float> compactMargin_;
+    std::vector<float> compactMargin_, compactNorm_;
+    // The current step's queries in bfloat16 and how far rounding moved each (|q - q~|).
+    std::vector<uint16_t> compactQueries_;
+    std::vector<float> queryMargin_;
     std::vector<uint8_t> active_; // per position: image not selected yet
     int64_t activeRows_ = 0;
 
@@ -247,12 +254,15 @@ void DistanceSampler::buildGroups() {
     slack_ = options_.metric == DistanceMetric::Cosine ? 1e-2f : 1e-4f * scale;
 }
 
-/// |x.q - fl(x~.q)| <= |x - x~| |q| + dims * 2^-24 |x~| |q| for a unit query q (Cauchy-Schwarz
-/// on the rounding of x, plus the worst float summation error); the exact float path differs
-/// from x.q by at most the same summation term. The margin covers both, with room to spare.
+/// |x.q - fl(x~.q~)| <= |x - x~| |q| + |x~| |q - q~| + dims * 2^-24 |x~| |q~| for a unit query
+/// q (Cauchy-Schwarz on the rounding of the row and of the query, plus the worst float
+/// summation error); the exact float path differs from x.q by at most the same summation term.
+/// compactMargin_ covers the row's share and both summations, compactNorm_ bounds |x~| for the
+/// query's share, all with room to spare.
 void DistanceSampler::buildCompactRows() {
     compact_.resize(static_cast<size_t>(rows_) * dims_);
     compactMargin_.resize(rows_);
+    compactNorm_.resize(rows_);
     const double summation = 2.0 * dims_ * std::ldexp(1.0, -24);
 #pragma omp parallel for schedule(static) num_threads(threads_) if (rows_ > kParallelWork)
     for (int64_t p = 0; p < rows_; ++p) {
@@ -269,6 +279,24 @@ void DistanceSampler::buildCompactRows() {
         }
         compactMargin_[p] = static_cast<float>(
             (std::sqrt(error) + summation * (std::sqrt(norm) + 1.0)) * 1.01 + 1e-6);
+    }
+}
+
+void DistanceSampler::compactQueries(const std::vector<float>& queries, int queryCount) {
+    compactQueries_.resize(size_t(queryCount) * dims_);
+    queryMargin_.resize(queryCount);
+    toBfloat16(queries.data(), int64_t(queryCount) * dims_, compactQueries_.data());
+    for (int q = 0; q < queryCount; ++q) {
+        double error = 0.0;
+        for (int k = 0; k < dims_; ++k) {
+            const uint32_t bits = static_cast<uint32_t>(compactQueries_[size_t(q) * dims_ + k])
+                                  << 16;
+            float rounded;
+            std::memcpy(&rounded, &bits, sizeof rounded);
+            const double difference = double(queries[size_t(q) * dims_ + k]) - rounded;
+            error += difference * difference;
+        }
+        queryMargin_[q] = static_cast<float>(std::sqrt(error) * 1.01 + 1e-7);
     }
 }
 
@@ -419,10 +447,11 @@ int64_t DistanceSampler::evaluate(const WorkItem& item, const float* queries,
     };
     auto flushRough = [&] {
         float dots[4];
-        dotProductsBf16x4(rough.padded().left, rough.right, dims_, dots);
+        dotProductsBf16x4(rough.padded().left, rough.compactRight, dims_, dots);
         for (int k = 0; k < rough.count; ++k) {
             const int64_t p = rough.owner[k];
-            if (1.0f - dots[k] - compactMargin_[p] >= d_[p])
+            const float margin = compactMargin_[p] + compactNorm_[p] * queryMargin_[rough.query[k]];
+            if (1.0f - dots[k] - margin >= d_[p])
                 continue; // even the most favourable rounding cannot lower D
             exact.add(pool_.pattern(p), rough.right[k], p);
             if (exact.count == 4)
@@ -444,6 +473,8 @@ int64_t DistanceSampler::evaluate(const WorkItem& item, const float* queries,
                 euclideanBest = std::min(euclideanBest, distance(query, p));
             } else if (prefilter) {
                 rough.add(&compact_[size_t(p) * dims_], query, p);
+                rough.query[rough.count - 1] = q;
+                rough.compactRight[rough.count - 1] = &compactQueries_[size_t(q) * dims_];
                 if (rough.count == 4)
                     flushRough();
             } else {
@@ -483,6 +514,8 @@ void DistanceSampler::absorb(int image) {
         --activeInGroup_[std::upper_bound(groupStart_.begin(), groupStart_.end(),
                                           positionOfRow_[pool_.firstPatternOf(image) + q]) -
                          groupStart_.begin() - 1];
+    if (!compact_.empty())
+        compactQueries(queries, queryCount);
     QElapsedTimer timer;
     timer.start();
     planWork(queries, queryCount);
