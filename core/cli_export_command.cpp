@@ -137,6 +137,17 @@ void restoreFromStore(SelectionExport& selection, const std::vector<PoolEntry>& 
                       const QString& storeDir) {
     FeatureStore store;
     openStoreForReading(store, storeDir);
+    const Provenance& provenance = selection.provenance;
+    const StoreFingerprint& fingerprint = store.header().fingerprint;
+    const QString input = QStringLiteral("fixed:") + provenance.inputSize;
+    if (!fingerprint.backend.startsWith(provenance.backend + QLatin1Char('|')) ||
+        fingerprint.input != input ||
+        (!provenance.modelChecksum.isEmpty() &&
+         !fingerprint.backend.contains(provenance.modelChecksum)))
+        throw UsageError(QStringLiteral("the store %1 holds features of '%2' but the selection "
+                                        "was made with backend %3, model %4 %5, input %6")
+                             .arg(storeDir, fingerprint.canonical(), provenance.backend,
+                                  provenance.model, provenance.modelChecksum, input));
     std::vector<int> records(selection.images.size(), -1);
     for (size_t i = 0; i < selection.images.size(); ++i) {
         const ExportImage& image = selection.images[i];
@@ -153,7 +164,6 @@ void restoreFromStore(SelectionExport& selection, const std::vector<PoolEntry>& 
                                             "version of %2")
                                  .arg(storeDir, image.path));
     }
-    const Provenance& provenance = selection.provenance;
     PatternParameters params;
     params.tau = provenance.tau;
     params.clusters = provenance.clusters;

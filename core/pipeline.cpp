@@ -5,7 +5,9 @@
 
 #include <QElapsedTimer>
 #include <QFileInfo>
+#include <mutex>
 #include <stdexcept>
+#include <string>
 
 namespace freesel {
 
@@ -124,11 +126,34 @@ PoolPatterns computePatterns(const FeatureStore& store, const std::vector<int>& 
         }
     }
     const int count = static_cast<int>(result.storeIndex.size());
-    auto fetch = [&](int k) { return store.load(result.storeIndex[k]); };
+    // load() throws on a damaged record, but fetch runs inside a parallel region, where an
+    // exception would end the process: the first failure is kept, the stage stops after the
+    // batch in flight (that image gets a stand-in, a record that did load) and it is thrown
+    // here instead.
+    const ImageFeatures standIn = count > 0 ? store.load(result.storeIndex[0]) : ImageFeatures();
+    std::atomic<bool> stop{false};
+    std::mutex errorMutex;
+    std::string error;
+    auto fetch = [&](int k) {
+        try {
+            return store.load(result.storeIndex[k]);
+        } catch (const std::exception& e) {
+            const std::lock_guard<std::mutex> lock(errorMutex);
+            if (error.empty())
+                error = e.what();
+            stop = true;
+            return standIn;
+        }
+    };
+    auto stopOrProgress = [&](int64_t done, int64_t total) {
+        return !stop.load() && !(cancel && cancel->load()) && (!progress || progress(done, total));
+    };
     // The pattern seed is derived from the selection seed: one --seed reproduces everything.
     result.patterns =
         computePoolPatterns(count, fetch, params, RandomStream::forItem(seed, 0x9a77e2).next(),
-                            threads, progress, cancel);
+                            threads, stopOrProgress, cancel);
+    if (!error.empty())
+        throw std::runtime_error(error);
     for (int k = 0; k < count && k < result.patterns.imageCount(); ++k) {
         const ImageFeatures features = fetch(k);
         if (k == 0)

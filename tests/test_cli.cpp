@@ -1,5 +1,6 @@
 // The freesel command line, run as a real process: exit codes, messages, JSON output, and a
 // weight download from a local HTTP server through `freesel models download`.
+#include "cli_test_support.h"
 #include "local_http_server.h"
 
 #include <QCryptographicHash>
@@ -11,51 +12,13 @@
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
 
 namespace {
 
-struct Run {
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
-
-/// Runs freesel with an event loop spinning meanwhile (the test's HTTP server lives in it).
-Run runFreesel(const QStringList& arguments,
-               const QProcessEnvironment& environment = QProcessEnvironment::systemEnvironment()) {
-    QProcess process;
-    process.setProcessEnvironment(environment);
-    process.start(QStringLiteral(FREESEL_CLI_PATH), arguments);
-    if (!process.waitForStarted())
-        return {};
-    QEventLoop loop;
-    QObject::connect(&process, &QProcess::finished, &loop, &QEventLoop::quit);
-    QTimer::singleShot(120000, &loop, &QEventLoop::quit);
-    if (process.state() != QProcess::NotRunning)
-        loop.exec();
-    return {process.exitCode(), QString::fromUtf8(process.readAllStandardOutput()),
-            QString::fromUtf8(process.readAllStandardError())};
-}
-
-/// A pool of generated scenes: coloured shapes on gradients, distinct enough to select from.
-QString writePool(const QTemporaryDir& dir, int count) {
-    const QString folder = dir.filePath(QStringLiteral("pool"));
-    QDir().mkpath(folder);
-    for (int i = 0; i < count; ++i) {
-        cv::Mat image(96, 128, CV_8UC3,
-                      cv::Scalar(40 * (i % 6), 255 - 30 * (i % 8), 20 * (i % 11)));
-        cv::circle(image, {20 + 7 * (i % 13), 30 + 3 * (i % 17)}, 10 + i % 20,
-                   cv::Scalar(255 - 9 * i % 256, 60 * (i % 4), 128), cv::FILLED);
-        cv::imwrite(QStringLiteral("%1/img_%2.png")
-                        .arg(folder)
-                        .arg(i, 3, 10, QLatin1Char('0'))
-                        .toStdString(),
-                    image);
-    }
-    return folder;
-}
+using clitest::readLines;
+using clitest::Run;
+using clitest::runFreesel;
+using clitest::writePool;
 
 QStringList selectArguments(const QString& pool, const QTemporaryDir& dir, const QString& out,
                             const QString& format) {
@@ -67,13 +30,6 @@ QStringList selectArguments(const QString& pool, const QTemporaryDir& dir, const
             QStringLiteral("--store"),      dir.filePath(QStringLiteral("store")),
             QStringLiteral("--format"),     format,
             QStringLiteral("--out"),        dir.filePath(out)};
-}
-
-QStringList readLines(const QString& path) {
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly | QIODevice::Text))
-        return {};
-    return QString::fromUtf8(file.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
 }
 
 } // namespace

@@ -1,0 +1,177 @@
+// End-to-end benchmarks (issue 4): a whole selection over a real folder with a cold store
+// (offline backend, and DINO ViT-S/16 on random weights), and re-selection from a large cached
+// store after a tau change (patterns + selection only, no network).
+#include "bench_registry.h"
+#include "cli_pipeline_options.h"
+#include "dino_backend.h"
+#include "dino_vit.h"
+#include "offline_backend.h"
+#include "pipeline.h"
+#include "synthetic_features.h"
+#include "vit_config.h"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QTemporaryDir>
+#include <QThread>
+#include <cstdio>
+
+using namespace freesel;
+using namespace freesel::bench;
+
+namespace {
+
+QString poolFolder() {
+    return option(QStringLiteral("pool"),
+                  QStringLiteral(FREESEL_SOURCE_DIR "/../shared/datasets/coco128"));
+}
+
+/// What `freesel select POOL --budget 10% --format csv` does, stage for stage, with `backend`
+/// and a store in a fresh temporary folder. Returns images per second (pool size / wall time),
+/// or 0 after printing why.
+double selectEndToEnd(FeatureBackend& backend, const QString& label) {
+    QElapsedTimer timer;
+    timer.start();
+    const PoolScan scan = scanPool(poolFolder());
+    if (!scan.ok() || scan.entries.empty()) {
+        std::fprintf(stderr, "%s: no pool at %s (--pool=DIR)\n", qPrintable(label),
+                     qPrintable(poolFolder()));
+        return 0.0;
+    }
+    QTemporaryDir dir;
+    FeatureStore store;
+    ExtractionOptions extraction;
+    extraction.resize = ResizeSpec::fixed(224, 224);
+    if (!store.openForWriting(dir.filePath(QStringLiteral("store")),
+                              storeHeaderFor(backend, extraction.resize))) {
+        std::fprintf(stderr, "%s: %s\n", qPrintable(label), qPrintable(store.errorString()));
+        return 0.0;
+    }
+    const ExtractionReport report = extractFeatures(scan.entries, backend, store, extraction);
+    const std::vector<int> records = storeRecordsFor(scan.entries, store);
+    PatternParameters params;
+    const PoolPatterns patterns = computePatterns(store, records, params, 0, 0);
+    SelectionRequest request;
+    request.budget = static_cast<int64_t>(patterns.poolIndex.size() / 10);
+    const SelectionResult result = selectImages(patterns, StrategyKind::FreeSel, request);
+    Provenance provenance;
+    provenance.backend = backend.name();
+    SelectionExport exported =
+        buildSelectionExport(scan.entries, store, records, patterns, result, provenance);
+    fillImageSizes(exported);
+    const ExportResult written =
+        exportSelection(exported, ExportFormat::Csv, dir.filePath(QStringLiteral("selection.csv")));
+    const double seconds = timer.nsecsElapsed() * 1e-9;
+    std::fprintf(stderr,
+                 "%s: %zu images (%d extracted, %d failed), %zu selected, %.2f s (extraction "
+                 "%.2f s) on %s%s\n",
+                 qPrintable(label), scan.entries.size(), report.extracted, report.failed,
+                 result.picks.size(), seconds, report.seconds,
+                 qPrintable(backend.deviceDescription()), written.ok ? "" : " EXPORT FAILED");
+    return written.ok ? double(scan.entries.size()) / seconds : 0.0;
+}
+
+void benchOffline() {
+    OfflineBackend backend;
+    report(QStringLiteral("e2e_offline_img_per_s"),
+           selectEndToEnd(backend, QStringLiteral("e2e_offline")), QStringLiteral("img/s"));
+}
+
+void benchDinoRandom() {
+    const quint64 seed = 1;
+    DinoBackend backend(DinoVit::withSyntheticWeights(vitConfigByName("dino_vits16"), seed),
+                        QStringLiteral("random:%1").arg(seed));
+    report(QStringLiteral("e2e_dino_random_img_per_s"),
+           selectEndToEnd(backend, QStringLiteral("e2e_dino_random")), QStringLiteral("img/s"));
+}
+
+/// A store of `count` cached ViT-S/16-shaped images (14 x 14, d = 384, R = 3), and the pool
+/// entries that find them.
+std::vector<PoolEntry> writeSyntheticStore(const QString& folder, int count) {
+    StoreHeader header;
+    header.fingerprint.backend = QStringLiteral("synthetic|dino-like|vits16-shape");
+    header.fingerprint.input = resizeSpecFingerprint(ResizeSpec::fixed(224, 224));
+    header.fingerprint.radius = 3;
+    FeatureStore store;
+    if (!store.openForWriting(folder, header))
+        qFatal("%s", qPrintable(store.errorString()));
+    std::vector<PoolEntry> pool(static_cast<size_t>(count));
+    constexpr int kChunk = 256;
+    std::vector<ImageFeatures> chunk(kChunk);
+    for (int start = 0; start < count; start += kChunk) {
+        const int n = std::min(kChunk, count - start);
+#pragma omp parallel for schedule(dynamic, 4)
+        for (int k = 0; k < n; ++k)
+            chunk[size_t(k)] = dinoLikeFeatures(start + k);
+        for (int k = 0; k < n; ++k) {
+            PoolEntry& entry = pool[size_t(start + k)];
+            entry.path =
+                QStringLiteral("/synthetic/img_%1.jpg").arg(start + k, 6, 10, QLatin1Char('0'));
+            entry.relativePath = entry.path.mid(11);
+            entry.size = 1000 + start + k;
+            entry.mtimeMs = 1700000000000LL;
+            if (!store.append({entry.path, entry.size, entry.mtimeMs, start + k}, chunk[size_t(k)]))
+                qFatal("%s", qPrintable(store.errorString()));
+        }
+    }
+    store.flush(false);
+    return pool;
+}
+
+void benchReselect() {
+    const int count = option(QStringLiteral("store-images"), QStringLiteral("16551")).toInt();
+    const QString budgetText = option(QStringLiteral("reselect-budget"), QStringLiteral("10%"));
+    const double tau = option(QStringLiteral("tau"), QStringLiteral("0.6")).toDouble();
+    QTemporaryDir dir;
+    const QString folder = dir.filePath(QStringLiteral("store"));
+    QElapsedTimer timer;
+    timer.start();
+    const std::vector<PoolEntry> pool = writeSyntheticStore(folder, count);
+    std::fprintf(stderr, "reselect: wrote a store of %d synthetic ViT-S/16 images in %.1f s\n",
+                 count, timer.nsecsElapsed() * 1e-9);
+
+    // What `freesel select` does when only tau changed: open the store, find every image,
+    // patterns at the new tau, selection. No decoding, no network.
+    timer.restart();
+    FeatureStore store;
+    if (!store.openForReading(folder))
+        qFatal("%s", qPrintable(store.errorString()));
+    const std::vector<int> records = storeRecordsFor(pool, store);
+    PatternParameters params;
+    params.tau = tau;
+    const PoolPatterns patterns = computePatterns(store, records, params, 0, 0);
+    const double patternSeconds = timer.nsecsElapsed() * 1e-9;
+    SelectionRequest request;
+    const int usable = static_cast<int>(patterns.poolIndex.size());
+    request.budget = budgetText.endsWith(QLatin1Char('%'))
+                         ? static_cast<int64_t>(usable * budgetText.chopped(1).toDouble() / 100.0)
+                         : budgetText.toLongLong();
+    const SelectionResult result = selectImages(patterns, StrategyKind::FreeSel, request);
+    const double seconds = timer.nsecsElapsed() * 1e-9;
+    std::fprintf(stderr,
+                 "reselect: %d images, %lld patterns, tau %.2f, budget %lld (%s): open + "
+                 "patterns %.2f s, selection %.2f s, %d threads\n",
+                 usable, static_cast<long long>(patterns.patterns.patternCount()), tau,
+                 static_cast<long long>(request.budget), qPrintable(budgetText), patternSeconds,
+                 seconds - patternSeconds, QThread::idealThreadCount());
+    if (static_cast<int64_t>(result.picks.size()) != request.budget)
+        std::fprintf(stderr, "reselect: selected %zu, expected %lld\n", result.picks.size(),
+                     static_cast<long long>(request.budget));
+    report(QStringLiteral("reselect_after_tau_seconds"), seconds, QStringLiteral("s"));
+}
+
+const BenchmarkRegistration offline(QStringLiteral("e2e_offline"),
+                                    QStringLiteral("whole select, offline backend, cold store "
+                                                   "(--pool=DIR, default coco128)"),
+                                    benchOffline);
+const BenchmarkRegistration dino(QStringLiteral("e2e_dino_random"),
+                                 QStringLiteral("whole select, DINO ViT-S/16 on random weights, "
+                                                "cold store (--pool=DIR)"),
+                                 benchDinoRandom);
+const BenchmarkRegistration reselect(
+    QStringLiteral("reselect_after_tau"),
+    QStringLiteral("patterns + selection from a cached store of 16,551 ViT-S/16 images after a "
+                   "tau change (--store-images=N --reselect-budget=N|P% --tau=T)"),
+    benchReselect);
+
+} // namespace
