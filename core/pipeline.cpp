@@ -134,9 +134,13 @@ PoolPatterns computePatterns(const FeatureStore& store, const std::vector<int>& 
     std::atomic<bool> stop{false};
     std::mutex errorMutex;
     std::string error;
+    // The [CLS] token of each image is kept as it is fetched: one read of each record.
+    std::vector<std::vector<float>> cls(static_cast<size_t>(count));
     auto fetch = [&](int k) {
         try {
-            return store.load(result.storeIndex[k]);
+            ImageFeatures features = store.load(result.storeIndex[k]);
+            cls[static_cast<size_t>(k)] = features.clsToken;
+            return features;
         } catch (const std::exception& e) {
             const std::lock_guard<std::mutex> lock(errorMutex);
             if (error.empty())
@@ -155,10 +159,9 @@ PoolPatterns computePatterns(const FeatureStore& store, const std::vector<int>& 
     if (!error.empty())
         throw std::runtime_error(error);
     for (int k = 0; k < count && k < result.patterns.imageCount(); ++k) {
-        const ImageFeatures features = fetch(k);
         if (k == 0)
-            result.global = PatternPool(static_cast<int>(features.clsToken.size()));
-        result.global.addImage(features.clsToken.data(), 1);
+            result.global = PatternPool(static_cast<int>(cls[0].size()));
+        result.global.addImage(cls[static_cast<size_t>(k)].data(), 1);
     }
     return result;
 }

@@ -95,6 +95,7 @@ std::vector<PoolEntry> writeSyntheticStore(const QString& folder, int count) {
     FeatureStore store;
     if (!store.openForWriting(folder, header))
         qFatal("%s", qPrintable(store.errorString()));
+    const int existing = store.count(); // --keep-store: a folder from an earlier run
     std::vector<PoolEntry> pool(static_cast<size_t>(count));
     constexpr int kChunk = 256;
     std::vector<ImageFeatures> chunk(kChunk);
@@ -102,7 +103,8 @@ std::vector<PoolEntry> writeSyntheticStore(const QString& folder, int count) {
         const int n = std::min(kChunk, count - start);
 #pragma omp parallel for schedule(dynamic, 4)
         for (int k = 0; k < n; ++k)
-            chunk[size_t(k)] = dinoLikeFeatures(start + k);
+            if (start + k >= existing)
+                chunk[size_t(k)] = dinoLikeFeatures(start + k);
         for (int k = 0; k < n; ++k) {
             PoolEntry& entry = pool[size_t(start + k)];
             entry.path =
@@ -110,7 +112,8 @@ std::vector<PoolEntry> writeSyntheticStore(const QString& folder, int count) {
             entry.relativePath = entry.path.mid(11);
             entry.size = 1000 + start + k;
             entry.mtimeMs = 1700000000000LL;
-            if (!store.append({entry.path, entry.size, entry.mtimeMs, start + k}, chunk[size_t(k)]))
+            if (start + k >= existing &&
+                !store.append({entry.path, entry.size, entry.mtimeMs, start + k}, chunk[size_t(k)]))
                 qFatal("%s", qPrintable(store.errorString()));
         }
     }
@@ -123,7 +126,9 @@ void benchReselect() {
     const QString budgetText = option(QStringLiteral("reselect-budget"), QStringLiteral("10%"));
     const double tau = option(QStringLiteral("tau"), QStringLiteral("0.6")).toDouble();
     QTemporaryDir dir;
-    const QString folder = dir.filePath(QStringLiteral("store"));
+    // --keep-store=DIR keeps the generated store there for later runs (it takes a minute).
+    const QString kept = option(QStringLiteral("keep-store"), QString());
+    const QString folder = kept.isEmpty() ? dir.filePath(QStringLiteral("store")) : kept;
     QElapsedTimer timer;
     timer.start();
     const std::vector<PoolEntry> pool = writeSyntheticStore(folder, count);
@@ -171,7 +176,7 @@ const BenchmarkRegistration dino(QStringLiteral("e2e_dino_random"),
 const BenchmarkRegistration reselect(
     QStringLiteral("reselect_after_tau"),
     QStringLiteral("patterns + selection from a cached store of 16,551 ViT-S/16 images after a "
-                   "tau change (--store-images=N --reselect-budget=N|P% --tau=T)"),
+                   "tau change (--store-images=N --reselect-budget=N|P% --tau=T --keep-store=DIR)"),
     benchReselect);
 
 } // namespace
