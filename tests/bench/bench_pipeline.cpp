@@ -5,6 +5,7 @@
 #include "cli_pipeline_options.h"
 #include "dino_backend.h"
 #include "dino_vit.h"
+#include "distance_sampling.h"
 #include "offline_backend.h"
 #include "pipeline.h"
 #include "synthetic_features.h"
@@ -87,9 +88,11 @@ void benchDinoRandom() {
 
 /// A store of `count` cached ViT-S/16-shaped images (14 x 14, d = 384, R = 3), and the pool
 /// entries that find them.
-std::vector<PoolEntry> writeSyntheticStore(const QString& folder, int count) {
+std::vector<PoolEntry> writeSyntheticStore(const QString& folder, int count, TokenModel tokens) {
     StoreHeader header;
-    header.fingerprint.backend = QStringLiteral("synthetic|dino-like|vits16-shape");
+    header.fingerprint.backend = QStringLiteral("synthetic|dino-like|vits16-shape|tokens=%1")
+                                     .arg(tokens == TokenModel::Noise ? QStringLiteral("noise")
+                                                                      : QStringLiteral("concepts"));
     header.fingerprint.input = resizeSpecFingerprint(ResizeSpec::fixed(224, 224));
     header.fingerprint.radius = 3;
     FeatureStore store;
@@ -104,7 +107,7 @@ std::vector<PoolEntry> writeSyntheticStore(const QString& folder, int count) {
 #pragma omp parallel for schedule(dynamic, 4)
         for (int k = 0; k < n; ++k)
             if (start + k >= existing)
-                chunk[size_t(k)] = dinoLikeFeatures(start + k);
+                chunk[size_t(k)] = dinoLikeFeatures(start + k, 4.0, tokens);
         for (int k = 0; k < n; ++k) {
             PoolEntry& entry = pool[size_t(start + k)];
             entry.path =
@@ -131,7 +134,11 @@ void benchReselect() {
     const QString folder = kept.isEmpty() ? dir.filePath(QStringLiteral("store")) : kept;
     QElapsedTimer timer;
     timer.start();
-    const std::vector<PoolEntry> pool = writeSyntheticStore(folder, count);
+    const TokenModel tokens =
+        option(QStringLiteral("tokens"), QStringLiteral("concepts")) == QLatin1String("noise")
+            ? TokenModel::Noise
+            : TokenModel::Concepts;
+    const std::vector<PoolEntry> pool = writeSyntheticStore(folder, count, tokens);
     std::fprintf(stderr, "reselect: wrote a store of %d synthetic ViT-S/16 images in %.1f s\n",
                  count, timer.nsecsElapsed() * 1e-9);
 
@@ -163,6 +170,18 @@ void benchReselect() {
         std::fprintf(stderr, "reselect: selected %zu, expected %lld\n", result.picks.size(),
                      static_cast<long long>(request.budget));
     report(QStringLiteral("reselect_after_tau_seconds"), seconds, QStringLiteral("s"));
+    if (option(QStringLiteral("reselect-stats"), QStringLiteral("0")) != QLatin1String("0")) {
+        // Why the selection takes what it takes: how much of the naive work the bounds skip.
+        DistanceSamplingStats stats;
+        distanceSampling(patterns.patterns, request.budget, 0, DistanceSamplingOptions(), &stats);
+        report(QStringLiteral("reselect_evaluated_fraction"),
+               double(stats.distanceEvaluations) /
+                   double(std::max<int64_t>(1, stats.candidatePairs)),
+               QStringLiteral("ratio"));
+        report(QStringLiteral("reselect_plan_seconds"), stats.planSeconds, QStringLiteral("s"));
+        report(QStringLiteral("reselect_evaluate_seconds"), stats.evaluateSeconds,
+               QStringLiteral("s"));
+    }
 }
 
 const BenchmarkRegistration offline(QStringLiteral("e2e_offline"),
@@ -176,7 +195,8 @@ const BenchmarkRegistration dino(QStringLiteral("e2e_dino_random"),
 const BenchmarkRegistration reselect(
     QStringLiteral("reselect_after_tau"),
     QStringLiteral("patterns + selection from a cached store of 16,551 ViT-S/16 images after a "
-                   "tau change (--store-images=N --reselect-budget=N|P% --tau=T --keep-store=DIR)"),
+                   "tau change (--store-images=N --reselect-budget=N|P% --tau=T "
+                   "--tokens=concepts|noise --keep-store=DIR --reselect-stats=1)"),
     benchReselect);
 
 } // namespace

@@ -32,7 +32,30 @@ inline void softmax(float* values, int n, double temperature) {
 /// A ViT-S/16-shaped image (14 x 14 patches, d = 384) whose [CLS] attention looks like DINO's:
 /// a softmax over a few Gaussian blobs (objects) on a noisy floor; patch attention rows are
 /// softmaxes favouring nearby patches and patches of the same blob.
-inline ImageFeatures dinoLikeFeatures(int index, double peak = 4.0) {
+/// How patch tokens are made. Noise: independent Gaussian tokens with a small offset on
+/// object patches, as bench_engine.cpp's dinoLikeImage (patterns then lie far apart, nearly
+/// orthogonal: the hardest case for the selection's pruning). Concepts: each region's tokens
+/// scatter around one of a few dozen shared concept vectors (a scene for the background, an
+/// object per blob), closer to how DINO features of a real pool cluster.
+enum class TokenModel { Noise, Concepts };
+
+constexpr int kSceneConcepts = 16;
+constexpr int kObjectConcepts = 48;
+
+/// The concept vectors (384-d, norm about 2.7), the same in every run.
+inline const std::vector<float>& conceptLibrary() {
+    static const std::vector<float> library = [] {
+        Gaussian gaussian(0xc0ce97);
+        std::vector<float> values(size_t(kSceneConcepts + kObjectConcepts) * 384);
+        for (float& value : values)
+            value = static_cast<float>(0.14 * gaussian.next());
+        return values;
+    }();
+    return library;
+}
+
+inline ImageFeatures dinoLikeFeatures(int index, double peak = 4.0,
+                                      TokenModel tokens = TokenModel::Concepts) {
     Gaussian gaussian(0xbe7c4 + index);
     ImageFeatures image;
     image.grid = {14, 14};
@@ -63,10 +86,25 @@ inline ImageFeatures dinoLikeFeatures(int index, double peak = 4.0) {
     }
     softmax(image.clsAttention.data(), n, 1.0);
     image.patchTokens.resize(static_cast<size_t>(n) * image.dims);
-    for (int i = 0; i < n; ++i)
-        for (int k = 0; k < image.dims; ++k)
-            image.patchTokens[static_cast<size_t>(i) * image.dims + k] = static_cast<float>(
-                gaussian.next() + (blobOf[i] >= 0 && k % 7 == blobOf[i] ? 3 : 0));
+    if (tokens == TokenModel::Noise) { // bench_engine's model: noise, 3 on a few dims per blob
+        for (int i = 0; i < n; ++i)
+            for (int k = 0; k < image.dims; ++k)
+                image.patchTokens[static_cast<size_t>(i) * image.dims + k] = static_cast<float>(
+                    gaussian.next() + (blobOf[i] >= 0 && k % 7 == blobOf[i] ? 3 : 0));
+    } else { // a scene concept for the background, an object concept per blob, plus noise
+        const std::vector<float>& library = conceptLibrary();
+        std::vector<int> conceptOf(static_cast<size_t>(blobs) + 1);
+        conceptOf[0] = static_cast<int>(gaussian.random().uniformIndex(kSceneConcepts));
+        for (int b = 0; b < blobs; ++b)
+            conceptOf[size_t(b) + 1] =
+                kSceneConcepts + static_cast<int>(gaussian.random().uniformIndex(kObjectConcepts));
+        for (int i = 0; i < n; ++i) {
+            const float* concept = library.data() + size_t(conceptOf[size_t(blobOf[i] + 1)]) * 384;
+            for (int k = 0; k < image.dims; ++k)
+            image.patchTokens[static_cast<size_t>(i) * image.dims + k] =
+                concept[k] + static_cast<float>(0.15 * gaussian.next());
+        }
+    }
     std::vector<float> dense(static_cast<size_t>(n) * n);
     for (int i = 0; i < n; ++i) {
         float* row = dense.data() + static_cast<size_t>(i) * n;
