@@ -1,15 +1,79 @@
 // freesel-studio: the desktop app. Everything but main() lives in freesel_ui.
+#include "image_view.h"
 #include "main_window.h"
+#include "parameters_panel.h"
+#include "pool_browser.h"
 #include "version.h"
 
 #include <QApplication>
+#include <QCommandLineParser>
+#include <QTabWidget>
+#include <QTimer>
 
 int main(int argc, char** argv) {
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("FreeSel"));
     QApplication::setApplicationName(QStringLiteral("FreeSel Studio"));
     QApplication::setApplicationVersion(freesel::applicationVersion());
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        QStringLiteral("Select the images of a pool most worth annotating."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QCommandLineOption open(QStringLiteral("open"),
+                                  QStringLiteral("Open a pool (folder, list file or COCO json)."),
+                                  QStringLiteral("POOL"));
+    const QCommandLineOption project(QStringLiteral("project"),
+                                     QStringLiteral("Open a .freesel project."),
+                                     QStringLiteral("FILE"));
+    const QCommandLineOption run(QStringLiteral("run"),
+                                 QStringLiteral("Start the selection at once (no weights prompt: "
+                                                "auto falls back to the offline backend)."));
+    const QCommandLineOption budget(
+        QStringLiteral("budget"), QStringLiteral("Images to select (count)."), QStringLiteral("N"));
+    const QCommandLineOption heatmap(
+        QStringLiteral("heatmap"), QStringLiteral("Start with the attention heatmap overlay on."));
+    const QCommandLineOption tab(QStringLiteral("tab"),
+                                 QStringLiteral("Bottom tab to show: 0 coverage, 1 patterns, "
+                                                "2 attention mass, 3 log."),
+                                 QStringLiteral("N"));
+    const QCommandLineOption image(QStringLiteral("image-rank"),
+                                   QStringLiteral("After the run, show the image of this rank."),
+                                   QStringLiteral("R"));
+    parser.addOptions({open, project, run, budget, heatmap, tab, image});
+    parser.process(app);
+
     freesel::MainWindow window;
+    if (parser.isSet(project))
+        window.openProject(parser.value(project));
+    if (parser.isSet(open))
+        window.parametersPanel()->setSource(parser.value(open));
+    if (parser.isSet(budget)) {
+        freesel::RunParameters p = window.parametersPanel()->parameters();
+        p.budget = parser.value(budget).toDouble();
+        p.budgetPercent = false;
+        window.parametersPanel()->setParameters(p);
+    }
+    if (parser.isSet(heatmap)) {
+        freesel::OverlayOptions overlays = window.imageView()->overlayOptions();
+        overlays.heatmap = true;
+        window.imageView()->setOverlayOptions(overlays);
+    }
+    if (parser.isSet(tab))
+        window.plotTabs()->setCurrentIndex(parser.value(tab).toInt());
+    if (parser.isSet(image)) {
+        const int rank = parser.value(image).toInt();
+        QObject::connect(&window, &freesel::MainWindow::runFinished, &window, [&window, rank] {
+            const auto& picks = window.lastOutcome().picks;
+            if (rank >= 1 && rank <= static_cast<int>(picks.size()))
+                window.poolBrowser()->showImage(picks[static_cast<size_t>(rank - 1)]);
+        });
+    }
     window.show();
+    if (parser.isSet(run)) {
+        window.setWeightsPromptEnabled(false);
+        QTimer::singleShot(0, &window, &freesel::MainWindow::startRun);
+    }
     return QApplication::exec();
 }

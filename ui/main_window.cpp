@@ -1,19 +1,557 @@
 #include "main_window.h"
 
+#include "attention_mass_plot.h"
+#include "coverage_plot.h"
+#include "export_dialog.h"
+#include "image_view.h"
+#include "parameters_panel.h"
+#include "pool_browser.h"
+#include "pool_model.h"
+#include "project_file.h"
+#include "projection_plot.h"
 #include "version.h"
+#include "weight_cache.h"
+#include "weights_dialog.h"
 
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QJsonDocument>
 #include <QLabel>
+#include <QLineEdit>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSettings>
+#include <QSplitter>
 #include <QStatusBar>
+#include <QTabWidget>
+#include <QTime>
 
 namespace freesel {
 
-MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
-    setWindowTitle(QStringLiteral("FreeSel Studio"));
-    auto* label = new QLabel(buildDescription(), this);
-    label->setAlignment(Qt::AlignCenter);
-    setCentralWidget(label);
-    statusBar()->showMessage(tr("Ready"));
-    resize(1280, 800);
+namespace {
+
+QString formatEta(double seconds) {
+    if (seconds < 0)
+        return {};
+    const int s = static_cast<int>(seconds + 0.5);
+    return s >= 3600 ? QObject::tr("ETA %1 h %2 min").arg(s / 3600).arg((s % 3600) / 60)
+           : s >= 60 ? QObject::tr("ETA %1 min %2 s").arg(s / 60).arg(s % 60)
+                     : QObject::tr("ETA %1 s").arg(s);
+}
+
+} // namespace
+
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent), worker_(new PipelineWorker), params_(new ParametersPanel(this)),
+      browser_(new PoolBrowser(this)), imageView_(new ImageView(this)), tabs_(new QTabWidget(this)),
+      coverage_(new CoveragePlot(this)), projection_(new ProjectionPlot(this)),
+      mass_(new AttentionMassPlot(this)), log_(new QPlainTextEdit(this)) {
+    setWindowTitle(tr("FreeSel Studio"));
+    setWindowIcon(QIcon(QStringLiteral(":/freesel/icons/freesel.svg")));
+    // The worker lives on its own thread; the thread's end deletes it (Tiled's pattern).
+    worker_->moveToThread(&workerThread_);
+    connect(&workerThread_, &QThread::finished, worker_, &QObject::deleteLater);
+    connect(worker_, &PipelineWorker::stageChanged, this, &MainWindow::onStage);
+    connect(worker_, &PipelineWorker::progress, this, &MainWindow::onProgress);
+    connect(worker_, &PipelineWorker::poolScanned, this, &MainWindow::onPoolScanned);
+    connect(worker_, &PipelineWorker::backendReady, this, &MainWindow::onBackendReady);
+    connect(worker_, &PipelineWorker::runFinished, this, &MainWindow::onRunFinished);
+    connect(worker_, &PipelineWorker::runFailed, this, &MainWindow::onRunFailed);
+    connect(worker_, &PipelineWorker::runCancelled, this, &MainWindow::onRunCancelled);
+    connect(worker_, &PipelineWorker::exportFinished, this, &MainWindow::onExportFinished);
+    workerThread_.setObjectName(QStringLiteral("freesel-pipeline"));
+    workerThread_.start();
+
+    log_->setReadOnly(true);
+    log_->setObjectName(QStringLiteral("log"));
+    log_->setMaximumBlockCount(20000);
+    tabs_->addTab(coverage_, tr("Coverage"));
+    tabs_->addTab(projection_, tr("Patterns (PCA)"));
+    tabs_->addTab(mass_, tr("Attention mass"));
+    tabs_->addTab(log_, tr("Log"));
+
+    auto* scroll = new QScrollArea(this);
+    scroll->setWidget(params_);
+    scroll->setWidgetResizable(true);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    scroll->setMinimumWidth(params_->sizeHint().width() + 20);
+    auto* top = new QSplitter(Qt::Horizontal, this);
+    top->addWidget(browser_);
+    top->addWidget(imageView_);
+    top->setStretchFactor(0, 3);
+    top->setStretchFactor(1, 4);
+    auto* right = new QSplitter(Qt::Vertical, this);
+    right->addWidget(top);
+    right->addWidget(tabs_);
+    right->setStretchFactor(0, 3);
+    right->setStretchFactor(1, 2);
+    auto* outer = new QSplitter(Qt::Horizontal, this);
+    outer->setObjectName(QStringLiteral("mainSplitter"));
+    outer->addWidget(scroll);
+    outer->addWidget(right);
+    outer->setStretchFactor(1, 1);
+    setCentralWidget(outer);
+
+    buildMenus();
+    buildStatusBar();
+
+    rerunTimer_.setSingleShot(true);
+    rerunTimer_.setInterval(250);
+    connect(&rerunTimer_, &QTimer::timeout, this, &MainWindow::startRun);
+    connect(params_, &ParametersPanel::runRequested, this, &MainWindow::startRun);
+    connect(params_, &ParametersPanel::cancelRequested, this, &MainWindow::cancelRun);
+    connect(params_, &ParametersPanel::sourceChanged, this, &MainWindow::openPool);
+    connect(params_, &ParametersPanel::parametersChanged, this, &MainWindow::onParametersChanged);
+    connect(browser_, &PoolBrowser::imageChosen, this, &MainWindow::showImage);
+    connect(projection_, &ProjectionPlot::imageClicked, this,
+            [this](int poolIndex) { browser_->showImage(poolIndex); });
+    connect(imageView_, &ImageView::detailChanged, this, &MainWindow::onDetail);
+
+    resize(1500, 950);
+    loadSettings();
+    onParametersChanged();
+    showPredictedBackend();
+}
+
+MainWindow::~MainWindow() {
+    worker_->requestCancel();
+    QMetaObject::invokeMethod(worker_, &PipelineWorker::cancelDownload, Qt::QueuedConnection);
+    workerThread_.quit();
+    workerThread_.wait();
+}
+
+void MainWindow::buildMenus() {
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("Open &folder..."), QKeySequence::Open, params_,
+                    &ParametersPanel::browseFolder);
+    file->addAction(tr("Open &list file..."), params_, &ParametersPanel::browseListFile);
+    file->addAction(tr("Open &COCO json..."), params_, &ParametersPanel::browseCocoJson);
+    file->addSeparator();
+    file->addAction(tr("Open &project..."), QKeySequence(tr("Ctrl+Shift+O")), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open project"), {},
+                                                          tr("FreeSel projects (*.freesel)"));
+        if (!path.isEmpty())
+            openProject(path);
+    });
+    file->addAction(tr("&Save project..."), QKeySequence::Save, this, [this] {
+        QString path = QFileDialog::getSaveFileName(this, tr("Save project"), {},
+                                                    tr("FreeSel projects (*.freesel)"));
+        if (path.isEmpty())
+            return;
+        if (!path.endsWith(QStringLiteral(".freesel")))
+            path += QStringLiteral(".freesel");
+        saveProject(path);
+    });
+    file->addAction(tr("&Export selection..."), QKeySequence(tr("Ctrl+E")), this,
+                    &MainWindow::openExportDialog);
+    file->addSeparator();
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+    QMenu* run = menuBar()->addMenu(tr("&Run"));
+    run->addAction(tr("&Run selection"), QKeySequence(tr("Ctrl+R")), this, &MainWindow::startRun);
+    run->addAction(tr("&Cancel"), QKeySequence(Qt::Key_Escape), this, &MainWindow::cancelRun);
+    QMenu* presets = run->addMenu(tr("Task &preset"));
+    presets->addAction(tr("&Detection"), this,
+                       [this] { params_->applyPreset(TaskPreset::Detection); });
+    presets->addAction(tr("&Segmentation"), this,
+                       [this] { params_->applyPreset(TaskPreset::Segmentation); });
+    presets->addAction(tr("&Classification"), this,
+                       [this] { params_->applyPreset(TaskPreset::Classification); });
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    view->addAction(tr("Find image by name"), QKeySequence::Find, this, [this] {
+        browser_->searchField()->setFocus();
+        browser_->searchField()->selectAll();
+    });
+    for (int tab = 0; tab < 4; ++tab)
+        view->addAction(tabs_->tabText(tab), QKeySequence(QStringLiteral("Ctrl+%1").arg(tab + 1)),
+                        this, [this, tab] { tabs_->setCurrentIndex(tab); });
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About FreeSel Studio"), this, [this] {
+        QMessageBox::about(this, tr("About FreeSel Studio"),
+                           tr("<b>FreeSel Studio %1</b><p>Selects the images of an unlabeled "
+                              "pool most worth annotating, in one pass of a self-supervised "
+                              "vision transformer.</p><p>%2</p>")
+                               .arg(applicationVersion(), buildDescription().toHtmlEscaped()));
+    });
+}
+
+void MainWindow::buildStatusBar() {
+    stageLabel_ = new QLabel(tr("Ready"), this);
+    stageLabel_->setObjectName(QStringLiteral("stageLabel"));
+    progress_ = new QProgressBar(this);
+    progress_->setMaximumWidth(220);
+    progress_->setVisible(false);
+    etaLabel_ = new QLabel(this);
+    statusCancel_ = new QPushButton(tr("Cancel"), this);
+    statusCancel_->setVisible(false);
+    connect(statusCancel_, &QPushButton::clicked, this, &MainWindow::cancelRun);
+    deviceLabel_ = new QLabel(this);
+    deviceLabel_->setObjectName(QStringLiteral("deviceLabel"));
+    backendLabel_ = new QLabel(this);
+    backendLabel_->setObjectName(QStringLiteral("backendLabel"));
+    statusBar()->addWidget(stageLabel_, 1);
+    statusBar()->addWidget(progress_);
+    statusBar()->addWidget(etaLabel_);
+    statusBar()->addWidget(statusCancel_);
+    statusBar()->addPermanentWidget(backendLabel_);
+    statusBar()->addPermanentWidget(deviceLabel_);
+}
+
+void MainWindow::showPredictedBackend() {
+    if (hasOutcome_ || running_)
+        return;
+    const RunParameters p = params_->parameters();
+    const ModelManifest manifest = ModelManifest::builtin();
+    const ModelInfo* model = manifest.find(p.model);
+    const bool cached = model && (!p.weights.isEmpty() || WeightCache().isCached(*model));
+    const bool dino =
+        p.backend == QStringLiteral("dino") || (p.backend == QStringLiteral("auto") && cached);
+    backendLabel_->setText(dino ? tr("Backend: DINO %1").arg(model ? model->displayName : p.model)
+                                : tr("Backend: offline (no DINO weights)"));
+    deviceLabel_->setText(tr("Device: %1 (confirmed when the model loads)").arg(p.device));
+}
+
+void MainWindow::openPool(const QString& source) {
+    if (source.isEmpty())
+        return;
+    if (params_->sourceField()->text() != source) {
+        params_->sourceField()->setText(source);
+    }
+    rememberPool(source);
+    if (hasOutcome_ && outcome_.parameters.source == source)
+        return; // the same pool again (e.g. the field lost focus): keep the results
+    hasOutcome_ = false;
+    log(tr("Pool: %1").arg(source));
+}
+
+void MainWindow::startRun() {
+    rerunTimer_.stop();
+    if (running_) {
+        rerunPending_ = true;
+        return;
+    }
+    RunParameters p = params_->parameters();
+    if (p.source.isEmpty()) {
+        onRunFailed(tr("Open a folder, a list file or a COCO json first (Ctrl+O)."));
+        return;
+    }
+    if (!askForWeights(p))
+        return;
+    dispatchRun(params_->parameters());
+}
+
+bool MainWindow::askForWeights(const RunParameters& p) {
+    if (!weightsPrompt_ || p.backend == QStringLiteral("offline") || !p.weights.isEmpty())
+        return true;
+    const ModelManifest manifest = ModelManifest::builtin();
+    const ModelInfo* model = manifest.find(p.model);
+    const WeightCache cache;
+    if (!model || cache.isCached(*model))
+        return true;
+    auto* dialog = new WeightsDialog(*model, cache.pathFor(*model), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &WeightsDialog::downloadRequested, worker_, &PipelineWorker::startDownload);
+    connect(dialog, &WeightsDialog::cancelRequested, worker_, &PipelineWorker::cancelDownload);
+    connect(worker_, &PipelineWorker::downloadProgress, dialog, &WeightsDialog::onProgress);
+    connect(worker_, &PipelineWorker::downloadFinished, dialog, &WeightsDialog::onFinished);
+    connect(dialog, &QDialog::finished, this, [this](int result) {
+        if (result == WeightsDialog::UseOffline) {
+            RunParameters q = params_->parameters();
+            q.backend = QStringLiteral("offline");
+            params_->setParameters(q);
+        }
+        if (result == WeightsDialog::UseOffline || result == WeightsDialog::Downloaded)
+            dispatchRun(params_->parameters());
+    });
+    dialog->open();
+    return false;
+}
+
+void MainWindow::dispatchRun(const RunParameters& parameters) {
+    running_ = true;
+    running_params_ = parameters;
+    lastError_.clear();
+    params_->setRunning(true);
+    statusCancel_->setVisible(true);
+    progress_->setVisible(true);
+    progress_->setRange(0, 0);
+    stageLabel_->setText(tr("Starting..."));
+    QMetaObject::invokeMethod(
+        worker_, [worker = worker_, parameters] { worker->run(parameters); }, Qt::QueuedConnection);
+}
+
+void MainWindow::cancelRun() {
+    rerunTimer_.stop();
+    rerunPending_ = false;
+    if (!running_)
+        return;
+    worker_->requestCancel();
+    stageLabel_->setText(tr("Cancelling after the current batch..."));
+}
+
+void MainWindow::onParametersChanged() {
+    const RunParameters p = params_->parameters();
+    PatternParameters patterns;
+    patterns.tau = p.tau;
+    patterns.clusters = p.clusters;
+    patterns.eps = p.eps;
+    imageView_->setPatternParameters(patterns);
+    showPredictedBackend();
+    // After a run, a change that the store can answer re-runs at once (no network).
+    if (autoRerun_ && hasOutcome_ && p.extractionKey() == outcome_.parameters.extractionKey() &&
+        p.selectionKey() != outcome_.parameters.selectionKey())
+        rerunTimer_.start();
+}
+
+void MainWindow::onStage(const QString& stage) {
+    stageLabel_->setText(tr("Stage: %1").arg(stage));
+    progress_->setRange(0, 0);
+    etaLabel_->clear();
+}
+
+void MainWindow::onProgress(const QString& stage, qint64 done, qint64 total, double eta) {
+    if (total > 0) {
+        progress_->setRange(0, 1000);
+        progress_->setValue(static_cast<int>(done * 1000 / total));
+        progress_->setFormat(QStringLiteral("%1 / %2").arg(done).arg(total));
+    }
+    stageLabel_->setText(tr("Stage: %1").arg(stage));
+    etaLabel_->setText(formatEta(eta));
+}
+
+void MainWindow::onPoolScanned(const PoolSnapshot& pool) {
+    browser_->model()->setPool(pool);
+    log(tr("Scanned %1 images from %2").arg(pool.size()).arg(pool.root));
+    for (const QString& warning : pool.warnings)
+        log(tr("warning: %1").arg(warning));
+}
+
+void MainWindow::onBackendReady(const BackendInfo& backend) {
+    backendLabel_->setText(tr("Backend: %1")
+                               .arg(backend.name == QStringLiteral("dino")
+                                        ? QStringLiteral("DINO ") + backend.model
+                                        : backend.name));
+    deviceLabel_->setText(tr("Device: %1").arg(backend.device));
+    backendLabel_->setToolTip(backend.note);
+    if (!backend.note.isEmpty()) {
+        log(tr("note: %1").arg(backend.note));
+        statusBar()->showMessage(backend.note, 8000);
+    }
+}
+
+void MainWindow::onRunFinished(const RunOutcome& outcome) {
+    outcome_ = outcome;
+    hasOutcome_ = true;
+    ++runsFinished_;
+    onBackendReady(outcome.backend);
+    browser_->model()->setOutcome(outcome);
+    DetailContext context{outcome.storeFolder, outcome.patternSeed, outcome.storeRecords,
+                          outcome.usableIndex};
+    imageView_->setContext(context);
+    coverage_->setCurves(outcome.coverage, outcome.randomCoverage, outcome.parameters.strategy);
+    std::vector<char> selected(static_cast<size_t>(outcome.pool.size()), 0);
+    for (int pick : outcome.picks)
+        selected[static_cast<size_t>(pick)] = 1;
+    projection_->setProjection(outcome.projection, selected);
+    projection_->setCurrentImage(imageView_->poolIndex());
+    for (size_t i = 0; i < outcome.failures.size(); ++i)
+        if (!outcome.failures[i].isEmpty() && outcome.extractionRan)
+            log(tr("skipped %1: %2").arg((*outcome.pool.entries)[i].path, outcome.failures[i]));
+    const QString how = outcome.extractionRan
+                            ? tr("%1 extracted, %2 from the store")
+                                  .arg(outcome.extraction.extracted)
+                                  .arg(outcome.extraction.reused)
+                            : tr("patterns and selection from the store, no network");
+    log(tr("Selected %1 of %2 images (%3) in %4 s")
+            .arg(outcome.picks.size())
+            .arg(outcome.pool.size())
+            .arg(how)
+            .arg(outcome.seconds, 0, 'f', 2));
+    stageLabel_->setText(tr("Selected %1 of %2 images (%3)")
+                             .arg(outcome.picks.size())
+                             .arg(outcome.pool.size())
+                             .arg(how));
+    if (imageView_->poolIndex() < 0 && !outcome.picks.empty())
+        browser_->showImage(outcome.picks.front());
+    else if (imageView_->poolIndex() >= 0)
+        showImage(imageView_->poolIndex());
+    onRunEnded();
+    Q_EMIT runFinished();
+}
+
+void MainWindow::onRunFailed(const QString& message) {
+    lastError_ = message;
+    log(tr("error: %1").arg(message));
+    stageLabel_->setText(tr("Failed: %1").arg(message));
+    if (running_)
+        onRunEnded();
+    auto* box =
+        new QMessageBox(QMessageBox::Warning, tr("FreeSel Studio"), message, QMessageBox::Ok, this);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setObjectName(QStringLiteral("errorBox"));
+    box->open(); // window-modal, never blocks the event loop (or a test)
+}
+
+void MainWindow::onRunCancelled(const QString& stage) {
+    ++runsCancelled_;
+    log(tr("Cancelled during %1; the store keeps what was extracted").arg(stage));
+    stageLabel_->setText(tr("Cancelled during %1").arg(stage));
+    onRunEnded();
+}
+
+void MainWindow::onRunEnded() {
+    running_ = false;
+    params_->setRunning(false);
+    statusCancel_->setVisible(false);
+    progress_->setVisible(false);
+    etaLabel_->clear();
+    Q_EMIT runEnded();
+    if (rerunPending_) {
+        rerunPending_ = false;
+        if (params_->parameters().selectionKey() != running_params_.selectionKey())
+            startRun();
+    }
+}
+
+void MainWindow::showImage(int poolIndex) {
+    PoolModel* model = browser_->model();
+    if (poolIndex < 0 || poolIndex >= model->poolSize())
+        return;
+    imageView_->showImage(poolIndex, model->entry(poolIndex).path, model->rankOf(poolIndex));
+    projection_->setCurrentImage(poolIndex);
+}
+
+void MainWindow::onDetail(const ImageDetail& detail) {
+    mass_->setCurve(detail.mass, detail.parameters.tau, static_cast<int>(detail.kept.size()));
+}
+
+void MainWindow::exportSelection(const QString& format, const QString& path,
+                                 const ExportOptions& options) {
+    QMetaObject::invokeMethod(
+        worker_,
+        [worker = worker_, format, path, options] {
+            worker->exportSelection(format, path, options);
+        },
+        Qt::QueuedConnection);
+}
+
+void MainWindow::openExportDialog() {
+    if (!hasOutcome_) {
+        onRunFailed(tr("Nothing to export yet: run a selection first (Ctrl+R)."));
+        return;
+    }
+    ExportDialog dialog(this);
+    QSettings settings;
+    dialog.setFormat(
+        settings.value(QStringLiteral("export/format"), QStringLiteral("txt")).toString());
+    dialog.setOutputPath(settings.value(QStringLiteral("export/path")).toString());
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    settings.setValue(QStringLiteral("export/format"), dialog.format());
+    settings.setValue(QStringLiteral("export/path"), dialog.outputPath());
+    exportSelection(dialog.format(), dialog.outputPath(), dialog.options());
+}
+
+void MainWindow::onExportFinished(const ExportResult& result) {
+    if (result.ok) {
+        log(tr("Exported: %1").arg(result.files.join(QStringLiteral(", "))));
+        statusBar()->showMessage(tr("Exported %1 file(s)").arg(result.files.size()), 8000);
+    } else {
+        onRunFailed(tr("Export failed: %1").arg(result.error));
+    }
+    Q_EMIT exportFinished(result);
+}
+
+bool MainWindow::saveProject(const QString& path) {
+    ProjectFile project;
+    project.parameters = params_->parameters();
+    if (hasOutcome_ && project.parameters.storeDir.isEmpty())
+        project.parameters.storeDir = outcome_.storeFolder;
+    QString error;
+    if (!project.save(path, &error)) {
+        onRunFailed(error);
+        return false;
+    }
+    log(tr("Saved project %1").arg(path));
+    return true;
+}
+
+bool MainWindow::openProject(const QString& path) {
+    ProjectFile project;
+    QString error;
+    if (!project.load(path, &error)) {
+        onRunFailed(error);
+        return false;
+    }
+    hasOutcome_ = false;
+    params_->setParameters(project.parameters);
+    rememberPool(project.parameters.source);
+    log(tr("Opened project %1").arg(path));
+    return true;
+}
+
+QString MainWindow::logText() const {
+    return log_->toPlainText();
+}
+
+void MainWindow::log(const QString& line) {
+    log_->appendPlainText(QTime::currentTime().toString(QStringLiteral("HH:mm:ss ")) + line);
+}
+
+void MainWindow::rememberPool(const QString& source) {
+    recentPools_.removeAll(source);
+    recentPools_.prepend(source);
+    while (recentPools_.size() > 10)
+        recentPools_.removeLast();
+    params_->setRecentPools(recentPools_);
+}
+
+void MainWindow::loadSettings() {
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    recentPools_ = settings.value(QStringLiteral("pools/recent")).toStringList();
+    params_->setRecentPools(recentPools_);
+    const QByteArray json = settings.value(QStringLiteral("parameters/last")).toByteArray();
+    if (!json.isEmpty()) {
+        RunParameters p = RunParameters::fromJson(QJsonDocument::fromJson(json).object());
+        p.source.clear(); // a pool is opened explicitly (recent list, project or --open)
+        params_->setParameters(p);
+    }
+    OverlayOptions overlays;
+    overlays.heatmap = settings.value(QStringLiteral("overlay/heatmap"), false).toBool();
+    overlays.mask = settings.value(QStringLiteral("overlay/mask"), true).toBool();
+    overlays.clusters = settings.value(QStringLiteral("overlay/clusters"), true).toBool();
+    overlays.opacity = settings.value(QStringLiteral("overlay/opacity"), 0.55).toDouble();
+    imageView_->setOverlayOptions(overlays);
+}
+
+void MainWindow::saveSettings() const {
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    settings.setValue(QStringLiteral("pools/recent"), recentPools_);
+    settings.setValue(QStringLiteral("parameters/last"),
+                      QJsonDocument(params_->parameters().toJson()).toJson(QJsonDocument::Compact));
+    const OverlayOptions& overlays = imageView_->overlayOptions();
+    settings.setValue(QStringLiteral("overlay/heatmap"), overlays.heatmap);
+    settings.setValue(QStringLiteral("overlay/mask"), overlays.mask);
+    settings.setValue(QStringLiteral("overlay/clusters"), overlays.clusters);
+    settings.setValue(QStringLiteral("overlay/opacity"), overlays.opacity);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    saveSettings();
+    worker_->requestCancel();
+    event->accept();
 }
 
 } // namespace freesel

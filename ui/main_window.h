@@ -1,14 +1,130 @@
 #pragma once
 
+// The FreeSel Studio main window (DESIGN.md "GUI"): dataset and parameters on the left, the
+// thumbnail grid in the centre, the image with its overlays on the right, plots and the log in
+// bottom tabs, stage / progress / ETA / device / backend in the status bar. Every long stage
+// runs on the PipelineWorker's thread.
+
+#include "pipeline_worker.h"
+
 #include <QMainWindow>
+#include <QThread>
+#include <QTimer>
+
+class QLabel;
+class QPlainTextEdit;
+class QProgressBar;
+class QPushButton;
+class QTabWidget;
 
 namespace freesel {
 
-/// The FreeSel Studio main window.
+class AttentionMassPlot;
+class CoveragePlot;
+class ImageView;
+class ParametersPanel;
+class PoolBrowser;
+class ProjectionPlot;
+struct ImageDetail;
+
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
     explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override; ///< cancels the run, quits and waits for the worker thread
+
+    ParametersPanel* parametersPanel() const { return params_; }
+    PoolBrowser* poolBrowser() const { return browser_; }
+    ImageView* imageView() const { return imageView_; }
+    CoveragePlot* coveragePlot() const { return coverage_; }
+    ProjectionPlot* projectionPlot() const { return projection_; }
+    AttentionMassPlot* attentionMassPlot() const { return mass_; }
+    QTabWidget* plotTabs() const { return tabs_; }
+    QLabel* backendLabel() const { return backendLabel_; }
+
+    bool isRunning() const { return running_; }
+    bool hasOutcome() const { return hasOutcome_; }
+    const RunOutcome& lastOutcome() const { return outcome_; }
+    int runsFinished() const { return runsFinished_; }
+    int runsCancelled() const { return runsCancelled_; }
+    QString lastError() const { return lastError_; }
+    QString logText() const;
+
+    /// Asks before running without DINO weights (off for --run and tests).
+    void setWeightsPromptEnabled(bool enabled) { weightsPrompt_ = enabled; }
+    /// Re-runs (from the store) when tau/K/eps/budget/strategy change after a run.
+    void setAutoRerun(bool enabled) { autoRerun_ = enabled; }
+
+public Q_SLOTS:
+    void openPool(const QString& source);
+    void startRun();
+    void cancelRun();
+    void showImage(int poolIndex);
+    /// Starts an export on the worker; exportFinished follows.
+    void exportSelection(const QString& format, const QString& path,
+                         const freesel::ExportOptions& options);
+    void openExportDialog();
+    bool saveProject(const QString& path);
+    bool openProject(const QString& path);
+
+Q_SIGNALS:
+    void runFinished();
+    void runEnded(); ///< finished, failed or cancelled
+    void exportFinished(const freesel::ExportResult& result);
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void buildMenus();
+    void buildStatusBar();
+    void dispatchRun(const RunParameters& parameters);
+    bool askForWeights(const RunParameters& parameters);
+    void onParametersChanged();
+    void onStage(const QString& stage);
+    void onProgress(const QString& stage, qint64 done, qint64 total, double eta);
+    void onPoolScanned(const PoolSnapshot& pool);
+    void onBackendReady(const BackendInfo& backend);
+    void onRunFinished(const RunOutcome& outcome);
+    void onRunFailed(const QString& message);
+    void onRunCancelled(const QString& stage);
+    void onRunEnded();
+    void onDetail(const ImageDetail& detail);
+    void onExportFinished(const ExportResult& result);
+    void showPredictedBackend();
+    void log(const QString& line);
+    void rememberPool(const QString& source);
+    void loadSettings();
+    void saveSettings() const;
+
+    QThread workerThread_;
+    PipelineWorker* worker_;
+    ParametersPanel* params_;
+    PoolBrowser* browser_;
+    ImageView* imageView_;
+    QTabWidget* tabs_;
+    CoveragePlot* coverage_;
+    ProjectionPlot* projection_;
+    AttentionMassPlot* mass_;
+    QPlainTextEdit* log_;
+    QLabel* stageLabel_;
+    QProgressBar* progress_;
+    QLabel* etaLabel_;
+    QLabel* deviceLabel_;
+    QLabel* backendLabel_;
+    QPushButton* statusCancel_;
+    QTimer rerunTimer_;
+    RunOutcome outcome_;
+    RunParameters running_params_;
+    bool hasOutcome_ = false;
+    bool running_ = false;
+    bool rerunPending_ = false;
+    bool weightsPrompt_ = true;
+    bool autoRerun_ = true;
+    int runsFinished_ = 0;
+    int runsCancelled_ = 0;
+    QString lastError_;
+    QStringList recentPools_;
 };
 
 } // namespace freesel

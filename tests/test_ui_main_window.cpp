@@ -1,0 +1,303 @@
+// The main window driven like a user would, offscreen: open a generated pool, run, compare
+// with the core's own result for the same seed, change tau (patterns and overlays update from
+// the store, no extraction), cancel mid-run, export and read back, project round trip.
+#include "backend_factory.h"
+#include "coverage_plot.h"
+#include "demo_pool.h"
+#include "image_view.h"
+#include "main_window.h"
+#include "parameters_panel.h"
+#include "pipeline.h"
+#include "pool_browser.h"
+#include "pool_model.h"
+#include "project_file.h"
+
+#include <QApplication>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QFile>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListView>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSlider>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace freesel;
+
+namespace {
+const int kRunTimeout = qEnvironmentVariableIntValue("FREESEL_TEST_TIMEOUT_MS") > 0
+                            ? qEnvironmentVariableIntValue("FREESEL_TEST_TIMEOUT_MS")
+                            : 300000;
+}
+
+class TestUiMainWindow : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir dir_;
+    QString pool_;
+    QString store_;
+
+    RunParameters baseParameters() const {
+        RunParameters p;
+        p.source = pool_;
+        p.backend = QStringLiteral("offline");
+        p.budget = 6;
+        p.seed = 3;
+        p.storeDir = store_;
+        return p;
+    }
+
+    static void configure(MainWindow& window, const RunParameters& p) {
+        window.setWeightsPromptEnabled(false);
+        window.parametersPanel()->setParameters(p);
+        window.openPool(p.source);
+    }
+
+private Q_SLOTS:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true);
+        QVERIFY(dir_.isValid());
+        pool_ = dir_.filePath(QStringLiteral("pool"));
+        store_ = dir_.filePath(QStringLiteral("store"));
+        QCOMPARE(writeDemoPool(pool_, 20, 11), QString());
+    }
+
+    void runMatchesCore() {
+        MainWindow window;
+        configure(window, baseParameters());
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QTest::mouseClick(window.parametersPanel()->runButton(), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 1, kRunTimeout);
+        QVERIFY2(window.lastError().isEmpty(), qPrintable(window.lastError()));
+        const RunOutcome& outcome = window.lastOutcome();
+        QCOMPARE(int(outcome.picks.size()), 6);
+        QVERIFY(outcome.extractionRan);
+        QCOMPARE(outcome.backend.name, QStringLiteral("offline"));
+        QVERIFY(window.backendLabel()->text().contains(QStringLiteral("offline")));
+
+        // The core on the same store, the same parameters and seed.
+        const PoolScan scan = scanPool(pool_);
+        FeatureStore store;
+        QVERIFY(store.openForReading(store_));
+        const std::vector<int> records = storeRecordsFor(scan.entries, store);
+        PatternParameters params;
+        const PoolPatterns patterns = computePatterns(store, records, params, 3, 0);
+        SelectionRequest request;
+        request.budget = 6;
+        request.seed = 3;
+        const SelectionResult expected = selectImages(patterns, StrategyKind::FreeSel, request);
+        QCOMPARE(int(expected.picks.size()), 6);
+        for (size_t r = 0; r < expected.picks.size(); ++r)
+            QCOMPARE(outcome.picks[r], expected.picks[r].image);
+
+        // The grid shows the selected images first, in rank order, with their rank.
+        PoolModel* model = window.poolBrowser()->model();
+        QCOMPARE(model->rowCount(), 20);
+        for (int r = 0; r < 6; ++r) {
+            const QModelIndex index = model->index(r);
+            QCOMPARE(index.data(PoolModel::PoolIndexRole).toInt(), outcome.picks[size_t(r)]);
+            QCOMPARE(index.data(PoolModel::RankRole).toInt(), r + 1);
+        }
+        QCOMPARE(model->index(6).data(PoolModel::RankRole).toInt(), 0);
+        // Filters and search.
+        window.poolBrowser()->filterBox()->setCurrentIndex(1);
+        QCOMPARE(model->rowCount(), 6);
+        window.poolBrowser()->filterBox()->setCurrentIndex(2);
+        QCOMPARE(model->rowCount(), 14);
+        window.poolBrowser()->filterBox()->setCurrentIndex(3);
+        QCOMPARE(model->rowCount(), 0);
+        window.poolBrowser()->filterBox()->setCurrentIndex(0);
+        const QString name = QFileInfo(scan.entries[5].path).fileName();
+        QTest::keyClicks(window.poolBrowser()->searchField(), name);
+        QCOMPARE(model->rowCount(), 1);
+        QCOMPARE(model->index(0).data(PoolModel::PoolIndexRole).toInt(), 5);
+        window.poolBrowser()->searchField()->clear();
+        // Thumbnails arrive from the decoder threads.
+        QTRY_VERIFY_WITH_TIMEOUT(
+            !model->index(0).data(PoolModel::ThumbnailRole).value<QImage>().isNull(),
+            kRunTimeout / 10);
+        // The coverage curve has one point per pick, and random is not better at the end.
+        QCOMPARE(window.coveragePlot()->pointCount(), 6);
+        QVERIFY(outcome.coverage.back() <= outcome.randomCoverage.back() + 1e-9);
+    }
+
+    void tauChangeUpdatesPatternsWithoutExtraction() {
+        MainWindow window;
+        configure(window, baseParameters());
+        window.show();
+        window.startRun();
+        QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 1, kRunTimeout);
+        // A new window resumes the store of the first test: nothing goes through the network.
+        QCOMPARE(window.lastOutcome().extraction.extracted, 0);
+        QCOMPARE(window.lastOutcome().extraction.reused, 20);
+        const int first = window.lastOutcome().picks.front();
+        ImageView* view = window.imageView();
+        QTRY_VERIFY_WITH_TIMEOUT(view->detail().poolIndex == first && view->detail().hasFeatures,
+                                 20000);
+        const size_t keptBefore = view->detail().kept.size();
+        QCOMPARE(view->detail().patternCount, window.lastOutcome().patternCounts[size_t(first)]);
+
+        // Drag tau down: the image view re-clusters at once, the pool re-runs from the store.
+        window.parametersPanel()->tauSlider()->setValue(20);
+        QTRY_VERIFY_WITH_TIMEOUT(qAbs(view->detail().parameters.tau - 0.2) < 1e-9,
+                                 kRunTimeout / 10);
+        QVERIFY(view->detail().kept.size() < keptBefore);
+        QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 2, kRunTimeout);
+        const RunOutcome& outcome = window.lastOutcome();
+        QVERIFY(!outcome.extractionRan);
+        QVERIFY(outcome.patternsRan);
+        QCOMPARE(outcome.parameters.tau, 0.2);
+        // The overlay reproduces exactly the patterns the pool run made for that image.
+        QTRY_VERIFY_WITH_TIMEOUT(view->detail().poolIndex == first &&
+                                     view->detail().patternCount ==
+                                         outcome.patternCounts[size_t(first)],
+                                 20000);
+        const QImage withMask = view->composedImage();
+        QTest::mouseClick(view->maskToggle(), Qt::LeftButton);
+        QVERIFY(!view->overlayOptions().mask);
+        QVERIFY(view->composedImage() != withMask);
+
+        // K changes the cluster count of the image; budget re-runs only the selection.
+        window.parametersPanel()->clustersBox()->setValue(2);
+        QTRY_VERIFY_WITH_TIMEOUT(view->detail().parameters.clusters == 2, kRunTimeout / 10);
+        QVERIFY(view->detail().patternCount <= 2);
+        QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 3, kRunTimeout);
+        window.parametersPanel()->budgetBox()->setValue(4);
+        QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 4, kRunTimeout);
+        QVERIFY(!window.lastOutcome().patternsRan);
+        QCOMPARE(int(window.lastOutcome().picks.size()), 4);
+    }
+
+    void cancelMidRun() {
+        const QString bigPool = dir_.filePath(QStringLiteral("big"));
+        QCOMPARE(writeDemoPool(bigPool, 96, 5), QString());
+        RunParameters p = baseParameters();
+        p.source = bigPool;
+        p.storeDir = dir_.filePath(QStringLiteral("big-store"));
+        MainWindow window;
+        configure(window, p);
+        window.show();
+        auto* stage = window.findChild<QLabel*>(QStringLiteral("stageLabel"));
+        QVERIFY(stage);
+        window.startRun();
+        QTRY_VERIFY_WITH_TIMEOUT(stage->text().contains(QStringLiteral("extract")), kRunTimeout);
+        QTest::mouseClick(window.parametersPanel()->cancelButton(), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(window.runsCancelled(), 1, kRunTimeout);
+        QCOMPARE(window.runsFinished(), 0);
+        QVERIFY(!window.isRunning());
+        QVERIFY(window.parametersPanel()->runButton()->isEnabled());
+        FeatureStore store;
+        QVERIFY(store.openForReading(p.storeDir));
+        QVERIFY2(store.count() < 96, qPrintable(QString::number(store.count())));
+    }
+
+    void errorsAreShownNotThrown() {
+        MainWindow window;
+        RunParameters p = baseParameters();
+        p.source = dir_.filePath(QStringLiteral("does-not-exist"));
+        configure(window, p);
+        window.startRun();
+        QTRY_VERIFY_WITH_TIMEOUT(!window.isRunning(), kRunTimeout);
+        QVERIFY(!window.lastError().isEmpty());
+        QVERIFY(window.logText().contains(QStringLiteral("error")));
+    }
+
+    void exportAndReadBack() {
+        MainWindow window;
+        configure(window, baseParameters());
+        window.startRun();
+        QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 1, kRunTimeout);
+        QSignalSpy spy(&window, &MainWindow::exportFinished);
+        const QString txt = dir_.filePath(QStringLiteral("out/selection.txt"));
+        window.exportSelection(QStringLiteral("txt"), txt, {});
+        QTRY_COMPARE_WITH_TIMEOUT(spy.count(), 1, kRunTimeout / 10);
+        const ExportResult result = spy.takeFirst().at(0).value<ExportResult>();
+        QVERIFY2(result.ok, qPrintable(result.error));
+        QFile file(txt);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        QStringList lines =
+            QString::fromUtf8(file.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        lines.erase(std::remove_if(lines.begin(), lines.end(),
+                                   [](const QString& l) { return l.startsWith(QLatin1Char('#')); }),
+                    lines.end());
+        const RunOutcome& outcome = window.lastOutcome();
+        QCOMPARE(lines.size(), int(outcome.picks.size()));
+        for (int r = 0; r < lines.size(); ++r)
+            QVERIFY2(lines[r].endsWith(
+                         QFileInfo((*outcome.pool.entries)[size_t(outcome.picks[size_t(r)])].path)
+                             .fileName()),
+                     qPrintable(lines[r]));
+        QVERIFY(QFile::exists(provenanceSidecarPath(ExportFormat::Txt, txt)));
+        // Every CLI format goes through the same path.
+        for (const QString& format : exportFormatNames()) {
+            const QString out = dir_.filePath(QStringLiteral("out/all.") + format);
+            window.exportSelection(format, out, {});
+            QTRY_COMPARE_WITH_TIMEOUT(spy.count(), 1, kRunTimeout / 10);
+            const ExportResult each = spy.takeFirst().at(0).value<ExportResult>();
+            QVERIFY2(each.ok, qPrintable(format + QStringLiteral(": ") + each.error));
+        }
+    }
+
+    void projectRoundTrip() {
+        const QString path = dir_.filePath(QStringLiteral("demo.freesel"));
+        RunParameters p = baseParameters();
+        p.tau = 0.35;
+        p.clusters = 7;
+        p.budget = 25;
+        p.budgetPercent = true;
+        p.strategy = QStringLiteral("kcenter");
+        {
+            MainWindow window;
+            configure(window, p);
+            QVERIFY(window.saveProject(path));
+        }
+        MainWindow reopened;
+        reopened.setAutoRerun(false);
+        QVERIFY(reopened.openProject(path));
+        const RunParameters q = reopened.parametersPanel()->parameters();
+        QCOMPARE(q.source, p.source);
+        QCOMPARE(q.storeDir, p.storeDir);
+        QCOMPARE(q.tau, 0.35);
+        QCOMPARE(q.clusters, 7);
+        QCOMPARE(q.budget, 25.0);
+        QVERIFY(q.budgetPercent);
+        QCOMPARE(q.strategy, QStringLiteral("kcenter"));
+        QCOMPARE(q.backend, QStringLiteral("offline"));
+        QCOMPARE(q.seed, quint64(3));
+        // A broken project is refused with a message, not a crash.
+        QFile bad(dir_.filePath(QStringLiteral("bad.freesel")));
+        QVERIFY(bad.open(QIODevice::WriteOnly));
+        bad.write("{\"format\": \"something else\"}");
+        bad.close();
+        ProjectFile project;
+        QString error;
+        QVERIFY(!project.load(bad.fileName(), &error));
+        QVERIFY(error.contains(QStringLiteral("bad.freesel")));
+    }
+
+    void presets() {
+        MainWindow window;
+        window.setAutoRerun(false);
+        ParametersPanel* panel = window.parametersPanel();
+        panel->applyPreset(TaskPreset::Segmentation);
+        QCOMPARE(panel->parameters().clusters, 10);
+        QCOMPARE(panel->parameters().inputSize, 448);
+        panel->applyPreset(TaskPreset::Classification);
+        QCOMPARE(panel->parameters().clusters, 1);
+        panel->applyPreset(TaskPreset::Detection);
+        QCOMPARE(panel->parameters().clusters, 5);
+        QCOMPARE(panel->parameters().tau, 0.5);
+        QCOMPARE(panel->parameters().inputSize, 224);
+    }
+};
+
+QTEST_MAIN(TestUiMainWindow)
+#include "test_ui_main_window.moc"

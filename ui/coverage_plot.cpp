@@ -1,0 +1,53 @@
+#include "coverage_plot.h"
+
+#include "pool_delegate.h"
+#include "qcustomplot_include.h"
+
+#include <QVBoxLayout>
+
+namespace freesel {
+
+CoveragePlot::CoveragePlot(QWidget* parent) : QWidget(parent), plot_(new QCustomPlot(this)) {
+    plot_->setObjectName(QStringLiteral("coveragePlot"));
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(plot_);
+    plot_->addGraph();
+    plot_->addGraph();
+    plot_->graph(0)->setPen(QPen(PoolDelegate::selectedColour(), 2.5));
+    plot_->graph(1)->setPen(QPen(QColor(110, 110, 120), 2, Qt::DashLine));
+    plot_->graph(1)->setName(tr("random selection"));
+    plot_->xAxis->setLabel(tr("images selected"));
+    plot_->yAxis->setLabel(tr("mean distance of a pattern to the selected set"));
+    plot_->legend->setVisible(true);
+    plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    setCurves({}, {}, QStringLiteral("freesel"));
+}
+
+int CoveragePlot::pointCount() const {
+    return plot_->graph(0)->dataCount();
+}
+
+void CoveragePlot::setCurves(const std::vector<double>& selection,
+                             const std::vector<double>& random, const QString& strategy) {
+    auto fill = [](QCPGraph* graph, const std::vector<double>& values) {
+        QVector<double> x, y;
+        for (size_t i = 0; i < values.size(); ++i) {
+            x.append(double(i + 1));
+            y.append(values[i]);
+        }
+        graph->setData(x, y, true);
+    };
+    fill(plot_->graph(0), selection);
+    fill(plot_->graph(1), random);
+    plot_->graph(0)->setName(tr("%1 selection (lower = patterns better covered)").arg(strategy));
+    plot_->rescaleAxes();
+    if (!selection.empty()) {
+        plot_->xAxis->setRange(0.5, selection.size() + 0.5);
+        plot_->yAxis->setRangeLower(0.0);
+    }
+    plot_->replot();
+}
+
+} // namespace freesel

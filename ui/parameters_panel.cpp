@@ -1,0 +1,275 @@
+#include "parameters_panel.h"
+
+#include "model_manifest.h"
+
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSlider>
+#include <QSpinBox>
+#include <QStandardItemModel>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+namespace freesel {
+
+ParametersPanel::ParametersPanel(QWidget* parent)
+    : QWidget(parent), source_(new QLineEdit(this)), recent_(new QComboBox(this)),
+      backend_(new QComboBox(this)), model_(new QComboBox(this)), device_(new QComboBox(this)),
+      precision_(new QComboBox(this)), inputSize_(new QSpinBox(this)), preset_(new QComboBox(this)),
+      tau_(new QSlider(Qt::Horizontal, this)), tauLabel_(new QLabel(this)),
+      clusters_(new QSpinBox(this)), eps_(new QSpinBox(this)), budget_(new QDoubleSpinBox(this)),
+      budgetUnit_(new QComboBox(this)), strategy_(new QComboBox(this)), seed_(new QSpinBox(this)),
+      run_(new QPushButton(tr("&Run"), this)), cancel_(new QPushButton(tr("Cancel"), this)) {
+    source_->setObjectName(QStringLiteral("poolSource"));
+    source_->setPlaceholderText(tr("Folder, list file or COCO json"));
+    auto* folder = new QPushButton(tr("Folder..."), this);
+    auto* list = new QPushButton(tr("List..."), this);
+    auto* coco = new QPushButton(tr("COCO..."), this);
+    folder->setToolTip(tr("Open a folder of images, searched recursively (Ctrl+O)"));
+    list->setToolTip(tr("Open a text file with one image path per line"));
+    coco->setToolTip(tr("Open a COCO annotation json (its images[] become the pool)"));
+    recent_->setObjectName(QStringLiteral("recentPools"));
+    recent_->setPlaceholderText(tr("Recent pools"));
+
+    backend_->addItem(tr("auto (DINO if weights present)"), QStringLiteral("auto"));
+    backend_->addItem(tr("offline (no weights)"), QStringLiteral("offline"));
+    backend_->addItem(tr("DINO"), QStringLiteral("dino"));
+    backend_->setObjectName(QStringLiteral("backend"));
+    const ModelManifest manifest = ModelManifest::builtin();
+    for (const ModelInfo& info : manifest.models())
+        model_->addItem(info.displayName, info.name);
+    device_->addItem(tr("auto"), QStringLiteral("auto"));
+    device_->addItem(tr("CPU"), QStringLiteral("cpu"));
+    device_->addItem(tr("CUDA"), QStringLiteral("cuda"));
+    precision_->addItem(QStringLiteral("float32"), QStringLiteral("float32"));
+    precision_->addItem(QStringLiteral("float16 (CUDA)"), QStringLiteral("float16"));
+    precision_->addItem(QStringLiteral("bfloat16 (CUDA)"), QStringLiteral("bfloat16"));
+    if (auto* items = qobject_cast<QStandardItemModel*>(precision_->model()))
+        for (int row = 1; row < 3; ++row) // the core runs float32 until mixed precision lands
+            items->item(row)->setEnabled(false);
+    precision_->setToolTip(tr("Half precision needs a CUDA build; the CPU runs float32"));
+    inputSize_->setRange(16, 1024);
+    inputSize_->setSingleStep(16);
+    inputSize_->setSuffix(QStringLiteral(" px"));
+    inputSize_->setToolTip(tr("Square network input; a multiple of the patch size"));
+
+    preset_->setObjectName(QStringLiteral("taskPreset"));
+    preset_->addItem(tr("Custom"));
+    preset_->addItem(tr("Detection (tau 0.5, K 5, 224)"));
+    preset_->addItem(tr("Segmentation (K 10, 448)"));
+    preset_->addItem(tr("Classification (K 1)"));
+    tau_->setObjectName(QStringLiteral("tau"));
+    tau_->setRange(5, 100);
+    tau_->setToolTip(tr("Share of the [CLS] attention whose patches are kept (0.05 .. 1)"));
+    clusters_->setObjectName(QStringLiteral("K"));
+    clusters_->setRange(1, 64);
+    clusters_->setToolTip(tr("K: semantic patterns per image (spectral clusters)"));
+    eps_->setObjectName(QStringLiteral("eps"));
+    eps_->setRange(1, 3);
+    eps_->setToolTip(tr("eps: neighbourhood (Chebyshev, in patches) of the patch affinity"));
+    budget_->setObjectName(QStringLiteral("budget"));
+    budget_->setRange(0, 1e9);
+    budget_->setDecimals(0);
+    budgetUnit_->setObjectName(QStringLiteral("budgetUnit"));
+    budgetUnit_->addItem(tr("images"));
+    budgetUnit_->addItem(tr("% of pool"));
+    strategy_->setObjectName(QStringLiteral("strategy"));
+    strategy_->addItem(tr("FreeSel (D\u00b2 over patterns)"), QStringLiteral("freesel"));
+    strategy_->addItem(tr("Farthest over patterns"), QStringLiteral("fds"));
+    strategy_->addItem(tr("Random"), QStringLiteral("random"));
+    strategy_->addItem(tr("k-center (Core-Set)"), QStringLiteral("kcenter"));
+    strategy_->addItem(tr("k-means"), QStringLiteral("kmeans"));
+    seed_->setObjectName(QStringLiteral("seed"));
+    seed_->setRange(0, 2147483647);
+    run_->setObjectName(QStringLiteral("runButton"));
+    cancel_->setObjectName(QStringLiteral("cancelButton"));
+    run_->setToolTip(tr("Run the stages the store lacks (Ctrl+R)"));
+    cancel_->setToolTip(tr("Stop after the current batch (Esc)"));
+    cancel_->setEnabled(false);
+
+    auto* dataset = new QGroupBox(tr("Dataset"), this);
+    auto* datasetLayout = new QVBoxLayout(dataset);
+    datasetLayout->addWidget(source_);
+    auto* buttons = new QHBoxLayout;
+    buttons->addWidget(folder);
+    buttons->addWidget(list);
+    buttons->addWidget(coco);
+    datasetLayout->addLayout(buttons);
+    datasetLayout->addWidget(recent_);
+
+    auto* model = new QGroupBox(tr("Model"), this);
+    auto* modelForm = new QFormLayout(model);
+    modelForm->addRow(tr("Backend"), backend_);
+    modelForm->addRow(tr("Model"), model_);
+    modelForm->addRow(tr("Device"), device_);
+    modelForm->addRow(tr("Precision"), precision_);
+    modelForm->addRow(tr("Input size"), inputSize_);
+
+    auto* params = new QGroupBox(tr("Selection"), this);
+    auto* form = new QFormLayout(params);
+    form->addRow(tr("Task preset"), preset_);
+    auto* tauRow = new QHBoxLayout;
+    tauRow->addWidget(tau_, 1);
+    tauRow->addWidget(tauLabel_);
+    tauLabel_->setMinimumWidth(QFontMetrics(font()).horizontalAdvance(QStringLiteral("0.00 ")));
+    form->addRow(tr("tau"), tauRow);
+    form->addRow(tr("K"), clusters_);
+    form->addRow(tr("eps"), eps_);
+    auto* budgetRow = new QHBoxLayout;
+    budgetRow->addWidget(budget_, 1);
+    budgetRow->addWidget(budgetUnit_);
+    form->addRow(tr("Budget"), budgetRow);
+    form->addRow(tr("Strategy"), strategy_);
+    form->addRow(tr("Seed"), seed_);
+
+    auto* actions = new QHBoxLayout;
+    actions->addWidget(run_, 1);
+    actions->addWidget(cancel_);
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(dataset);
+    layout->addWidget(model);
+    layout->addWidget(params);
+    layout->addLayout(actions);
+    layout->addStretch(1);
+
+    setParameters(RunParameters());
+
+    connect(folder, &QPushButton::clicked, this, &ParametersPanel::browseFolder);
+    connect(list, &QPushButton::clicked, this, &ParametersPanel::browseListFile);
+    connect(coco, &QPushButton::clicked, this, &ParametersPanel::browseCocoJson);
+    connect(recent_, &QComboBox::activated, this,
+            [this](int index) { setSource(recent_->itemText(index)); });
+    connect(source_, &QLineEdit::editingFinished, this, [this] {
+        if (source_->isModified()) {
+            source_->setModified(false);
+            Q_EMIT sourceChanged(source_->text());
+        }
+    });
+    connect(run_, &QPushButton::clicked, this, &ParametersPanel::runRequested);
+    connect(cancel_, &QPushButton::clicked, this, &ParametersPanel::cancelRequested);
+    connect(preset_, &QComboBox::activated, this, [this](int index) {
+        if (index > 0)
+            applyPreset(static_cast<TaskPreset>(index - 1));
+    });
+    auto changed = [this] {
+        if (!loading_)
+            Q_EMIT parametersChanged();
+    };
+    connect(tau_, &QSlider::valueChanged, this, [this, changed] {
+        updateTauLabel();
+        changed();
+    });
+    for (QSpinBox* box : {clusters_, eps_, inputSize_, seed_})
+        connect(box, &QSpinBox::valueChanged, this, changed);
+    connect(budget_, &QDoubleSpinBox::valueChanged, this, changed);
+    for (QComboBox* box : {budgetUnit_, strategy_, backend_, model_, device_, precision_})
+        connect(box, &QComboBox::currentIndexChanged, this, changed);
+}
+
+void ParametersPanel::updateTauLabel() {
+    tauLabel_->setText(QString::number(tau_->value() / 100.0, 'f', 2));
+}
+
+static void selectData(QComboBox* box, const QString& data) {
+    const int index = box->findData(data);
+    if (index >= 0)
+        box->setCurrentIndex(index);
+}
+
+RunParameters ParametersPanel::parameters() const {
+    RunParameters p;
+    p.source = source_->text().trimmed();
+    p.imageRoot = imageRoot_;
+    p.backend = backend_->currentData().toString();
+    p.model = model_->currentData().toString();
+    p.weights = weights_;
+    p.device = device_->currentData().toString();
+    p.precision = precision_->currentData().toString();
+    p.inputSize = inputSize_->value();
+    p.tau = tau_->value() / 100.0;
+    p.clusters = clusters_->value();
+    p.eps = eps_->value();
+    p.budget = budget_->value();
+    p.budgetPercent = budgetUnit_->currentIndex() == 1;
+    p.strategy = strategy_->currentData().toString();
+    p.seed = static_cast<quint64>(seed_->value());
+    p.storeDir = storeDir_;
+    return p;
+}
+
+void ParametersPanel::setParameters(const RunParameters& p) {
+    loading_ = true;
+    source_->setText(p.source);
+    imageRoot_ = p.imageRoot;
+    weights_ = p.weights;
+    storeDir_ = p.storeDir;
+    selectData(backend_, p.backend);
+    selectData(model_, p.model);
+    selectData(device_, p.device);
+    selectData(precision_, p.precision);
+    inputSize_->setValue(p.inputSize);
+    tau_->setValue(static_cast<int>(std::lround(p.tau * 100)));
+    clusters_->setValue(p.clusters);
+    eps_->setValue(p.eps);
+    budgetUnit_->setCurrentIndex(p.budgetPercent ? 1 : 0);
+    budget_->setDecimals(p.budgetPercent ? 1 : 0);
+    budget_->setValue(p.budget);
+    selectData(strategy_, p.strategy);
+    seed_->setValue(static_cast<int>(std::min<quint64>(p.seed, 2147483647)));
+    updateTauLabel();
+    loading_ = false;
+    Q_EMIT parametersChanged();
+}
+
+void ParametersPanel::setSource(const QString& source) {
+    source_->setText(source);
+    Q_EMIT sourceChanged(source);
+}
+
+void ParametersPanel::setRecentPools(const QStringList& pools) {
+    recent_->clear();
+    recent_->addItems(pools);
+    recent_->setCurrentIndex(-1);
+}
+
+void ParametersPanel::applyPreset(TaskPreset preset) {
+    RunParameters p = parameters();
+    applyTaskPreset(p, preset);
+    setParameters(p);
+    preset_->setCurrentIndex(static_cast<int>(preset) + 1);
+}
+
+void ParametersPanel::setRunning(bool running) {
+    run_->setEnabled(!running);
+    cancel_->setEnabled(running);
+}
+
+void ParametersPanel::browseFolder() {
+    const QString folder = QFileDialog::getExistingDirectory(this, tr("Open image folder"));
+    if (!folder.isEmpty())
+        setSource(folder);
+}
+
+void ParametersPanel::browseListFile() {
+    const QString file = QFileDialog::getOpenFileName(this, tr("Open image list"), {},
+                                                      tr("Lists (*.txt *.lst);;All files (*)"));
+    if (!file.isEmpty())
+        setSource(file);
+}
+
+void ParametersPanel::browseCocoJson() {
+    const QString file = QFileDialog::getOpenFileName(this, tr("Open COCO annotations"), {},
+                                                      tr("COCO json (*.json)"));
+    if (!file.isEmpty())
+        setSource(file);
+}
+
+} // namespace freesel

@@ -1,0 +1,89 @@
+#include "pool_browser.h"
+
+#include "pool_delegate.h"
+#include "pool_model.h"
+#include "thumbnail_cache.h"
+
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListView>
+#include <QVBoxLayout>
+
+namespace freesel {
+
+namespace {
+constexpr int kThumbnailSide = 112;
+}
+
+PoolBrowser::PoolBrowser(QWidget* parent)
+    : QWidget(parent), thumbnails_(new ThumbnailCache(kThumbnailSide, 4000, this)),
+      model_(new PoolModel(thumbnails_, this)), view_(new QListView(this)),
+      filter_(new QComboBox(this)), search_(new QLineEdit(this)), summary_(new QLabel(this)) {
+    filter_->setObjectName(QStringLiteral("poolFilter"));
+    filter_->addItem(tr("All images"), int(PoolModel::Filter::All));
+    filter_->addItem(tr("Selected"), int(PoolModel::Filter::Selected));
+    filter_->addItem(tr("Unselected"), int(PoolModel::Filter::Unselected));
+    filter_->addItem(tr("Failed"), int(PoolModel::Filter::Failed));
+    search_->setObjectName(QStringLiteral("poolSearch"));
+    search_->setPlaceholderText(tr("Search file name (Ctrl+F)"));
+    search_->setClearButtonEnabled(true);
+    summary_->setObjectName(QStringLiteral("poolSummary"));
+
+    view_->setObjectName(QStringLiteral("poolView"));
+    view_->setViewMode(QListView::IconMode);
+    view_->setMovement(QListView::Static);
+    view_->setResizeMode(QListView::Adjust);
+    view_->setUniformItemSizes(true);
+    view_->setLayoutMode(QListView::Batched);
+    view_->setBatchSize(500);
+    view_->setSelectionMode(QAbstractItemView::SingleSelection);
+    view_->setItemDelegate(new PoolDelegate(kThumbnailSide, view_));
+    view_->setModel(model_);
+    view_->setSpacing(2);
+
+    auto* bar = new QHBoxLayout;
+    bar->addWidget(filter_);
+    bar->addWidget(search_, 1);
+    bar->addWidget(summary_);
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addLayout(bar);
+    layout->addWidget(view_, 1);
+
+    connect(filter_, &QComboBox::currentIndexChanged, this, [this] {
+        model_->setFilter(static_cast<PoolModel::Filter>(filter_->currentData().toInt()));
+    });
+    connect(search_, &QLineEdit::textChanged, model_, &PoolModel::setSearchText);
+    connect(model_, &QAbstractItemModel::modelReset, this, &PoolBrowser::updateSummary);
+    connect(view_->selectionModel(), &QItemSelectionModel::currentChanged, this,
+            [this](const QModelIndex& current) {
+                if (current.isValid())
+                    Q_EMIT imageChosen(current.data(PoolModel::PoolIndexRole).toInt());
+            });
+    updateSummary();
+}
+
+void PoolBrowser::showImage(int poolIndex) {
+    if (model_->rowOf(poolIndex) < 0) {
+        search_->clear();
+        filter_->setCurrentIndex(0);
+    }
+    const int row = model_->rowOf(poolIndex);
+    if (row < 0)
+        return;
+    const QModelIndex index = model_->index(row);
+    view_->setCurrentIndex(index);
+    view_->scrollTo(index);
+}
+
+void PoolBrowser::updateSummary() {
+    summary_->setText(tr("%1 shown | %2 images, %3 selected, %4 failed")
+                          .arg(model_->rowCount())
+                          .arg(model_->poolSize())
+                          .arg(model_->selectedCount())
+                          .arg(model_->poolSize() ? model_->failedCount() : 0));
+}
+
+} // namespace freesel

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <QWidget>
+
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QListView;
+
+namespace freesel {
+
+class PoolModel;
+class ThumbnailCache;
+
+/// The centre of the window: the virtualised thumbnail grid with its status filter and file
+/// name search. Emits the pool index of the image the user picks.
+class PoolBrowser : public QWidget {
+    Q_OBJECT
+public:
+    explicit PoolBrowser(QWidget* parent = nullptr);
+
+    PoolModel* model() const { return model_; }
+    QListView* view() const { return view_; }
+    QComboBox* filterBox() const { return filter_; }
+    QLineEdit* searchField() const { return search_; }
+
+    /// Makes `poolIndex` current (clearing the search/filter if it hides it).
+    void showImage(int poolIndex);
+    void updateSummary();
+
+Q_SIGNALS:
+    void imageChosen(int poolIndex);
+
+private:
+    ThumbnailCache* thumbnails_;
+    PoolModel* model_;
+    QListView* view_;
+    QComboBox* filter_;
+    QLineEdit* search_;
+    QLabel* summary_;
+};
+
+} // namespace freesel

@@ -1,0 +1,154 @@
+#include "pool_model.h"
+
+#include "thumbnail_cache.h"
+
+#include <QFileInfo>
+
+namespace freesel {
+
+PoolModel::PoolModel(ThumbnailCache* thumbnails, QObject* parent)
+    : QAbstractListModel(parent), thumbnails_(thumbnails) {
+    connect(thumbnails_, &ThumbnailCache::thumbnailReady, this, &PoolModel::onThumbnail);
+}
+
+void PoolModel::setPool(const PoolSnapshot& pool) {
+    pool_ = pool;
+    const size_t n = static_cast<size_t>(pool.size());
+    picks_.clear();
+    ranks_.assign(n, 0);
+    failures_.assign(n, QString());
+    patternCounts_.assign(n, 0);
+    QStringList paths;
+    paths.reserve(static_cast<int>(n));
+    for (const PoolEntry& entry : *pool.entries)
+        paths.append(entry.path);
+    thumbnails_->setPaths(paths);
+    rebuild();
+}
+
+void PoolModel::setOutcome(const RunOutcome& outcome) {
+    if (pool_.entries != outcome.pool.entries)
+        setPool(outcome.pool);
+    picks_ = outcome.picks;
+    ranks_.assign(static_cast<size_t>(pool_.size()), 0);
+    for (size_t r = 0; r < picks_.size(); ++r)
+        ranks_[static_cast<size_t>(picks_[r])] = static_cast<int>(r) + 1;
+    failures_ = outcome.failures;
+    patternCounts_ = outcome.patternCounts;
+    rebuild();
+}
+
+void PoolModel::setFilter(Filter filter) {
+    if (filter_ == filter)
+        return;
+    filter_ = filter;
+    rebuild();
+}
+
+void PoolModel::setSearchText(const QString& text) {
+    if (search_ == text)
+        return;
+    search_ = text;
+    rebuild();
+}
+
+bool PoolModel::isFailed(int poolIndex) const {
+    return !failures_[static_cast<size_t>(poolIndex)].isEmpty();
+}
+
+QString PoolModel::failure(int poolIndex) const {
+    return failures_[static_cast<size_t>(poolIndex)];
+}
+
+int PoolModel::failedCount() const {
+    int count = 0;
+    for (const QString& failure : failures_)
+        count += failure.isEmpty() ? 0 : 1;
+    return count;
+}
+
+int PoolModel::rowOf(int poolIndex) const {
+    if (poolIndex < 0 || poolIndex >= static_cast<int>(rowOf_.size()))
+        return -1;
+    return rowOf_[static_cast<size_t>(poolIndex)];
+}
+
+void PoolModel::rebuild() {
+    beginResetModel();
+    const int n = pool_.size();
+    order_.clear();
+    rowOf_.assign(static_cast<size_t>(n), -1);
+    auto matches = [this](int i) {
+        if (search_.isEmpty())
+            return true;
+        const QString& path = (*pool_.entries)[static_cast<size_t>(i)].relativePath;
+        return path.contains(search_, Qt::CaseInsensitive);
+    };
+    auto add = [&](int i) {
+        if (!matches(i))
+            return;
+        rowOf_[static_cast<size_t>(i)] = static_cast<int>(order_.size());
+        order_.push_back(i);
+    };
+    if (filter_ == Filter::All || filter_ == Filter::Selected)
+        for (int i : picks_)
+            add(i);
+    if (filter_ == Filter::All || filter_ == Filter::Unselected)
+        for (int i = 0; i < n; ++i)
+            if (ranks_[static_cast<size_t>(i)] == 0 && !isFailed(i))
+                add(i);
+    if (filter_ == Filter::All || filter_ == Filter::Failed)
+        for (int i = 0; i < n; ++i)
+            if (isFailed(i))
+                add(i);
+    endResetModel();
+}
+
+int PoolModel::rowCount(const QModelIndex& parent) const {
+    return parent.isValid() ? 0 : static_cast<int>(order_.size());
+}
+
+QVariant PoolModel::data(const QModelIndex& index, int role) const {
+    if (!index.isValid() || index.row() >= static_cast<int>(order_.size()))
+        return {};
+    const int i = order_[static_cast<size_t>(index.row())];
+    const PoolEntry& e = entry(i);
+    switch (role) {
+    case Qt::DisplayRole:
+        return QFileInfo(e.relativePath).fileName();
+    case Qt::ToolTipRole: {
+        QString tip = e.relativePath;
+        if (const int rank = rankOf(i))
+            tip += tr("\nselected: rank %1").arg(rank);
+        if (isFailed(i))
+            tip += tr("\nskipped: %1").arg(failure(i));
+        else if (patternCounts_[static_cast<size_t>(i)] > 0)
+            tip += tr("\n%1 semantic patterns").arg(patternCounts_[static_cast<size_t>(i)]);
+        return tip;
+    }
+    case PoolIndexRole:
+        return i;
+    case RankRole:
+        return rankOf(i);
+    case FailedRole:
+        return isFailed(i) || thumbnails_->isBroken(i);
+    case PatternCountRole:
+        return patternCounts_[static_cast<size_t>(i)];
+    case ThumbnailRole:
+        return thumbnails_->thumbnail(i);
+    case PathRole:
+        return e.path;
+    default:
+        return {};
+    }
+}
+
+void PoolModel::onThumbnail(int poolIndex) {
+    const int row = rowOf(poolIndex);
+    if (row < 0)
+        return;
+    const QModelIndex at = index(row);
+    Q_EMIT dataChanged(at, at, {ThumbnailRole, FailedRole});
+}
+
+} // namespace freesel

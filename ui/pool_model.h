@@ -1,0 +1,71 @@
+#pragma once
+
+// The pool as the thumbnail grid shows it: selected images first in rank order, then the
+// unselected ones, then those that could not be used; filtered by status and file name.
+// One row per visible image, nothing per row but an int, so 100,000 images stay cheap.
+
+#include "pipeline_worker.h"
+
+#include <QAbstractListModel>
+#include <QImage>
+
+#include <vector>
+
+namespace freesel {
+
+class ThumbnailCache;
+
+class PoolModel : public QAbstractListModel {
+    Q_OBJECT
+public:
+    enum Role {
+        PoolIndexRole = Qt::UserRole + 1,
+        RankRole,         ///< 1-based rank, 0 when not selected
+        FailedRole,       ///< bool
+        PatternCountRole, ///< int
+        ThumbnailRole,    ///< QImage (null while decoding)
+        PathRole,
+    };
+    enum class Filter { All, Selected, Unselected, Failed };
+
+    explicit PoolModel(ThumbnailCache* thumbnails, QObject* parent = nullptr);
+
+    void setPool(const PoolSnapshot& pool);
+    void setOutcome(const RunOutcome& outcome);
+
+    void setFilter(Filter filter);
+    Filter filter() const { return filter_; }
+    void setSearchText(const QString& text);
+
+    int rowCount(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role) const override;
+
+    int poolIndexAt(int row) const { return order_[static_cast<size_t>(row)]; }
+    int rowOf(int poolIndex) const; ///< -1 when filtered out
+    int rankOf(int poolIndex) const { return ranks_[static_cast<size_t>(poolIndex)]; }
+    bool isFailed(int poolIndex) const;
+    int poolSize() const { return pool_.size(); }
+    const PoolEntry& entry(int poolIndex) const {
+        return (*pool_.entries)[static_cast<size_t>(poolIndex)];
+    }
+    QString failure(int poolIndex) const;
+    int selectedCount() const { return static_cast<int>(picks_.size()); }
+    int failedCount() const;
+
+private:
+    void rebuild();
+    void onThumbnail(int poolIndex);
+
+    ThumbnailCache* thumbnails_;
+    PoolSnapshot pool_;
+    std::vector<int> picks_;
+    std::vector<int> ranks_;
+    std::vector<QString> failures_;
+    std::vector<int> patternCounts_;
+    std::vector<int> order_; // visible rows -> pool index
+    std::vector<int> rowOf_; // pool index -> visible row or -1
+    Filter filter_ = Filter::All;
+    QString search_;
+};
+
+} // namespace freesel

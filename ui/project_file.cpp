@@ -1,0 +1,51 @@
+#include "project_file.h"
+
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QSaveFile>
+
+namespace freesel {
+
+bool ProjectFile::save(const QString& path, QString* error) const {
+    const QJsonObject root{{QStringLiteral("format"), QStringLiteral("freesel-project")},
+                           {QStringLiteral("version"), kVersion},
+                           {QStringLiteral("parameters"), parameters.toJson()}};
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly) ||
+        file.write(QJsonDocument(root).toJson(QJsonDocument::Indented)) < 0 || !file.commit()) {
+        *error = QObject::tr("cannot write project %1: %2").arg(path, file.errorString());
+        return false;
+    }
+    return true;
+}
+
+bool ProjectFile::load(const QString& path, QString* error) {
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        *error = QObject::tr("cannot open project %1: %2").arg(path, file.errorString());
+        return false;
+    }
+    QJsonParseError parse;
+    const QJsonDocument document = QJsonDocument::fromJson(file.readAll(), &parse);
+    if (!document.isObject()) {
+        *error = QObject::tr("%1 is not a FreeSel project: %2").arg(path, parse.errorString());
+        return false;
+    }
+    const QJsonObject root = document.object();
+    if (root.value(QStringLiteral("format")).toString() != QStringLiteral("freesel-project")) {
+        *error = QObject::tr("%1 is not a FreeSel project (no \"format\": \"freesel-project\")")
+                     .arg(path);
+        return false;
+    }
+    if (root.value(QStringLiteral("version")).toInt() > kVersion) {
+        *error = QObject::tr("%1 was written by a newer FreeSel Studio (version %2)")
+                     .arg(path)
+                     .arg(root.value(QStringLiteral("version")).toInt());
+        return false;
+    }
+    parameters = RunParameters::fromJson(root.value(QStringLiteral("parameters")).toObject());
+    return true;
+}
+
+} // namespace freesel

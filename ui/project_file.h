@@ -1,0 +1,22 @@
+#pragma once
+
+// .freesel project files: a small JSON document with the pool, the parameters and the feature
+// store location, so a project reopens exactly where it was left.
+
+#include "run_parameters.h"
+
+#include <QString>
+
+namespace freesel {
+
+struct ProjectFile {
+    static constexpr int kVersion = 1;
+    RunParameters parameters; ///< includes the pool source and the store folder
+
+    /// Writes atomically; false with *error naming the file.
+    bool save(const QString& path, QString* error) const;
+    /// False with *error naming the file and what is wrong.
+    bool load(const QString& path, QString* error);
+};
+
+} // namespace freesel

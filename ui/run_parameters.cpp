@@ -1,0 +1,83 @@
+#include "run_parameters.h"
+
+namespace freesel {
+
+QString RunParameters::scanKey() const {
+    return source + QLatin1Char('|') + imageRoot;
+}
+
+QString RunParameters::extractionKey() const {
+    return scanKey() + QStringLiteral("|%1|%2|%3|%4|%5|%6|%7")
+                           .arg(backend, model, weights, device, precision)
+                           .arg(inputSize)
+                           .arg(storeDir);
+}
+
+QString RunParameters::patternKey() const {
+    return extractionKey() +
+           QStringLiteral("|%1|%2|%3|%4").arg(tau, 0, 'g', 17).arg(clusters).arg(eps).arg(seed);
+}
+
+QString RunParameters::selectionKey() const {
+    return patternKey() +
+           QStringLiteral("|%1|%2|%3").arg(budget, 0, 'g', 17).arg(budgetPercent).arg(strategy);
+}
+
+QJsonObject RunParameters::toJson() const {
+    return {{QStringLiteral("source"), source},
+            {QStringLiteral("imageRoot"), imageRoot},
+            {QStringLiteral("backend"), backend},
+            {QStringLiteral("model"), model},
+            {QStringLiteral("weights"), weights},
+            {QStringLiteral("device"), device},
+            {QStringLiteral("precision"), precision},
+            {QStringLiteral("inputSize"), inputSize},
+            {QStringLiteral("tau"), tau},
+            {QStringLiteral("K"), clusters},
+            {QStringLiteral("eps"), eps},
+            {QStringLiteral("budget"), budget},
+            {QStringLiteral("budgetPercent"), budgetPercent},
+            {QStringLiteral("strategy"), strategy},
+            {QStringLiteral("seed"), QString::number(seed)},
+            {QStringLiteral("store"), storeDir}};
+}
+
+RunParameters RunParameters::fromJson(const QJsonObject& o) {
+    RunParameters p;
+    p.source = o.value(QStringLiteral("source")).toString(p.source);
+    p.imageRoot = o.value(QStringLiteral("imageRoot")).toString(p.imageRoot);
+    p.backend = o.value(QStringLiteral("backend")).toString(p.backend);
+    p.model = o.value(QStringLiteral("model")).toString(p.model);
+    p.weights = o.value(QStringLiteral("weights")).toString(p.weights);
+    p.device = o.value(QStringLiteral("device")).toString(p.device);
+    p.precision = o.value(QStringLiteral("precision")).toString(p.precision);
+    p.inputSize = o.value(QStringLiteral("inputSize")).toInt(p.inputSize);
+    p.tau = o.value(QStringLiteral("tau")).toDouble(p.tau);
+    p.clusters = o.value(QStringLiteral("K")).toInt(p.clusters);
+    p.eps = o.value(QStringLiteral("eps")).toInt(p.eps);
+    p.budget = o.value(QStringLiteral("budget")).toDouble(p.budget);
+    p.budgetPercent = o.value(QStringLiteral("budgetPercent")).toBool(p.budgetPercent);
+    p.strategy = o.value(QStringLiteral("strategy")).toString(p.strategy);
+    p.seed = o.value(QStringLiteral("seed")).toString(QStringLiteral("0")).toULongLong();
+    p.storeDir = o.value(QStringLiteral("store")).toString(p.storeDir);
+    return p;
+}
+
+void applyTaskPreset(RunParameters& parameters, TaskPreset preset) {
+    switch (preset) {
+    case TaskPreset::Detection:
+        parameters.tau = 0.5;
+        parameters.clusters = 5;
+        parameters.inputSize = 224;
+        break;
+    case TaskPreset::Segmentation:
+        parameters.clusters = 10;
+        parameters.inputSize = 448;
+        break;
+    case TaskPreset::Classification:
+        parameters.clusters = 1;
+        break;
+    }
+}
+
+} // namespace freesel

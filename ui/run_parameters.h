@@ -1,0 +1,52 @@
+#pragma once
+
+// Everything one run of the pipeline depends on, as the parameter panel shows it. Saved in
+// project files and QSettings; compared stage by stage so a re-run redoes only what changed.
+
+#include <QJsonObject>
+#include <QMetaType>
+#include <QString>
+
+namespace freesel {
+
+struct RunParameters {
+    QString source;    ///< folder, list file or COCO json
+    QString imageRoot; ///< COCO images folder (empty: guessed)
+    QString backend = QStringLiteral("auto");
+    QString model = QStringLiteral("dino_vits16");
+    QString weights; ///< a local checkpoint instead of the cache (empty: the cache)
+    QString device = QStringLiteral("auto");
+    QString precision = QStringLiteral("float32");
+    int inputSize = 224;
+    double tau = 0.5;
+    int clusters = 5; ///< K
+    int eps = 2;
+    double budget = 10; ///< a count, or a percentage when budgetPercent
+    bool budgetPercent = false;
+    QString strategy = QStringLiteral("freesel");
+    quint64 seed = 0;
+    QString storeDir; ///< empty: a folder in the user cache derived from pool and backend
+
+    /// Keys of the stages: a stage re-runs when its key or an earlier stage's key changes.
+    QString scanKey() const;
+    QString extractionKey() const;
+    QString patternKey() const;
+    QString selectionKey() const;
+
+    QJsonObject toJson() const;
+    static RunParameters fromJson(const QJsonObject& object);
+
+    friend bool operator==(const RunParameters& a, const RunParameters& b) {
+        return a.toJson() == b.toJson();
+    }
+};
+
+/// The task presets of the parameter panel.
+enum class TaskPreset { Detection, Segmentation, Classification };
+/// Applies a preset: detection tau 0.5, K 5, input 224; segmentation K 10, input 448;
+/// classification K 1.
+void applyTaskPreset(RunParameters& parameters, TaskPreset preset);
+
+} // namespace freesel
+
+Q_DECLARE_METATYPE(freesel::RunParameters)

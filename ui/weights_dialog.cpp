@@ -1,0 +1,85 @@
+#include "weights_dialog.h"
+
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLocale>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QVBoxLayout>
+
+namespace freesel {
+
+WeightsDialog::WeightsDialog(const ModelInfo& model, const QString& cachePath, QWidget* parent)
+    : QDialog(parent), model_(model.name), message_(new QLabel(this)),
+      progress_(new QProgressBar(this)), download_(new QPushButton(this)),
+      offline_(new QPushButton(tr("Use the &offline backend"), this)),
+      cancel_(new QPushButton(tr("Cancel"), this)) {
+    setWindowTitle(tr("Model weights missing"));
+    const QString size =
+        model.hasSize() ? QLocale().formattedDataSize(model.size) : tr("unknown size");
+    message_->setWordWrap(true);
+    message_->setText(tr("<p>The weights of <b>%1</b> are not on this machine.</p>"
+                         "<p>Download them from %2 (%3) into <tt>%4</tt>, or run now with the "
+                         "offline backend (classical descriptors and saliency in place of the "
+                         "network; no download).</p>")
+                          .arg(model.displayName.toHtmlEscaped(),
+                               model.url.toString().toHtmlEscaped(), size,
+                               cachePath.toHtmlEscaped()));
+    download_->setText(tr("&Download (%1)").arg(size));
+    download_->setObjectName(QStringLiteral("downloadWeights"));
+    offline_->setObjectName(QStringLiteral("useOffline"));
+    progress_->setVisible(false);
+    auto* buttons = new QHBoxLayout;
+    buttons->addStretch(1);
+    buttons->addWidget(download_);
+    buttons->addWidget(offline_);
+    buttons->addWidget(cancel_);
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(message_);
+    layout->addWidget(progress_);
+    layout->addLayout(buttons);
+    connect(download_, &QPushButton::clicked, this, [this] {
+        downloading_ = true;
+        download_->setEnabled(false);
+        offline_->setEnabled(false);
+        progress_->setVisible(true);
+        progress_->setRange(0, 0);
+        Q_EMIT downloadRequested(model_);
+    });
+    connect(offline_, &QPushButton::clicked, this, [this] { done(UseOffline); });
+    connect(cancel_, &QPushButton::clicked, this, [this] {
+        if (downloading_)
+            Q_EMIT cancelRequested(); // onFinished(cancelled) closes the dialog
+        else
+            reject();
+    });
+}
+
+void WeightsDialog::onProgress(qint64 received, qint64 total) {
+    if (total > 0) {
+        progress_->setRange(0, 1000);
+        progress_->setValue(static_cast<int>(received * 1000 / total));
+        progress_->setFormat(QStringLiteral("%1 / %2").arg(QLocale().formattedDataSize(received),
+                                                           QLocale().formattedDataSize(total)));
+    }
+}
+
+void WeightsDialog::onFinished(const DownloadResult& result) {
+    downloading_ = false;
+    if (result.ok) {
+        done(Downloaded);
+        return;
+    }
+    if (result.cancelled) {
+        reject();
+        return;
+    }
+    progress_->setVisible(false);
+    download_->setEnabled(true);
+    offline_->setEnabled(true);
+    message_->setText(
+        message_->text() +
+        tr("<p style='color:#b00'>Download failed: %1</p>").arg(result.error.toHtmlEscaped()));
+}
+
+} // namespace freesel
