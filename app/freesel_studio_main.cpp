@@ -32,8 +32,10 @@ int main(int argc, char** argv) {
                                                 "auto falls back to the offline backend)."));
     const QCommandLineOption budget(
         QStringLiteral("budget"), QStringLiteral("Images to select (count)."), QStringLiteral("N"));
-    const QCommandLineOption heatmap(
-        QStringLiteral("heatmap"), QStringLiteral("Start with the attention heatmap overlay on."));
+    const QCommandLineOption overlays(
+        QStringLiteral("overlays"),
+        QStringLiteral("Overlays to start with, comma separated: heatmap, mask, clusters."),
+        QStringLiteral("LIST"));
     const QCommandLineOption tab(QStringLiteral("tab"),
                                  QStringLiteral("Bottom tab to show: 0 coverage, 1 patterns, "
                                                 "2 attention mass, 3 log."),
@@ -41,7 +43,7 @@ int main(int argc, char** argv) {
     const QCommandLineOption image(QStringLiteral("image-rank"),
                                    QStringLiteral("After the run, show the image of this rank."),
                                    QStringLiteral("R"));
-    parser.addOptions({open, project, run, budget, heatmap, tab, image});
+    parser.addOptions({open, project, run, budget, overlays, tab, image});
     parser.process(app);
 
     freesel::MainWindow window;
@@ -55,10 +57,13 @@ int main(int argc, char** argv) {
         p.budgetPercent = false;
         window.parametersPanel()->setParameters(p);
     }
-    if (parser.isSet(heatmap)) {
-        freesel::OverlayOptions overlays = window.imageView()->overlayOptions();
-        overlays.heatmap = true;
-        window.imageView()->setOverlayOptions(overlays);
+    if (parser.isSet(overlays)) {
+        const QStringList names = parser.value(overlays).split(QLatin1Char(','));
+        freesel::OverlayOptions chosen = window.imageView()->overlayOptions();
+        chosen.heatmap = names.contains(QStringLiteral("heatmap"));
+        chosen.mask = names.contains(QStringLiteral("mask"));
+        chosen.clusters = names.contains(QStringLiteral("clusters"));
+        window.imageView()->setOverlayOptions(chosen);
     }
     if (parser.isSet(tab))
         window.plotTabs()->setCurrentIndex(parser.value(tab).toInt());

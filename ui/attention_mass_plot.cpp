@@ -24,6 +24,10 @@ AttentionMassPlot::AttentionMassPlot(QWidget* parent)
     plot_->xAxis->setLabel(tr("patches, most attended first"));
     plot_->yAxis->setLabel(tr("cumulative attention"));
     plot_->yAxis->setRange(0, 1.02);
+    QSharedPointer<QCPAxisTickerFixed> ticker(new QCPAxisTickerFixed);
+    ticker->setTickStep(1.0);
+    ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+    plot_->xAxis->setTicker(ticker);
     plot_->legend->setVisible(true);
     plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
 }

@@ -18,10 +18,14 @@ CoveragePlot::CoveragePlot(QWidget* parent) : QWidget(parent), plot_(new QCustom
     plot_->graph(1)->setPen(QPen(QColor(110, 110, 120), 2, Qt::DashLine));
     plot_->graph(1)->setName(tr("random selection"));
     plot_->xAxis->setLabel(tr("images selected"));
-    plot_->yAxis->setLabel(tr("mean distance of a pattern to the selected set"));
+    plot_->yAxis->setLabel(tr("mean pattern distance to selection"));
     plot_->legend->setVisible(true);
     plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
     plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    QSharedPointer<QCPAxisTickerFixed> ticker(new QCPAxisTickerFixed);
+    ticker->setTickStep(1.0);
+    ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples); // whole images only
+    plot_->xAxis->setTicker(ticker);
     setCurves({}, {}, QStringLiteral("freesel"));
 }
 

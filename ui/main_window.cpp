@@ -335,10 +335,11 @@ void MainWindow::onPoolScanned(const PoolSnapshot& pool) {
 }
 
 void MainWindow::onBackendReady(const BackendInfo& backend) {
-    backendLabel_->setText(tr("Backend: %1")
-                               .arg(backend.name == QStringLiteral("dino")
-                                        ? QStringLiteral("DINO ") + backend.model
-                                        : backend.name));
+    backendLabel_->setText(backend.name == QStringLiteral("dino")
+                               ? tr("Backend: DINO %1").arg(backend.model)
+                               : (backend.note.isEmpty()
+                                      ? tr("Backend: offline")
+                                      : tr("Backend: offline (no DINO weights; hover for why)")));
     deviceLabel_->setText(tr("Device: %1").arg(backend.device));
     backendLabel_->setToolTip(backend.note);
     if (!backend.note.isEmpty()) {
