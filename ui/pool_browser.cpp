@@ -65,6 +65,12 @@ PoolBrowser::PoolBrowser(QWidget* parent)
     updateSummary();
 }
 
+PoolBrowser::~PoolBrowser() {
+    view_->setModel(nullptr);
+    delete model_;
+    delete thumbnails_;
+}
+
 void PoolBrowser::showImage(int poolIndex) {
     if (model_->rowOf(poolIndex) < 0) {
         search_->clear();

@@ -18,6 +18,7 @@ class PoolBrowser : public QWidget {
     Q_OBJECT
 public:
     explicit PoolBrowser(QWidget* parent = nullptr);
+    ~PoolBrowser() override; ///< detaches the view first: nothing paints from a dying model
 
     PoolModel* model() const { return model_; }
     QListView* view() const { return view_; }
