@@ -20,7 +20,8 @@ bool packedKernelsAvailable();
 /// packed kernels are unavailable or the weight is not on the CPU.
 torch::Tensor packLinearWeight(const torch::Tensor& weight);
 
-/// x (.. x in) -> .. x out with layer.packed; same dtype as the packed weight.
+/// x (.. x in) -> .. x out with layer.packed and layer.packedBias; same dtype as the packed
+/// weight.
 torch::Tensor packedLinear(const torch::Tensor& x, const VitLinear& layer);
 
 /// Debian's LibTorch uses OpenBLAS (pthreads) for float32 matmul next to oneDNN's OpenMP
@@ -29,7 +30,8 @@ torch::Tensor packedLinear(const torch::Tensor& x, const VitLinear& layer);
 /// small attention products still use it. No-op with MKL builds.
 void avoidBlasThreadContention();
 
-/// fc2(gelu(fc1(y))) with both layers packed.
+/// fc2(gelu(fc1(y))) with both layers packed. The hidden activations stay in oneDNN's layout
+/// and GELU is oneDNN's exact-erf eltwise (same function as ATen's, float rounding apart).
 torch::Tensor packedMlp(const torch::Tensor& y, const VitLinear& fc1, const VitLinear& fc2);
 
 } // namespace freesel

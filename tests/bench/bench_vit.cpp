@@ -273,6 +273,9 @@ void selectionComparison(const QString& poolDir) {
     report("vit_s16_fp32_seed0_vs_seed1_selection_overlap",
            overlap(a, freeSelPicks(exact.patterns, budget, 1)), "ratio");
     report("vit_s16_selection_overlap_by_chance", double(budget) / std::max(usable, 1), "ratio");
+    std::printf("# precision decision: bfloat16 may become the CPU default only when it leaves the "
+                "selection unchanged; here it %s, so float32 %s.\n",
+                a == b ? "does" : "does not", a == b ? "could be replaced" : "stays the default");
 }
 
 QList<int> batchSizes() {
