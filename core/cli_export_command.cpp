@@ -3,6 +3,7 @@
 // provenance, without selecting again.
 #include "cli_command.h"
 #include "cli_pipeline_options.h"
+#include "export_image_sizes.h"
 
 #include <QCommandLineParser>
 #include <QDir>
@@ -224,7 +225,7 @@ int runExportCommand(const QStringList& arguments) {
 
     SelectionExport selection = selectionFrom(readSelectionJson(source), source);
     const std::vector<PoolEntry> entries = restorePoolDetails(selection);
-    fillImageSizes(selection);
+    fillExportImageSizes(selection);
     if (!storeDir.isEmpty())
         restoreFromStore(selection, entries, storeDir);
     ExportOptions options;

@@ -194,17 +194,4 @@ PoolPatterns runPatterns(const FeatureStore& store, const std::vector<int>& reco
     return patterns;
 }
 
-void fillImageSizes(SelectionExport& exported) {
-    for (ExportImage& image : exported.images) {
-        if (image.failed || (image.width > 0 && image.height > 0))
-            continue;
-        QFile file(image.path);
-        if (!file.open(QIODevice::ReadOnly))
-            continue;
-        const ImageHeader header = probeImageHeader(file.read(256 * 1024));
-        image.width = header.width;
-        image.height = header.height;
-    }
-}
-
 } // namespace freesel

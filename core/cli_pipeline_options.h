@@ -74,8 +74,4 @@ ExtractionReport runExtraction(const std::vector<PoolEntry>& pool, FeatureBacken
 PoolPatterns runPatterns(const FeatureStore& store, const std::vector<int>& records,
                          const PipelineOptions& options);
 
-/// Reads the width and height of images that lack them from their file headers (COCO and
-/// CVAT exports need them; folder and list pools do not know them).
-void fillImageSizes(SelectionExport& exported);
-
 } // namespace freesel

@@ -2,6 +2,7 @@
 // selection, export. Every stage the store already holds is skipped.
 #include "cli_command.h"
 #include "cli_pipeline_options.h"
+#include "export_image_sizes.h"
 #include "version.h"
 
 #include <QCommandLineParser>
@@ -162,7 +163,7 @@ int runSelectCommand(const QStringList& arguments) {
     provenance.poolSource = QFileInfo(pipeline.pool).absoluteFilePath();
     SelectionExport exported =
         buildSelectionExport(scan.entries, store, records, patterns, result, provenance);
-    fillImageSizes(exported);
+    fillExportImageSizes(exported);
     const ExportResult written =
         exportSelection(exported, options.format, options.out, options.exportOptions);
     if (!written.ok)

@@ -115,6 +115,10 @@ std::vector<int> storeRecordsFor(const std::vector<PoolEntry>& pool, const Featu
     return records;
 }
 
+uint64_t patternStageSeed(uint64_t seed) {
+    return RandomStream::forItem(seed, 0x9a77e2).next();
+}
+
 PoolPatterns computePatterns(const FeatureStore& store, const std::vector<int>& records,
                              const PatternParameters& params, uint64_t seed, int threads,
                              const ProgressCallback& progress, const std::atomic<bool>* cancel) {
@@ -153,9 +157,8 @@ PoolPatterns computePatterns(const FeatureStore& store, const std::vector<int>& 
         return !stop.load() && !(cancel && cancel->load()) && (!progress || progress(done, total));
     };
     // The pattern seed is derived from the selection seed: one --seed reproduces everything.
-    result.patterns =
-        computePoolPatterns(count, fetch, params, RandomStream::forItem(seed, 0x9a77e2).next(),
-                            threads, stopOrProgress, cancel);
+    result.patterns = computePoolPatterns(count, fetch, params, patternStageSeed(seed), threads,
+                                          stopOrProgress, cancel);
     if (!error.empty())
         throw std::runtime_error(error);
     for (int k = 0; k < count && k < result.patterns.imageCount(); ++k) {

@@ -65,6 +65,10 @@ struct PoolPatterns {
 /// Looks every pool image up in the store (latest record of that file version).
 std::vector<int> storeRecordsFor(const std::vector<PoolEntry>& pool, const FeatureStore& store);
 
+/// The base seed of the pattern stage for a run's --seed (one seed reproduces everything);
+/// image i then uses imagePatternSeed(patternStageSeed(seed), i).
+uint64_t patternStageSeed(uint64_t seed);
+
 /// The pattern stage over the store, in parallel, reproducible from `seed`.
 PoolPatterns computePatterns(const FeatureStore& store, const std::vector<int>& records,
                              const PatternParameters& params, uint64_t seed, int threads,

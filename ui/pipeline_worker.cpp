@@ -165,7 +165,7 @@ void PipelineWorker::runStages(const RunParameters& p, RunOutcome& outcome) {
                                             .toStdString());
         patterns_ = std::move(patterns);
         // The same derivation computePatterns uses, so the image view reproduces each image.
-        patternSeed_ = RandomStream::forItem(p.seed, 0x9a77e2).next();
+        patternSeed_ = patternStageSeed(p.seed);
         Q_EMIT stageChanged(tr("projection"));
         projection_ = projectPatternsPca(patterns_.patterns);
         for (int& image : projection_.image)

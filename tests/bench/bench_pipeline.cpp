@@ -2,6 +2,7 @@
 // (offline backend, and DINO ViT-S/16 on random weights), and re-selection from a large cached
 // store after a tau change (patterns + selection only, no network).
 #include "bench_registry.h"
+#include "export_image_sizes.h"
 #include "cli_pipeline_options.h"
 #include "dino_backend.h"
 #include "dino_vit.h"
@@ -59,7 +60,7 @@ double selectEndToEnd(FeatureBackend& backend, const QString& label) {
     provenance.backend = backend.name();
     SelectionExport exported =
         buildSelectionExport(scan.entries, store, records, patterns, result, provenance);
-    fillImageSizes(exported);
+    fillExportImageSizes(exported);
     const ExportResult written =
         exportSelection(exported, ExportFormat::Csv, dir.filePath(QStringLiteral("selection.csv")));
     const double seconds = timer.nsecsElapsed() * 1e-9;
