@@ -25,6 +25,7 @@ BackendSelection offline(QString note) {
 BackendSelection dino(const BackendChoice& choice, const QString& weights) {
     DinoVitOptions options;
     options.device = choice.device.toStdString();
+    options.precision = parseVitPrecision(choice.precision.toStdString());
     options.threads = choice.threads;
     options.batchSize = choice.batchSize;
     const VitConfig config = vitConfigByName(choice.model.toStdString());
@@ -43,6 +44,7 @@ BackendSelection createBackend(const BackendChoice& choice) {
         choice.backend != QLatin1String("dino"))
         throw std::invalid_argument("--backend must be auto, offline or dino; got '" +
                                     choice.backend.toStdString() + "'");
+    parseVitPrecision(choice.precision.toStdString()); // refuse a bad value whatever runs
     if (choice.backend == QLatin1String("offline"))
         return offline({});
     QString weights = choice.weights;

@@ -13,6 +13,8 @@ struct BackendChoice {
     QString model = QStringLiteral("dino_vits16");
     QString weights; ///< a checkpoint file; empty: the model's file in the weight cache
     QString device = QStringLiteral("auto");
+    QString precision =
+        QStringLiteral("float32"); ///< float32, bfloat16 (CPU or CUDA), float16 (CUDA)
     int threads = 0;
     int batchSize = 8;
 };

@@ -39,6 +39,9 @@ PipelineOptions::PipelineOptions(QCommandLineParser& parser, bool patternOptions
            QStringLiteral("A local checkpoint file instead of the cache."), QStringLiteral("FILE"));
     option(QStringLiteral("device"), QStringLiteral("auto, cpu, cuda or cuda:N."),
            QStringLiteral("DEVICE"), QStringLiteral("auto"));
+    option(QStringLiteral("precision"),
+           QStringLiteral("DINO precision: float32, bfloat16 (CPU or CUDA) or float16 (CUDA)."),
+           QStringLiteral("P"), QStringLiteral("float32"));
     option(QStringLiteral("store"),
            QStringLiteral("Feature store folder (default: in the user cache)."),
            QStringLiteral("DIR"));
@@ -95,6 +98,7 @@ void PipelineOptions::read(const QString& command) {
     backend.model = parser_.value(QStringLiteral("model"));
     backend.weights = parser_.value(QStringLiteral("weights"));
     backend.device = parser_.value(QStringLiteral("device"));
+    backend.precision = parser_.value(QStringLiteral("precision"));
     backend.threads = integerOption(parser_, QStringLiteral("threads"));
     backend.batchSize = integerOption(parser_, QStringLiteral("batch-size"));
     if (backend.batchSize < 1 || backend.threads < 0)

@@ -115,6 +115,7 @@ void PipelineWorker::runStages(const RunParameters& p, RunOutcome& outcome) {
         choice.model = p.model;
         choice.weights = p.weights;
         choice.device = p.device;
+        choice.precision = p.precision;
         backend_ = createBackend(choice);
         backendInfo_ = {backend_.backend->name(), backend_.modelName,
                         backend_.backend->deviceDescription(), backend_.note};
