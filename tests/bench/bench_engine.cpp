@@ -2,6 +2,7 @@
 #include "bench_registry.h"
 #include "distance_sampling.h"
 #include "semantic_patterns.h"
+#include "synthetic_features.h"
 #include "synthetic_pool.h"
 
 #include <QElapsedTimer>
@@ -14,71 +15,6 @@ using namespace freesel::testing;
 
 namespace {
 
-/// Softmax of `logits` / temperature, in place.
-void softmax(float* values, int n, double temperature) {
-    double maxValue = values[0];
-    for (int i = 1; i < n; ++i)
-        maxValue = std::max<double>(maxValue, values[i]);
-    double sum = 0.0;
-    for (int i = 0; i < n; ++i) {
-        values[i] = static_cast<float>(std::exp((values[i] - maxValue) / temperature));
-        sum += values[i];
-    }
-    for (int i = 0; i < n; ++i)
-        values[i] = static_cast<float>(values[i] / sum);
-}
-
-/// A ViT-S/16-shaped image (14 x 14 patches, d = 384) whose [CLS] attention looks like DINO's:
-/// a softmax over a few Gaussian blobs (objects) on a noisy floor; patch attention rows are
-/// softmaxes favouring nearby patches and patches of the same blob.
-ImageFeatures dinoLikeImage(int index, double peak) {
-    Gaussian gaussian(0xbe7c4 + index);
-    ImageFeatures image;
-    image.grid = {14, 14};
-    image.dims = 384;
-    const int n = image.grid.size();
-    const int blobs = 1 + static_cast<int>(gaussian.random().uniformIndex(3));
-    std::vector<double> blobRow(blobs), blobCol(blobs), blobSize(blobs);
-    for (int b = 0; b < blobs; ++b) {
-        blobRow[b] = 14 * gaussian.random().uniform01();
-        blobCol[b] = 14 * gaussian.random().uniform01();
-        blobSize[b] = 1.0 + 2.5 * gaussian.random().uniform01();
-    }
-    std::vector<int> blobOf(n, -1);
-    image.clsAttention.resize(n);
-    for (int i = 0; i < n; ++i) {
-        double logit = 0.3 * peak / 4.0 * gaussian.next(), best = 0.0;
-        for (int b = 0; b < blobs; ++b) {
-            const double dr = image.grid.rowOf(i) - blobRow[b],
-                         dc = image.grid.colOf(i) - blobCol[b];
-            const double weight = std::exp(-(dr * dr + dc * dc) / (2 * blobSize[b] * blobSize[b]));
-            logit += peak * weight;
-            if (weight > best && weight > 0.3) {
-                best = weight;
-                blobOf[i] = b;
-            }
-        }
-        image.clsAttention[i] = static_cast<float>(logit);
-    }
-    softmax(image.clsAttention.data(), n, 1.0);
-    image.patchTokens.resize(static_cast<size_t>(n) * image.dims);
-    for (int i = 0; i < n; ++i)
-        for (int k = 0; k < image.dims; ++k)
-            image.patchTokens[static_cast<size_t>(i) * image.dims + k] = static_cast<float>(
-                gaussian.next() + (blobOf[i] >= 0 && k % 7 == blobOf[i] ? 3 : 0));
-    std::vector<float> dense(static_cast<size_t>(n) * n);
-    for (int i = 0; i < n; ++i) {
-        float* row = dense.data() + static_cast<size_t>(i) * n;
-        for (int j = 0; j < n; ++j)
-            row[j] = static_cast<float>(-0.5 * image.grid.chebyshev(i, j) +
-                                        (blobOf[i] >= 0 && blobOf[i] == blobOf[j] ? 2.0 : 0.0) +
-                                        0.3 * gaussian.next());
-        softmax(row, n, 1.0);
-    }
-    image.neighbourhood = NeighbourhoodAttention::fromDense(dense.data(), image.grid, 3);
-    return image;
-}
-
 /// Times the pattern stage; `peak` sets how concentrated the [CLS] attention is (4: object
 /// blobs as DINO shows them; 0.5: nearly flat, the worst case, about half the patches kept).
 void benchPatternsWith(double peak, const QString& suffix) {
@@ -86,7 +22,7 @@ void benchPatternsWith(double peak, const QString& suffix) {
     std::vector<ImageFeatures> pool;
     pool.reserve(images);
     for (int i = 0; i < images; ++i)
-        pool.push_back(dinoLikeImage(i, peak));
+        pool.push_back(dinoLikeFeatures(i, peak, TokenModel::Noise));
     PatternParameters params; // tau 0.5, K 5, eps 2
     const QString solver = option(QStringLiteral("solver"), QStringLiteral("auto"));
     params.solver = solver == QLatin1String("dense")     ? EigenSolverChoice::Dense
