@@ -77,6 +77,12 @@ inline QString writePool(const QTemporaryDir& dir, int count, int width = 128, i
     return folder;
 }
 
+/// Writes `bytes` to `path` (e.g. a file with an image extension that is no image).
+inline bool writeFile(const QString& path, const QByteArray& bytes) {
+    QFile file(path);
+    return file.open(QIODevice::WriteOnly) && file.write(bytes) == bytes.size();
+}
+
 inline QStringList readLines(const QString& path) {
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly | QIODevice::Text))

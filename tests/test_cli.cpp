@@ -254,10 +254,7 @@ void TestCli::selectRefusesBadParameters() {
 void TestCli::badImagesAreSkippedWithTheirReason() {
     QTemporaryDir dir;
     const QString pool = writePool(dir, 8);
-    QFile broken(pool + QStringLiteral("/broken.jpg"));
-    QVERIFY(broken.open(QIODevice::WriteOnly));
-    broken.write("this is not a JPEG");
-    broken.close();
+    QVERIFY(clitest::writeFile(pool + QStringLiteral("/broken.jpg"), "this is not a JPEG"));
     QStringList arguments =
         selectArguments(pool, dir, QStringLiteral("s.csv"), QStringLiteral("csv"));
     arguments << QStringLiteral("--json");

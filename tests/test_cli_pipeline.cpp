@@ -282,10 +282,7 @@ void TestCliPipeline::patternsSummariseTheStore() {
 void TestCliPipeline::exportRoundTrips() {
     QTemporaryDir dir;
     const QString pool = writePool(dir, 20);
-    QFile broken(pool + QStringLiteral("/broken.png"));
-    QVERIFY(broken.open(QIODevice::WriteOnly));
-    broken.write("not an image");
-    broken.close();
+    QVERIFY(clitest::writeFile(pool + QStringLiteral("/broken.png"), "not an image"));
     const QString store = dir.filePath(QStringLiteral("store"));
     const QString json = dir.filePath(QStringLiteral("selection.json"));
     QCOMPARE(runFreesel(selectArguments(pool, store, json, QStringLiteral("json"))).exitCode, 0);
