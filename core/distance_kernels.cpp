@@ -68,13 +68,6 @@ void toBfloat16(const float* values, int64_t count, uint16_t* out) {
 
 namespace {
 
-inline float widenBf16(uint16_t h) {
-    const uint32_t bits = static_cast<uint32_t>(h) << 16;
-    float value;
-    std::memcpy(&value, &bits, sizeof value);
-    return value;
-}
-
 // Portable path: a bfloat16 widens to float by a 16-bit shift, plain integer lanes the
 // compiler vectorises.
 FREESEL_CLONES void dotProductsBf16x4Widened(const uint16_t* const a[4], const uint16_t* const b[4],
@@ -84,10 +77,10 @@ FREESEL_CLONES void dotProductsBf16x4Widened(const uint16_t* const a[4], const u
     float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
 #pragma omp simd reduction(+ : s0, s1, s2, s3)
     for (int i = 0; i < dims; ++i) {
-        s0 += widenBf16(a0[i]) * widenBf16(b0[i]);
-        s1 += widenBf16(a1[i]) * widenBf16(b1[i]);
-        s2 += widenBf16(a2[i]) * widenBf16(b2[i]);
-        s3 += widenBf16(a3[i]) * widenBf16(b3[i]);
+        s0 += widenBfloat16(a0[i]) * widenBfloat16(b0[i]);
+        s1 += widenBfloat16(a1[i]) * widenBfloat16(b1[i]);
+        s2 += widenBfloat16(a2[i]) * widenBfloat16(b2[i]);
+        s3 += widenBfloat16(a3[i]) * widenBfloat16(b3[i]);
     }
     out[0] = s0;
     out[1] = s1;
@@ -97,9 +90,13 @@ FREESEL_CLONES void dotProductsBf16x4Widened(const uint16_t* const a[4], const u
 
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
 #define FREESEL_HAVE_AVX512BF16 1
+// GCC 12's AVX-512 headers build reductions from _mm*_undefined_*() values and then warn
+// about them (GCC bug 105593); the warning is about the header, not this code.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
 // vdpbf16ps multiplies 32 bfloat16 pairs and adds them into 16 float lanes per instruction:
 // the fastest dot this CPU family has, and exact products (8 x 8 significant bits fit a float).
-__attribute__((target("avx512f,avx512bw,avx512bf16"))) void
+__attribute__((target("avx512f,avx512bw,avx512dq,avx512bf16"))) void
 dotProductsBf16x4Avx512(const uint16_t* const a[4], const uint16_t* const b[4], int dims,
                         float out[4]) {
     __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
@@ -115,9 +112,17 @@ dotProductsBf16x4Avx512(const uint16_t* const a[4], const uint16_t* const b[4], 
             acc[k] = _mm512_dpbf16_ps(acc[k], (__m512bh)_mm512_maskz_loadu_epi16(mask, a[k] + i),
                                       (__m512bh)_mm512_maskz_loadu_epi16(mask, b[k] + i));
     }
-    for (int k = 0; k < 4; ++k)
-        out[k] = _mm512_reduce_add_ps(acc[k]);
+    // Folded by hand: measured faster here than GCC 12's _mm512_reduce_add_ps.
+    for (int k = 0; k < 4; ++k) {
+        const __m256 half =
+            _mm256_add_ps(_mm512_castps512_ps256(acc[k]), _mm512_extractf32x8_ps(acc[k], 1));
+        __m128 quarter = _mm_add_ps(_mm256_castps256_ps128(half), _mm256_extractf128_ps(half, 1));
+        quarter = _mm_add_ps(quarter, _mm_movehl_ps(quarter, quarter));
+        quarter = _mm_add_ss(quarter, _mm_movehdup_ps(quarter));
+        out[k] = _mm_cvtss_f32(quarter);
+    }
 }
+#pragma GCC diagnostic pop
 #endif
 
 } // namespace
@@ -125,7 +130,8 @@ dotProductsBf16x4Avx512(const uint16_t* const a[4], const uint16_t* const b[4], 
 void dotProductsBf16x4(const uint16_t* const a[4], const uint16_t* const b[4], int dims,
                        float out[4]) {
 #ifdef FREESEL_HAVE_AVX512BF16
-    static const bool hasBf16 = __builtin_cpu_supports("avx512bf16");
+    static const bool hasBf16 =
+        __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512dq");
     if (hasBf16)
         return dotProductsBf16x4Avx512(a, b, dims, out);
 #endif
@@ -161,24 +167,6 @@ FREESEL_CLONES void dotsWithRows(const float* query, const float* rows, int rowC
     }
     for (; r < rowCount; ++r)
         out[r] = dotProduct(query, rows + static_cast<int64_t>(r) * dims, dims);
-}
-
-void dotProducts(const float* rows, int64_t rowCount, const float* queries, int queryCount,
-                 int dims, float* out) {
-    for (int64_t r = 0; r < rowCount; ++r) {
-        const float* row = rows + r * dims;
-        const float* repeated[4] = {row, row, row, row};
-        for (int q = 0; q < queryCount; q += 4) {
-            // A short last chunk repeats its last query; the extra sums are dropped.
-            const float* chunk[4];
-            for (int k = 0; k < 4; ++k)
-                chunk[k] = queries + std::min(q + k, queryCount - 1) * dims;
-            float sums[4];
-            dotProducts4(repeated, chunk, dims, sums);
-            for (int k = 0; k < 4 && q + k < queryCount; ++k)
-                out[r * queryCount + q + k] = sums[k];
-        }
-    }
 }
 
 } // namespace freesel

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 namespace freesel {
 
@@ -16,6 +17,14 @@ float squaredDistance(const float* a, const float* b, int dims);
 /// gets the same bits in any slot and next to any other pairs.
 void dotProducts4(const float* const a[4], const float* const b[4], int dims, float out[4]);
 
+/// A bfloat16 widened back to float (exact: its bits are the float's upper half).
+inline float widenBfloat16(uint16_t h) {
+    const uint32_t bits = static_cast<uint32_t>(h) << 16;
+    float value;
+    std::memcpy(&value, &bits, sizeof value);
+    return value;
+}
+
 /// Rounds floats to bfloat16 (round to nearest even), the upper half of a float's bits.
 void toBfloat16(const float* values, int64_t count, uint16_t* out);
 
@@ -30,9 +39,5 @@ void dotProductsBf16x4Portable(const uint16_t* const a[4], const uint16_t* const
 
 /// out[r] = dot(query, rows[r]) for `rowCount` contiguous rows, four rows per pass.
 void dotsWithRows(const float* query, const float* rows, int rowCount, int dims, float* out);
-
-/// out[r * queryCount + q] = dot(rows[r], queries[q]) for `rowCount` contiguous rows.
-void dotProducts(const float* rows, int64_t rowCount, const float* queries, int queryCount,
-                 int dims, float* out);
 
 } // namespace freesel

@@ -271,9 +271,7 @@ void DistanceSampler::buildCompactRows() {
         toBfloat16(row, dims_, compact);
         double error = 0.0, norm = 0.0;
         for (int k = 0; k < dims_; ++k) {
-            const uint32_t bits = static_cast<uint32_t>(compact[k]) << 16;
-            float rounded;
-            std::memcpy(&rounded, &bits, sizeof rounded);
+            const float rounded = widenBfloat16(compact[k]);
             error += (double(row[k]) - rounded) * (double(row[k]) - rounded);
             norm += double(rounded) * rounded;
         }
@@ -289,10 +287,7 @@ void DistanceSampler::compactQueries(const std::vector<float>& queries, int quer
     for (int q = 0; q < queryCount; ++q) {
         double error = 0.0;
         for (int k = 0; k < dims_; ++k) {
-            const uint32_t bits = static_cast<uint32_t>(compactQueries_[size_t(q) * dims_ + k])
-                                  << 16;
-            float rounded;
-            std::memcpy(&rounded, &bits, sizeof rounded);
+            const float rounded = widenBfloat16(compactQueries_[size_t(q) * dims_ + k]);
             const double difference = double(queries[size_t(q) * dims_ + k]) - rounded;
             error += difference * difference;
         }
