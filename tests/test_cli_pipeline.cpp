@@ -411,21 +411,13 @@ void TestCliPipeline::exitCodes() {
                    dir.filePath(QStringLiteral("x"))},
                   2, nowhere);
     const QString notJson = dir.filePath(QStringLiteral("bad.json"));
-    {
-        QFile file(notJson);
-        QVERIFY(file.open(QIODevice::WriteOnly));
-        file.write("{ not json");
-    }
+    QVERIFY(clitest::writeFile(notJson, "{ not json"));
     expectFailure({QStringLiteral("export"), notJson, QStringLiteral("--format"),
                    QStringLiteral("csv"), QStringLiteral("--out"),
                    dir.filePath(QStringLiteral("x"))},
                   2, notJson);
     const QString notSelection = dir.filePath(QStringLiteral("other.json"));
-    {
-        QFile file(notSelection);
-        QVERIFY(file.open(QIODevice::WriteOnly));
-        file.write("{\"images\": []}");
-    }
+    QVERIFY(clitest::writeFile(notSelection, "{\"images\": []}"));
     expectFailure({QStringLiteral("export"), notSelection, QStringLiteral("--format"),
                    QStringLiteral("csv"), QStringLiteral("--out"),
                    dir.filePath(QStringLiteral("x"))},

@@ -202,12 +202,7 @@ void TestSelection::bfloat16KernelsAgreeWithDoublePrecision() {
         for (int k = 0; k < 4; ++k) {
             double exact = 0.0, magnitude = 0.0;
             for (int i = 0; i < dims; ++i) {
-                auto widen = [](uint16_t h) {
-                    const uint32_t bits = uint32_t(h) << 16;
-                    float f;
-                    std::memcpy(&f, &bits, 4);
-                    return double(f);
-                };
+                auto widen = [](uint16_t h) { return double(widenBfloat16(h)); };
                 exact += widen(a[k][i]) * widen(b[k][i]);
                 magnitude += std::abs(widen(a[k][i]) * widen(b[k][i]));
             }
