@@ -14,7 +14,7 @@ int64_t powerOfTwoAtLeast(int64_t n) {
 } // namespace
 
 SumTree::SumTree(int64_t leaves)
-    : capacity_(powerOfTwoAtLeast(leaves)), leaves_(leaves), nodes_(2 * capacity_, 0.0) {}
+    : capacity_(powerOfTwoAtLeast(leaves)), nodes_(2 * capacity_, 0.0) {}
 
 void SumTree::set(int64_t leaf, double weight) {
     int64_t node = capacity_ + leaf;

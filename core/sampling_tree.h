@@ -21,7 +21,6 @@ public:
 
 private:
     int64_t capacity_ = 1;
-    int64_t leaves_ = 0;
     std::vector<double> nodes_;
 };
 
