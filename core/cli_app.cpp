@@ -1,6 +1,7 @@
 #include "cli_app.h"
 
 #include "cli_command.h"
+#include "feature_store.h"
 #include "version.h"
 
 #include <QCommandLineParser>
@@ -58,6 +59,9 @@ int runCommandLine(int argc, char** argv) {
     } catch (const std::invalid_argument& error) { // a parameter outside its range
         printError(QStringLiteral("freesel: ") + QString::fromStdString(error.what()));
         return ExitBadInput;
+    } catch (const StoreError& error) { // the machine's fault (disk full, read-only), not ours
+        printError(QStringLiteral("freesel: ") + QString::fromStdString(error.what()));
+        return ExitInternalError;
     } catch (const std::exception& error) {
         printError(QStringLiteral("freesel: internal error: ") +
                    QString::fromStdString(error.what()));

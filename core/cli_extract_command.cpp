@@ -3,6 +3,7 @@
 // then joins the shard stores.
 #include "cli_command.h"
 #include "cli_pipeline_options.h"
+#include "image_decoder.h"
 
 #include <QCommandLineParser>
 #include <QElapsedTimer>
@@ -89,9 +90,8 @@ int runExtractCommand(const QStringList& arguments) {
                                   "half-written")
                        .arg(tornBytes));
     for (const QJsonValue& value : failed)
-        printError(QStringLiteral("skipped %1: %2")
-                       .arg(value[QStringLiteral("path")].toString(),
-                            value[QStringLiteral("error")].toString()));
+        printError(skippedImageLine(value[QStringLiteral("path")].toString(),
+                                    value[QStringLiteral("error")].toString()));
     printOut(QStringLiteral("%1 images%2: %3 extracted now, %4 already in the store, %5 skipped "
                             "-> %6 (%7 s)")
                  .arg(report.total)

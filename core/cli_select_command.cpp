@@ -3,6 +3,7 @@
 #include "cli_command.h"
 #include "cli_pipeline_options.h"
 #include "export_image_sizes.h"
+#include "image_decoder.h"
 #include "version.h"
 
 #include <QCommandLineParser>
@@ -181,7 +182,7 @@ int runSelectCommand(const QStringList& arguments) {
     } else {
         for (const ExportImage& image : exported.images)
             if (image.failed)
-                printError(QStringLiteral("skipped %1: %2").arg(image.path, image.error));
+                printError(skippedImageLine(image.path, image.error));
         printError(QStringLiteral("selected %1 of %2 images (%3 extracted now, %4 from the store "
                                   "%5, %6 skipped) with %7 in %8 s -> %9")
                        .arg(result.picks.size())

@@ -2,11 +2,11 @@
 // object and atomic file writing.
 
 #include "export_writers.h"
+#include "save_file.h"
 
 #include <QDir>
 #include <QFileInfo>
 #include <QLocale>
-#include <QSaveFile>
 
 #include <cmath>
 
@@ -83,21 +83,7 @@ QJsonObject provenanceJson(const Provenance& p) {
 }
 
 bool writeFileAtomically(const QString& path, const QByteArray& content, QString* error) {
-    const QFileInfo info(path);
-    if (!QDir().mkpath(info.absolutePath())) {
-        *error = QStringLiteral("cannot create directory %1 for %2").arg(info.absolutePath(), path);
-        return false;
-    }
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly)) {
-        *error = QStringLiteral("cannot write %1: %2").arg(path, file.errorString());
-        return false;
-    }
-    if (file.write(content) != content.size() || !file.commit()) {
-        *error = QStringLiteral("cannot write %1: %2").arg(path, file.errorString());
-        return false;
-    }
-    return true;
+    return saveFileAtomically(path, content, error);
 }
 
 ExportResult writeSingleFile(const QString& path, const QByteArray& content) {

@@ -1,5 +1,6 @@
 #include "feature_store.h"
 
+#include "save_file.h"
 #include "store_format.h"
 
 #include <QDateTime>
@@ -10,7 +11,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLockFile>
-#include <QSaveFile>
 
 #include <cstring>
 #include <mutex>
@@ -204,15 +204,13 @@ bool FeatureStore::readHeaderFile(StoreHeader* header) {
 bool FeatureStore::writeNewStore(const StoreHeader& header) {
     const QDir dir(folder_);
     // records.bin first, store.json last: a store.json only ever exists next to a valid log.
-    QSaveFile records(dir.filePath(QLatin1String(fmt::kRecordsFileName)));
-    if (!records.open(QIODevice::WriteOnly) || records.write(fileHeaderBytes(header)) < 0 ||
-        !records.commit())
-        return fail(QStringLiteral("%1: cannot create the store: %2")
-                        .arg(records.fileName(), records.errorString()));
-    QSaveFile json(dir.filePath(QLatin1String(fmt::kHeaderFileName)));
-    if (!json.open(QIODevice::WriteOnly) || json.write(headerJson(header)) < 0 || !json.commit())
-        return fail(QStringLiteral("%1: cannot write the store header: %2")
-                        .arg(json.fileName(), json.errorString()));
+    QString error;
+    if (!saveFileAtomically(dir.filePath(QLatin1String(fmt::kRecordsFileName)),
+                            fileHeaderBytes(header), &error))
+        return fail(QStringLiteral("cannot create the store: %1").arg(error));
+    if (!saveFileAtomically(dir.filePath(QLatin1String(fmt::kHeaderFileName)), headerJson(header),
+                            &error))
+        return fail(QStringLiteral("cannot write the store header: %1").arg(error));
     return true;
 }
 
@@ -225,9 +223,17 @@ bool FeatureStore::openForWriting(const QString& folder, const StoreHeader& want
         return fail(QStringLiteral("%1: cannot create the store folder").arg(folder_));
     impl_->lock = std::make_unique<QLockFile>(dir.filePath(QLatin1String(fmt::kLockFileName)));
     impl_->lock->setStaleLockTime(0); // stale only when the holder is dead, however long it runs
-    if (!impl_->lock->tryLock(0))
-        return fail(
-            QStringLiteral("%1: the store is being written by another process").arg(folder_));
+    if (!impl_->lock->tryLock(0)) {
+        if (impl_->lock->error() == QLockFile::LockFailedError)
+            return fail(
+                QStringLiteral("%1: the store is being written by another process").arg(folder_));
+        if (impl_->lock->error() == QLockFile::PermissionError)
+            return fail(QStringLiteral("%1: cannot write in the store folder (permission denied "
+                                       "or a read-only file system)")
+                            .arg(folder_));
+        return fail(QStringLiteral("%1: cannot create the lock file %2 (is the disk full?)")
+                        .arg(folder_, dir.filePath(QLatin1String(fmt::kLockFileName))));
+    }
 
     const QString jsonPath = dir.filePath(QLatin1String(fmt::kHeaderFileName));
     const QString logPath = dir.filePath(QLatin1String(fmt::kRecordsFileName));
@@ -290,7 +296,9 @@ bool FeatureStore::openFolder(const QString& folder, Mode mode) {
     if (mode == Mode::ReadOnly)
         return true;
     impl_->writer.setFileName(logPath);
-    if (!impl_->writer.open(QIODevice::ReadWrite))
+    // Unbuffered: each record is one write() anyway, and a failing write (disk full) then
+    // reports the operating system's reason instead of a later flush's "Unknown error".
+    if (!impl_->writer.open(QIODevice::ReadWrite | QIODevice::Unbuffered))
         return fail(QStringLiteral("%1: cannot open for writing: %2")
                         .arg(logPath, impl_->writer.errorString()));
     const qint64 end = size - tornBytes_;
@@ -349,7 +357,7 @@ bool FeatureStore::writeRecord(const QByteArray& record, StoreEntry entry) {
     const qint64 start = out.pos();
     // One write() per record, then flush() so the record is in the kernel before we return:
     // a later kill of this process cannot lose it.
-    if (out.write(record) != record.size() || !out.flush()) {
+    if (!writeWhole(out, record) || !out.flush()) {
         const QString why = out.errorString();
         out.resize(start); // never leave a half record behind a live writer
         out.seek(start);

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <memory>
+#include <stdexcept>
 #include <vector>
 
 namespace freesel {
@@ -67,6 +68,13 @@ struct StoreKey {
     qint64 size = -1;
     qint64 mtimeMs = 0;
     qint64 poolIndex = -1;
+};
+
+/// The store cannot be written or read as a stage needs it (disk full, read-only, damaged
+/// record). Thrown by the pipeline stages; the message names the file.
+class StoreError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
 };
 
 class FeatureStore {

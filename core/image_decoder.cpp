@@ -169,6 +169,24 @@ DecodedImage decodeChecked(const QByteArray& bytes, const ImageHeader& header, c
     return fromDecodedMat(decoded, name, options);
 }
 
+/// Why a listed path cannot be found: a name the file system cannot be asked for, a symlink
+/// leading nowhere, or simply no such file.
+QString missingFileReason(const QFileInfo& info) {
+    // Qt decodes file names as UTF-8; bytes that are not become U+FFFD, and that name no longer
+    // matches the one on disk.
+    if (info.fileName().contains(QChar::ReplacementCharacter))
+        return QStringLiteral("the file name is not valid UTF-8, so it cannot be opened by name; "
+                              "rename the file (e.g. with convmv)");
+    if (info.isSymLink()) {
+        // Opening fails; the system's message tells a link loop from a missing target.
+        QFile link(info.filePath());
+        (void)link.open(QIODevice::ReadOnly);
+        return QStringLiteral("symbolic link to %1 leads nowhere: %2")
+            .arg(info.symLinkTarget(), link.errorString());
+    }
+    return QStringLiteral("file not found");
+}
+
 } // namespace
 
 QString decodeStatusName(DecodeStatus status) {
@@ -191,6 +209,12 @@ QString decodeStatusName(DecodeStatus status) {
         return QStringLiteral("unsupported");
     }
     return QStringLiteral("unknown");
+}
+
+QString skippedImageLine(const QString& path, const QString& error) {
+    if (error.startsWith(path + QLatin1Char(':')))
+        return QStringLiteral("skipped %1").arg(error);
+    return QStringLiteral("skipped %1: %2").arg(path, error);
 }
 
 DecodedImage decodeImageBytes(const QByteArray& bytes, const QString& name,
@@ -221,9 +245,12 @@ DecodedImage decodeImageBytes(const QByteArray& bytes, const QString& name,
 DecodedImage decodeImageFile(const QString& path, const DecodeOptions& options) {
     const QFileInfo info(path);
     if (!info.exists())
-        return failure(DecodeStatus::FileMissing, path, QStringLiteral("file not found"));
+        return failure(DecodeStatus::FileMissing, path, missingFileReason(info));
     if (info.isDir())
         return failure(DecodeStatus::Unreadable, path, QStringLiteral("is a directory"));
+    if (!info.isFile()) // opening a FIFO would block until some writer appears
+        return failure(DecodeStatus::Unreadable, path,
+                       QStringLiteral("not a regular file (a FIFO, socket or device); not read"));
     if (info.size() == 0)
         return failure(DecodeStatus::Empty, path, QStringLiteral("file is empty (0 bytes)"));
     if (info.size() > options.maxFileBytes)

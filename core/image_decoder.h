@@ -22,6 +22,10 @@ enum class DecodeStatus {
 /// Stable lower-case identifier for logs, exports and --json ("file-missing", "too-large", ...).
 QString decodeStatusName(DecodeStatus status);
 
+/// "skipped <path>: <reason>" for logs. Decoder errors already begin with the path; it is not
+/// repeated then.
+QString skippedImageLine(const QString& path, const QString& error);
+
 struct DecodeOptions {
     /// Largest width * height accepted. PIL raises DecompressionBombError at the same number
     /// (2 * 89478485); a 178 Mpx RGB image is ~540 MB once decoded.

@@ -44,7 +44,7 @@ void flushBatch(FeatureBackend& backend, FeatureStore& store, std::vector<cv::Ma
     const std::vector<ImageFeatures> features = backend.run(images);
     for (size_t k = 0; k < features.size(); ++k)
         if (!store.append(keys[k], features[k]))
-            throw std::runtime_error(store.errorString().toStdString());
+            throw StoreError(store.errorString().toStdString());
     images.clear();
     keys.clear();
 }
@@ -83,7 +83,7 @@ ExtractionReport extractFeatures(const std::vector<PoolEntry>& pool, FeatureBack
         if (!item.image.ok()) {
             ++report.failed;
             if (!store.appendFailure(keyOf(pool[poolIndex], poolIndex), item.image.error))
-                throw std::runtime_error(store.errorString().toStdString());
+                throw StoreError(store.errorString().toStdString());
         } else {
             images.push_back(item.image.rgb);
             keys.push_back(keyOf(pool[poolIndex], poolIndex));

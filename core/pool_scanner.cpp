@@ -13,6 +13,10 @@
 #include <algorithm>
 #include <deque>
 
+#ifdef Q_OS_UNIX
+#include <dirent.h>
+#endif
+
 namespace freesel {
 
 namespace {
@@ -64,8 +68,38 @@ QFileInfoList sortedEntries(const QString& folder) {
     return entries;
 }
 
+/// The names in `folder` that are not valid UTF-8, decoded lossily (with U+FFFD). QDirIterator
+/// leaves such entries out without a word; the user must hear that they were not used.
+QStringList undecodableNames(const QString& folder) {
+    QStringList names;
+#ifdef Q_OS_UNIX
+    DIR* dir = ::opendir(QFile::encodeName(folder).constData());
+    if (!dir)
+        return names;
+    while (const dirent* entry = ::readdir(dir)) {
+        const QByteArray raw(entry->d_name);
+        const QString name = QFile::decodeName(raw);
+        if (QFile::encodeName(name) != raw && !name.startsWith(QLatin1Char('.')))
+            names << name;
+    }
+    ::closedir(dir);
+    std::sort(names.begin(), names.end());
+#else
+    Q_UNUSED(folder)
+#endif
+    return names;
+}
+
 /// Lists one folder level: image files into the scan, sub-folders into the queue.
 void scanOneFolder(const QString& folder, const QDir& root, FolderQueue* queue, PoolScan* scan) {
+    for (const QString& name : undecodableNames(folder)) {
+        const QString path = QDir(folder).filePath(name);
+        if (hasPoolImageExtension(name))
+            scan->entries.push_back(entryFor(path, root.relativeFilePath(path)));
+        else
+            scan->warnings
+                << QStringLiteral("%1: name is not valid UTF-8, not scanned; rename it").arg(path);
+    }
     for (const QFileInfo& info : sortedEntries(folder)) {
         if (info.isDir() && info.isSymLink()) {
             queue->linked.push_back(info.filePath());
@@ -75,7 +109,10 @@ void scanOneFolder(const QString& folder, const QDir& root, FolderQueue* queue, 
                 queue->visited.insert(canonical);
                 queue->real.push_back(info.filePath());
             }
-        } else if (info.isFile() && hasPoolImageExtension(info.fileName())) {
+        } else if (hasPoolImageExtension(info.fileName())) {
+            // Regular files, and also what is named like an image but is none: FIFOs, sockets,
+            // dangling or looping symlinks, names that are not valid UTF-8. Those are kept so
+            // extraction reports each with its reason instead of dropping it silently.
             scan->entries.push_back(
                 entryFor(info.absoluteFilePath(), root.relativeFilePath(info.absoluteFilePath())));
         }

@@ -16,6 +16,8 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <functional>
+
 namespace clitest {
 
 struct Run {
@@ -28,11 +30,15 @@ struct Run {
 };
 
 /// Runs freesel with an event loop spinning meanwhile (a test's HTTP server lives in it).
+/// `childSetup` runs in the child between fork and exec (drop privileges, set limits).
 inline Run
 runFreesel(const QStringList& arguments,
-           const QProcessEnvironment& environment = QProcessEnvironment::systemEnvironment()) {
+           const QProcessEnvironment& environment = QProcessEnvironment::systemEnvironment(),
+           const std::function<void()>& childSetup = {}) {
     QProcess process;
     process.setProcessEnvironment(environment);
+    if (childSetup)
+        process.setChildProcessModifier(childSetup);
     process.start(QStringLiteral(FREESEL_CLI_PATH), arguments);
     if (!process.waitForStarted())
         return {};

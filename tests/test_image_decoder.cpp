@@ -2,6 +2,7 @@
 // OpenCV or built byte by byte (palette / grey+alpha PNG, EXIF APP1, bomb headers).
 
 #include "decode_queue.h"
+#include "image_bytes.h"
 #include "image_decoder.h"
 #include "image_header.h"
 #include "image_preprocessing.h"
@@ -22,15 +23,9 @@
 #include <thread>
 
 using namespace freesel;
+using namespace imagebytes;
 
 namespace {
-
-QByteArray encode(const cv::Mat& image, const char* ext) {
-    std::vector<uchar> buffer;
-    if (!cv::imencode(ext, image, buffer))
-        qFatal("cv::imencode(%s) failed", ext);
-    return QByteArray(reinterpret_cast<const char*>(buffer.data()), qsizetype(buffer.size()));
-}
 
 cv::Mat solidBgr(int width, int height, cv::Scalar bgr) {
     return cv::Mat(height, width, CV_8UC3, bgr);
@@ -43,50 +38,6 @@ cv::Vec3b rgbAt(const cv::Mat& rgb, int x, int y) {
 bool near(const cv::Vec3b& pixel, int r, int g, int b, int tolerance) {
     return std::abs(pixel[0] - r) <= tolerance && std::abs(pixel[1] - g) <= tolerance &&
            std::abs(pixel[2] - b) <= tolerance;
-}
-
-QByteArray be32(quint32 v) {
-    QByteArray out(4, '\0');
-    qToBigEndian(v, out.data());
-    return out;
-}
-
-QByteArray be16(quint16 v) {
-    QByteArray out(2, '\0');
-    qToBigEndian(v, out.data());
-    return out;
-}
-
-quint32 crc32(const QByteArray& data) {
-    quint32 crc = 0xFFFFFFFFu;
-    for (char ch : data) {
-        crc ^= quint8(ch);
-        for (int k = 0; k < 8; ++k)
-            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-    }
-    return ~crc;
-}
-
-QByteArray pngChunk(const char* type, const QByteArray& data) {
-    const QByteArray typed = QByteArray(type, 4) + data;
-    return be32(quint32(data.size())) + typed + be32(crc32(typed));
-}
-
-QByteArray pngIhdr(quint32 width, quint32 height, char bitDepth, char colourType) {
-    const QByteArray body = be32(width) + be32(height) + QByteArray(1, bitDepth) +
-                            QByteArray(1, colourType) + QByteArray(3, '\0');
-    return pngChunk("IHDR", body);
-}
-
-// A PNG from unfiltered 8-bit rows; qCompress yields a zlib stream after a 4-byte size prefix.
-QByteArray buildPng(int width, int height, char colourType, int bytesPerPixel,
-                    const QByteArray& pixels, const QByteArray& extraChunks = {}) {
-    QByteArray raw;
-    for (int y = 0; y < height; ++y)
-        raw += QByteArray(1, '\0') + pixels.mid(y * width * bytesPerPixel, width * bytesPerPixel);
-    return QByteArray("\x89PNG\r\n\x1A\n", 8) +
-           pngIhdr(quint32(width), quint32(height), 8, colourType) + extraChunks +
-           pngChunk("IDAT", qCompress(raw).mid(4)) + pngChunk("IEND", {});
 }
 
 // APP1 "Exif" segment holding a big-endian TIFF with one IFD entry: Orientation (0x0112).
@@ -297,18 +248,14 @@ private Q_SLOTS:
 
     void bombHeadersAreRefusedBeforeDecoding() {
         // Only a header: decoding would fail as corrupt, so TooLarge proves the early check.
-        const QByteArray png = QByteArray("\x89PNG\r\n\x1A\n", 8) + pngIhdr(30000, 30000, 8, 2) +
-                               pngChunk("IDAT", QByteArray(16, '\0'));
+        const QByteArray png = pngBombHeader(30000, 30000);
         const DecodedImage p = decodeImageFile(write("bomb.png", png));
         QCOMPARE(p.status, DecodeStatus::TooLarge);
         QVERIFY(p.error.contains(QLatin1String("bomb.png")));
         QVERIFY(p.error.contains(QLatin1String("30000 x 30000")));
         QVERIFY(p.error.contains(QLatin1String("before decoding")));
 
-        const QByteArray sof = QByteArray("\xFF\xC0", 2) + be16(17) + QByteArray(1, 8) +
-                               be16(30000) + be16(30000) +
-                               QByteArray("\x03\x01\x22\x00\x02\x11\x01\x03\x11\x01", 10);
-        const QByteArray jpeg = QByteArray("\xFF\xD8", 2) + sof + QByteArray("\xFF\xD9", 2);
+        const QByteArray jpeg = jpegBombHeader(30000, 30000);
         const DecodedImage j = decodeImageFile(write("bomb.jpg", jpeg));
         QCOMPARE(j.status, DecodeStatus::TooLarge);
         QVERIFY(j.error.contains(QLatin1String("bomb.jpg")));

@@ -3,6 +3,7 @@
 #include "attention_mass_plot.h"
 #include "coverage_plot.h"
 #include "export_dialog.h"
+#include "image_decoder.h"
 #include "image_view.h"
 #include "parameters_panel.h"
 #include "pool_browser.h"
@@ -365,7 +366,7 @@ void MainWindow::onRunFinished(const RunOutcome& outcome) {
     projection_->setCurrentImage(imageView_->poolIndex());
     for (size_t i = 0; i < outcome.failures.size(); ++i)
         if (!outcome.failures[i].isEmpty() && outcome.extractionRan)
-            log(tr("skipped %1: %2").arg((*outcome.pool.entries)[i].path, outcome.failures[i]));
+            log(skippedImageLine((*outcome.pool.entries)[i].path, outcome.failures[i]));
     const QString how = outcome.extractionRan
                             ? tr("%1 extracted, %2 from the store")
                                   .arg(outcome.extraction.extracted)

@@ -1,0 +1,28 @@
+#pragma once
+
+// Writing files so that a full disk or a read-only folder can never leave a short file that
+// looks complete. QIODevice::write() may take only part of the data without reporting an error
+// (a disk that fills up part-way); only the next write() says ENOSPC. These helpers keep
+// writing until everything is written or the system names the reason.
+
+#include <QByteArray>
+#include <QString>
+
+class QIODevice;
+
+namespace freesel {
+
+/// Writes all `size` bytes to `device`; false when a write fails (device->errorString() says
+/// why). For an unbuffered device the error is the operating system's (e.g. "No space left on
+/// device").
+bool writeWhole(QIODevice& device, const char* data, qint64 size);
+inline bool writeWhole(QIODevice& device, const QByteArray& data) {
+    return writeWhole(device, data.constData(), data.size());
+}
+
+/// Replaces `path` with `content` atomically (QSaveFile: a temporary file renamed over the
+/// target only after every byte is written). On failure the old file is untouched and *error
+/// names the path and the reason. Creates missing parent folders.
+bool saveFileAtomically(const QString& path, const QByteArray& content, QString* error);
+
+} // namespace freesel
