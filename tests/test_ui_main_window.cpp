@@ -4,6 +4,7 @@
 #include "backend_factory.h"
 #include "coverage_plot.h"
 #include "demo_pool.h"
+#include "hostile_corpus.h"
 #include "image_view.h"
 #include "main_window.h"
 #include "parameters_panel.h"
@@ -28,6 +29,8 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <unistd.h>
 
 using namespace freesel;
 
@@ -208,6 +211,45 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(!window.isRunning(), kRunTimeout);
         QVERIFY(!window.lastError().isEmpty());
         QVERIFY(window.logText().contains(QStringLiteral("error")));
+    }
+
+    void hostileInputsAreLoggedWithTheirReasons() {
+        QTemporaryDir hostileDir;
+        const QString pool = hostileDir.filePath(QStringLiteral("pool"));
+        // In-process as root the permission bits would not bite: no unreadable file then.
+        hostile::CorpusOptions options;
+        options.unreadableFile = ::geteuid() != 0;
+        const std::vector<hostile::Case> cases = hostile::writeCorpus(pool, options);
+        RunParameters p = baseParameters();
+        p.source = pool;
+        p.storeDir = hostileDir.filePath(QStringLiteral("store"));
+        MainWindow window;
+        configure(window, p);
+        window.startRun();
+        QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 1, kRunTimeout);
+        hostile::prepareRemoval(pool);
+        QVERIFY2(window.lastError().isEmpty(), qPrintable(window.lastError()));
+        QCOMPARE(int(window.lastOutcome().picks.size()), 6);
+        const QString log = window.logText();
+        int failed = 0;
+        for (const hostile::Case& c : cases) {
+            const QString path = QDir(pool).filePath(c.relativePath);
+            if (c.outcome == hostile::Outcome::Failed) {
+                ++failed;
+                const QString line = QStringLiteral("skipped %1: ").arg(path);
+                const qsizetype at = log.indexOf(line);
+                QVERIFY2(at >= 0, qPrintable(c.kind + QStringLiteral(" not logged")));
+                const QString reason = log.mid(at).section(QLatin1Char('\n'), 0, 0);
+                QVERIFY2(reason.contains(c.reason, Qt::CaseInsensitive),
+                         qPrintable(c.kind + QStringLiteral(": ") + reason));
+            } else if (c.outcome == hostile::Outcome::Warned) {
+                QVERIFY2(log.contains(path) && log.contains(c.reason), qPrintable(c.kind));
+            } else {
+                QVERIFY2(!log.contains(QStringLiteral("skipped %1: ").arg(path)),
+                         qPrintable(c.kind));
+            }
+        }
+        QCOMPARE(window.poolBrowser()->model()->failedCount(), failed);
     }
 
     void exportAndReadBack() {
