@@ -1,16 +1,15 @@
 #include "checkpoint_reader.h"
 
 #include "pickle_reader.h"
+#include "safetensors_header.h"
 
 #include <QFile>
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
 
 #include <caffe2/serialize/inline_container.h>
 #include <torch/script.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -107,6 +106,24 @@ torch::ScalarType storageScalarType(const PickledTensor& t, const std::string& p
     return it->second;
 }
 
+/// Whether the view (offset, sizes, strides) stays inside a storage of `elements` and has no
+/// more elements than it: the values come from the file, so the arithmetic is overflow-checked
+/// (a hostile stride must not wrap around the bound, nor a stride of 0 inflate a clone).
+bool viewFits(const PickledTensor& t, int64_t elements) {
+    if (t.sizes.size() != t.strides.size() || t.offset < 0 || t.offset > elements)
+        return false;
+    int64_t last = t.offset, count = 1; // the furthest element the view touches, its numel
+    for (size_t i = 0; i < t.sizes.size(); ++i) {
+        int64_t reach = 0;
+        if (t.sizes[i] < 0 || t.strides[i] < 0 ||
+            __builtin_mul_overflow(t.sizes[i], count, &count) ||
+            (t.sizes[i] > 0 && (__builtin_mul_overflow(t.sizes[i] - 1, t.strides[i], &reach) ||
+                                __builtin_add_overflow(last, reach, &last))))
+            return false;
+    }
+    return count == 0 || (last < elements && count <= elements);
+}
+
 class ZipTensorLoader {
 public:
     ZipTensorLoader(caffe2::serialize::PyTorchStreamReader& reader, std::string path)
@@ -117,10 +134,7 @@ public:
         torch::Tensor& storage = storages_[t.storageKey];
         if (!storage.defined())
             storage = readStorage(name, t, type);
-        int64_t last = t.offset; // the furthest element the view touches
-        for (size_t i = 0; i < t.sizes.size() && i < t.strides.size(); ++i)
-            last += (t.sizes[i] - 1) * t.strides[i];
-        if (t.sizes.size() != t.strides.size() || t.offset < 0 || last >= storage.numel())
+        if (!viewFits(t, storage.numel()))
             fail(path_, "tensor '" + name + "' lies outside its storage (damaged file)");
         return storage.as_strided(t.sizes, t.strides, t.offset).clone();
     }
@@ -133,13 +147,17 @@ private:
             fail(path_, "tensor '" + name + "': the archive has no record " + record +
                             " (truncated or damaged file)");
         auto [data, bytes] = reader_.getRecord(record);
-        const size_t needed = size_t(t.storageElements) * c10::elementSize(type);
-        if (bytes < needed)
+        const size_t elementSize = c10::elementSize(type);
+        // Checked by division: a hostile element count must neither wrap nor reach torch::empty.
+        if (t.storageElements < 0 || uint64_t(t.storageElements) > bytes / elementSize)
             fail(path_, "tensor '" + name + "': record " + record + " has " +
-                            std::to_string(bytes) + " bytes, expected " + std::to_string(needed) +
-                            " (truncated or damaged file)");
+                            std::to_string(bytes) + " bytes, too few for " +
+                            std::to_string(t.storageElements) + " elements of " +
+                            std::to_string(elementSize) + " bytes (truncated or damaged file)");
+        const size_t needed = size_t(t.storageElements) * elementSize;
         torch::Tensor storage = torch::empty({t.storageElements}, type);
-        std::memcpy(storage.data_ptr(), data.get(), needed);
+        if (needed > 0) // an empty storage has no data pointer to copy to
+            std::memcpy(storage.data_ptr(), data.get(), needed);
         return storage;
     }
 
@@ -194,18 +212,22 @@ locateStateDict(const PickleValue& root, const std::string& entry, const std::st
                    joinFirst(keysOf(root), 12));
 }
 
-std::map<std::string, torch::Tensor>
-readTorchZipState(caffe2::serialize::PyTorchStreamReader& reader, const std::string& path,
-                  const std::string& entry, std::string* chosenEntry) {
+/// The archive's data.pkl, parsed; its errors become CheckpointErrors naming the file.
+PickleValue readDataPkl(caffe2::serialize::PyTorchStreamReader& reader, const std::string& path) {
     if (!reader.hasRecord("data.pkl"))
         fail(path, "unknown layout: a zip archive without data.pkl (not written by torch.save)");
     auto [data, size] = reader.getRecord("data.pkl");
-    PickleValue root;
     try {
-        root = parsePickle(static_cast<const char*>(data.get()), size);
+        return parsePickle(static_cast<const char*>(data.get()), size);
     } catch (const std::runtime_error& e) {
         fail(path, std::string("damaged data.pkl: ") + e.what());
     }
+}
+
+std::map<std::string, torch::Tensor>
+readTorchZipState(caffe2::serialize::PyTorchStreamReader& reader, const std::string& path,
+                  const std::string& entry, std::string* chosenEntry) {
+    const PickleValue root = readDataPkl(reader, path);
     const auto [state, name] = locateStateDict(root, entry, path);
     *chosenEntry = name;
     ZipTensorLoader loader(reader, path);
@@ -217,18 +239,14 @@ readTorchZipState(caffe2::serialize::PyTorchStreamReader& reader, const std::str
 }
 
 // ----------------------------------------------------------------------------- safetensors
-torch::ScalarType safetensorsType(const QString& dtype, const std::string& name,
-                                  const std::string& path) {
-    if (dtype == QLatin1String("F32"))
-        return torch::kFloat32;
-    if (dtype == QLatin1String("F16"))
+torch::ScalarType safetensorsType(const std::string& dtype) {
+    if (dtype == "F16")
         return torch::kFloat16;
-    if (dtype == QLatin1String("BF16"))
+    if (dtype == "BF16")
         return torch::kBFloat16;
-    if (dtype == QLatin1String("F64"))
+    if (dtype == "F64")
         return torch::kFloat64;
-    fail(path, "tensor '" + name + "' has dtype " + dtype.toStdString() +
-                   "; only F32, F16, BF16 and F64 weights are supported");
+    return torch::kFloat32; // parseSafetensorsHeader accepts no other dtype
 }
 
 std::map<std::string, torch::Tensor> readSafeTensors(const std::string& path) {
@@ -236,44 +254,20 @@ std::map<std::string, torch::Tensor> readSafeTensors(const std::string& path) {
     if (!file.open(QIODevice::ReadOnly))
         fail(path, "cannot open the file: " + file.errorString().toStdString());
     const QByteArray bytes = file.readAll();
-    uint64_t headerLength = 0;
-    for (int i = 7; i >= 0; --i)
-        headerLength = (headerLength << 8) | static_cast<unsigned char>(bytes[i]);
-    if (headerLength > uint64_t(bytes.size()) - 8)
-        fail(path, "truncated safetensors file: the header alone needs " +
-                       std::to_string(headerLength) + " bytes, the file has " +
-                       std::to_string(bytes.size()));
-    QJsonParseError error;
-    const QJsonDocument header =
-        QJsonDocument::fromJson(bytes.mid(8, qsizetype(headerLength)), &error);
-    if (!header.isObject())
-        fail(path, "the safetensors header is not a JSON object (" +
-                       error.errorString().toStdString() + ")");
-    const char* payload = bytes.constData() + 8 + headerLength;
-    const uint64_t payloadSize = uint64_t(bytes.size()) - 8 - headerLength;
+    SafetensorsHeader header;
+    try {
+        header = parseSafetensorsHeader(bytes);
+    } catch (const SafetensorsError& e) {
+        fail(path, e.what());
+    }
+    // Every entry was checked against the data's size, so these allocations are bounded by it.
+    const char* data = bytes.constData() + header.dataOffset;
     std::map<std::string, torch::Tensor> tensors;
-    const QJsonObject object = header.object();
-    for (auto it = object.begin(); it != object.end(); ++it) {
-        if (it.key() == QLatin1String("__metadata__"))
-            continue;
-        const std::string name = it.key().toStdString();
-        const QJsonObject info = it.value().toObject();
-        const torch::ScalarType type = safetensorsType(info.value("dtype").toString(), name, path);
-        std::vector<int64_t> shape;
-        for (const QJsonValue& side : info.value("shape").toArray())
-            shape.push_back(side.toInteger(-1));
-        const QJsonArray offsets = info.value("data_offsets").toArray();
-        const int64_t begin = offsets.at(0).toInteger(-1), end = offsets.at(1).toInteger(-1);
-        torch::Tensor tensor = torch::empty(shape, type);
-        if (offsets.size() != 2 || begin < 0 || end < begin ||
-            uint64_t(end - begin) != tensor.nbytes())
-            fail(path, "tensor '" + name + "': data_offsets do not match its shape and dtype");
-        if (uint64_t(end) > payloadSize)
-            fail(path, "truncated safetensors file: tensor '" + name + "' ends at byte " +
-                           std::to_string(end) + " of the data, which has only " +
-                           std::to_string(payloadSize) + " bytes");
-        std::memcpy(tensor.data_ptr(), payload + begin, size_t(end - begin));
-        tensors[name] = tensor;
+    for (const SafetensorsEntry& entry : header.tensors) {
+        torch::Tensor tensor = torch::empty(entry.shape, safetensorsType(entry.dtype));
+        if (entry.end > entry.begin) // an empty tensor has no data pointer to copy to
+            std::memcpy(tensor.data_ptr(), data + entry.begin, size_t(entry.end - entry.begin));
+        tensors[entry.name] = tensor;
     }
     return tensors;
 }
@@ -308,12 +302,20 @@ void normaliseNames(RawCheckpoint& raw, std::map<std::string, torch::Tensor> all
     }
 }
 
-int depthOf(const TensorMap& tensors) {
-    int depth = 0;
+/// 1 + the highest N of the "blocks.N.*" tensors (0 when none). Indices beyond kMaxDepth are
+/// refused: they come from the file, and every block up to N is then expected.
+int depthOf(const TensorMap& tensors, const std::string& source) {
+    constexpr long kMaxDepth = 1024;
+    long depth = 0;
     for (const auto& entry : tensors)
-        if (startsWith(entry.first, "blocks."))
-            depth = std::max(depth, std::atoi(entry.first.c_str() + 7) + 1);
-    return depth;
+        if (startsWith(entry.first, "blocks.")) {
+            const long index = std::strtol(entry.first.c_str() + 7, nullptr, 10);
+            if (index < 0 || index >= kMaxDepth)
+                fail(source, "cannot infer the architecture: tensor '" + entry.first +
+                                 "' has a block index outside 0.." + std::to_string(kMaxDepth - 1));
+            depth = std::max(depth, index + 1);
+        }
+    return int(depth);
 }
 
 const torch::Tensor& need(const TensorMap& tensors, const std::string& name, int dims,
@@ -368,8 +370,13 @@ RawCheckpoint readRawCheckpoint(const std::string& path, const std::string& entr
             } else {
                 all = readTorchZipState(*reader, path, entry, &raw.entry);
             }
+        } catch (const CheckpointError&) {
+            throw;
         } catch (const c10::Error& e) {
             fail(path, "cannot read the archive (" + firstLine(e.what_without_backtrace()) +
+                           "); the file is damaged or not a checkpoint");
+        } catch (const std::exception& e) { // e.g. torch::jit::ErrorReport from TorchScript import
+            fail(path, "cannot read the archive (" + firstLine(e.what()) +
                            "); the file is damaged or not a checkpoint");
         }
     }
@@ -382,8 +389,7 @@ TensorMap readTorchSaveTensors(const std::string& path) {
         fail(path, "not a torch.save zip archive");
     try {
         caffe2::serialize::PyTorchStreamReader reader(path);
-        auto [data, size] = reader.getRecord("data.pkl");
-        const PickleValue root = parsePickle(static_cast<const char*>(data.get()), size);
+        const PickleValue root = readDataPkl(reader, path);
         if (!root.isDict())
             fail(path, "the archive does not hold a dictionary");
         ZipTensorLoader loader(reader, path);
@@ -392,8 +398,12 @@ TensorMap readTorchSaveTensors(const std::string& path) {
             if (key.isString() && value.isTensor())
                 tensors[key.text] = loader.load(key.text, *value.tensor);
         return tensors;
+    } catch (const CheckpointError&) {
+        throw;
     } catch (const c10::Error& e) {
         fail(path, "cannot read the archive (" + firstLine(e.what_without_backtrace()) + ")");
+    } catch (const std::exception& e) {
+        fail(path, "cannot read the archive (" + firstLine(e.what()) + ")");
     }
 }
 
@@ -403,13 +413,13 @@ VitConfig inferVitConfig(const TensorMap& tensors, const std::string& source, in
     const torch::Tensor patch = need(tensors, "patch_embed.proj.weight", 4, source);
     config.width = int(patch.size(0));
     config.patchSize = int(patch.size(2));
-    config.depth = depthOf(tensors);
+    config.depth = depthOf(tensors, source);
     if (config.depth == 0)
         fail(source, "cannot infer the architecture: no 'blocks.N.*' tensors");
     config.mlpHidden = int(need(tensors, "blocks.0.mlp.fc1.weight", 2, source).size(0));
     const int64_t positions = need(tensors, "pos_embed", 3, source).size(1) - 1;
-    config.positionGrid = int(std::lround(std::sqrt(double(positions))));
-    if (int64_t(config.positionGrid) * config.positionGrid != positions)
+    config.positionGrid = positions > 0 ? int(std::lround(std::sqrt(double(positions)))) : 0;
+    if (positions <= 0 || int64_t(config.positionGrid) * config.positionGrid != positions)
         fail(source, "pos_embed has " + std::to_string(positions + 1) +
                          " positions, not 1 + a square grid (position embeddings without the "
                          "[CLS] slot are not supported)");
