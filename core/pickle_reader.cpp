@@ -1,9 +1,11 @@
 #include "pickle_reader.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace freesel {
 
@@ -18,15 +20,28 @@ const PickleValue* PickleValue::find(const std::string& key) const {
 
 namespace {
 
-PickleValue makeKind(PickleValue::Kind kind) {
-    PickleValue v;
-    v.kind = kind;
-    if (kind == PickleValue::Kind::List || kind == PickleValue::Kind::Tuple ||
-        kind == PickleValue::Kind::Object)
-        v.items = std::make_shared<PickleValue::Items>();
-    if (kind == PickleValue::Kind::Dict)
-        v.entries = std::make_shared<PickleValue::Entries>();
-    return v;
+/// Containers nested deeper than this are refused: torch.save writes a handful of levels, and
+/// destroying a deeper chain recursively could overflow the stack.
+constexpr size_t kMaxNesting = 1000;
+
+/// The shared container of a value (its identity in the value graph); null for scalars.
+const void* nodeOf(const PickleValue& v) {
+    if (v.items)
+        return v.items.get();
+    return v.entries.get();
+}
+
+std::vector<const PickleValue*> childrenOf(const PickleValue& v) {
+    std::vector<const PickleValue*> children;
+    if (v.items)
+        for (const PickleValue& item : *v.items)
+            children.push_back(&item);
+    if (v.entries)
+        for (const auto& [key, value] : *v.entries) {
+            children.push_back(&key);
+            children.push_back(&value);
+        }
+    return children;
 }
 
 PickleValue makeInt(int64_t value, PickleValue::Kind kind = PickleValue::Kind::Int) {
@@ -55,6 +70,9 @@ std::vector<int64_t> intsOf(const PickleValue& tuple) {
 class Machine {
 public:
     Machine(const char* data, size_t size) : data_(data), size_(size) {}
+    Machine(const Machine&) = delete;
+    Machine& operator=(const Machine&) = delete;
+    ~Machine() { dismantleUnreachable(); }
 
     PickleValue run() {
         while (true) {
@@ -65,6 +83,7 @@ public:
         }
         if (stack_.size() != 1)
             fail("the pickle ended with " + std::to_string(stack_.size()) + " values on the stack");
+        checkStructure(stack_.back());
         return stack_.back();
     }
 
@@ -127,6 +146,9 @@ private:
         return items;
     }
     void push(PickleValue v) { stack_.push_back(std::move(v)); }
+    PickleValue makeKind(PickleValue::Kind kind);
+    void checkStructure(const PickleValue& root);
+    void dismantleUnreachable();
     void pushTuple(std::vector<PickleValue> items) {
         PickleValue t = makeKind(PickleValue::Kind::Tuple);
         *t.items = std::move(items);
@@ -152,7 +174,95 @@ private:
     std::vector<PickleValue> stack_;
     std::vector<size_t> marks_;
     std::unordered_map<uint64_t, PickleValue> memo_;
+    // Every container made, and those reachable from the accepted result: memo references let
+    // a hostile pickle build cycles (a list appended to itself), which shared_ptr never frees.
+    std::vector<std::weak_ptr<PickleValue::Items>> madeItems_;
+    std::vector<std::weak_ptr<PickleValue::Entries>> madeEntries_;
+    std::unordered_map<const void*, size_t> reachable_; ///< container -> its nesting height
 };
+
+PickleValue Machine::makeKind(PickleValue::Kind kind) {
+    PickleValue v;
+    v.kind = kind;
+    if (kind == PickleValue::Kind::List || kind == PickleValue::Kind::Tuple ||
+        kind == PickleValue::Kind::Object) {
+        v.items = std::make_shared<PickleValue::Items>();
+        madeItems_.push_back(v.items);
+    }
+    if (kind == PickleValue::Kind::Dict) {
+        v.entries = std::make_shared<PickleValue::Entries>();
+        madeEntries_.push_back(v.entries);
+    }
+    return v;
+}
+
+/// Refuses a result that contains itself or nests deeper than kMaxNesting (an iterative
+/// depth-first walk, so a hostile depth cannot overflow the stack here either), and notes every
+/// container it reaches with the depth of the nesting below it.
+void Machine::checkStructure(const PickleValue& root) {
+    struct Frame {
+        const void* node;
+        std::vector<const PickleValue*> children;
+        size_t next = 0;
+        size_t height = 1; ///< of the deepest chain of containers from this one down
+    };
+    std::unordered_set<const void*> open; // the containers on the current path
+    std::vector<Frame> path;
+    auto tooDeep = [&](size_t depth) {
+        if (depth > kMaxNesting)
+            fail("containers nested more than " + std::to_string(kMaxNesting) + " deep");
+    };
+    auto enter = [&](const PickleValue& v) {
+        const void* node = nodeOf(v);
+        if (!node)
+            return;
+        if (open.count(node))
+            fail("a container holds itself (recursive structures are not supported)");
+        const auto done = reachable_.find(node);
+        if (done != reachable_.end()) { // shared, already checked: only its depth matters here
+            tooDeep(path.size() + done->second);
+            path.back().height = std::max(path.back().height, 1 + done->second);
+            return;
+        }
+        tooDeep(path.size() + 1);
+        open.insert(node);
+        path.push_back({node, childrenOf(v)});
+    };
+    enter(root);
+    while (!path.empty()) {
+        Frame& frame = path.back();
+        if (frame.next < frame.children.size()) {
+            enter(*frame.children[frame.next++]); // may push: `frame` is not used after this
+            continue;
+        }
+        const size_t height = frame.height;
+        open.erase(frame.node);
+        reachable_.emplace(frame.node, height);
+        path.pop_back();
+        if (!path.empty())
+            path.back().height = std::max(path.back().height, 1 + height);
+    }
+}
+
+/// Empties every container the result does not hold (all of them when parsing failed), so
+/// cycles among them are broken and nothing leaks. They are kept alive while being emptied,
+/// so no destructor recurses through a deep chain.
+void Machine::dismantleUnreachable() {
+    std::vector<std::shared_ptr<PickleValue::Items>> items;
+    std::vector<std::shared_ptr<PickleValue::Entries>> entries;
+    for (const auto& weak : madeItems_)
+        if (auto strong = weak.lock(); strong && !reachable_.count(strong.get()))
+            items.push_back(std::move(strong));
+    for (const auto& weak : madeEntries_)
+        if (auto strong = weak.lock(); strong && !reachable_.count(strong.get()))
+            entries.push_back(std::move(strong));
+    stack_.clear();
+    memo_.clear();
+    for (const auto& list : items)
+        list->clear();
+    for (const auto& dict : entries)
+        dict->clear();
+}
 
 void Machine::step(unsigned char op) {
     using K = PickleValue::Kind;
@@ -400,6 +510,7 @@ PickleValue Machine::reduce(const PickleValue& callable, const PickleValue& args
     }
     PickleValue object = makeText(name, K::Object);
     object.items = std::make_shared<PickleValue::Items>(a);
+    madeItems_.push_back(object.items);
     return object;
 }
 
