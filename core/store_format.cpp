@@ -11,6 +11,9 @@ namespace freesel::store_format {
 namespace {
 
 constexpr qint64 kChecksummedHeaderBytes = qint64(offsetof(RecordHeader, headerChecksum));
+/// More patches than any ViT grid has (2048 x 2048); also keeps rows * cols an int, as
+/// PatchGrid::size() computes it.
+constexpr qint64 kMaxPatches = qint64(1) << 22;
 
 /// Byte offsets of each section inside the payload; -1 when absent.
 struct Layout {
@@ -63,13 +66,16 @@ void fromHalf(const uchar* source, qint64 count, float* target) {
     in.convertTo(out, CV_32F);
 }
 
+// memcpy with an empty vector's null data() is undefined even for 0 bytes: hence the checks.
 void writeFloats(const std::vector<float>& values, char* target) {
-    std::memcpy(target, values.data(), values.size() * sizeof(float));
+    if (!values.empty())
+        std::memcpy(target, values.data(), values.size() * sizeof(float));
 }
 
 std::vector<float> readFloats(const uchar* source, qint64 count) {
     std::vector<float> values(static_cast<size_t>(count));
-    std::memcpy(values.data(), source, size_t(count) * sizeof(float));
+    if (count > 0)
+        std::memcpy(values.data(), source, size_t(count) * sizeof(float));
     return values;
 }
 
@@ -152,8 +158,9 @@ QString checkRecordHeader(const uchar* data, qint64 available, RecordHeader* hea
     const RecordHeader& h = *header;
     if (h.headerBytes != sizeof(RecordHeader) || (h.sections & ~kKnownSections) ||
         h.status > StatusFailed || h.rows < 0 || h.cols < 0 || h.rows > 65535 || h.cols > 65535 ||
-        h.dims < 0 || h.dims > (1 << 20) || h.radius < 0 || h.radius > 255 || h.patternCount < 0 ||
-        h.patternCount > (1 << 20) || h.pathBytes > (1u << 20) || h.errorBytes > (1u << 24))
+        patchCount(h) > kMaxPatches || h.dims < 0 || h.dims > (1 << 20) || h.radius < 0 ||
+        h.radius > 255 || h.patternCount < 0 || h.patternCount > (1 << 20) ||
+        h.pathBytes > (1u << 20) || h.errorBytes > (1u << 24))
         return QStringLiteral("record header fields out of range");
     if (qint64(h.payloadBytes) != layoutOf(h).payloadBytes)
         return QStringLiteral("record payload size disagrees with its sections");
@@ -193,9 +200,12 @@ ImageFeatures decodeFeatures(const uchar* record, const RecordHeader& h) {
         f.clsToken = readFloats(payload + layout.cls, h.dims);
     if (layout.attention >= 0)
         f.clsAttention = readFloats(payload + layout.attention, n);
-    f.neighbourhood = NeighbourhoodAttention(f.grid, h.radius);
-    if (layout.band >= 0)
+    // Only a stored band is allocated: its size is then bounded by the record's own bytes,
+    // where rows x cols x (2R + 1)^2 zeros for an absent one would not be.
+    if (layout.band >= 0) {
+        f.neighbourhood = NeighbourhoodAttention(f.grid, h.radius);
         fromHalf(payload + layout.band, n * bandWidth(h), f.neighbourhood.values().data());
+    }
     return f;
 }
 
