@@ -28,12 +28,13 @@ BackendSelection dino(const BackendChoice& choice, const QString& weights) {
     options.precision = parseVitPrecision(choice.precision.toStdString());
     options.threads = choice.threads;
     options.batchSize = choice.batchSize;
+    const bool inferred = !choice.weights.isEmpty() && !choice.checkModel;
     const VitConfig config = vitConfigByName(choice.model.toStdString());
-    DinoVit vit(weights.toStdString(), options, &config);
+    DinoVit vit(weights.toStdString(), options, inferred ? nullptr : &config);
     BackendSelection selection;
     selection.modelChecksum = DinoBackend::weightsChecksum(weights);
+    selection.modelName = inferred ? QFileInfo(choice.weights).completeBaseName() : choice.model;
     selection.backend = std::make_unique<DinoBackend>(std::move(vit), selection.modelChecksum);
-    selection.modelName = choice.model;
     return selection;
 }
 

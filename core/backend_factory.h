@@ -12,6 +12,9 @@ struct BackendChoice {
     QString backend = QStringLiteral("auto");
     QString model = QStringLiteral("dino_vits16");
     QString weights; ///< a checkpoint file; empty: the model's file in the weight cache
+    /// With `weights`: check them against `model`'s architecture. False: take the architecture
+    /// the checkpoint describes (a fine-tuned or other-size ViT needs no model name).
+    bool checkModel = true;
     QString device = QStringLiteral("auto");
     QString precision =
         QStringLiteral("float32"); ///< float32, bfloat16 (CPU or CUDA), float16 (CUDA)

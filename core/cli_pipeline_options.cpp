@@ -36,7 +36,9 @@ PipelineOptions::PipelineOptions(QCommandLineParser& parser, bool patternOptions
     option(QStringLiteral("model"), QStringLiteral("DINO model name (see freesel models list)."),
            QStringLiteral("NAME"), QStringLiteral("dino_vits16"));
     option(QStringLiteral("weights"),
-           QStringLiteral("A local checkpoint file instead of the cache."), QStringLiteral("FILE"));
+           QStringLiteral("A local checkpoint file instead of the cache; its architecture is "
+                          "read from it (checked against --model when that is given)."),
+           QStringLiteral("FILE"));
     option(QStringLiteral("device"), QStringLiteral("auto, cpu, cuda or cuda:N."),
            QStringLiteral("DEVICE"), QStringLiteral("auto"));
     option(QStringLiteral("precision"),
@@ -97,6 +99,7 @@ void PipelineOptions::read(const QString& command) {
     backend.backend = parser_.value(QStringLiteral("backend"));
     backend.model = parser_.value(QStringLiteral("model"));
     backend.weights = parser_.value(QStringLiteral("weights"));
+    backend.checkModel = parser_.isSet(QStringLiteral("model"));
     backend.device = parser_.value(QStringLiteral("device"));
     backend.precision = parser_.value(QStringLiteral("precision"));
     backend.threads = integerOption(parser_, QStringLiteral("threads"));

@@ -1,10 +1,16 @@
-// A seed gives the same result whatever the thread count (ALGORITHM.md section 6).
+// A seed gives the same result whatever the thread count (ALGORITHM.md section 6), and the
+// whole `freesel select` run gives the same selection across runs, thread counts and batch
+// sizes, with the offline backend and with a (small, generated) DINO ViT.
+#include "cli_test_support.h"
 #include "distance_sampling.h"
 #include "pool_patterns.h"
 #include "selection.h"
 #include "synthetic_pool.h"
 
+#include <QJsonArray>
 #include <QtTest>
+
+#include <random>
 
 using namespace freesel;
 using namespace freesel::testing;
@@ -31,6 +37,65 @@ ImageFeatures randomImage(int index, int dims) {
     return image;
 }
 
+/// A 2-block ViT (patch 16, width 64, one head, 4 x 4 position grid) with seeded random weights,
+/// in safetensors layout, DINO's key names: small enough to run in a test, real enough that
+/// batching and threading go through the same kernels as ViT-S/16.
+QByteArray smallVitSafetensors(unsigned seed) {
+    constexpr int d = 64, hidden = 128, patch = 16, positions = 17, depth = 2;
+    std::vector<std::pair<QString, QVector<int>>> tensors = {
+        {QStringLiteral("cls_token"), {1, 1, d}},
+        {QStringLiteral("pos_embed"), {1, positions, d}},
+        {QStringLiteral("patch_embed.proj.weight"), {d, 3, patch, patch}},
+        {QStringLiteral("patch_embed.proj.bias"), {d}},
+        {QStringLiteral("norm.weight"), {d}},
+        {QStringLiteral("norm.bias"), {d}}};
+    for (int b = 0; b < depth; ++b) {
+        const QString p = QStringLiteral("blocks.%1.").arg(b);
+        for (const auto& [name, shape] : std::vector<std::pair<QString, QVector<int>>>{
+                 {QStringLiteral("norm1.weight"), {d}},
+                 {QStringLiteral("norm1.bias"), {d}},
+                 {QStringLiteral("attn.qkv.weight"), {3 * d, d}},
+                 {QStringLiteral("attn.qkv.bias"), {3 * d}},
+                 {QStringLiteral("attn.proj.weight"), {d, d}},
+                 {QStringLiteral("attn.proj.bias"), {d}},
+                 {QStringLiteral("norm2.weight"), {d}},
+                 {QStringLiteral("norm2.bias"), {d}},
+                 {QStringLiteral("mlp.fc1.weight"), {hidden, d}},
+                 {QStringLiteral("mlp.fc1.bias"), {hidden}},
+                 {QStringLiteral("mlp.fc2.weight"), {d, hidden}},
+                 {QStringLiteral("mlp.fc2.bias"), {d}}})
+            tensors.push_back({p + name, shape});
+    }
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> normal(0.0f, 0.08f);
+    QJsonObject header;
+    QByteArray data;
+    for (const auto& [name, shape] : tensors) {
+        qint64 count = 1;
+        QJsonArray dims;
+        for (int extent : shape) {
+            count *= extent;
+            dims.append(extent);
+        }
+        const bool isNormScale = name.endsWith(QLatin1String("norm1.weight")) ||
+                                 name.endsWith(QLatin1String("norm2.weight")) ||
+                                 name == QLatin1String("norm.weight");
+        const qint64 begin = data.size();
+        for (qint64 i = 0; i < count; ++i) {
+            const float value = isNormScale ? 1.0f + normal(rng) : normal(rng);
+            data.append(reinterpret_cast<const char*>(&value), sizeof value);
+        }
+        header.insert(name, QJsonObject{{QStringLiteral("dtype"), QStringLiteral("F32")},
+                                        {QStringLiteral("shape"), dims},
+                                        {QStringLiteral("data_offsets"),
+                                         QJsonArray{double(begin), double(data.size())}}});
+    }
+    const QByteArray json = QJsonDocument(header).toJson(QJsonDocument::Compact);
+    QByteArray length(8, '\0');
+    qToLittleEndian(quint64(json.size()), length.data());
+    return length + json + data;
+}
+
 } // namespace
 
 class TestDeterminism : public QObject {
@@ -40,6 +105,8 @@ private Q_SLOTS:
     void everyStrategyIsThreadCountIndependent_data();
     void everyStrategyIsThreadCountIndependent();
     void groupCountChangesNothing();
+    void wholeRunIsReproducible_data();
+    void wholeRunIsReproducible();
 };
 
 void TestDeterminism::patternStageIsThreadCountIndependent() {
@@ -94,5 +161,51 @@ void TestDeterminism::groupCountChangesNothing() {
     QCOMPARE(many.coverage, few.coverage);
 }
 
-QTEST_APPLESS_MAIN(TestDeterminism)
+void TestDeterminism::wholeRunIsReproducible_data() {
+    QTest::addColumn<QString>("backend");
+    QTest::newRow("offline") << QStringLiteral("offline");
+    QTest::newRow("dino (generated ViT)") << QStringLiteral("dino");
+}
+
+void TestDeterminism::wholeRunIsReproducible() {
+    QFETCH(QString, backend);
+    QTemporaryDir dir;
+    const QString pool = clitest::writePool(dir, 20, 128, 96, true);
+    const QString weights = dir.filePath(QStringLiteral("vit.safetensors"));
+    QVERIFY(clitest::writeFile(weights, smallVitSafetensors(21)));
+    // (batch size, threads), the first twice: runs, batch sizes and thread counts all vary.
+    const std::vector<std::pair<int, int>> runs = {{1, 1}, {4, 2}, {7, 1}, {1, 1}, {20, 2}};
+    QStringList reference;
+    for (size_t r = 0; r < runs.size(); ++r) {
+        const QString out = dir.filePath(QStringLiteral("run%1.csv").arg(r));
+        QStringList arguments = {
+            QStringLiteral("select"),       pool,
+            QStringLiteral("--store"),      dir.filePath(QStringLiteral("store%1").arg(r)),
+            QStringLiteral("--backend"),    backend,
+            QStringLiteral("--input-size"), QStringLiteral("64"),
+            QStringLiteral("--batch-size"), QString::number(runs[r].first),
+            QStringLiteral("--threads"),    QString::number(runs[r].second),
+            QStringLiteral("--budget"),     QStringLiteral("8"),
+            QStringLiteral("--seed"),       QStringLiteral("17"),
+            QStringLiteral("--format"),     QStringLiteral("csv"),
+            QStringLiteral("--out"),        out};
+        if (backend == QLatin1String("dino"))
+            arguments << QStringLiteral("--weights") << weights << QStringLiteral("--device")
+                      << QStringLiteral("cpu");
+        const clitest::Run run = clitest::runFreesel(arguments);
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        const QStringList rows = clitest::readLines(out); // ranks, scores to the last digit
+        QCOMPARE(rows.size(), 21);
+        if (r == 0)
+            reference = rows;
+        else
+            QVERIFY2(rows == reference,
+                     qPrintable(QStringLiteral("batch %1, threads %2 differs from batch 1, threads "
+                                               "1")
+                                    .arg(runs[r].first)
+                                    .arg(runs[r].second)));
+    }
+}
+
+QTEST_GUILESS_MAIN(TestDeterminism)
 #include "test_determinism.moc"
