@@ -1,5 +1,7 @@
 #include "weight_downloader.h"
 
+#include "save_file.h"
+
 #include <QCoreApplication>
 #include <QDir>
 #include <QEventLoop>
@@ -139,8 +141,10 @@ void WeightDownloader::cancel() {
 bool WeightDownloader::openPartial(bool append) {
     partial_.close();
     partial_.setFileName(request_.partialPath());
-    const QIODevice::OpenMode mode =
-        QIODevice::WriteOnly | (append ? QIODevice::Append : QIODevice::Truncate);
+    // Unbuffered: a full disk fails the write of the chunk that does not fit, with the
+    // system's reason, instead of a later flush that nobody checks.
+    const QIODevice::OpenMode mode = QIODevice::WriteOnly | QIODevice::Unbuffered |
+                                     (append ? QIODevice::Append : QIODevice::Truncate);
     if (partial_.open(mode))
         return true;
     failure_ = QStringLiteral("%1: cannot write the download: %2")
@@ -220,7 +224,7 @@ void WeightDownloader::onReadyRead() {
         return;
     }
     const QByteArray data = reply_->readAll();
-    if (partial_.write(data) != data.size()) {
+    if (!writeWhole(partial_, data)) {
         failure_ = QStringLiteral("%1: write error (disk full?): %2")
                        .arg(request_.partialPath(), partial_.errorString());
         reply_->abort();

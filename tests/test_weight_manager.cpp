@@ -15,6 +15,9 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <signal.h>
+#include <sys/resource.h>
+
 #include <random>
 
 using namespace freesel;
@@ -301,6 +304,33 @@ private Q_SLOTS:
         QCOMPARE(resumed.sha256, sha256Hex(file_));
         QCOMPARE(readAll(r.destination), file_);
         QVERIFY(!QFileInfo::exists(r.partialPath()));
+    }
+
+    void fullDiskFailsClearlyThenResumes() {
+        LocalHttpServer server(file_);
+        QVERIFY(server.listen());
+        const DownloadRequest r = request(server);
+        WeightDownloader downloader;
+        // RLIMIT_FSIZE fails every write past 300,000 bytes (EFBIG), as a full disk does
+        // (ENOSPC); SIGXFSZ ignored so the write returns the error.
+        rlimit saved{};
+        QCOMPARE(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+        const auto previousHandler = ::signal(SIGXFSZ, SIG_IGN);
+        const rlimit small{300000, saved.rlim_max};
+        QCOMPARE(::setrlimit(RLIMIT_FSIZE, &small), 0);
+        const DownloadResult full = runDownload(downloader, r);
+        ::setrlimit(RLIMIT_FSIZE, &saved);
+        ::signal(SIGXFSZ, previousHandler);
+        QVERIFY(!full.ok);
+        QVERIFY2(full.error.contains(r.partialPath()), qPrintable(full.error));
+        QVERIFY2(full.error.contains(QStringLiteral("File too large")), qPrintable(full.error));
+        QVERIFY(!QFileInfo::exists(r.destination));
+        QCOMPARE(readAll(r.partialPath()), file_.left(300000)); // what fitted, kept for later
+
+        const DownloadResult resumed = runDownload(downloader, r);
+        QVERIFY2(resumed.ok, qPrintable(resumed.error));
+        QCOMPARE(resumed.resumedFrom, qint64(300000));
+        QCOMPARE(readAll(r.destination), file_);
     }
 
     void restartsWhenServerIgnoresRange() {
