@@ -30,11 +30,19 @@ BackendSelection dino(const BackendChoice& choice, const QString& weights) {
     options.batchSize = choice.batchSize;
     const bool inferred = !choice.weights.isEmpty() && !choice.checkModel;
     const VitConfig config = vitConfigByName(choice.model.toStdString());
-    DinoVit vit(weights.toStdString(), options, inferred ? nullptr : &config);
     BackendSelection selection;
-    selection.modelChecksum = DinoBackend::weightsChecksum(weights);
+    try {
+        DinoVit vit(weights.toStdString(), options, inferred ? nullptr : &config);
+        selection.modelChecksum = DinoBackend::weightsChecksum(weights);
+        selection.backend = std::make_unique<DinoBackend>(std::move(vit), selection.modelChecksum);
+    } catch (const std::invalid_argument&) {
+        throw;
+    } catch (const std::exception& error) {
+        // A checkpoint that is damaged or of another architecture, a device that is not there:
+        // the user's choice to fix (the message names the file or the device), not our fault.
+        throw std::invalid_argument(error.what());
+    }
     selection.modelName = inferred ? QFileInfo(choice.weights).completeBaseName() : choice.model;
-    selection.backend = std::make_unique<DinoBackend>(std::move(vit), selection.modelChecksum);
     return selection;
 }
 

@@ -251,6 +251,17 @@ void TestCli::selectRefusesBadParameters() {
                                                    QStringLiteral("x.txt"), QStringLiteral("txt")));
     QCOMPARE(missing.exitCode, 2);
     QVERIFY(missing.err.contains(QStringLiteral("nowhere")));
+    // A weights file that is no checkpoint: the user's to fix, named, not an "internal error".
+    const QString junk = dir.filePath(QStringLiteral("junk.pth"));
+    QVERIFY(clitest::writeFile(junk, QByteArray(4096, 'x')));
+    QStringList badWeights =
+        selectArguments(pool, dir, QStringLiteral("x.txt"), QStringLiteral("txt"));
+    badWeights << QStringLiteral("--backend") << QStringLiteral("dino")
+               << QStringLiteral("--weights") << junk;
+    const Run weights = runFreesel(badWeights);
+    QCOMPARE(weights.exitCode, 2);
+    QVERIFY2(weights.err.contains(junk), qPrintable(weights.err));
+    QVERIFY2(!weights.err.contains(QStringLiteral("internal error")), qPrintable(weights.err));
 }
 
 void TestCli::badImagesAreSkippedWithTheirReason() {
