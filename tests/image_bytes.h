@@ -20,28 +20,29 @@ inline QByteArray encode(const cv::Mat& image, const char* ext,
     return QByteArray(reinterpret_cast<const char*>(buffer.data()), qsizetype(buffer.size()));
 }
 
+template <typename T> QByteArray bigEndian(T value) {
+    QByteArray out(int(sizeof(T)), '\0');
+    qToBigEndian(value, out.data());
+    return out;
+}
+
+template <typename T> QByteArray littleEndian(T value) {
+    QByteArray out(int(sizeof(T)), '\0');
+    qToLittleEndian(value, out.data());
+    return out;
+}
+
 inline QByteArray be32(quint32 v) {
-    QByteArray out(4, '\0');
-    qToBigEndian(v, out.data());
-    return out;
+    return bigEndian(v);
 }
-
 inline QByteArray be16(quint16 v) {
-    QByteArray out(2, '\0');
-    qToBigEndian(v, out.data());
-    return out;
+    return bigEndian(v);
 }
-
 inline QByteArray le32(quint32 v) {
-    QByteArray out(4, '\0');
-    qToLittleEndian(v, out.data());
-    return out;
+    return littleEndian(v);
 }
-
 inline QByteArray le16(quint16 v) {
-    QByteArray out(2, '\0');
-    qToLittleEndian(v, out.data());
-    return out;
+    return littleEndian(v);
 }
 
 inline quint32 crc32(const QByteArray& data) {

@@ -57,6 +57,14 @@ class TestUiMainWindow : public QObject {
         return p;
     }
 
+    /// The base parameters on another pool and store.
+    RunParameters parametersFor(const QString& source, const QString& storeDir) const {
+        RunParameters p = baseParameters();
+        p.source = source;
+        p.storeDir = storeDir;
+        return p;
+    }
+
     static void configure(MainWindow& window, const RunParameters& p) {
         window.setWeightsPromptEnabled(false);
         window.parametersPanel()->setParameters(p);
@@ -182,11 +190,9 @@ private Q_SLOTS:
     void cancelMidRun() {
         const QString bigPool = dir_.filePath(QStringLiteral("big"));
         QCOMPARE(writeDemoPool(bigPool, 96, 5), QString());
-        RunParameters p = baseParameters();
-        p.source = bigPool;
-        p.storeDir = dir_.filePath(QStringLiteral("big-store"));
+        const QString bigStore = dir_.filePath(QStringLiteral("big-store"));
         MainWindow window;
-        configure(window, p);
+        configure(window, parametersFor(bigPool, bigStore));
         window.show();
         auto* stage = window.findChild<QLabel*>(QStringLiteral("stageLabel"));
         QVERIFY(stage);
@@ -198,7 +204,7 @@ private Q_SLOTS:
         QVERIFY(!window.isRunning());
         QVERIFY(window.parametersPanel()->runButton()->isEnabled());
         FeatureStore store;
-        QVERIFY(store.openForReading(p.storeDir));
+        QVERIFY(store.openForReading(bigStore));
         QVERIFY2(store.count() < 96, qPrintable(QString::number(store.count())));
     }
 
@@ -220,11 +226,8 @@ private Q_SLOTS:
         hostile::CorpusOptions options;
         options.unreadableFile = ::geteuid() != 0;
         const std::vector<hostile::Case> cases = hostile::writeCorpus(pool, options);
-        RunParameters p = baseParameters();
-        p.source = pool;
-        p.storeDir = hostileDir.filePath(QStringLiteral("store"));
         MainWindow window;
-        configure(window, p);
+        configure(window, parametersFor(pool, hostileDir.filePath(QStringLiteral("store"))));
         window.startRun();
         QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 1, kRunTimeout);
         hostile::prepareRemoval(pool);
