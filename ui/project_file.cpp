@@ -1,9 +1,10 @@
 #include "project_file.h"
 
+#include "save_file.h"
+
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QSaveFile>
 
 namespace freesel {
 
@@ -11,10 +12,9 @@ bool ProjectFile::save(const QString& path, QString* error) const {
     const QJsonObject root{{QStringLiteral("format"), QStringLiteral("freesel-project")},
                            {QStringLiteral("version"), kVersion},
                            {QStringLiteral("parameters"), parameters.toJson()}};
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly) ||
-        file.write(QJsonDocument(root).toJson(QJsonDocument::Indented)) < 0 || !file.commit()) {
-        *error = QObject::tr("cannot write project %1: %2").arg(path, file.errorString());
+    QString why;
+    if (!saveFileAtomically(path, QJsonDocument(root).toJson(QJsonDocument::Indented), &why)) {
+        *error = QObject::tr("project not saved: %1").arg(why);
         return false;
     }
     return true;
