@@ -66,7 +66,7 @@ BackendSelection createBackend(const BackendChoice& choice) {
                 "unknown model '" + choice.model.toStdString() +
                 "'; known models: " + manifest.names().join(QStringLiteral(", ")).toStdString());
         const WeightCache cache;
-        weights = cache.pathFor(*model);
+        weights = cache.locate(*model);
         help = cache.offlineHelp(*model);
     }
     if (!QFileInfo::exists(weights)) {

@@ -1,14 +1,61 @@
 // freesel info: what this build is and what it would run on.
 #include "cli_command.h"
+#include "resource_locator.h"
 #include "version.h"
 #include "weight_cache.h"
 
 #include <QCommandLineParser>
+#include <QFileInfo>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QThread>
 
 namespace freesel {
+
+namespace {
+
+/// Every data folder searched, in order, so a user sees where site-wide weights may go.
+QJsonArray dataDirectories() {
+    QJsonArray out;
+    for (const DataDirectory& dir : ResourceLocator().candidates())
+        out.append(QJsonObject{{QStringLiteral("path"), dir.path},
+                               {QStringLiteral("origin"), dir.origin},
+                               {QStringLiteral("exists"), QFileInfo(dir.path).isDir()}});
+    return out;
+}
+
+/// One value per line for the text output: arrays continue on indented lines.
+QStringList textLines(const QJsonValue& value) {
+    if (!value.isArray())
+        return {value.toVariant().toString()};
+    QStringList lines;
+    for (const QJsonValue& item : value.toArray()) {
+        if (!item.isObject()) {
+            lines << item.toString();
+            continue;
+        }
+        const QJsonObject dir = item.toObject();
+        lines << QStringLiteral("%1 (%2%3)")
+                     .arg(dir.value(QStringLiteral("path")).toString(),
+                          dir.value(QStringLiteral("origin")).toString(),
+                          dir.value(QStringLiteral("exists")).toBool()
+                              ? QString()
+                              : QStringLiteral(", absent"));
+    }
+    return lines.isEmpty() ? QStringList{QStringLiteral("none")} : lines;
+}
+
+void printText(const QJsonObject& info) {
+    for (auto it = info.begin(); it != info.end(); ++it) {
+        const QStringList lines = textLines(it.value());
+        printOut(QStringLiteral("%1 %2").arg(it.key() + QLatin1Char(':'), -13).arg(lines.first()));
+        for (qsizetype i = 1; i < lines.size(); ++i)
+            printOut(QString(14, QLatin1Char(' ')) + lines[i]);
+    }
+}
+
+} // namespace
 
 int runInfoCommand(const QStringList& arguments) {
     QCommandLineParser parser;
@@ -25,18 +72,18 @@ int runInfoCommand(const QStringList& arguments) {
         return ExitOk;
     if (parser.isSet(store))
         return describeStore(parser.value(store), parser.isSet(json), parser.isSet(verify));
-    const QJsonObject info{{QStringLiteral("version"), applicationVersion()},
-                           {QStringLiteral("build"), buildDescription()},
-                           {QStringLiteral("cpu_threads"), QThread::idealThreadCount()},
-                           {QStringLiteral("model_cache"), WeightCache().directory()}};
-    if (parser.isSet(json)) {
+    const WeightCache cache;
+    const QJsonObject info{
+        {QStringLiteral("version"), applicationVersion()},
+        {QStringLiteral("build"), buildDescription()},
+        {QStringLiteral("cpu_threads"), QThread::idealThreadCount()},
+        {QStringLiteral("model_cache"), cache.directory()},
+        {QStringLiteral("site_weights"), QJsonArray::fromStringList(cache.siteDirectories())},
+        {QStringLiteral("data_dirs"), dataDirectories()}};
+    if (parser.isSet(json))
         printOut(QString::fromUtf8(QJsonDocument(info).toJson(QJsonDocument::Indented)));
-        return ExitOk;
-    }
-    for (auto it = info.begin(); it != info.end(); ++it)
-        printOut(QStringLiteral("%1 %2")
-                     .arg(it.key() + QLatin1Char(':'), -13)
-                     .arg(it.value().toVariant().toString()));
+    else
+        printText(info);
     return ExitOk;
 }
 

@@ -17,7 +17,8 @@ namespace {
 const QString kUsage =
     QStringLiteral("Usage: freesel models list|path|verify|download [NAME|FILE] [options]\n"
                    "  list              the known models and whether each is in the cache\n"
-                   "  path NAME         where NAME's weights live (or would live) on disk\n"
+                   "  path NAME         where NAME's weights are read from (a site folder or\n"
+                   "                    the cache) or would be downloaded to\n"
                    "  verify NAME|FILE  check size and SHA-256 against the manifest\n"
                    "  download NAME     fetch NAME into the cache (resumes a partial download)");
 
@@ -41,7 +42,7 @@ QJsonObject describe(const ModelInfo& model, const WeightCache& cache) {
     return {{QStringLiteral("name"), model.name},
             {QStringLiteral("display_name"), model.displayName},
             {QStringLiteral("url"), model.url.toString()},
-            {QStringLiteral("path"), cache.pathFor(model)},
+            {QStringLiteral("path"), cache.locate(model)},
             {QStringLiteral("cached"), cache.isCached(model)},
             {QStringLiteral("size"), model.hasSize() ? QJsonValue(model.size) : QJsonValue()},
             {QStringLiteral("sha256"),
@@ -66,6 +67,8 @@ int listModels(const ModelManifest& manifest, const WeightCache& cache, bool jso
                      .arg(fallback && fallback->name == model.name ? QStringLiteral("  (default)")
                                                                    : QString()));
     printOut(QStringLiteral("cache: ") + cache.directory());
+    for (const QString& site : cache.siteDirectories())
+        printOut(QStringLiteral("site:  ") + site + QStringLiteral(" (read-only, searched first)"));
     return ExitOk;
 }
 
@@ -74,7 +77,7 @@ int verify(const ModelManifest& manifest, const WeightCache& cache, const QStrin
     WeightVerification result;
     QString path;
     if (const ModelInfo* model = manifest.find(target)) {
-        path = cache.pathFor(*model);
+        path = cache.locate(*model);
         result = cache.verifyCached(*model);
     } else if (QFileInfo::exists(target)) {
         path = target;
@@ -144,7 +147,7 @@ int runModelsCommand(const QStringList& arguments) {
         throw UsageError(QStringLiteral("'models %1' needs a model name (%2)")
                              .arg(action, manifest.names().join(QStringLiteral(", "))));
     if (action == QLatin1String("path")) {
-        printOut(cache.pathFor(findModel(manifest, positional[1])));
+        printOut(cache.locate(findModel(manifest, positional[1])));
         return ExitOk;
     }
     if (action == QLatin1String("verify"))

@@ -1,5 +1,7 @@
 #include "weight_cache.h"
 
+#include "resource_locator.h"
+
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
@@ -10,7 +12,19 @@
 
 namespace freesel {
 
-WeightCache::WeightCache(QString directory) : directory_(std::move(directory)) {
+namespace {
+
+bool hasManifestSize(const QFileInfo& info, const ModelInfo& model) {
+    return info.isFile() && (!model.hasSize() || info.size() == model.size);
+}
+
+} // namespace
+
+WeightCache::WeightCache(QString directory)
+    : WeightCache(std::move(directory), defaultSiteDirectories()) {}
+
+WeightCache::WeightCache(QString directory, QStringList siteDirectories)
+    : directory_(std::move(directory)), siteDirectories_(std::move(siteDirectories)) {
     if (directory_.isEmpty())
         directory_ = defaultDirectory();
     directory_ = QDir::cleanPath(directory_);
@@ -24,12 +38,29 @@ QString WeightCache::defaultDirectory() {
            QStringLiteral("/freesel/models");
 }
 
+QStringList WeightCache::defaultSiteDirectories() {
+    QStringList out;
+    for (const QString& path : ResourceLocator().findAll(QLatin1String(kSiteSubfolder)))
+        if (QFileInfo(path).isDir())
+            out << path;
+    return out;
+}
+
 QString WeightCache::pathFor(const ModelInfo& model) const {
     return directory_ + QLatin1Char('/') + model.fileName;
 }
 
 QString WeightCache::partialPathFor(const ModelInfo& model) const {
     return pathFor(model) + QStringLiteral(".part");
+}
+
+QString WeightCache::locate(const ModelInfo& model) const {
+    for (const QString& site : siteDirectories_) {
+        const QString path = site + QLatin1Char('/') + model.fileName;
+        if (hasManifestSize(QFileInfo(path), model))
+            return path;
+    }
+    return pathFor(model);
 }
 
 bool WeightCache::ensureDirectory(QString* error) const {
@@ -42,12 +73,11 @@ bool WeightCache::ensureDirectory(QString* error) const {
 }
 
 bool WeightCache::isCached(const ModelInfo& model) const {
-    const QFileInfo info(pathFor(model));
-    return info.isFile() && (!model.hasSize() || info.size() == model.size);
+    return hasManifestSize(QFileInfo(locate(model)), model);
 }
 
 WeightVerification WeightCache::verifyCached(const ModelInfo& model) const {
-    return verifyFile(pathFor(model), model.size, model.sha256);
+    return verifyFile(locate(model), model.size, model.sha256);
 }
 
 WeightVerification WeightCache::verifyFile(const QString& path, qint64 expectedSize,
@@ -86,8 +116,11 @@ WeightVerification WeightCache::verifyFile(const QString& path, qint64 expectedS
 
 QString WeightCache::offlineHelp(const ModelInfo& model) const {
     return QStringLiteral("Download %1 on a machine with network access and either pass it with "
-                          "--weights FILE, or copy it to %2 (set %3 to use another folder).")
-        .arg(model.url.toString(), pathFor(model), QLatin1String(kEnvOverride));
+                          "--weights FILE, or copy it to %2 (set %3 to use another folder), or, "
+                          "for every user of this machine, to the %4/ folder of a data folder "
+                          "that 'freesel info' lists.")
+        .arg(model.url.toString(), pathFor(model), QLatin1String(kEnvOverride),
+             QLatin1String(kSiteSubfolder));
 }
 
 QByteArray sha256OfFile(const QString& path, QString* error, const std::atomic_bool* cancel) {

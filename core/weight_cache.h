@@ -4,6 +4,7 @@
 
 #include <QByteArray>
 #include <QString>
+#include <QStringList>
 
 #include <atomic>
 
@@ -23,28 +24,40 @@ struct WeightVerification {
 ///
 /// A file under its final name is always complete and verified: the downloader writes
 /// "<file>.part" and renames it only after verification.
+///
+/// Before the per-user cache, read-only site folders are searched: "weights" in every data
+/// folder of ResourceLocator (e.g. /usr/local/share/freesel-studio/weights), where an
+/// administrator pre-installs checkpoints for all users of a machine without internet.
 class WeightCache {
 public:
     static constexpr const char* kEnvOverride = "FREESEL_MODEL_DIR";
+    static constexpr const char* kSiteSubfolder = "weights";
 
-    /// directory empty: defaultDirectory().
+    /// directory empty: defaultDirectory(). Site folders: defaultSiteDirectories().
     explicit WeightCache(QString directory = {});
+    WeightCache(QString directory, QStringList siteDirectories);
 
     /// $FREESEL_MODEL_DIR, else QStandardPaths::GenericCacheLocation + "/freesel/models".
     static QString defaultDirectory();
+    /// The existing "weights" folders of ResourceLocator's data folders, in search order.
+    static QStringList defaultSiteDirectories();
 
     QString directory() const { return directory_; }
+    QStringList siteDirectories() const { return siteDirectories_; }
+    /// Where the cache keeps (or will download) the model's file.
     QString pathFor(const ModelInfo& model) const;
     QString partialPathFor(const ModelInfo& model) const; ///< pathFor + ".part"
+    /// The file to load: the first site copy with the manifest size (when known), else pathFor.
+    QString locate(const ModelInfo& model) const;
 
     /// Creates the directory; false with *error naming it on failure.
     bool ensureDirectory(QString* error) const;
 
-    /// The file exists under its final name and has the manifest size (when known). Cheap: no
-    /// hashing, as the file was hashed before it was renamed into place.
+    /// locate() names a file with the manifest size (when known), in a site folder or the cache.
+    /// Cheap: no hashing, as cached files were hashed before they were renamed into place.
     bool isCached(const ModelInfo& model) const;
 
-    /// Full check of the cached file: existence, size, SHA-256 (the parts the manifest knows).
+    /// Full check of the located file: existence, size, SHA-256 (the parts the manifest knows).
     WeightVerification verifyCached(const ModelInfo& model) const;
 
     /// Checks any file against an expected size (-1: unknown) and hex SHA-256 (empty: unknown).
@@ -58,6 +71,7 @@ public:
 
 private:
     QString directory_;
+    QStringList siteDirectories_;
 };
 
 /// Lower-case hex SHA-256 of a file, streamed in 1 MiB blocks; empty (and *error set) on I/O
