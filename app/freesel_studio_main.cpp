@@ -15,6 +15,9 @@ int main(int argc, char** argv) {
     QApplication::setOrganizationName(QStringLiteral("FreeSel"));
     QApplication::setApplicationName(QStringLiteral("FreeSel Studio"));
     QApplication::setApplicationVersion(freesel::applicationVersion());
+    // Lets Wayland and X11 desktops match the window to the installed desktop entry and icon
+    // (packaging/CMakeLists.txt, FREESEL_APP_ID).
+    QGuiApplication::setDesktopFileName(QStringLiteral("io.github.freesel.Studio"));
 
     QCommandLineParser parser;
     parser.setApplicationDescription(
