@@ -1,5 +1,6 @@
 #include "image_decoder.h"
 
+#include "gif_decoder.h"
 #include "image_header.h"
 
 #include <QFile>
@@ -127,18 +128,12 @@ DecodedImage fromDecodedMat(const cv::Mat& decoded, const QString& name,
     return result;
 }
 
-// Refusals that need only the header: bombs, formats OpenCV 4.6 cannot read, cut-off JPEGs.
+// Refusals that need only the header: bombs and cut-off JPEGs.
 bool refuseBeforeDecoding(const QByteArray& bytes, const ImageHeader& header, const QString& name,
                           const DecodeOptions& options, DecodedImage* refusal) {
     if (header.hasDimensions() && header.pixels() > options.maxPixels) {
         *refusal =
             tooManyPixels(name, header.width, header.height, options.maxPixels, "before decoding");
-        return true;
-    }
-    if (header.format == ImageFormat::Gif) {
-        *refusal = failure(DecodeStatus::Unsupported, name,
-                           QStringLiteral("GIF images are not supported by this OpenCV build; "
-                                          "convert the file to PNG"));
         return true;
     }
     if (header.format == ImageFormat::Jpeg && !jpegHasEndMarker(bytes)) {
@@ -152,6 +147,13 @@ bool refuseBeforeDecoding(const QByteArray& bytes, const ImageHeader& header, co
 
 DecodedImage decodeChecked(const QByteArray& bytes, const ImageHeader& header, const QString& name,
                            const DecodeOptions& options) {
+    if (header.format == ImageFormat::Gif) { // OpenCV 4.6 has no GIF reader
+        QString why;
+        const cv::Mat bgra = decodeGifFirstFrame(bytes, options.maxPixels, &why);
+        if (bgra.empty())
+            return failure(DecodeStatus::Corrupt, name, why);
+        return fromDecodedMat(bgra, name, options);
+    }
     // JPEG has no alpha, and only IMREAD_COLOR makes OpenCV apply the EXIF orientation and
     // convert CMYK/YCCK. Other formats are read unchanged so alpha and 16-bit depth survive.
     const int flags = header.format == ImageFormat::Jpeg ? cv::IMREAD_COLOR : cv::IMREAD_UNCHANGED;

@@ -1,5 +1,6 @@
 #include "hostile_corpus.h"
 
+#include "gif_bytes.h"
 #include "image_bytes.h"
 
 #include <QDir>
@@ -95,18 +96,14 @@ QByteArray fourChannelJpeg(J_COLOR_SPACE storedAs) {
     return jpeg;
 }
 
-/// A two-frame animated GIF89a of 1 x 1 pixels (NETSCAPE looping extension, frame delays).
+/// A two-frame animated GIF (giflib): the first frame is the one used.
 QByteArray animatedGif() {
-    QByteArray gif("GIF89a", 6);
-    gif += le16(1) + le16(1) + QByteArray("\x80\x00\x00", 3); // 2-colour global table
-    gif += QByteArray("\x00\x00\x00\xFF\xFF\xFF", 6);
-    gif += QByteArray("\x21\xFF\x0BNETSCAPE2.0\x03\x01\x00\x00\x00", 19);
-    for (int frame = 0; frame < 2; ++frame) {
-        gif += QByteArray("\x21\xF9\x04\x00\x0A\x00\x00\x00", 8); // 100 ms
-        gif += QByteArray("\x2C", 1) + le16(0) + le16(0) + le16(1) + le16(1) + QByteArray(1, 0);
-        gif += QByteArray("\x02\x02\x44\x01\x00", 5); // LZW: clear, index 0, end
-    }
-    return gif + QByteArray("\x3B", 1);
+    gifbytes::GifSpec spec;
+    spec.palette = {{250, 30, 30}, {30, 30, 250}};
+    cv::Mat first(24, 32, CV_8UC1, cv::Scalar(0));
+    first(cv::Rect(8, 6, 12, 10)).setTo(1);
+    spec.frames = {first, cv::Mat(24, 32, CV_8UC1, cv::Scalar(1))};
+    return gifbytes::encodeGif(spec);
 }
 
 /// A little-endian TIFF header with one IFD: width, height, 8-bit RGB, nothing else.
@@ -184,6 +181,8 @@ void writeUsable(CorpusWriter& w) {
     w.add("folder named like an image", "album.jpg/inside.png", Outcome::Used);
     w.bytes("photo.webp", encode(scene(14), ".webp"));
     w.add("WebP", "photo.webp", Outcome::Used);
+    w.bytes("animated.gif", animatedGif());
+    w.add("animated GIF", "animated.gif", Outcome::Used);
     if (!QFile::link(QStringLiteral("ordinary_0.png"), w.path("alias.png")))
         qFatal("hostile corpus: cannot create a symlink");
     w.add("symlink to an image", "alias.png", Outcome::Used);
@@ -218,8 +217,9 @@ void writeBroken(CorpusWriter& w) {
     w.add("BMP header declaring 30000 x 30000", "bomb.bmp", Outcome::Failed, "decompression");
     w.bytes("bomb.tiff", tiffBombHeader(30000, 30000));
     w.add("TIFF header declaring 30000 x 30000", "bomb.tiff", Outcome::Failed, "decompression");
-    w.bytes("animated.gif", animatedGif());
-    w.add("animated GIF", "animated.gif", Outcome::Failed, "GIF");
+    const QByteArray gif = animatedGif();
+    w.bytes("truncated.gif", gif.left(gif.size() / 2));
+    w.add("truncated GIF", "truncated.gif", Outcome::Failed, "GIF data is damaged");
     cv::Mat signedSamples(20, 20, CV_16SC1, cv::Scalar(-300));
     w.bytes("signed.tiff", encode(signedSamples, ".tiff"));
     w.add("signed 16-bit TIFF", "signed.tiff", Outcome::Failed, "signed integer");

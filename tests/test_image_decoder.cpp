@@ -2,6 +2,7 @@
 // OpenCV or built byte by byte (palette / grey+alpha PNG, EXIF APP1, bomb headers).
 
 #include "decode_queue.h"
+#include "gif_bytes.h"
 #include "image_bytes.h"
 #include "image_decoder.h"
 #include "image_header.h"
@@ -238,12 +239,41 @@ private Q_SLOTS:
         for (char& c : junk)
             c = char(rng());
         QCOMPARE(decodeImageFile(write("junk.jpg", junk)).status, DecodeStatus::NotAnImage);
-        // A real GIF header: recognised, but OpenCV 4.6 has no GIF reader.
+        // A GIF header with no image after it: recognised, and refused as damaged.
         const QByteArray gif = QByteArray("GIF89a\x0A\x00\x05\x00\x00\x00\x00", 13);
         QCOMPARE(probeImageHeader(gif).width, 10);
-        const DecodedImage animated = decodeImageFile(write("anim.gif", gif));
-        QCOMPARE(animated.status, DecodeStatus::Unsupported);
-        QVERIFY(animated.error.contains(QLatin1String("GIF")));
+        const DecodedImage headerOnly = decodeImageFile(write("header_only.gif", gif));
+        QCOMPARE(headerOnly.status, DecodeStatus::Corrupt);
+        QVERIFY(headerOnly.error.contains(QLatin1String("GIF")));
+    }
+
+    void gifFirstFrameIsUsed() {
+        gifbytes::GifSpec spec;
+        spec.palette = {{200, 10, 10}, {10, 200, 10}, {10, 10, 200}, {0, 0, 0}};
+        cv::Mat first(9, 4, CV_8UC1, cv::Scalar(0)); // red, with a blue row and a hole
+        first.row(5).setTo(2);
+        first.at<uchar>(2, 3) = 3;                                    // the transparent index
+        spec.frames = {first, cv::Mat(9, 4, CV_8UC1, cv::Scalar(1))}; // second frame: green
+        spec.transparentIndex = 3;
+        for (const bool interlaced : {false, true}) {
+            spec.interlaced = interlaced;
+            const QByteArray gif = gifbytes::encodeGif(spec);
+            const DecodedImage image = decodeImageFile(write("anim.gif", gif));
+            QVERIFY2(image.ok(), qPrintable(image.error));
+            QCOMPARE(image.rgb.size(), cv::Size(4, 9));
+            QCOMPARE(rgbAt(image.rgb, 0, 0), cv::Vec3b(200, 10, 10)); // first frame, not green
+            QCOMPARE(rgbAt(image.rgb, 1, 5), cv::Vec3b(10, 10, 200)); // row 5 in its place
+            QCOMPARE(rgbAt(image.rgb, 0, 4), cv::Vec3b(200, 10, 10));
+            QCOMPARE(rgbAt(image.rgb, 3, 2), cv::Vec3b(255, 255, 255)); // transparent: white
+            const DecodedImage cut = decodeImageFile(write("cut.gif", gif.left(gif.size() / 3)));
+            QCOMPARE(cut.status, DecodeStatus::Corrupt);
+            QVERIFY2(cut.error.contains(QLatin1String("GIF")), qPrintable(cut.error));
+        }
+        // The frame's own size is bounded too, not only the screen's.
+        DecodeOptions small;
+        small.maxPixels = 20;
+        QCOMPARE(decodeImageFile(write("anim.gif", gifbytes::encodeGif(spec)), small).status,
+                 DecodeStatus::TooLarge);
     }
 
     void bombHeadersAreRefusedBeforeDecoding() {
