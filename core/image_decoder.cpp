@@ -2,6 +2,7 @@
 
 #include "gif_decoder.h"
 #include "image_header.h"
+#include "radiance_check.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -128,6 +129,21 @@ DecodedImage fromDecodedMat(const cv::Mat& decoded, const QString& name,
     return result;
 }
 
+// OpenCV 4.6 leaks the HDR decoder's file whenever it fails (radiance_check.h): only files it
+// will read to the end are handed over, and their size is checked like the others'.
+bool refuseRadianceHdr(const QByteArray& bytes, const QString& name, const DecodeOptions& options,
+                       DecodedImage* refusal) {
+    int width = 0, height = 0;
+    if (!checkRadianceHdr(bytes, &width, &height))
+        *refusal = failure(DecodeStatus::Corrupt, name,
+                           QStringLiteral("Radiance HDR data is truncated or corrupt"));
+    else if (qint64(width) * height > options.maxPixels)
+        *refusal = tooManyPixels(name, width, height, options.maxPixels, "before decoding");
+    else
+        return false;
+    return true;
+}
+
 // Refusals that need only the header: bombs and cut-off JPEGs.
 bool refuseBeforeDecoding(const QByteArray& bytes, const ImageHeader& header, const QString& name,
                           const DecodeOptions& options, DecodedImage* refusal) {
@@ -136,6 +152,8 @@ bool refuseBeforeDecoding(const QByteArray& bytes, const ImageHeader& header, co
             tooManyPixels(name, header.width, header.height, options.maxPixels, "before decoding");
         return true;
     }
+    if (header.format == ImageFormat::Hdr && refuseRadianceHdr(bytes, name, options, refusal))
+        return true;
     if (header.format == ImageFormat::Jpeg && !jpegHasEndMarker(bytes)) {
         // libjpeg would "succeed" and pad the missing rows with grey.
         *refusal = failure(DecodeStatus::Corrupt, name,
