@@ -224,8 +224,8 @@ void projectSeeds() {
 }
 
 // ----------------------------------------------------------------------------- images
-cv::Mat gradient(int type) {
-    cv::Mat image(3, 5, type);
+cv::Mat gradient(int type, int rows = 3, int cols = 5) {
+    cv::Mat image(rows, cols, type);
     const int channels = image.channels();
     for (int y = 0; y < image.rows; ++y)
         for (int x = 0; x < image.cols * channels; ++x) {
@@ -244,10 +244,10 @@ cv::Mat gradient(int type) {
     return image;
 }
 
-void imageSeed(const char* name, const char* extension, int type) {
+void imageSeed(const char* name, const char* extension, int type, int rows = 3, int cols = 5) {
     std::vector<uchar> bytes;
     try {
-        if (!cv::imencode(extension, gradient(type), bytes))
+        if (!cv::imencode(extension, gradient(type, rows, cols), bytes))
             throw cv::Exception();
     } catch (const cv::Exception&) {
         std::printf("skipped %s: this OpenCV cannot write %s\n", name, extension);
@@ -272,6 +272,7 @@ void imageSeeds() {
     imageSeed("grey.pgm", ".pgm", CV_8UC1);
     imageSeed("float.pfm", ".pfm", CV_32FC3);
     imageSeed("float.hdr", ".hdr", CV_32FC3);
+    imageSeed("rle.hdr", ".hdr", CV_32FC3, 12, 20); // 8 columns or more: run-length encoded
     imageSeed("rgb.jp2", ".jp2", CV_8UC3);
     imageSeed("rgb.ras", ".ras", CV_8UC3);
     std::vector<uchar> jpeg;
