@@ -51,8 +51,9 @@ private Q_SLOTS:
         QVERIFY2(commands.size() >= 8, qPrintable(commands.join(QLatin1Char(' '))));
         const QString page = manPage();
         QSet<QString> sections;
-        static const QRegularExpression heading(QStringLiteral("^\\.SS \"?freesel ([a-z-]+)"),
-                                                QRegularExpression::MultilineOption);
+        static const QRegularExpression heading(
+            QStringLiteral("^\\.SS \"?freesel ([a-z-]+)\"?[ \t]*$"),
+            QRegularExpression::MultilineOption);
         for (auto it = heading.globalMatch(page); it.hasNext();)
             sections.insert(it.next().captured(1));
         for (const QString& command : commands)
