@@ -15,6 +15,8 @@ targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(checkpoint_reader safetensors_header store_reader
     project_file image_decoder pickle_reader)
 mkdir -p "$out"
+# Leaks inside LibTorch we cannot fix (see the file); everything else still fails the run.
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$source_dir/../sanitizers/lsan.supp}
 
 max_len() {
     case $1 in
