@@ -343,7 +343,7 @@ void DistanceSampler::planWork(const std::vector<float>& queries, int queryCount
 #pragma omp parallel for schedule(dynamic, 4)                                                      \
     num_threads(threads_) if (int64_t(groupCount_) * queryCount > 2048)
     for (int t = 0; t < topCount_; ++t)
-        planTop(t, queries, queryCount, &toTops[0]);
+        planTop(t, queries, queryCount, toTops.data());
     work_.clear();
     workQueries_.clear();
     for (int t = 0; t < topCount_; ++t) {
@@ -374,13 +374,15 @@ void DistanceSampler::planTop(int t, const std::vector<float>& queries, int quer
         if (prune && topBounds_[t].excludes(toTops[size_t(q) * topCount_ + t], slack_))
             continue;
         queryNeeded[q] = anyQuery = true;
-        float* out = &toGroups[size_t(q) * groups];
+        // data() + offset, not &v[i]: a top may hold no groups (a pool of identical images),
+        // and indexing an empty vector is undefined even when nothing is read.
+        float* out = toGroups.data() + size_t(q) * groups;
         const float* query = &queries[size_t(q) * dims_];
+        const float* centres = centres_.data() + size_t(firstGroup) * dims_;
         if (cosine) // compare dots with cos of the bounds: acos only where a group passes
-            dotsWithRows(query, &centres_[size_t(firstGroup) * dims_], groups, dims_, out);
+            dotsWithRows(query, centres, groups, dims_, out);
         else
-            metricDistances(query, &centres_[size_t(firstGroup) * dims_], groups, dims_,
-                            options_.metric, out);
+            metricDistances(query, centres, groups, dims_, options_.metric, out);
     }
     if (!anyQuery)
         return;
