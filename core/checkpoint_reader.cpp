@@ -224,6 +224,34 @@ PickleValue readDataPkl(caffe2::serialize::PyTorchStreamReader& reader, const st
     }
 }
 
+/// Every tensor attribute of a TorchScript module and its submodules, named as
+/// named_parameters() / named_buffers() name them ("blocks.0.attn.qkv.weight").
+void collectModuleTensors(const PickleValue& module, const std::string& prefix,
+                          ZipTensorLoader& loader, std::map<std::string, torch::Tensor>* out) {
+    for (const auto& [key, value] : *module.entries) {
+        if (!key.isString())
+            continue;
+        if (value.isTensor())
+            (*out)[prefix + key.text] = loader.load(prefix + key.text, *value.tensor);
+        else if (value.kind == PickleValue::Kind::Object && value.entries)
+            collectModuleTensors(value, prefix + key.text + ".", loader, out);
+    }
+}
+
+/// The weights of a TorchScript archive, read from its data.pkl like a torch.save file. Not
+/// torch::jit::load: that compiles the archive's code/ records, and LibTorch 1.13 crashes
+/// (SEGV in ScriptTypeParser) on damaged ones; weights need no code (found by fuzzing).
+std::map<std::string, torch::Tensor>
+readTorchScriptTensors(caffe2::serialize::PyTorchStreamReader& reader, const std::string& path) {
+    const PickleValue root = readDataPkl(reader, path);
+    if (root.kind != PickleValue::Kind::Object || !root.entries)
+        fail(path, "damaged TorchScript archive: data.pkl does not hold a module");
+    ZipTensorLoader loader(reader, path);
+    std::map<std::string, torch::Tensor> tensors;
+    collectModuleTensors(root, "", loader, &tensors);
+    return tensors;
+}
+
 std::map<std::string, torch::Tensor>
 readTorchZipState(caffe2::serialize::PyTorchStreamReader& reader, const std::string& path,
                   const std::string& entry, std::string* chosenEntry) {
@@ -361,12 +389,7 @@ RawCheckpoint readRawCheckpoint(const std::string& path, const std::string& entr
         try {
             if (reader->hasRecord("constants.pkl")) { // only TorchScript archives have it
                 raw.layout = CheckpointLayout::TorchScript;
-                reader.reset();
-                const torch::jit::Module module = torch::jit::load(path, torch::kCPU);
-                for (const auto& p : module.named_parameters(true))
-                    all[p.name] = p.value.detach();
-                for (const auto& b : module.named_buffers(true))
-                    all[b.name] = b.value.detach();
+                all = readTorchScriptTensors(*reader, path);
             } else {
                 all = readTorchZipState(*reader, path, entry, &raw.entry);
             }
@@ -375,7 +398,7 @@ RawCheckpoint readRawCheckpoint(const std::string& path, const std::string& entr
         } catch (const c10::Error& e) {
             fail(path, "cannot read the archive (" + firstLine(e.what_without_backtrace()) +
                            "); the file is damaged or not a checkpoint");
-        } catch (const std::exception& e) { // e.g. torch::jit::ErrorReport from TorchScript import
+        } catch (const std::exception& e) { // anything else LibTorch throws
             fail(path, "cannot read the archive (" + firstLine(e.what()) +
                            "); the file is damaged or not a checkpoint");
         }

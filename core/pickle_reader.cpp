@@ -202,6 +202,7 @@ PickleValue Machine::makeKind(PickleValue::Kind kind) {
 void Machine::checkStructure(const PickleValue& root) {
     struct Frame {
         const void* node;
+        const void* state; ///< an Object's BUILD state, its second container (else null)
         std::vector<const PickleValue*> children;
         size_t next = 0;
         size_t height = 1; ///< of the deepest chain of containers from this one down
@@ -226,7 +227,7 @@ void Machine::checkStructure(const PickleValue& root) {
         }
         tooDeep(path.size() + 1);
         open.insert(node);
-        path.push_back({node, childrenOf(v)});
+        path.push_back({node, v.items ? v.entries.get() : nullptr, childrenOf(v)});
     };
     enter(root);
     while (!path.empty()) {
@@ -238,6 +239,8 @@ void Machine::checkStructure(const PickleValue& root) {
         const size_t height = frame.height;
         open.erase(frame.node);
         reachable_.emplace(frame.node, height);
+        if (frame.state)
+            reachable_.emplace(frame.state, height);
         path.pop_back();
         if (!path.empty())
             path.back().height = std::max(path.back().height, 1 + height);
@@ -371,9 +374,13 @@ void Machine::step(unsigned char op) {
         push(reduce(callable, args));
         return;
     }
-    case 'b':
-        pop();
-        return; // BUILD: object state is irrelevant to checkpoints
+    case 'b': { // BUILD: an object's attribute dict (TorchScript modules keep their tensors there)
+        const PickleValue state = pop();
+        PickleValue& object = top();
+        if (object.kind == PickleValue::Kind::Object && state.isDict())
+            object.entries = state.entries;
+        return;
+    }
     case 'Q': { // BINPERSID
         const PickleValue pid = pop();
         push(persistentLoad(pid));

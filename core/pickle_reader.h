@@ -31,7 +31,7 @@ struct PickleValue {
     double real = 0.0;                ///< Float
     std::string text;                 ///< String, Bytes; Object: its class "module.Name"
     std::shared_ptr<Items> items;     ///< List, Tuple; Object: the constructor arguments
-    std::shared_ptr<Entries> entries; ///< Dict (insertion order kept)
+    std::shared_ptr<Entries> entries; ///< Dict (insertion order kept); Object: its BUILD state
     std::shared_ptr<PickledTensor> tensor;
 
     bool isDict() const { return kind == Kind::Dict; }
