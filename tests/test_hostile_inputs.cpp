@@ -319,8 +319,8 @@ void TestHostileInputs::fullDiskCorruptsNothing() {
 
     // An export that cannot be written fails naming the file and leaves the old one intact.
     const QByteArray previous = readAll(b);
-    const rlim_t tiny = 512; // room for the lock file, not for the CSV
-    auto tinyDisk = [tiny] {
+    constexpr rlim_t tiny = 512; // room for the lock file, not for the CSV
+    auto tinyDisk = [] {
         ::signal(SIGXFSZ, SIG_IGN);
         const rlimit size{tiny, tiny};
         ::setrlimit(RLIMIT_FSIZE, &size);
