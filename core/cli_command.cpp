@@ -6,6 +6,11 @@
 
 namespace freesel {
 
+void addOption(QCommandLineParser& parser, const QString& name, const QString& help,
+               const QString& valueName, const QString& defaultValue) {
+    parser.addOption(QCommandLineOption(name, help, valueName, defaultValue));
+}
+
 const std::vector<CliCommand>& cliCommands() {
     static const std::vector<CliCommand> commands = {
         {QStringLiteral("extract"),

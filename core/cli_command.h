@@ -29,6 +29,11 @@ struct CliCommand {
 
 const std::vector<CliCommand>& cliCommands();
 
+/// Adds --name with its help; a value name makes it take a value, `defaultValue` is used when
+/// absent.
+void addOption(QCommandLineParser& parser, const QString& name, const QString& help,
+               const QString& valueName = {}, const QString& defaultValue = {});
+
 /// Parses `arguments` with `parser` (adds --help); prints help and returns false when asked.
 /// Throws UsageError naming the unknown option or missing value.
 bool parseCommandLine(QCommandLineParser& parser, const QStringList& arguments,

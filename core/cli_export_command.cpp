@@ -183,23 +183,23 @@ void restoreFromStore(SelectionExport& selection, const std::vector<PoolEntry>& 
 
 int runExportCommand(const QStringList& arguments) {
     QCommandLineParser parser;
-    auto option = [&parser](const QString& name, const QString& help, const QString& value = {},
-                            const QString& fallback = {}) {
-        parser.addOption(QCommandLineOption(name, help, value, fallback));
-    };
-    option(QStringLiteral("format"),
-           QStringLiteral("txt, csv, json, coco, labelstudio, cvat, embeddings or folder."),
-           QStringLiteral("FORMAT"));
-    option(QStringLiteral("out"), QStringLiteral("Output file (a folder for --format folder)."),
-           QStringLiteral("FILE"));
-    option(QStringLiteral("store"),
-           QStringLiteral("Feature store of the selection: embeddings, and pattern counts of the "
-                          "unselected images (the JSON lists only their paths)."),
-           QStringLiteral("DIR"));
-    option(QStringLiteral("overwrite"), QStringLiteral("Replace an earlier folder export."));
-    option(QStringLiteral("copy"),
-           QStringLiteral("Folder export: copy images instead of symlinking."));
-    option(QStringLiteral("json"), QStringLiteral("Print a machine-readable summary on stdout."));
+    addOption(parser, QStringLiteral("format"),
+              QStringLiteral("txt, csv, json, coco, labelstudio, cvat, embeddings or folder."),
+              QStringLiteral("FORMAT"));
+    addOption(parser, QStringLiteral("out"),
+              QStringLiteral("Output file (a folder for --format folder)."),
+              QStringLiteral("FILE"));
+    addOption(
+        parser, QStringLiteral("store"),
+        QStringLiteral("Feature store of the selection: embeddings, and pattern counts of the "
+                       "unselected images (the JSON lists only their paths)."),
+        QStringLiteral("DIR"));
+    addOption(parser, QStringLiteral("overwrite"),
+              QStringLiteral("Replace an earlier folder export."));
+    addOption(parser, QStringLiteral("copy"),
+              QStringLiteral("Folder export: copy images instead of symlinking."));
+    addOption(parser, QStringLiteral("json"),
+              QStringLiteral("Print a machine-readable summary on stdout."));
     parser.addPositionalArgument(QStringLiteral("SELECTION.json"),
                                  QStringLiteral("Written by freesel select --format json."));
     if (!parseCommandLine(parser, arguments, kUsage))

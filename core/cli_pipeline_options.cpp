@@ -15,48 +15,48 @@ namespace freesel {
 
 PipelineOptions::PipelineOptions(QCommandLineParser& parser, bool patternOptions)
     : parser_(parser), patternOptions_(patternOptions) {
-    auto option = [&parser](const QString& name, const QString& help, const QString& value = {},
-                            const QString& fallback = {}) {
-        parser.addOption(QCommandLineOption(name, help, value, fallback));
-    };
     if (patternOptions) {
-        option(QStringLiteral("seed"), QStringLiteral("Makes the run reproducible."),
-               QStringLiteral("S"), QStringLiteral("0"));
-        option(QStringLiteral("tau"), QStringLiteral("Share of the [CLS] attention kept, (0, 1]."),
-               QStringLiteral("T"), QStringLiteral("0.5"));
-        option(QStringLiteral("K"), QStringLiteral("Semantic patterns per image, [1, 64]."),
-               QStringLiteral("K"), QStringLiteral("5"));
-        option(QStringLiteral("eps"),
-               QStringLiteral("Neighbourhood (Chebyshev) of the patch affinity, [1, 3]."),
-               QStringLiteral("E"), QStringLiteral("2"));
+        addOption(parser, QStringLiteral("seed"), QStringLiteral("Makes the run reproducible."),
+                  QStringLiteral("S"), QStringLiteral("0"));
+        addOption(parser, QStringLiteral("tau"),
+                  QStringLiteral("Share of the [CLS] attention kept, (0, 1]."), QStringLiteral("T"),
+                  QStringLiteral("0.5"));
+        addOption(parser, QStringLiteral("K"),
+                  QStringLiteral("Semantic patterns per image, [1, 64]."), QStringLiteral("K"),
+                  QStringLiteral("5"));
+        addOption(parser, QStringLiteral("eps"),
+                  QStringLiteral("Neighbourhood (Chebyshev) of the patch affinity, [1, 3]."),
+                  QStringLiteral("E"), QStringLiteral("2"));
     }
-    option(QStringLiteral("backend"),
-           QStringLiteral("auto (DINO when its weights are present), dino or offline."),
-           QStringLiteral("NAME"), QStringLiteral("auto"));
-    option(QStringLiteral("model"), QStringLiteral("DINO model name (see freesel models list)."),
-           QStringLiteral("NAME"), QStringLiteral("dino_vits16"));
-    option(QStringLiteral("weights"),
-           QStringLiteral("A local checkpoint file instead of the cache; its architecture is "
-                          "read from it (checked against --model when that is given)."),
-           QStringLiteral("FILE"));
-    option(QStringLiteral("device"), QStringLiteral("auto, cpu, cuda or cuda:N."),
-           QStringLiteral("DEVICE"), QStringLiteral("auto"));
-    option(QStringLiteral("precision"),
-           QStringLiteral("DINO precision: float32, bfloat16 (CPU or CUDA) or float16 (CUDA)."),
-           QStringLiteral("P"), QStringLiteral("float32"));
-    option(QStringLiteral("store"),
-           QStringLiteral("Feature store folder (default: in the user cache)."),
-           QStringLiteral("DIR"));
-    option(QStringLiteral("input-size"),
-           QStringLiteral("Square network input side, a multiple of the patch size."),
-           QStringLiteral("PX"), QStringLiteral("224"));
-    option(QStringLiteral("batch-size"), QStringLiteral("Images per forward pass."),
-           QStringLiteral("N"), QStringLiteral("8"));
-    option(QStringLiteral("threads"), QStringLiteral("CPU threads (0: all cores)."),
-           QStringLiteral("N"), QStringLiteral("0"));
-    option(QStringLiteral("image-root"), QStringLiteral("Folder of a COCO json's images."),
-           QStringLiteral("DIR"));
-    option(QStringLiteral("json"), QStringLiteral("Print a machine-readable summary on stdout."));
+    addOption(parser, QStringLiteral("backend"),
+              QStringLiteral("auto (DINO when its weights are present), dino or offline."),
+              QStringLiteral("NAME"), QStringLiteral("auto"));
+    addOption(parser, QStringLiteral("model"),
+              QStringLiteral("DINO model name (see freesel models list)."), QStringLiteral("NAME"),
+              QStringLiteral("dino_vits16"));
+    addOption(parser, QStringLiteral("weights"),
+              QStringLiteral("A local checkpoint file instead of the cache; its architecture is "
+                             "read from it (checked against --model when that is given)."),
+              QStringLiteral("FILE"));
+    addOption(parser, QStringLiteral("device"), QStringLiteral("auto, cpu, cuda or cuda:N."),
+              QStringLiteral("DEVICE"), QStringLiteral("auto"));
+    addOption(parser, QStringLiteral("precision"),
+              QStringLiteral("DINO precision: float32, bfloat16 (CPU or CUDA) or float16 (CUDA)."),
+              QStringLiteral("P"), QStringLiteral("float32"));
+    addOption(parser, QStringLiteral("store"),
+              QStringLiteral("Feature store folder (default: in the user cache)."),
+              QStringLiteral("DIR"));
+    addOption(parser, QStringLiteral("input-size"),
+              QStringLiteral("Square network input side, a multiple of the patch size."),
+              QStringLiteral("PX"), QStringLiteral("224"));
+    addOption(parser, QStringLiteral("batch-size"), QStringLiteral("Images per forward pass."),
+              QStringLiteral("N"), QStringLiteral("8"));
+    addOption(parser, QStringLiteral("threads"), QStringLiteral("CPU threads (0: all cores)."),
+              QStringLiteral("N"), QStringLiteral("0"));
+    addOption(parser, QStringLiteral("image-root"),
+              QStringLiteral("Folder of a COCO json's images."), QStringLiteral("DIR"));
+    addOption(parser, QStringLiteral("json"),
+              QStringLiteral("Print a machine-readable summary on stdout."));
     parser.addPositionalArgument(QStringLiteral("POOL"),
                                  QStringLiteral("Folder, list file or COCO json."));
 }

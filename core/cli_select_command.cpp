@@ -77,23 +77,22 @@ QJsonObject summaryJson(const PipelineOptions& options, const ExtractionReport& 
 
 /// The select-only options, declared before the shared ones so --help lists them first.
 void addSelectOptions(QCommandLineParser& parser) {
-    auto option = [&parser](const QString& name, const QString& help, const QString& value = {},
-                            const QString& fallback = {}) {
-        parser.addOption(QCommandLineOption(name, help, value, fallback));
-    };
-    option(QStringLiteral("budget"),
-           QStringLiteral("Images to select: a count, or a percentage like 10%."),
-           QStringLiteral("N|P%"));
-    option(QStringLiteral("out"), QStringLiteral("Output file (a folder for --format folder)."),
-           QStringLiteral("FILE"));
-    option(QStringLiteral("format"),
-           QStringLiteral("txt, csv, json, coco, labelstudio, cvat, embeddings or folder."),
-           QStringLiteral("FORMAT"), QStringLiteral("txt"));
-    option(QStringLiteral("strategy"), QStringLiteral("freesel, fds, random, kcenter or kmeans."),
-           QStringLiteral("NAME"), QStringLiteral("freesel"));
-    option(QStringLiteral("overwrite"), QStringLiteral("Replace an earlier folder export."));
-    option(QStringLiteral("copy"),
-           QStringLiteral("Folder export: copy images instead of symlinking."));
+    addOption(parser, QStringLiteral("budget"),
+              QStringLiteral("Images to select: a count, or a percentage like 10%."),
+              QStringLiteral("N|P%"));
+    addOption(parser, QStringLiteral("out"),
+              QStringLiteral("Output file (a folder for --format folder)."),
+              QStringLiteral("FILE"));
+    addOption(parser, QStringLiteral("format"),
+              QStringLiteral("txt, csv, json, coco, labelstudio, cvat, embeddings or folder."),
+              QStringLiteral("FORMAT"), QStringLiteral("txt"));
+    addOption(parser, QStringLiteral("strategy"),
+              QStringLiteral("freesel, fds, random, kcenter or kmeans."), QStringLiteral("NAME"),
+              QStringLiteral("freesel"));
+    addOption(parser, QStringLiteral("overwrite"),
+              QStringLiteral("Replace an earlier folder export."));
+    addOption(parser, QStringLiteral("copy"),
+              QStringLiteral("Folder export: copy images instead of symlinking."));
 }
 
 SelectOptions readSelectOptions(const QCommandLineParser& parser) {
