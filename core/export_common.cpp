@@ -1,5 +1,5 @@
 // Helpers shared by the exporters: the pool partition, number formatting, the provenance
-// object and atomic file writing.
+// object and the single-file write.
 
 #include "export_writers.h"
 #include "save_file.h"
@@ -82,13 +82,9 @@ QJsonObject provenanceJson(const Provenance& p) {
     return object;
 }
 
-bool writeFileAtomically(const QString& path, const QByteArray& content, QString* error) {
-    return saveFileAtomically(path, content, error);
-}
-
 ExportResult writeSingleFile(const QString& path, const QByteArray& content) {
     ExportResult result;
-    result.ok = writeFileAtomically(path, content, &result.error);
+    result.ok = saveFileAtomically(path, content, &result.error);
     if (result.ok)
         result.files << QFileInfo(path).absoluteFilePath();
     return result;

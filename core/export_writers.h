@@ -39,10 +39,6 @@ QJsonValue scoreJson(double score);
 /// decimal string above, where a JSON number could not carry it exactly.
 QJsonObject provenanceJson(const Provenance& provenance);
 
-/// Writes `content` through QSaveFile after creating missing parent directories. False with
-/// *error naming the path on any failure; the final name is then untouched.
-bool writeFileAtomically(const QString& path, const QByteArray& content, QString* error);
-
 /// Writes `content` to `path` and returns the result every single-file writer returns.
 ExportResult writeSingleFile(const QString& path, const QByteArray& content);
 
