@@ -355,9 +355,9 @@ bool FeatureStore::writeRecord(const QByteArray& record, StoreEntry entry) {
     if (!out.isOpen())
         return fail(QStringLiteral("%1: the store is not open for writing").arg(folder_));
     const qint64 start = out.pos();
-    // One write() per record, then flush() so the record is in the kernel before we return:
-    // a later kill of this process cannot lose it.
-    if (!writeWhole(out, record) || !out.flush()) {
+    // The writer is unbuffered: once writeWhole returns, the record is in the kernel and a later
+    // kill of this process cannot lose it.
+    if (!writeWhole(out, record)) {
         const QString why = out.errorString();
         out.resize(start); // never leave a half record behind a live writer
         out.seek(start);
