@@ -208,6 +208,17 @@ private Q_SLOTS:
         QVERIFY2(store.count() < 96, qPrintable(QString::number(store.count())));
     }
 
+    void missingWeightsNoteIsLoggedOnce() {
+        RunParameters p = baseParameters();
+        p.backend = QStringLiteral("auto"); // no weights in the test-mode cache: offline, noted
+        MainWindow window;
+        configure(window, p);
+        window.startRun();
+        QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 1, kRunTimeout);
+        QCOMPARE(window.logText().count(QStringLiteral("note: DINO weights not found")), 1);
+        QVERIFY(window.backendLabel()->text().contains(QStringLiteral("no DINO weights")));
+    }
+
     void errorsAreShownNotThrown() {
         MainWindow window;
         RunParameters p = baseParameters();

@@ -336,6 +336,14 @@ void MainWindow::onPoolScanned(const PoolSnapshot& pool) {
 }
 
 void MainWindow::onBackendReady(const BackendInfo& backend) {
+    showBackend(backend);
+    if (!backend.note.isEmpty()) {
+        log(tr("note: %1").arg(backend.note));
+        statusBar()->showMessage(backend.note, 8000);
+    }
+}
+
+void MainWindow::showBackend(const BackendInfo& backend) {
     backendLabel_->setText(backend.name == QStringLiteral("dino")
                                ? tr("Backend: DINO %1").arg(backend.model)
                                : (backend.note.isEmpty()
@@ -343,17 +351,13 @@ void MainWindow::onBackendReady(const BackendInfo& backend) {
                                       : tr("Backend: offline (no DINO weights; hover for why)")));
     deviceLabel_->setText(tr("Device: %1").arg(backend.device));
     backendLabel_->setToolTip(backend.note);
-    if (!backend.note.isEmpty()) {
-        log(tr("note: %1").arg(backend.note));
-        statusBar()->showMessage(backend.note, 8000);
-    }
 }
 
 void MainWindow::onRunFinished(const RunOutcome& outcome) {
     outcome_ = outcome;
     hasOutcome_ = true;
     ++runsFinished_;
-    onBackendReady(outcome.backend);
+    showBackend(outcome.backend); // the note was logged when the backend became ready
     browser_->model()->setOutcome(outcome);
     DetailContext context{outcome.storeFolder, outcome.patternSeed, outcome.storeRecords,
                           outcome.usableIndex};

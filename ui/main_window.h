@@ -92,6 +92,7 @@ private:
     void onDetail(const ImageDetail& detail);
     void onExportFinished(const ExportResult& result);
     void showPredictedBackend();
+    void showBackend(const BackendInfo& backend); ///< the status bar labels and tooltip
     void log(const QString& line);
     void rememberPool(const QString& source);
     void loadSettings();
