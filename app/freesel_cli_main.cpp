@@ -1,5 +1,5 @@
 // freesel: the headless command-line tool. All commands live in freesel_core (cli_app.h).
-#include "cli_app.h"
+#include "cli/cli_app.h"
 
 int main(int argc, char** argv) {
     return freesel::runCommandLine(argc, argv);

@@ -1,9 +1,9 @@
 // freesel-studio: the desktop app. Everything but main() lives in freesel_ui.
-#include "image_view.h"
-#include "main_window.h"
-#include "parameters_panel.h"
-#include "pool_browser.h"
-#include "version.h"
+#include "pool/pool_browser.h"
+#include "util/version.h"
+#include "viewer/image_view.h"
+#include "window/main_window.h"
+#include "window/parameters_panel.h"
 
 #include <QApplication>
 #include <QCommandLineParser>

@@ -1,7 +1,7 @@
 #include "pipeline.h"
 
-#include "decode_queue.h"
-#include "random_stream.h"
+#include "image/decode_queue.h"
+#include "util/random_stream.h"
 
 #include <QElapsedTimer>
 #include <QFileInfo>

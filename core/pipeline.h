@@ -1,12 +1,12 @@
 #pragma once
 
-#include "feature_backend.h"
-#include "feature_store.h"
-#include "image_decoder.h"
-#include "pool_patterns.h"
-#include "pool_scanner.h"
-#include "selection.h"
-#include "selection_export.h"
+#include "backbone/feature_backend.h"
+#include "export/selection_export.h"
+#include "image/image_decoder.h"
+#include "image/pool_scanner.h"
+#include "patterns/pool_patterns.h"
+#include "selection/selection.h"
+#include "store/feature_store.h"
 
 #include <QString>
 #include <atomic>

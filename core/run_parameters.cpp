@@ -1,9 +1,36 @@
 #include "run_parameters.h"
 
+#include <QStringList>
+
 namespace freesel {
 
 QString RunParameters::scanKey() const {
     return source + QLatin1Char('|') + imageRoot;
+}
+
+BackendChoice RunParameters::backendChoice() const {
+    BackendChoice choice;
+    choice.backend = backend;
+    choice.model = model;
+    choice.weights = weights;
+    choice.checkModel = checkModel;
+    choice.device = device;
+    choice.precision = precision;
+    choice.threads = threads;
+    choice.batchSize = batchSize;
+    return choice;
+}
+
+PatternParameters RunParameters::patternParameters() const {
+    PatternParameters params;
+    params.tau = tau;
+    params.clusters = clusters;
+    params.eps = eps;
+    return params;
+}
+
+QString RunParameters::backendKey() const {
+    return QStringList{backend, model, weights, device, precision}.join(QLatin1Char('|'));
 }
 
 QString RunParameters::extractionKey() const {

@@ -1,7 +1,11 @@
 #pragma once
 
-// Everything one run of the pipeline depends on, as the parameter panel shows it. Saved in
-// project files and QSettings; compared stage by stage so a re-run redoes only what changed.
+// Everything one run of the pipeline depends on: what the Studio's parameter panel shows and
+// what the CLI's options set. Saved in project files and QSettings; PipelineSession compares it
+// stage by stage (the keys below) so a re-run redoes only what changed.
+
+#include "backbone/backend_factory.h"
+#include "patterns/semantic_patterns.h"
 
 #include <QJsonObject>
 #include <QMetaType>
@@ -26,9 +30,17 @@ struct RunParameters {
     QString strategy = QStringLiteral("freesel");
     quint64 seed = 0;
     QString storeDir; ///< empty: a folder in the user cache derived from pool and backend
+    // How, not what: these change no result, so they are in no key and no project file.
+    int threads = 0;        ///< CPU threads of the pattern and selection stages (0: all cores)
+    int batchSize = 8;      ///< images per forward pass
+    bool checkModel = true; ///< with `weights`: check them against `model` (BackendChoice)
+
+    BackendChoice backendChoice() const;
+    PatternParameters patternParameters() const;
 
     /// Keys of the stages: a stage re-runs when its key or an earlier stage's key changes.
     QString scanKey() const;
+    QString backendKey() const;
     QString extractionKey() const;
     QString patternKey() const;
     QString selectionKey() const;

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes the ViT reference data of tests/test_dino_vit.cpp and tests/test_checkpoint_reader.cpp.
+"""Writes the ViT reference data of tests/backbone/test_dino_vit.cpp and tests/weights/test_checkpoint_reader.cpp.
 
 Run with a Python that has PyTorch and NumPy (on Debian: /usr/bin/python3 with python3-torch):
     /usr/bin/python3 tests/generate_vit_reference.py [--out tests/data/vit]
@@ -7,7 +7,7 @@ Run with a Python that has PyTorch and NumPy (on Debian: /usr/bin/python3 with p
 The network below is written from DINO's official vision_transformer.py (facebookresearch/dino)
 and DINOv2's layer scale / register tokens, independently of the C++ code it checks. Weights are
 not random: every value comes from a hash of (tensor name, element index) that the C++ side
-(syntheticVitWeights in core/vit_model.cpp) reproduces bit for bit, so the ViT-S/16 reference
+(syntheticVitWeights in core/backbone/vit_model.cpp) reproduces bit for bit, so the ViT-S/16 reference
 needs no committed checkpoint, only a few output rows.
 """
 import argparse

@@ -1,11 +1,11 @@
-#include "backend_factory.h"
+#include "backbone/backend_factory.h"
 
-#include "dino_backend.h"
-#include "dino_vit.h"
-#include "model_manifest.h"
-#include "offline_backend.h"
-#include "vit_config.h"
-#include "weight_cache.h"
+#include "backbone/dino_backend.h"
+#include "backbone/dino_vit.h"
+#include "backbone/offline_backend.h"
+#include "backbone/vit_config.h"
+#include "weights/model_manifest.h"
+#include "weights/weight_cache.h"
 
 #include <QFileInfo>
 #include <stdexcept>

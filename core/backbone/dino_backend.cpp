@@ -1,6 +1,6 @@
-#include "dino_backend.h"
+#include "backbone/dino_backend.h"
 
-#include "dino_vit.h"
+#include "backbone/dino_vit.h"
 
 #include <QCryptographicHash>
 #include <QFile>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "feature_backend.h"
+#include "backbone/feature_backend.h"
 
 #include <memory>
 

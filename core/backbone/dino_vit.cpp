@@ -1,8 +1,8 @@
-#include "dino_vit.h"
+#include "backbone/dino_vit.h"
 
-#include "checkpoint_reader.h"
-#include "vit_kernels.h"
-#include "vit_model.h"
+#include "backbone/vit_kernels.h"
+#include "backbone/vit_model.h"
+#include "weights/checkpoint_reader.h"
 
 #include <stdexcept>
 #include <thread>

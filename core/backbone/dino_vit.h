@@ -1,7 +1,7 @@
 #pragma once
 
-#include "image_features.h"
-#include "vit_config.h"
+#include "backbone/image_features.h"
+#include "backbone/vit_config.h"
 
 #include <opencv2/core/mat.hpp>
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "image_features.h"
+#include "backbone/image_features.h"
 
 #include <QString>
 

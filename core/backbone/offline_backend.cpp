@@ -1,4 +1,4 @@
-#include "offline_backend.h"
+#include "backbone/offline_backend.h"
 
 #include <opencv2/core.hpp>
 #include <opencv2/features2d.hpp>

@@ -1,4 +1,4 @@
-#include "vit_config.h"
+#include "backbone/vit_config.h"
 
 #include <stdexcept>
 

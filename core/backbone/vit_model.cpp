@@ -1,6 +1,6 @@
-#include "vit_model.h"
+#include "backbone/vit_model.h"
 
-#include "vit_kernels.h"
+#include "backbone/vit_kernels.h"
 
 #include <cmath>
 #include <stdexcept>

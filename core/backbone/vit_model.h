@@ -3,8 +3,8 @@
 // Torch-level ViT (DINO / DINOv2 backbone). Include this only from .cpp files that already pay
 // for LibTorch (the backbone, its tests and the benchmark); everything else uses dino_vit.h.
 
-#include "dino_vit.h"
-#include "vit_config.h"
+#include "backbone/dino_vit.h"
+#include "backbone/vit_config.h"
 
 #include <torch/torch.h>
 

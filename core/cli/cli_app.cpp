@@ -1,8 +1,8 @@
-#include "cli_app.h"
+#include "cli/cli_app.h"
 
-#include "cli_command.h"
-#include "feature_store.h"
-#include "version.h"
+#include "cli/command.h"
+#include "store/feature_store.h"
+#include "util/version.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>

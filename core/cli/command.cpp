@@ -1,4 +1,4 @@
-#include "cli_command.h"
+#include "cli/command.h"
 
 #include <QCommandLineParser>
 #include <QTextStream>

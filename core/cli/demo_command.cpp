@@ -1,7 +1,7 @@
 // freesel demo: the main job on the embedded default pool, offline: writes the pool, selects
 // from it with the offline backend and shows the ranked selection.
-#include "cli_command.h"
-#include "demo_pool.h"
+#include "cli/command.h"
+#include "image/demo_pool.h"
 
 #include <QCommandLineParser>
 #include <QDir>

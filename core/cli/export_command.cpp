@@ -1,9 +1,9 @@
 // freesel export SELECTION.json --format F --out FILE: writes an earlier selection (the JSON
 // of `freesel select --format json`, the source of truth) in another format, with the same
 // provenance, without selecting again.
-#include "cli_command.h"
-#include "cli_pipeline_options.h"
-#include "export_image_sizes.h"
+#include "cli/command.h"
+#include "cli/pipeline_options.h"
+#include "export/export_image_sizes.h"
 
 #include <QCommandLineParser>
 #include <QDir>

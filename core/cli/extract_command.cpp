@@ -1,9 +1,8 @@
 // freesel extract POOL: decode + backbone into the feature store and nothing else, optionally
 // for one shard of the pool (--shard i/n, e.g. one task of a Slurm array); `freesel merge`
 // then joins the shard stores.
-#include "cli_command.h"
-#include "cli_pipeline_options.h"
-#include "image_decoder.h"
+#include "cli/command.h"
+#include "cli/pipeline_options.h"
 
 #include <QCommandLineParser>
 #include <QElapsedTimer>
@@ -44,32 +43,36 @@ int runExtractCommand(const QStringList& arguments) {
         } catch (const std::invalid_argument& error) {
             throw UsageError(QString::fromStdString(error.what()));
         }
-        if (options.storeDir.isEmpty())
+        if (options.run.storeDir.isEmpty())
             throw UsageError(QStringLiteral("--shard needs --store DIR: one store per shard, "
                                             "joined afterwards with freesel merge"));
     }
 
-    const PoolScan scan = scanPoolOrThrow(options.pool, options.imageRoot);
-    BackendSelection backend = prepareBackend(options);
-    const QString storeDir = storeDirFor(options, *backend.backend);
-    FeatureStore store;
-    openStoreForWriting(store, storeDir, *backend.backend, options);
+    CliSessionOutput output(!options.json);
+    PipelineSession session(&output);
+    session.scan(options.run);
+    session.prepareBackend(options.run);
+    session.openStore(options.run, StoreAccess::Write);
+    const FeatureStore& store = session.store();
+    const QString storeDir = session.storeFolderFor(options.run);
     const qint64 tornBytes = store.tornBytesRemoved();
-    const ExtractionReport report =
-        runExtraction(scan.entries, *backend.backend, store, options, shard);
+    session.extract(options.run, shard);
+    const ExtractionReport& report = session.extraction();
+    const BackendSelection& backend = session.backend();
+    const std::vector<PoolEntry>& pool = *session.pool();
 
     QJsonArray failed;
-    const std::vector<int> records = storeRecordsFor(scan.entries, store);
+    const std::vector<int>& records = session.records();
     for (size_t i = 0; i < records.size(); ++i) {
         if (!shard.contains(int(i)) || records[i] < 0 || store.entry(records[i]).ok)
             continue;
-        failed.append(QJsonObject{{QStringLiteral("path"), scan.entries[i].path},
+        failed.append(QJsonObject{{QStringLiteral("path"), pool[i].path},
                                   {QStringLiteral("error"), store.entry(records[i]).error}});
     }
     const double seconds = timer.nsecsElapsed() * 1e-9;
     const QString shardText = QStringLiteral("%1/%2").arg(shard.index + 1).arg(shard.count);
     if (options.json) {
-        const QJsonObject summary{{QStringLiteral("pool"), options.pool},
+        const QJsonObject summary{{QStringLiteral("pool"), options.run.source},
                                   {QStringLiteral("store"), storeDir},
                                   {QStringLiteral("backend"), backend.backend->name()},
                                   {QStringLiteral("model"), backend.modelName},

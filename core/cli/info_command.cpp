@@ -1,8 +1,8 @@
 // freesel info: what this build is and what it would run on.
-#include "cli_command.h"
-#include "resource_locator.h"
-#include "version.h"
-#include "weight_cache.h"
+#include "cli/command.h"
+#include "util/resource_locator.h"
+#include "util/version.h"
+#include "weights/weight_cache.h"
 
 #include <QCommandLineParser>
 #include <QFileInfo>

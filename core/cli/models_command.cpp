@@ -1,8 +1,8 @@
 // freesel models list|path|verify|download: the known model weights and the local cache.
-#include "cli_command.h"
-#include "cli_progress.h"
-#include "weight_cache.h"
-#include "weight_downloader.h"
+#include "cli/command.h"
+#include "cli/progress_bar.h"
+#include "weights/weight_cache.h"
+#include "weights/weight_downloader.h"
 
 #include <QCommandLineParser>
 #include <QFileInfo>

@@ -1,8 +1,8 @@
 // freesel patterns POOL: the pattern stage (tau, K, eps) from the feature store alone, with a
 // summary of how many semantic patterns each image gave. Never runs the network: a pool the
 // store does not cover is refused with the extract command to run.
-#include "cli_command.h"
-#include "cli_pipeline_options.h"
+#include "cli/command.h"
+#include "cli/pipeline_options.h"
 
 #include <QCommandLineParser>
 #include <QElapsedTimer>
@@ -37,34 +37,39 @@ int runPatternsCommand(const QStringList& arguments) {
     if (!parseCommandLine(parser, arguments, kUsage))
         return ExitOk;
     options.read(QStringLiteral("patterns"));
-    const PoolScan scan = scanPoolOrThrow(options.pool, options.imageRoot);
-
-    QString storeDir = options.storeDir;
-    if (storeDir.isEmpty()) { // the default store depends on the backend's fingerprint
-        options.json = true;  // keep the backend line off stderr: nothing runs on it here
-        const BackendSelection backend = prepareBackend(options);
-        options.json = parser.isSet(QStringLiteral("json"));
-        storeDir = storeDirFor(options, *backend.backend);
-    }
+    const RunParameters& run = options.run;
+    // Nothing runs on the backend here: it is needed only to name the default store.
+    CliSessionOutput output(false);
+    PipelineSession session(&output);
+    session.scan(run);
+    if (run.storeDir.isEmpty())
+        session.prepareBackend(run);
+    const QString storeDir = session.storeFolderFor(run);
     const QString extractHint = QStringLiteral("run freesel extract %1 --store %2 first")
-                                    .arg(quoted(options.pool), quoted(storeDir));
-    FeatureStore store;
+                                    .arg(quoted(run.source), quoted(storeDir));
     if (!QFileInfo::exists(storeDir))
         throw UsageError(QStringLiteral("no feature store at %1: %2").arg(storeDir, extractHint));
-    openStoreForReading(store, storeDir);
-    validatePatternParameters(options.patterns, store.header().fingerprint.radius);
+    try {
+        session.openStore(run, StoreAccess::Read);
+    } catch (const std::invalid_argument& error) {
+        throw UsageError(QString::fromUtf8(error.what()));
+    }
+    const FeatureStore& store = session.store();
+    validatePatternParameters(run.patternParameters(), store.header().fingerprint.radius);
 
-    const std::vector<int> records = storeRecordsFor(scan.entries, store);
+    const std::vector<PoolEntry>& pool = *session.pool();
+    const std::vector<int>& records = session.records();
     const auto missing = std::count(records.begin(), records.end(), -1);
     if (missing > 0) {
         const auto first = std::find(records.begin(), records.end(), -1) - records.begin();
         throw UsageError(
             QStringLiteral("%1 of the %2 images of %3 are not in the store %4 (first: %5): %6")
                 .arg(missing)
-                .arg(scan.entries.size())
-                .arg(options.pool, storeDir, scan.entries[size_t(first)].path, extractHint));
+                .arg(pool.size())
+                .arg(run.source, storeDir, pool[size_t(first)].path, extractHint));
     }
-    const PoolPatterns patterns = runPatterns(store, records, options);
+    session.computePatterns(run);
+    const PoolPatterns& patterns = session.patterns();
 
     std::map<int, int> histogram; // pattern count -> images
     QJsonArray perImage;
@@ -78,13 +83,13 @@ int runPatternsCommand(const QStringList& arguments) {
         least = k == 0 ? count : std::min(least, count);
         most = std::max(most, count);
         perImage.append(
-            QJsonObject{{QStringLiteral("path"), scan.entries[size_t(patterns.poolIndex[k])].path},
+            QJsonObject{{QStringLiteral("path"), pool[size_t(patterns.poolIndex[k])].path},
                         {QStringLiteral("n_patterns"), count}});
     }
     QJsonArray failed;
     for (size_t i = 0; i < records.size(); ++i)
         if (!store.entry(records[i]).ok)
-            failed.append(QJsonObject{{QStringLiteral("path"), scan.entries[i].path},
+            failed.append(QJsonObject{{QStringLiteral("path"), pool[i].path},
                                       {QStringLiteral("error"), store.entry(records[i]).error}});
     const double mean = usable > 0 ? double(total) / usable : 0.0;
     const double seconds = timer.nsecsElapsed() * 1e-9;
@@ -93,13 +98,13 @@ int runPatternsCommand(const QStringList& arguments) {
         for (const auto& [count, images] : histogram)
             counts.insert(QString::number(count), images);
         printOut(QString::fromUtf8(
-            QJsonDocument(QJsonObject{{QStringLiteral("pool"), options.pool},
+            QJsonDocument(QJsonObject{{QStringLiteral("pool"), run.source},
                                       {QStringLiteral("store"), storeDir},
-                                      {QStringLiteral("tau"), options.patterns.tau},
-                                      {QStringLiteral("K"), options.patterns.clusters},
-                                      {QStringLiteral("eps"), options.patterns.eps},
-                                      {QStringLiteral("seed"), QString::number(options.seed)},
-                                      {QStringLiteral("images"), int(scan.entries.size())},
+                                      {QStringLiteral("tau"), run.tau},
+                                      {QStringLiteral("K"), run.clusters},
+                                      {QStringLiteral("eps"), run.eps},
+                                      {QStringLiteral("seed"), QString::number(run.seed)},
+                                      {QStringLiteral("images"), int(pool.size())},
                                       {QStringLiteral("usable"), usable},
                                       {QStringLiteral("failed"), failed},
                                       {QStringLiteral("patterns"), double(total)},
@@ -116,9 +121,9 @@ int runPatternsCommand(const QStringList& arguments) {
                             "image, mean %8; %9 images skipped; %10 s")
                  .arg(total)
                  .arg(usable)
-                 .arg(options.patterns.tau)
-                 .arg(options.patterns.clusters)
-                 .arg(options.patterns.eps)
+                 .arg(run.tau)
+                 .arg(run.clusters)
+                 .arg(run.eps)
                  .arg(least)
                  .arg(most)
                  .arg(mean, 0, 'f', 2)

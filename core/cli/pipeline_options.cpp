@@ -1,15 +1,9 @@
-#include "cli_pipeline_options.h"
+#include "cli/pipeline_options.h"
 
-#include "cli_command.h"
-#include "cli_progress.h"
-#include "image_header.h"
+#include "cli/command.h"
 
 #include <QCommandLineParser>
-#include <QCryptographicHash>
-#include <QDir>
-#include <QFile>
 #include <QFileInfo>
-#include <QStandardPaths>
 
 namespace freesel {
 
@@ -84,84 +78,32 @@ void PipelineOptions::read(const QString& command) {
         throw UsageError(
             QStringLiteral("%1 needs exactly one POOL (a folder, list file or COCO json)")
                 .arg(command));
-    pool = parser_.positionalArguments().first();
+    run.source = parser_.positionalArguments().first();
     if (patternOptions_) {
         bool seedOk = false;
-        seed = parser_.value(QStringLiteral("seed")).toULongLong(&seedOk);
+        run.seed = parser_.value(QStringLiteral("seed")).toULongLong(&seedOk);
         if (!seedOk)
             throw UsageError(QStringLiteral("--seed must be a whole number >= 0, got '%1'")
                                  .arg(parser_.value(QStringLiteral("seed"))));
-        patterns.tau = numberOption(parser_, QStringLiteral("tau"));
-        patterns.clusters = integerOption(parser_, QStringLiteral("K"));
-        patterns.eps = integerOption(parser_, QStringLiteral("eps"));
-        validatePatternParameters(patterns, 3);
+        run.tau = numberOption(parser_, QStringLiteral("tau"));
+        run.clusters = integerOption(parser_, QStringLiteral("K"));
+        run.eps = integerOption(parser_, QStringLiteral("eps"));
+        validatePatternParameters(run.patternParameters(), 3);
     }
-    backend.backend = parser_.value(QStringLiteral("backend"));
-    backend.model = parser_.value(QStringLiteral("model"));
-    backend.weights = parser_.value(QStringLiteral("weights"));
-    backend.checkModel = parser_.isSet(QStringLiteral("model"));
-    backend.device = parser_.value(QStringLiteral("device"));
-    backend.precision = parser_.value(QStringLiteral("precision"));
-    backend.threads = integerOption(parser_, QStringLiteral("threads"));
-    backend.batchSize = integerOption(parser_, QStringLiteral("batch-size"));
-    if (backend.batchSize < 1 || backend.threads < 0)
+    run.backend = parser_.value(QStringLiteral("backend"));
+    run.model = parser_.value(QStringLiteral("model"));
+    run.weights = parser_.value(QStringLiteral("weights"));
+    run.checkModel = parser_.isSet(QStringLiteral("model"));
+    run.device = parser_.value(QStringLiteral("device"));
+    run.precision = parser_.value(QStringLiteral("precision"));
+    run.threads = integerOption(parser_, QStringLiteral("threads"));
+    run.batchSize = integerOption(parser_, QStringLiteral("batch-size"));
+    if (run.batchSize < 1 || run.threads < 0)
         throw UsageError(QStringLiteral("--batch-size must be >= 1 and --threads >= 0"));
-    inputSize = integerOption(parser_, QStringLiteral("input-size"));
-    storeDir = parser_.value(QStringLiteral("store"));
-    imageRoot = parser_.value(QStringLiteral("image-root"));
+    run.inputSize = integerOption(parser_, QStringLiteral("input-size"));
+    run.storeDir = parser_.value(QStringLiteral("store"));
+    run.imageRoot = parser_.value(QStringLiteral("image-root"));
     json = parser_.isSet(QStringLiteral("json"));
-}
-
-PoolScan scanPoolOrThrow(const QString& pool, const QString& imageRoot) {
-    PoolScan scan = scanPool(pool, imageRoot);
-    if (!scan.ok())
-        throw UsageError(scan.error);
-    for (const QString& warning : scan.warnings)
-        printError(QStringLiteral("warning: ") + warning);
-    if (scan.entries.empty())
-        throw UsageError(QStringLiteral("no images found in %1").arg(pool));
-    return scan;
-}
-
-BackendSelection prepareBackend(const PipelineOptions& options) {
-    BackendSelection backend = createBackend(options.backend);
-    if (!backend.note.isEmpty())
-        printError(QStringLiteral("note: ") + backend.note);
-    const int patch = backend.backend->patchSize();
-    if (options.inputSize < patch || options.inputSize % patch != 0)
-        throw UsageError(
-            QStringLiteral("--input-size must be a positive multiple of the patch size %1, got %2")
-                .arg(patch)
-                .arg(options.inputSize));
-    if (!options.json)
-        printError(QStringLiteral("backend: %1 on %2")
-                       .arg(backend.modelName, backend.backend->deviceDescription()));
-    return backend;
-}
-
-/// One store per pool and backend, so switching backends never mixes features (the store
-/// refuses that anyway).
-QString storeDirFor(const PipelineOptions& options, const FeatureBackend& backend) {
-    if (!options.storeDir.isEmpty())
-        return options.storeDir;
-    const QByteArray key =
-        (QFileInfo(options.pool).absoluteFilePath() + QLatin1Char('|') + backend.fingerprint() +
-         QLatin1Char('|') + QString::number(options.inputSize))
-            .toUtf8();
-    const QString base = QStandardPaths::writableLocation(QStandardPaths::GenericCacheLocation);
-    return base + QStringLiteral("/freesel/stores/") + backend.name() + QLatin1Char('-') +
-           QString::fromLatin1(
-               QCryptographicHash::hash(key, QCryptographicHash::Sha1).toHex().left(16));
-}
-
-ResizeSpec resizeFor(const PipelineOptions& options) {
-    return ResizeSpec::fixed(options.inputSize, options.inputSize);
-}
-
-void openStoreForWriting(FeatureStore& store, const QString& folder, const FeatureBackend& backend,
-                         const PipelineOptions& options) {
-    if (!store.openForWriting(folder, storeHeaderFor(backend, resizeFor(options))))
-        throw UsageError(store.errorString());
 }
 
 void openStoreForReading(FeatureStore& store, const QString& folder) {
@@ -171,34 +113,35 @@ void openStoreForReading(FeatureStore& store, const QString& folder) {
         throw UsageError(store.errorString());
 }
 
-ExtractionReport runExtraction(const std::vector<PoolEntry>& pool, FeatureBackend& backend,
-                               FeatureStore& store, const PipelineOptions& options,
-                               const Shard& shard) {
-    ExtractionOptions extraction;
-    extraction.resize = resizeFor(options);
-    extraction.batchSize = options.backend.batchSize;
-    extraction.shard = shard;
-    ProgressBar bar(QStringLiteral("extract"));
-    const ExtractionReport report =
-        extractFeatures(pool, backend, store, extraction, [&bar](int64_t done, int64_t total) {
-            bar.update(done, total);
-            return true;
-        });
-    bar.finish();
-    return report;
+void CliSessionOutput::stageStarted(const QString& stage) {
+    if (stage == QLatin1String("extract") || stage == QLatin1String("patterns"))
+        bar_ = std::make_unique<ProgressBar>(stage);
 }
 
-PoolPatterns runPatterns(const FeatureStore& store, const std::vector<int>& records,
-                         const PipelineOptions& options) {
-    ProgressBar bar(QStringLiteral("patterns"));
-    PoolPatterns patterns =
-        computePatterns(store, records, options.patterns, options.seed, options.backend.threads,
-                        [&bar](int64_t done, int64_t total) {
-                            bar.update(done, total);
-                            return true;
-                        });
-    bar.finish();
-    return patterns;
+bool CliSessionOutput::stageProgress(const QString& /*stage*/, int64_t done, int64_t total) {
+    if (bar_)
+        bar_->update(done, total);
+    return true;
+}
+
+void CliSessionOutput::stageFinished(const QString& /*stage*/) {
+    if (bar_)
+        bar_->finish();
+    bar_.reset();
+}
+
+void CliSessionOutput::poolScanned(const PipelineSession& session) {
+    for (const QString& warning : session.poolWarnings())
+        printError(QStringLiteral("warning: ") + warning);
+}
+
+void CliSessionOutput::backendReady(const PipelineSession& session) {
+    const BackendSelection& backend = session.backend();
+    if (!backend.note.isEmpty())
+        printError(QStringLiteral("note: ") + backend.note);
+    if (backendLine_)
+        printError(QStringLiteral("backend: %1 on %2")
+                       .arg(backend.modelName, backend.backend->deviceDescription()));
 }
 
 } // namespace freesel

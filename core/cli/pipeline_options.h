@@ -1,10 +1,12 @@
 #pragma once
 
 // What `freesel select`, `extract` and `patterns` share: their common options (declared and
-// validated once) and the stage runners with their progress bars.
+// validated once, read into RunParameters) and how a PipelineSession shows on the terminal.
 
-#include "backend_factory.h"
-#include "pipeline.h"
+#include "cli/progress_bar.h"
+#include "pipeline_session.h"
+
+#include <memory>
 
 #include <QString>
 
@@ -21,19 +23,13 @@ public:
     /// --tau, --K, --eps and --seed.
     PipelineOptions(QCommandLineParser& parser, bool patternOptions);
 
-    /// Reads and validates the values after parsing; throws UsageError (or
+    /// Reads and validates the values after parsing into `run`; throws UsageError (or
     /// std::invalid_argument) naming the parameter and its valid range. `command` names the
     /// subcommand in messages.
     void read(const QString& command);
 
-    QString pool;
-    QString imageRoot;
-    QString storeDir; ///< as given; empty: the default store of the pool and backend
-    BackendChoice backend;
-    int inputSize = 224;
+    RunParameters run; ///< what the session runs with (budget and strategy: select only)
     bool json = false;
-    PatternParameters patterns;
-    quint64 seed = 0;
 
 private:
     QCommandLineParser& parser_;
@@ -44,34 +40,26 @@ private:
 double numberOption(const QCommandLineParser& parser, const QString& name);
 int integerOption(const QCommandLineParser& parser, const QString& name);
 
-/// scanPool with the warnings printed; UsageError when the pool is unreadable or empty.
-PoolScan scanPoolOrThrow(const QString& pool, const QString& imageRoot);
-
-/// createBackend, its note printed, --input-size checked against the patch size.
-BackendSelection prepareBackend(const PipelineOptions& options);
-
-/// The store folder: --store, or <cache>/freesel/stores/<backend>-<hash of pool, backend and
-/// input size>.
-QString storeDirFor(const PipelineOptions& options, const FeatureBackend& backend);
-
-/// The resize every extraction of these options uses.
-ResizeSpec resizeFor(const PipelineOptions& options);
-
-/// Opens (creating) the store for `backend`; UsageError with the store's reason (a different
-/// fingerprint names both) otherwise.
-void openStoreForWriting(FeatureStore& store, const QString& folder, const FeatureBackend& backend,
-                         const PipelineOptions& options);
-
 /// Opens an existing store read-only; UsageError naming the folder when there is none.
 void openStoreForReading(FeatureStore& store, const QString& folder);
 
-/// extractFeatures with a progress bar.
-ExtractionReport runExtraction(const std::vector<PoolEntry>& pool, FeatureBackend& backend,
-                               FeatureStore& store, const PipelineOptions& options,
-                               const Shard& shard = {});
+/// How a command shows a session: scan warnings, the backend's note and device, a progress bar
+/// per extraction and pattern stage, all on stderr.
+class CliSessionOutput : public SessionObserver {
+public:
+    /// `backendLine`: print "backend: MODEL on DEVICE" when a backend is created.
+    explicit CliSessionOutput(bool backendLine) : backendLine_(backendLine) {}
+    void setBackendLine(bool on) { backendLine_ = on; }
 
-/// computePatterns with a progress bar.
-PoolPatterns runPatterns(const FeatureStore& store, const std::vector<int>& records,
-                         const PipelineOptions& options);
+    void stageStarted(const QString& stage) override;
+    bool stageProgress(const QString& stage, int64_t done, int64_t total) override;
+    void stageFinished(const QString& stage) override;
+    void poolScanned(const PipelineSession& session) override;
+    void backendReady(const PipelineSession& session) override;
+
+private:
+    bool backendLine_;
+    std::unique_ptr<ProgressBar> bar_;
+};
 
 } // namespace freesel

@@ -1,4 +1,4 @@
-#include "cli_progress.h"
+#include "cli/progress_bar.h"
 
 #include <cstdio>
 #include <unistd.h>

@@ -1,15 +1,10 @@
 // freesel select POOL --budget N|P% --out FILE: scan, extract what the store lacks, patterns,
 // selection, export. Every stage the store already holds is skipped.
-#include "cli_command.h"
-#include "cli_pipeline_options.h"
-#include "export_image_sizes.h"
-#include "image_decoder.h"
-#include "version.h"
+#include "cli/command.h"
+#include "cli/pipeline_options.h"
 
 #include <QCommandLineParser>
-#include <QDateTime>
 #include <QElapsedTimer>
-#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -52,7 +47,7 @@ int64_t resolveBudget(const QString& text, int usable) {
     return count;
 }
 
-QJsonObject summaryJson(const PipelineOptions& options, const ExtractionReport& extraction,
+QJsonObject summaryJson(const RunParameters& run, const ExtractionReport& extraction,
                         const SelectionExport& exported, const ExportResult& written,
                         const QString& backendName, const QString& device, double seconds) {
     QJsonArray failed;
@@ -63,7 +58,7 @@ QJsonObject summaryJson(const PipelineOptions& options, const ExtractionReport& 
     QJsonArray selected;
     for (const Pick& pick : exported.picks)
         selected.append(exported.images[pick.image].path);
-    return {{QStringLiteral("pool"), options.pool},
+    return {{QStringLiteral("pool"), run.source},
             {QStringLiteral("backend"), backendName},
             {QStringLiteral("device"), device},
             {QStringLiteral("images"), extraction.total},
@@ -124,73 +119,45 @@ int runSelectCommand(const QStringList& arguments) {
         return ExitOk;
     pipeline.read(QStringLiteral("select"));
     const SelectOptions options = readSelectOptions(parser);
+    RunParameters& run = pipeline.run;
+    run.strategy = QString::fromStdString(strategyName(options.strategy));
+    run.budgetPercent = options.budgetText.endsWith(QLatin1Char('%'));
+    run.budget = run.budgetPercent ? options.budgetText.chopped(1).toDouble()
+                                   : options.budgetText.toDouble();
 
-    const PoolScan scan = scanPoolOrThrow(pipeline.pool, pipeline.imageRoot);
-    BackendSelection backend = prepareBackend(pipeline);
-    const QString storeDir = storeDirFor(pipeline, *backend.backend);
-    FeatureStore store;
-    openStoreForWriting(store, storeDir, *backend.backend, pipeline);
-    const ExtractionReport report = runExtraction(scan.entries, *backend.backend, store, pipeline);
+    CliSessionOutput output(!pipeline.json);
+    PipelineSession session(&output);
+    session.run(run);
 
-    const std::vector<int> records = storeRecordsFor(scan.entries, store);
-    const PoolPatterns patterns = runPatterns(store, records, pipeline);
-    if (patterns.poolIndex.empty())
-        throw UsageError(
-            QStringLiteral("none of the %1 images of %2 could be read (see the reasons above)")
-                .arg(scan.entries.size())
-                .arg(pipeline.pool));
-
-    SelectionRequest request;
-    request.budget = resolveBudget(options.budgetText, static_cast<int>(patterns.poolIndex.size()));
-    request.seed = pipeline.seed;
-    request.threads = pipeline.backend.threads;
-    const SelectionResult result = selectImages(patterns, options.strategy, request);
-
-    Provenance provenance;
-    provenance.appVersion = applicationVersion();
-    provenance.backend = backend.backend->name();
-    provenance.model = backend.modelName;
-    provenance.modelChecksum = backend.modelChecksum;
-    provenance.tau = pipeline.patterns.tau;
-    provenance.clusters = pipeline.patterns.clusters;
-    provenance.eps = pipeline.patterns.eps;
-    provenance.budget = request.budget;
-    provenance.seed = pipeline.seed;
-    provenance.strategy = QString::fromStdString(strategyName(options.strategy));
-    provenance.inputSize = QStringLiteral("%1x%1").arg(pipeline.inputSize);
-    provenance.device = backend.backend->deviceDescription();
-    provenance.created = QDateTime::currentDateTimeUtc();
-    provenance.poolSource = QFileInfo(pipeline.pool).absoluteFilePath();
-    SelectionExport exported =
-        buildSelectionExport(scan.entries, store, records, patterns, result, provenance);
-    fillExportImageSizes(exported);
+    const SelectionExport exported = session.selectionExport();
     const ExportResult written =
         exportSelection(exported, options.format, options.out, options.exportOptions);
     if (!written.ok)
         throw UsageError(written.error);
 
     const double seconds = timer.nsecsElapsed() * 1e-9;
+    const ExtractionReport& report = session.extraction();
     int failed = 0;
     for (const ExportImage& image : exported.images)
         failed += image.failed ? 1 : 0;
     if (pipeline.json) {
-        printOut(QString::fromUtf8(
-            QJsonDocument(summaryJson(pipeline, report, exported, written, backend.backend->name(),
-                                      provenance.device, seconds))
-                .toJson(QJsonDocument::Indented)));
+        printOut(QString::fromUtf8(QJsonDocument(summaryJson(run, report, exported, written,
+                                                             session.backend().backend->name(),
+                                                             exported.provenance.device, seconds))
+                                       .toJson(QJsonDocument::Indented)));
     } else {
         for (const ExportImage& image : exported.images)
             if (image.failed)
                 printError(skippedImageLine(image.path, image.error));
         printError(QStringLiteral("selected %1 of %2 images (%3 extracted now, %4 from the store "
                                   "%5, %6 skipped) with %7 in %8 s -> %9")
-                       .arg(result.picks.size())
-                       .arg(scan.entries.size())
+                       .arg(session.selection().picks.size())
+                       .arg(session.pool()->size())
                        .arg(report.extracted)
                        .arg(report.reused)
-                       .arg(storeDir)
+                       .arg(session.storeFolderFor(run))
                        .arg(failed)
-                       .arg(provenance.strategy)
+                       .arg(exported.provenance.strategy)
                        .arg(seconds, 0, 'f', 1)
                        .arg(written.files.join(QStringLiteral(", "))));
     }

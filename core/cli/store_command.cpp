@@ -1,9 +1,9 @@
 // Feature stores on the command line: `freesel merge` joins shard stores, `freesel info
 // --store DIR` describes one.
-#include "cli_command.h"
-#include "cli_pipeline_options.h"
-#include "feature_store.h"
-#include "store_format.h"
+#include "cli/command.h"
+#include "cli/pipeline_options.h"
+#include "store/feature_store.h"
+#include "store/store_format.h"
 
 #include <QCommandLineParser>
 #include <QDir>

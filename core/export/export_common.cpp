@@ -1,8 +1,8 @@
 // Helpers shared by the exporters: the pool partition, number formatting, the provenance
 // object and the single-file write.
 
-#include "export_writers.h"
-#include "save_file.h"
+#include "export/export_writers.h"
+#include "util/save_file.h"
 
 #include <QDir>
 #include <QFileInfo>

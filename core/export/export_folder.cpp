@@ -1,7 +1,7 @@
 // The folder export: the selected images as symlinks (default) or copies, named by rank so a
 // file browser lists them in selection order.
 
-#include "export_writers.h"
+#include "export/export_writers.h"
 
 #include <QDir>
 #include <QFile>

@@ -1,6 +1,6 @@
-#include "export_image_sizes.h"
+#include "export/export_image_sizes.h"
 
-#include "image_header.h"
+#include "image/image_header.h"
 
 #include <QFile>
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "selection_export.h"
+#include "export/selection_export.h"
 
 namespace freesel {
 

@@ -1,7 +1,7 @@
 // The JSON-based exports: FreeSel's own JSON, a COCO image-only subset, Label Studio tasks and
 // the CVAT image manifest (JSON lines).
 
-#include "export_writers.h"
+#include "export/export_writers.h"
 
 #include <QFileInfo>
 #include <QJsonArray>

@@ -1,7 +1,7 @@
 // The line-oriented exports: the ranked path list (txt), the per-image table (csv, RFC 4180)
 // and Lightly-style embeddings (csv).
 
-#include "export_writers.h"
+#include "export/export_writers.h"
 
 #include <QStringList>
 

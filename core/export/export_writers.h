@@ -4,7 +4,7 @@
 // exportSelection() (selection_export.h), which validates the selection first, so the writers
 // may assume every pick names a decoded pool image exactly once.
 
-#include "selection_export.h"
+#include "export/selection_export.h"
 
 #include <QByteArray>
 #include <QJsonObject>

@@ -1,9 +1,9 @@
 // Export dispatch: format names, validation of the selection, and the provenance sidecar that
 // every format gets.
 
-#include "selection_export.h"
+#include "export/selection_export.h"
 
-#include "export_writers.h"
+#include "export/export_writers.h"
 
 #include <QDir>
 #include <QFileInfo>

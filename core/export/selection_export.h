@@ -3,7 +3,7 @@
 // Exporters of a selection (DESIGN.md, Exports). Every export also writes a provenance sidecar,
 // so a file found later says which model, parameters and pool produced it.
 
-#include "selection.h"
+#include "selection/selection.h"
 
 #include <QDateTime>
 #include <QString>

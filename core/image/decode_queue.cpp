@@ -1,4 +1,4 @@
-#include "decode_queue.h"
+#include "image/decode_queue.h"
 
 #include <QThread>
 

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "image_decoder.h"
-#include "image_preprocessing.h"
+#include "image/image_decoder.h"
+#include "image/image_preprocessing.h"
 
 #include <QString>
 #include <QStringList>

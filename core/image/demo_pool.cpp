@@ -1,6 +1,6 @@
-#include "demo_pool.h"
+#include "image/demo_pool.h"
 
-#include "random_stream.h"
+#include "util/random_stream.h"
 
 #include <QDir>
 #include <opencv2/imgcodecs.hpp>

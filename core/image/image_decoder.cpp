@@ -1,8 +1,8 @@
-#include "image_decoder.h"
+#include "image/image_decoder.h"
 
-#include "gif_decoder.h"
-#include "image_header.h"
-#include "radiance_check.h"
+#include "image/gif_decoder.h"
+#include "image/image_header.h"
+#include "image/radiance_check.h"
 
 #include <QFile>
 #include <QFileInfo>

@@ -1,4 +1,4 @@
-#include "image_header.h"
+#include "image/image_header.h"
 
 #include <cstdint>
 #include <cstdlib>

@@ -1,4 +1,4 @@
-#include "image_preprocessing.h"
+#include "image/image_preprocessing.h"
 
 #include <opencv2/imgproc.hpp>
 

@@ -1,4 +1,4 @@
-#include "pool_scanner.h"
+#include "image/pool_scanner.h"
 
 #include <QDateTime>
 #include <QDir>

@@ -1,4 +1,4 @@
-#include "radiance_check.h"
+#include "image/radiance_check.h"
 
 #include <cstdio>
 #include <cstring>

@@ -1,4 +1,4 @@
-#include "attention_filter.h"
+#include "patterns/attention_filter.h"
 
 #include <algorithm>
 #include <cmath>

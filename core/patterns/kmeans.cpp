@@ -1,6 +1,6 @@
-#include "kmeans.h"
+#include "patterns/kmeans.h"
 
-#include "random_stream.h"
+#include "util/random_stream.h"
 
 #include <limits>
 #include <unordered_map>

@@ -1,4 +1,4 @@
-#include "neighbourhood_affinity.h"
+#include "patterns/neighbourhood_affinity.h"
 
 #include <stdexcept>
 #include <string>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "neighbourhood_attention.h"
+#include "patterns/neighbourhood_attention.h"
 
 #include <Eigen/SparseCore>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "neighbourhood_attention.h"
+#include "patterns/neighbourhood_attention.h"
 
 #include <stdexcept>
 #include <string>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "patch_grid.h"
+#include "backbone/patch_grid.h"
 
 #include <vector>
 

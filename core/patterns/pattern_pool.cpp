@@ -1,4 +1,4 @@
-#include "pattern_pool.h"
+#include "patterns/pattern_pool.h"
 
 namespace freesel {
 

@@ -1,4 +1,4 @@
-#include "pca_projection.h"
+#include "patterns/pca_projection.h"
 
 #include <Eigen/Dense>
 

@@ -3,7 +3,7 @@
 // The 2-D view of the pattern pool the GUI plots (DESIGN.md "GUI", bottom tabs): a principal
 // component projection of pattern rows. Plain data, no QtGui, so tests check it directly.
 
-#include "pattern_pool.h"
+#include "patterns/pattern_pool.h"
 
 #include <vector>
 

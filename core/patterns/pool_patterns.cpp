@@ -1,7 +1,7 @@
-#include "pool_patterns.h"
+#include "patterns/pool_patterns.h"
 
-#include "random_stream.h"
-#include "selection.h"
+#include "selection/selection.h"
+#include "util/random_stream.h"
 
 #include <vector>
 

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "pattern_pool.h"
-#include "semantic_patterns.h"
+#include "patterns/pattern_pool.h"
+#include "patterns/semantic_patterns.h"
 
 #include <atomic>
 #include <functional>

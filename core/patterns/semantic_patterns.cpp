@@ -1,7 +1,7 @@
-#include "semantic_patterns.h"
+#include "patterns/semantic_patterns.h"
 
-#include "attention_filter.h"
-#include "neighbourhood_affinity.h"
+#include "patterns/attention_filter.h"
+#include "patterns/neighbourhood_affinity.h"
 
 #include <algorithm>
 #include <stdexcept>

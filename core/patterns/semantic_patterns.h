@@ -1,7 +1,7 @@
 #pragma once
 
-#include "image_features.h"
-#include "spectral_clustering.h"
+#include "backbone/image_features.h"
+#include "patterns/spectral_clustering.h"
 
 #include <Eigen/Core>
 #include <cstdint>

@@ -1,6 +1,6 @@
-#include "spectral_clustering.h"
+#include "patterns/spectral_clustering.h"
 
-#include "kmeans.h"
+#include "patterns/kmeans.h"
 
 #include <Eigen/Eigenvalues>
 #include <Spectra/MatOp/SparseSymMatProd.h>

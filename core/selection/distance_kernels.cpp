@@ -1,4 +1,4 @@
-#include "distance_kernels.h"
+#include "selection/distance_kernels.h"
 
 #include <algorithm>
 #include <cstring>

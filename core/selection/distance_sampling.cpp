@@ -1,9 +1,10 @@
-#include "distance_sampling.h"
+// The sampling loop of exact pruned D^2 sampling: each step plans which groups the new image's
+// patterns may affect (bounds), evaluates only those, and applies the lowered distances.
+#include "selection/distance_sampling.h"
 
-#include "distance_kernels.h"
-#include "pattern_groups.h"
-#include "random_stream.h"
-#include "sampling_tree.h"
+#include "selection/distance_kernels.h"
+#include "selection/distance_sampler.h"
+#include "selection/pattern_groups.h"
 
 #include <QElapsedTimer>
 #include <algorithm>
@@ -15,308 +16,7 @@
 
 namespace freesel {
 
-namespace {
-
-constexpr float kInfinity = std::numeric_limits<float>::infinity();
-// Below this many (row, query) checks a step runs on one thread: waking the team costs more.
-constexpr int64_t kParallelWork = 16384;
-
-/// Bounds on one set of rows against one centre: every active row r has
-/// alpha_r - beta_r >= lower and alpha_r + beta_r <= upper, where alpha_r is the row's
-/// distance to the centre and beta_r the radius of its current D. A query at distance t from
-/// the centre can only come closer than beta_r to some row if lower - slack <= t <= upper + slack.
-struct Bounds {
-    float upper = kInfinity;
-    float lower = -kInfinity;
-    bool excludes(float toCentre, float slack) const {
-        return toCentre - upper > slack || lower - toCentre > slack;
-    }
-    void include(float alpha, float beta) {
-        upper = std::max(upper, alpha + beta);
-        lower = std::min(lower, alpha - beta);
-    }
-    static Bounds empty() { return {-kInfinity, kInfinity}; }
-};
-
-/// Up to four (row, query) pairs waiting for a four-wide kernel; padded() repeats the first
-/// pair into the empty slots (their results are ignored).
-template <typename Row> struct FourPairs {
-    const Row* left[4];
-    const float* right[4];
-    const uint16_t* compactRight[4]; // the bfloat16 query, for the prefilter
-    int query[4];
-    int64_t owner[4];
-    int count = 0;
-    void add(const Row* row, const float* query, int64_t position) {
-        left[count] = row;
-        right[count] = query;
-        owner[count++] = position;
-    }
-    FourPairs& padded() {
-        for (int k = count; k < 4; ++k) {
-            left[k] = left[0];
-            right[k] = right[0];
-            compactRight[k] = compactRight[0];
-        }
-        return *this;
-    }
-};
-
-/// A query to check against the rows of one group, with its distance to the group's centre.
-struct QueryCheck {
-    int query;
-    float toGroup;
-};
-
-/// One group that a query may affect, and which queries (with their distance to its centre).
-struct WorkItem {
-    int group;
-    int firstQuery; // into the step's flat list of query checks
-    int queryCount;
-};
-
-/// Rows are reordered so each bound group is contiguous (one streaming pass per group); the
-/// trees and the random draws stay in the pool's original row order, so the order of the
-/// draws, and hence the result, is independent of the grouping.
-class DistanceSampler {
-public:
-    DistanceSampler(PatternPool pool, const DistanceSamplingOptions& options,
-                    DistanceSamplingStats& stats);
-    SelectionResult run(int64_t budget, uint64_t seed);
-
-private:
-    void validateRows() const;
-    void normaliseRows();
-    void buildGroups();
-    void permuteRows(const std::vector<int64_t>& rowAtPosition);
-    void buildCompactRows();
-    void compactQueries(const std::vector<float>& queries, int queryCount);
-    float distance(const float* query, int64_t position) const;
-    float boundRadius(float d) const;
-    void absorb(int image);
-    void planWork(const std::vector<float>& queries, int queryCount);
-    void planTop(int top, const std::vector<float>& queries, int queryCount, const float* toTops);
-    int64_t evaluate(const WorkItem& item, const float* queries,
-                     std::vector<std::pair<int64_t, float>>& changed) const;
-    void applyChanges();
-    std::pair<float, float> dotRange(const struct Bounds& bounds) const;
-    void refreshLeaf(int64_t position);
-    int drawNextImage(RandomStream& random, double& score);
-    int uniformUnselectedImage(RandomStream& random);
-
-    DistanceSamplingOptions options_;
-    DistanceSamplingStats& stats_;
-    PatternPool pool_; // rows permuted into group order
-    int dims_;
-    int64_t rows_;
-    int threads_;
-    float slack_ = 0.0f;
-
-    std::vector<int64_t> positionOfRow_;  // original row -> position
-    std::vector<int64_t> rowAtPosition_;  // position -> original row
-    std::vector<float> d_, beta_;         // per position: D and its radius in bound units
-    std::vector<float> alpha_, alphaTop_; // per position: distance to its group / top centre
-    // Cosine prefilter: a bfloat16 copy of each row and a bound on what rounding it moved any
-    // dot with a unit query, so most pairs that cannot lower D are ruled out at a quarter of
-    // the memory traffic and only the rest are computed exactly in float.
-    std::vector<uint16_t> compact_;
-    std::vector<float> compactMargin_, compactNorm_;
-    // The current step's queries in bfloat16 and how far rounding moved each (|q - q~|).
-    std::vector<uint16_t> compactQueries_;
-    std::vector<float> queryMargin_;
-    std::vector<uint8_t> active_; // per position: image not selected yet
-    int64_t activeRows_ = 0;
-
-    int groupCount_ = 0, topCount_ = 0;
-    std::vector<int64_t> groupStart_;
-    std::vector<int> topGroupStart_;
-    std::vector<float> centres_, topCentres_;
-    std::vector<Bounds> groupBounds_, groupTopBounds_, topBounds_;
-    std::vector<std::pair<float, float>> groupDotRange_; // cosine: dots admitted by the bounds
-    std::vector<int64_t> activeInGroup_;
-
-    // One step's plan: the groups to visit and the queries each must check.
-    std::vector<WorkItem> work_;
-    std::vector<QueryCheck> workQueries_;
-    std::vector<std::vector<std::pair<int64_t, float>>> changed_;
-    std::vector<std::vector<WorkItem>> topWork_;
-    std::vector<std::vector<QueryCheck>> topWorkQueries_;
-
-    SumTree massTree_;         // D^2 per original row (DSquared)
-    MaxTree farthestTree_;     // D per original row (Farthest)
-    SumTree unselected_;       // 1 per unselected image: uniform fallback draws
-    double distanceSum_ = 0.0; // sum of D over all rows, for the coverage curve
-    bool firstAbsorb_ = true;
-};
-
-DistanceSampler::DistanceSampler(PatternPool pool, const DistanceSamplingOptions& options,
-                                 DistanceSamplingStats& stats)
-    : options_(options), stats_(stats), pool_(std::move(pool)), dims_(pool_.dims()),
-      rows_(pool_.patternCount()), threads_(resolveThreadCount(options.threads)) {
-    validateRows();
-    QElapsedTimer timer;
-    timer.start();
-    if (options_.metric == DistanceMetric::Cosine)
-        normaliseRows();
-    buildGroups();
-    stats_.groupingSeconds = timer.nsecsElapsed() * 1e-9;
-    d_.assign(rows_, kInfinity);
-    beta_.assign(rows_, kInfinity);
-    active_.assign(rows_, 1);
-    activeRows_ = rows_;
-    if (options_.rule == SamplingRule::DSquared)
-        massTree_ = SumTree(rows_);
-    if (options_.rule == SamplingRule::Farthest)
-        farthestTree_ = MaxTree(rows_);
-    const int images = pool_.imageCount();
-    unselected_ = SumTree(images);
-    for (int image = 0; image < images; ++image)
-        unselected_.set(image, 1.0);
-}
-
-void DistanceSampler::validateRows() const {
-    for (int64_t row = 0; row < rows_; ++row) {
-        const float* values = pool_.pattern(row);
-        for (int k = 0; k < dims_; ++k) {
-            if (!std::isfinite(values[k]))
-                throw std::invalid_argument("pattern " + std::to_string(row) + " of image " +
-                                            std::to_string(pool_.imageOf(row)) +
-                                            " has a value that is not finite");
-        }
-    }
-}
-
-/// Unit rows make 1 - dot the cosine distance. A zero row stays zero (distance 1 to all).
-void DistanceSampler::normaliseRows() {
-#pragma omp parallel for schedule(static) num_threads(threads_) if (rows_ > kParallelWork)
-    for (int64_t row = 0; row < rows_; ++row) {
-        float* values = pool_.pattern(row);
-        const float norm = std::sqrt(dotProduct(values, values, dims_));
-        if (norm > 0.0f)
-            for (int k = 0; k < dims_; ++k)
-                values[k] /= norm;
-    }
-}
-
-void DistanceSampler::buildGroups() {
-    const int target = options_.pruning ? options_.groups : 1;
-    PatternGroups groups =
-        groupPatterns(pool_.pattern(0), rows_, dims_, options_.metric, target, threads_);
-    groupCount_ = groups.groupCount;
-    topCount_ = groups.topCount;
-    centres_ = std::move(groups.centres);
-    topCentres_ = std::move(groups.topCentres);
-    topGroupStart_ = std::move(groups.topGroupStart);
-    // Counting sort by group, stable in the original row order.
-    groupStart_.assign(groupCount_ + 1, 0);
-    for (int64_t row = 0; row < rows_; ++row)
-        ++groupStart_[groups.groupOf[row] + 1];
-    for (int g = 0; g < groupCount_; ++g)
-        groupStart_[g + 1] += groupStart_[g];
-    std::vector<int64_t> next(groupStart_.begin(), groupStart_.end() - 1);
-    rowAtPosition_.resize(rows_);
-    positionOfRow_.resize(rows_);
-    for (int64_t row = 0; row < rows_; ++row) {
-        const int64_t position = next[groups.groupOf[row]]++;
-        rowAtPosition_[position] = row;
-        positionOfRow_[row] = position;
-    }
-    groups.groupOf = {};
-    permuteRows(rowAtPosition_);
-    alpha_.resize(rows_);
-    alphaTop_.resize(rows_);
-    activeInGroup_.resize(groupCount_);
-    for (int t = 0; t < topCount_; ++t) {
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_) if (rows_ > kParallelWork)
-        for (int g = topGroupStart_[t]; g < topGroupStart_[t + 1]; ++g) {
-            activeInGroup_[g] = groupStart_[g + 1] - groupStart_[g];
-            for (int64_t p = groupStart_[g]; p < groupStart_[g + 1]; ++p) {
-                alpha_[p] = metricDistance(pool_.pattern(p), &centres_[size_t(g) * dims_], dims_,
-                                           options_.metric);
-                alphaTop_[p] = metricDistance(pool_.pattern(p), &topCentres_[size_t(t) * dims_],
-                                              dims_, options_.metric);
-            }
-        }
-    }
-    if (options_.pruning && options_.prefilter && options_.metric == DistanceMetric::Cosine)
-        buildCompactRows();
-    groupBounds_.assign(groupCount_, Bounds{});
-    groupDotRange_.assign(groupCount_, {-kInfinity, kInfinity});
-    groupTopBounds_.assign(groupCount_, Bounds{});
-    topBounds_.assign(topCount_, Bounds{});
-    changed_.resize(groupCount_);
-    // Rounding in float dots, sqrt and acos is far below these margins, so a skipped row is
-    // one whose computed D could not have dropped either: pruning never changes a result.
-    float scale = 1.0f;
-    if (options_.metric == DistanceMetric::Euclidean)
-        for (float a : alphaTop_)
-            scale = std::max(scale, a);
-    slack_ = options_.metric == DistanceMetric::Cosine ? 1e-2f : 1e-4f * scale;
-}
-
-/// |x.q - fl(x~.q~)| <= |x - x~| |q| + |x~| |q - q~| + dims * 2^-24 |x~| |q~| for a unit query
-/// q (Cauchy-Schwarz on the rounding of the row and of the query, plus the worst float
-/// summation error); the exact float path differs from x.q by at most the same summation term.
-/// compactMargin_ covers the row's share and both summations, compactNorm_ bounds |x~| for the
-/// query's share, all with room to spare.
-void DistanceSampler::buildCompactRows() {
-    compact_.resize(static_cast<size_t>(rows_) * dims_);
-    compactMargin_.resize(rows_);
-    compactNorm_.resize(rows_);
-    const double summation = 2.0 * dims_ * std::ldexp(1.0, -24);
-#pragma omp parallel for schedule(static) num_threads(threads_) if (rows_ > kParallelWork)
-    for (int64_t p = 0; p < rows_; ++p) {
-        const float* row = pool_.pattern(p);
-        uint16_t* compact = &compact_[size_t(p) * dims_];
-        toBfloat16(row, dims_, compact);
-        double error = 0.0, norm = 0.0;
-        for (int k = 0; k < dims_; ++k) {
-            const float rounded = widenBfloat16(compact[k]);
-            error += (double(row[k]) - rounded) * (double(row[k]) - rounded);
-            norm += double(rounded) * rounded;
-        }
-        compactMargin_[p] = static_cast<float>(
-            (std::sqrt(error) + summation * (std::sqrt(norm) + 1.0)) * 1.01 + 1e-6);
-    }
-}
-
-void DistanceSampler::compactQueries(const std::vector<float>& queries, int queryCount) {
-    compactQueries_.resize(size_t(queryCount) * dims_);
-    queryMargin_.resize(queryCount);
-    toBfloat16(queries.data(), int64_t(queryCount) * dims_, compactQueries_.data());
-    for (int q = 0; q < queryCount; ++q) {
-        double error = 0.0;
-        for (int k = 0; k < dims_; ++k) {
-            const float rounded = widenBfloat16(compactQueries_[size_t(q) * dims_ + k]);
-            const double difference = double(queries[size_t(q) * dims_ + k]) - rounded;
-            error += difference * difference;
-        }
-        queryMargin_[q] = static_cast<float>(std::sqrt(error) * 1.01 + 1e-7);
-    }
-}
-
-/// Applies the permutation in place, one row buffer at a time (cycle following), so the pool
-/// is never copied: peak memory stays one pool.
-void DistanceSampler::permuteRows(const std::vector<int64_t>& rowAtPosition) {
-    std::vector<uint8_t> done(rows_, 0);
-    std::vector<float> buffer(dims_);
-    for (int64_t start = 0; start < rows_; ++start) {
-        if (done[start] || rowAtPosition[start] == start)
-            continue;
-        std::copy_n(pool_.pattern(start), dims_, buffer.begin());
-        int64_t position = start;
-        while (true) {
-            done[position] = 1;
-            const int64_t source = rowAtPosition[position];
-            if (source == start) {
-                std::copy_n(buffer.begin(), dims_, pool_.pattern(position));
-                break;
-            }
-            std::copy_n(pool_.pattern(source), dims_, pool_.pattern(position));
-            position = source;
-        }
-    }
-}
+namespace sampling_detail {
 
 /// Euclidean distance; cosine distances are computed in fours inside evaluate().
 float DistanceSampler::distance(const float* query, int64_t position) const {
@@ -646,7 +346,7 @@ SelectionResult DistanceSampler::run(int64_t budget, uint64_t seed) {
     return result;
 }
 
-} // namespace
+} // namespace sampling_detail
 
 SelectionResult distanceSampling(PatternPool pool, int64_t budget, uint64_t seed,
                                  const DistanceSamplingOptions& options,
@@ -657,7 +357,7 @@ SelectionResult distanceSampling(PatternPool pool, int64_t budget, uint64_t seed
                                                     std::min<int64_t>(budget, pool.imageCount()))
         throw std::invalid_argument("replay order is shorter than the budget");
     DistanceSamplingStats local;
-    DistanceSampler sampler(std::move(pool), options, stats ? *stats : local);
+    sampling_detail::DistanceSampler sampler(std::move(pool), options, stats ? *stats : local);
     return sampler.run(budget, seed);
 }
 

@@ -1,7 +1,7 @@
-#include "kmeans_selection.h"
+#include "selection/kmeans_selection.h"
 
-#include "distance_kernels.h"
-#include "distance_sampling.h"
+#include "selection/distance_kernels.h"
+#include "selection/distance_sampling.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "selection.h"
+#include "selection/selection.h"
 
 namespace freesel {
 

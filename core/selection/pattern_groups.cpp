@@ -1,6 +1,6 @@
-#include "pattern_groups.h"
+#include "selection/pattern_groups.h"
 
-#include "distance_kernels.h"
+#include "selection/distance_kernels.h"
 
 #include <algorithm>
 #include <cmath>

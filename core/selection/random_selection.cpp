@@ -1,6 +1,6 @@
-#include "random_selection.h"
+#include "selection/random_selection.h"
 
-#include "random_stream.h"
+#include "util/random_stream.h"
 
 #include <numeric>
 

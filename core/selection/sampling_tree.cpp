@@ -1,4 +1,4 @@
-#include "sampling_tree.h"
+#include "selection/sampling_tree.h"
 
 #include <limits>
 

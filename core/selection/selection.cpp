@@ -1,8 +1,8 @@
-#include "selection.h"
+#include "selection/selection.h"
 
-#include "distance_sampling.h"
-#include "kmeans_selection.h"
-#include "random_selection.h"
+#include "selection/distance_sampling.h"
+#include "selection/kmeans_selection.h"
+#include "selection/random_selection.h"
 
 #include <omp.h>
 #include <stdexcept>

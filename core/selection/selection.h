@@ -1,6 +1,6 @@
 #pragma once
 
-#include "pattern_pool.h"
+#include "patterns/pattern_pool.h"
 
 #include <cstdint>
 #include <limits>

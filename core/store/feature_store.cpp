@@ -1,7 +1,7 @@
-#include "feature_store.h"
+#include "store/feature_store.h"
 
-#include "save_file.h"
-#include "store_format.h"
+#include "store/store_format.h"
+#include "util/save_file.h"
 
 #include <QDateTime>
 #include <QDir>

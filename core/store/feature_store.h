@@ -4,8 +4,8 @@
 // pattern and selection stages re-run without the network (DESIGN.md "Data flow"). The on-disk
 // layout is documented in store_format.h.
 
-#include "image_features.h"
-#include "image_preprocessing.h"
+#include "backbone/image_features.h"
+#include "image/image_preprocessing.h"
 
 #include <QString>
 #include <QStringList>

@@ -1,4 +1,4 @@
-#include "store_format.h"
+#include "store/store_format.h"
 
 #include <QCryptographicHash>
 

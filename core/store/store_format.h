@@ -110,7 +110,7 @@ quint64 checksum64(const void* data, qint64 bytes);
 
 } // namespace freesel::store_format
 
-#include "image_features.h"
+#include "backbone/image_features.h"
 
 #include <QByteArray>
 #include <QString>

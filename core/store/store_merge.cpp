@@ -1,6 +1,6 @@
 // mergeStores (declared in feature_store.h): joins the shard stores of a split extraction.
 
-#include "feature_store.h"
+#include "store/feature_store.h"
 
 #include <QDir>
 #include <QFileInfo>

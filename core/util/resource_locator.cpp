@@ -1,4 +1,4 @@
-#include "resource_locator.h"
+#include "util/resource_locator.h"
 
 #include <QCoreApplication>
 #include <QDir>

@@ -1,4 +1,4 @@
-#include "save_file.h"
+#include "util/save_file.h"
 
 #include <QDir>
 #include <QFileInfo>

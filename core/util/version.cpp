@@ -1,4 +1,4 @@
-#include "version.h"
+#include "util/version.h"
 
 #include <Eigen/Core>
 #include <opencv2/core/version.hpp>

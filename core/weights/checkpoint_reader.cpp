@@ -1,7 +1,7 @@
-#include "checkpoint_reader.h"
+#include "weights/checkpoint_reader.h"
 
-#include "pickle_reader.h"
-#include "safetensors_header.h"
+#include "weights/pickle_reader.h"
+#include "weights/safetensors_header.h"
 
 #include <QFile>
 

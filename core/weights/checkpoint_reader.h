@@ -8,7 +8,7 @@
 //  - TorchScript archives (their parameters).
 // Every failure is a CheckpointError whose message names the file and says what is wrong.
 
-#include "vit_model.h"
+#include "backbone/vit_model.h"
 
 #include <stdexcept>
 #include <string>

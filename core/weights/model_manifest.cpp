@@ -1,4 +1,4 @@
-#include "model_manifest.h"
+#include "weights/model_manifest.h"
 
 #include <QFile>
 #include <QJsonArray>

@@ -1,4 +1,4 @@
-#include "pickle_reader.h"
+#include "weights/pickle_reader.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "safetensors_header.h"
+#include "weights/safetensors_header.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

@@ -1,6 +1,6 @@
-#include "weight_cache.h"
+#include "weights/weight_cache.h"
 
-#include "resource_locator.h"
+#include "util/resource_locator.h"
 
 #include <QCryptographicHash>
 #include <QDir>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "model_manifest.h"
+#include "weights/model_manifest.h"
 
 #include <QByteArray>
 #include <QString>

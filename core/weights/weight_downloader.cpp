@@ -1,6 +1,6 @@
-#include "weight_downloader.h"
+#include "weights/weight_downloader.h"
 
-#include "save_file.h"
+#include "util/save_file.h"
 
 #include <QCoreApplication>
 #include <QDir>

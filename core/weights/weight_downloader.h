@@ -1,7 +1,7 @@
 #pragma once
 
-#include "model_manifest.h"
-#include "weight_cache.h"
+#include "weights/model_manifest.h"
+#include "weights/weight_cache.h"
 
 #include <QByteArray>
 #include <QCryptographicHash>

@@ -1,9 +1,9 @@
 // The ViT backbone against PyTorch: tests/generate_vit_reference.py runs its own copy of DINO's
 // vision_transformer.py on hash-generated weights and images; here the same weights and images
 // are rebuilt bit for bit and the C++ network must agree within 1e-4 (float32).
-#include "dino_vit.h"
-#include "vit_kernels.h"
-#include "vit_test_support.h"
+#include "backbone/dino_vit.h"
+#include "backbone/vit_kernels.h"
+#include "support/vit_test_support.h"
 
 #include <QtTest>
 

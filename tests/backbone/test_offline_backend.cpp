@@ -1,7 +1,7 @@
 // The weight-free offline backend: shapes, attention and band normalisation, saliency on a
 // bright square, texture similarity of descriptors, determinism. Images are drawn here.
 
-#include "offline_backend.h"
+#include "backbone/offline_backend.h"
 
 #include <QtTest>
 

@@ -1,9 +1,9 @@
 // Engine benchmarks (issue 2): the per-image pattern stage and exact D^2 selection at scale.
 #include "bench_registry.h"
-#include "distance_sampling.h"
-#include "semantic_patterns.h"
+#include "patterns/semantic_patterns.h"
+#include "selection/distance_sampling.h"
+#include "support/synthetic_pool.h"
 #include "synthetic_features.h"
-#include "synthetic_pool.h"
 
 #include <QElapsedTimer>
 #include <cmath>

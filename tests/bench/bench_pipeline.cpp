@@ -1,16 +1,15 @@
 // End-to-end benchmarks (issue 4): a whole selection over a real folder with a cold store
 // (offline backend, and DINO ViT-S/16 on random weights), and re-selection from a large cached
 // store after a tau change (patterns + selection only, no network).
+#include "backbone/dino_backend.h"
+#include "backbone/dino_vit.h"
+#include "backbone/offline_backend.h"
+#include "backbone/vit_config.h"
 #include "bench_registry.h"
-#include "export_image_sizes.h"
-#include "cli_pipeline_options.h"
-#include "dino_backend.h"
-#include "dino_vit.h"
-#include "distance_sampling.h"
-#include "offline_backend.h"
+#include "export/export_image_sizes.h"
 #include "pipeline.h"
+#include "selection/distance_sampling.h"
 #include "synthetic_features.h"
-#include "vit_config.h"
 
 #include <QDir>
 #include <QElapsedTimer>

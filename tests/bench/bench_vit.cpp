@@ -8,13 +8,13 @@
 //                     [--decode-threads=1] [--capacity=C] [--repeat=R] [--selection=1]
 #include "bench_registry.h"
 
-#include "decode_queue.h"
-#include "dino_backend.h"
-#include "dino_vit.h"
-#include "feature_store.h"
+#include "backbone/dino_backend.h"
+#include "backbone/dino_vit.h"
+#include "image/decode_queue.h"
+#include "image/pool_scanner.h"
 #include "pipeline.h"
-#include "pool_scanner.h"
-#include "selection.h"
+#include "selection/selection.h"
+#include "store/feature_store.h"
 
 #include <QDirIterator>
 #include <QElapsedTimer>

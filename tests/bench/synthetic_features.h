@@ -4,8 +4,8 @@
 // (the same generator idea as bench_engine.cpp's dinoLikeImage), with a [CLS] token, so they
 // can fill a feature store and run through every stage.
 
-#include "image_features.h"
-#include "synthetic_pool.h"
+#include "backbone/image_features.h"
+#include "support/synthetic_pool.h"
 
 #include <algorithm>
 #include <cmath>

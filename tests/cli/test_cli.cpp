@@ -1,7 +1,7 @@
 // The freesel command line, run as a real process: exit codes, messages, JSON output, and a
 // weight download from a local HTTP server through `freesel models download`.
-#include "cli_test_support.h"
-#include "local_http_server.h"
+#include "support/cli_test_support.h"
+#include "support/local_http_server.h"
 
 #include <QCryptographicHash>
 #include <QDir>

@@ -1,8 +1,8 @@
 // The pipeline subcommands run as real processes: extract (shards, resume after SIGKILL, store
 // invalidation), merge, patterns, export round trips, info --store, and their exit codes.
-#include "cli_test_support.h"
-#include "feature_store.h"
-#include "store_format.h"
+#include "store/feature_store.h"
+#include "store/store_format.h"
+#include "support/cli_test_support.h"
 
 #include <QDateTime>
 #include <QElapsedTimer>

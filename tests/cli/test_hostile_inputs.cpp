@@ -3,14 +3,14 @@
 // JSON, CSV, the export sidecar) and the selection must complete over the good files. Also:
 // files changing between scan and decode, a read-only store folder, a full disk.
 
-#include "cli_test_support.h"
-#include "hostile_corpus.h"
+#include "support/cli_test_support.h"
+#include "support/hostile_corpus.h"
 
-#include "feature_store.h"
-#include "offline_backend.h"
+#include "backbone/offline_backend.h"
+#include "image/pool_scanner.h"
 #include "pipeline.h"
-#include "pool_scanner.h"
-#include "store_format.h"
+#include "store/feature_store.h"
+#include "store/store_format.h"
 
 #include <QFileInfo>
 #include <QJsonArray>

@@ -2,7 +2,7 @@
 // and against the other formats. The pool is generated here (files of distinct bytes; the
 // exporters never decode images).
 
-#include "selection_export.h"
+#include "export/selection_export.h"
 
 #include <QDir>
 #include <QFile>

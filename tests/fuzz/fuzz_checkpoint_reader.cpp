@@ -5,7 +5,7 @@
 
 #include "fuzz_support.h"
 
-#include "checkpoint_reader.h"
+#include "weights/checkpoint_reader.h"
 
 #include <torch/torch.h>
 

@@ -4,7 +4,7 @@
 
 #include "fuzz_support.h"
 
-#include "image_decoder.h"
+#include "image/image_decoder.h"
 
 #include <dirent.h>
 

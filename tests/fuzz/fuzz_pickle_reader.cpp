@@ -3,7 +3,7 @@
 
 #include "fuzz_support.h"
 
-#include "pickle_reader.h"
+#include "weights/pickle_reader.h"
 
 #include <stdexcept>
 

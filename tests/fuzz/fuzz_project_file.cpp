@@ -3,7 +3,7 @@
 
 #include "fuzz_support.h"
 
-#include "project_file.h"
+#include "window/project_file.h"
 
 using namespace freesel;
 

@@ -3,7 +3,7 @@
 
 #include "fuzz_support.h"
 
-#include "safetensors_header.h"
+#include "weights/safetensors_header.h"
 
 using namespace freesel;
 

@@ -9,8 +9,8 @@
 
 #include "fuzz_support.h"
 
-#include "feature_store.h"
-#include "store_format.h"
+#include "store/feature_store.h"
+#include "store/store_format.h"
 
 #include <algorithm>
 #include <cstddef>

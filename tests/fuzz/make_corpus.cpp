@@ -4,8 +4,8 @@
 //
 //   fuzz_make_corpus tests/fuzz/corpus
 
-#include "feature_store.h"
-#include "project_file.h"
+#include "store/feature_store.h"
+#include "window/project_file.h"
 
 #include <QDir>
 #include <QFile>

@@ -1,12 +1,12 @@
 // Image decoding, preprocessing and the parallel decode queue. Every input is generated here with
 // OpenCV or built byte by byte (palette / grey+alpha PNG, EXIF APP1, bomb headers).
 
-#include "decode_queue.h"
-#include "gif_bytes.h"
-#include "image_bytes.h"
-#include "image_decoder.h"
-#include "image_header.h"
-#include "image_preprocessing.h"
+#include "image/decode_queue.h"
+#include "image/image_decoder.h"
+#include "image/image_header.h"
+#include "image/image_preprocessing.h"
+#include "support/gif_bytes.h"
+#include "support/image_bytes.h"
 
 #include <QDir>
 #include <QFile>

@@ -1,7 +1,7 @@
 // Pool scanning: folder recursion, order, extension filter, symlink loops, list files and COCO
 // json. Every input is generated in a temporary folder.
 
-#include "pool_scanner.h"
+#include "image/pool_scanner.h"
 
 #include <QDir>
 #include <QFile>

@@ -1,5 +1,5 @@
 // The attention filter of Eq. 2 (ALGORITHM.md section 2).
-#include "attention_filter.h"
+#include "patterns/attention_filter.h"
 
 #include <QtTest>
 #include <stdexcept>

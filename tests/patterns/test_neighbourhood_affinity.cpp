@@ -1,6 +1,6 @@
 // Neighbourhood attention storage and the affinity of Eq. 3 (ALGORITHM.md section 3).
-#include "neighbourhood_affinity.h"
-#include "random_stream.h"
+#include "patterns/neighbourhood_affinity.h"
+#include "util/random_stream.h"
 
 #include <QtTest>
 

@@ -1,5 +1,5 @@
 // Semantic patterns (Eq. 4, ALGORITHM.md section 5) and the whole per-image pattern stage.
-#include "semantic_patterns.h"
+#include "patterns/semantic_patterns.h"
 
 #include <QtTest>
 #include <set>

@@ -1,7 +1,7 @@
 // Spectral clustering (ALGORITHM.md section 4) and its k-means.
-#include "kmeans.h"
-#include "random_stream.h"
-#include "spectral_clustering.h"
+#include "patterns/kmeans.h"
+#include "patterns/spectral_clustering.h"
+#include "util/random_stream.h"
 
 #include <QtTest>
 #include <set>

@@ -1,11 +1,11 @@
 // A seed gives the same result whatever the thread count (ALGORITHM.md section 6), and the
 // whole `freesel select` run gives the same selection across runs, thread counts and batch
 // sizes, with the offline backend and with a (small, generated) DINO ViT.
-#include "cli_test_support.h"
-#include "distance_sampling.h"
-#include "pool_patterns.h"
-#include "selection.h"
-#include "synthetic_pool.h"
+#include "patterns/pool_patterns.h"
+#include "selection/distance_sampling.h"
+#include "selection/selection.h"
+#include "support/cli_test_support.h"
+#include "support/synthetic_pool.h"
 
 #include <QJsonArray>
 #include <QtTest>

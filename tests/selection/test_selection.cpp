@@ -1,8 +1,8 @@
 // Selection strategies (ALGORITHM.md sections 6 and 7).
-#include "distance_kernels.h"
-#include "distance_sampling.h"
-#include "selection.h"
-#include "synthetic_pool.h"
+#include "selection/distance_kernels.h"
+#include "selection/distance_sampling.h"
+#include "selection/selection.h"
+#include "support/synthetic_pool.h"
 
 #include <QtTest>
 #include <cstring>

@@ -2,8 +2,8 @@
 // real SIGKILL of a writing child process, fingerprint refusal, failures, shard merge and
 // concurrent loads. The binary doubles as the child: `test_feature_store --write-forever DIR`.
 
-#include "feature_store.h"
-#include "store_format.h"
+#include "store/feature_store.h"
+#include "store/store_format.h"
 
 #include <QCoreApplication>
 #include <QDir>

@@ -1,7 +1,7 @@
-#include "hostile_corpus.h"
+#include "support/hostile_corpus.h"
 
-#include "gif_bytes.h"
-#include "image_bytes.h"
+#include "support/gif_bytes.h"
+#include "support/image_bytes.h"
 
 #include <QDir>
 #include <QFile>

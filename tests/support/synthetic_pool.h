@@ -2,9 +2,9 @@
 // Test-data generators and an independent float64 reference of distance sampling
 // (ALGORITHM.md section 6), shared by the engine tests and the benchmarks.
 
-#include "pattern_pool.h"
-#include "random_stream.h"
-#include "selection.h"
+#include "patterns/pattern_pool.h"
+#include "selection/selection.h"
+#include "util/random_stream.h"
 
 #include <cmath>
 #include <limits>

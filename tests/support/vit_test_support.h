@@ -3,9 +3,9 @@
 // Shared by test_dino_vit and test_checkpoint_reader: the configs of
 // tests/generate_vit_reference.py and access to its reference files in tests/data/vit.
 
-#include "checkpoint_reader.h"
-#include "vit_config.h"
-#include "vit_model.h"
+#include "backbone/vit_config.h"
+#include "backbone/vit_model.h"
+#include "weights/checkpoint_reader.h"
 
 #include <QtTest>
 

@@ -1,17 +1,17 @@
 // The main window driven like a user would, offscreen: open a generated pool, run, compare
 // with the core's own result for the same seed, change tau (patterns and overlays update from
 // the store, no extraction), cancel mid-run, export and read back, project round trip.
-#include "backend_factory.h"
-#include "coverage_plot.h"
-#include "demo_pool.h"
-#include "hostile_corpus.h"
-#include "image_view.h"
-#include "main_window.h"
-#include "parameters_panel.h"
-#include "pipeline.h"
-#include "pool_browser.h"
-#include "pool_model.h"
-#include "project_file.h"
+#include "backbone/backend_factory.h"
+#include "image/demo_pool.h"
+#include "pipeline_session.h"
+#include "plots/coverage_plot.h"
+#include "pool/pool_browser.h"
+#include "pool/pool_model.h"
+#include "support/hostile_corpus.h"
+#include "viewer/image_view.h"
+#include "window/main_window.h"
+#include "window/parameters_panel.h"
+#include "window/project_file.h"
 
 #include <QApplication>
 #include <QCheckBox>
@@ -337,6 +337,41 @@ private Q_SLOTS:
         QString error;
         QVERIFY(!project.load(bad.fileName(), &error));
         QVERIFY(error.contains(QStringLiteral("bad.freesel")));
+    }
+
+    void defaultStoreFollowsThePool() {
+        // With no store set, each pool gets its own default store, also after a project was
+        // saved and reopened: saving once wrote the first pool's store into the project, so a
+        // second pool opened in it put its features there.
+        const QString second = dir_.filePath(QStringLiteral("second-pool"));
+        QCOMPARE(writeDemoPool(second, 8, 5), QString());
+        const QString path = dir_.filePath(QStringLiteral("default-store.freesel"));
+        QString firstStore;
+        {
+            MainWindow window;
+            configure(window, parametersFor(pool_, QString()));
+            QTest::mouseClick(window.parametersPanel()->runButton(), Qt::LeftButton);
+            QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 1, kRunTimeout);
+            QVERIFY2(window.lastError().isEmpty(), qPrintable(window.lastError()));
+            firstStore = window.lastOutcome().storeFolder;
+            QVERIFY(window.saveProject(path));
+        }
+        MainWindow reopened;
+        reopened.setWeightsPromptEnabled(false);
+        reopened.setAutoRerun(false);
+        QVERIFY(reopened.openProject(path));
+        QCOMPARE(reopened.parametersPanel()->parameters().storeDir, QString());
+        reopened.openPool(second);
+        QTest::mouseClick(reopened.parametersPanel()->runButton(), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(reopened.runsFinished(), 1, kRunTimeout);
+        QVERIFY2(reopened.lastError().isEmpty(), qPrintable(reopened.lastError()));
+        const QString secondStore = reopened.lastOutcome().storeFolder;
+        BackendChoice offline;
+        offline.backend = QStringLiteral("offline");
+        const BackendSelection backend = createBackend(offline);
+        QCOMPARE(firstStore, PipelineSession::defaultStoreFolder(pool_, *backend.backend, 224));
+        QCOMPARE(secondStore, PipelineSession::defaultStoreFolder(second, *backend.backend, 224));
+        QVERIFY(secondStore != firstStore);
     }
 
     void presets() {

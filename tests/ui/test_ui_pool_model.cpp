@@ -1,8 +1,8 @@
 // The thumbnail grid's model and view with 100,000 images: ordering, filters and search stay
 // fast, scrolling the real QListView only decodes what is visible.
-#include "pool_browser.h"
-#include "pool_model.h"
-#include "thumbnail_cache.h"
+#include "pool/pool_browser.h"
+#include "pool/pool_model.h"
+#include "pool/thumbnail_cache.h"
 
 #include <QComboBox>
 #include <QElapsedTimer>

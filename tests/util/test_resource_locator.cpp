@@ -1,9 +1,9 @@
 // The data folder lookup (installed next to the executable, the build tree, the XDG folders) and
 // the site-wide weights folders the weight cache searches before the per-user cache.
 
-#include "model_manifest.h"
-#include "resource_locator.h"
-#include "weight_cache.h"
+#include "util/resource_locator.h"
+#include "weights/model_manifest.h"
+#include "weights/weight_cache.h"
 
 #include <QDir>
 #include <QFile>

@@ -2,10 +2,10 @@
 // .pth, full checkpoint with teacher/student and module./backbone. prefixes, safetensors in
 // F32/F16/BF16, TorchScript, DINOv2 keys; and broken files, each with a message that says what
 // is wrong.
-#include "checkpoint_reader.h"
-#include "dino_vit.h"
-#include "pickle_reader.h"
-#include "vit_test_support.h"
+#include "backbone/dino_vit.h"
+#include "support/vit_test_support.h"
+#include "weights/checkpoint_reader.h"
+#include "weights/pickle_reader.h"
 
 #include <QFile>
 #include <QJsonDocument>

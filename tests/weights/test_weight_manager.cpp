@@ -1,10 +1,11 @@
 // Model manifest, weight cache and the resumable, verified downloader, against a local HTTP
-// server (tests/local_http_server.h) that can drop connections, corrupt bytes and ignore ranges.
+// server (tests/support/local_http_server.h) that can drop connections, corrupt bytes and ignore
+// ranges.
 
-#include "local_http_server.h"
-#include "model_manifest.h"
-#include "weight_cache.h"
-#include "weight_downloader.h"
+#include "support/local_http_server.h"
+#include "weights/model_manifest.h"
+#include "weights/weight_cache.h"
+#include "weights/weight_downloader.h"
 
 #include <QCryptographicHash>
 #include <QFile>

@@ -1,6 +1,6 @@
-#include "attention_mass_plot.h"
+#include "plots/attention_mass_plot.h"
 
-#include "qcustomplot_include.h"
+#include "plots/qcustomplot_include.h"
 
 #include <QVBoxLayout>
 

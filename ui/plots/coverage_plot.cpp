@@ -1,7 +1,7 @@
-#include "coverage_plot.h"
+#include "plots/coverage_plot.h"
 
-#include "pool_delegate.h"
-#include "qcustomplot_include.h"
+#include "plots/qcustomplot_include.h"
+#include "pool/pool_delegate.h"
 
 #include <QVBoxLayout>
 

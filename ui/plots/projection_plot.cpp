@@ -1,7 +1,7 @@
-#include "projection_plot.h"
+#include "plots/projection_plot.h"
 
-#include "pool_delegate.h"
-#include "qcustomplot_include.h"
+#include "plots/qcustomplot_include.h"
+#include "pool/pool_delegate.h"
 
 #include <QVBoxLayout>
 

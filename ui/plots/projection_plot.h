@@ -1,6 +1,6 @@
 #pragma once
 
-#include "pca_projection.h"
+#include "patterns/pca_projection.h"
 
 #include <QWidget>
 

@@ -1,8 +1,8 @@
-#include "pool_browser.h"
+#include "pool/pool_browser.h"
 
-#include "pool_delegate.h"
-#include "pool_model.h"
-#include "thumbnail_cache.h"
+#include "pool/pool_delegate.h"
+#include "pool/pool_model.h"
+#include "pool/thumbnail_cache.h"
 
 #include <QComboBox>
 #include <QHBoxLayout>

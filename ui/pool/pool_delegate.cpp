@@ -1,6 +1,6 @@
-#include "pool_delegate.h"
+#include "pool/pool_delegate.h"
 
-#include "pool_model.h"
+#include "pool/pool_model.h"
 
 #include <QApplication>
 #include <QPainter>

@@ -1,6 +1,6 @@
-#include "pool_model.h"
+#include "pool/pool_model.h"
 
-#include "thumbnail_cache.h"
+#include "pool/thumbnail_cache.h"
 
 #include <QFileInfo>
 

@@ -4,7 +4,7 @@
 // unselected ones, then those that could not be used; filtered by status and file name.
 // One row per visible image, nothing per row but an int, so 100,000 images stay cheap.
 
-#include "pipeline_worker.h"
+#include "worker/pipeline_worker.h"
 
 #include <QAbstractListModel>
 #include <QImage>

@@ -1,4 +1,4 @@
-#include "thumbnail_cache.h"
+#include "pool/thumbnail_cache.h"
 
 #include <QImageReader>
 #include <QMetaObject>

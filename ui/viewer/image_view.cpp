@@ -1,4 +1,4 @@
-#include "image_view.h"
+#include "viewer/image_view.h"
 
 #include <QCheckBox>
 #include <QFileInfo>

@@ -3,8 +3,8 @@
 // The teaching view: the chosen image with its overlays (heatmap, tau mask, clusters), an
 // opacity slider and the pattern legend. Follows tau, K and eps live from the store.
 
-#include "image_detail_loader.h"
-#include "overlay_renderer.h"
+#include "viewer/overlay_renderer.h"
+#include "worker/image_detail_loader.h"
 
 #include <QWidget>
 

@@ -1,4 +1,4 @@
-#include "overlay_renderer.h"
+#include "viewer/overlay_renderer.h"
 
 #include <QPainter>
 

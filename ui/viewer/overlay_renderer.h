@@ -4,7 +4,7 @@
 // attention heatmap, the attention-filter mask at tau, and the spectral clusters with one
 // colour per semantic pattern. Pure painting: everything comes from an ImageDetail.
 
-#include "image_detail_loader.h"
+#include "worker/image_detail_loader.h"
 
 #include <QColor>
 #include <QImage>

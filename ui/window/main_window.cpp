@@ -1,18 +1,18 @@
-#include "main_window.h"
+#include "window/main_window.h"
 
-#include "attention_mass_plot.h"
-#include "coverage_plot.h"
-#include "export_dialog.h"
-#include "image_decoder.h"
-#include "image_view.h"
-#include "parameters_panel.h"
-#include "pool_browser.h"
-#include "pool_model.h"
-#include "project_file.h"
-#include "projection_plot.h"
-#include "version.h"
-#include "weight_cache.h"
-#include "weights_dialog.h"
+#include "image/image_decoder.h"
+#include "plots/attention_mass_plot.h"
+#include "plots/coverage_plot.h"
+#include "plots/projection_plot.h"
+#include "pool/pool_browser.h"
+#include "pool/pool_model.h"
+#include "util/version.h"
+#include "viewer/image_view.h"
+#include "weights/weight_cache.h"
+#include "window/export_dialog.h"
+#include "window/parameters_panel.h"
+#include "window/project_file.h"
+#include "window/weights_dialog.h"
 
 #include <QAction>
 #include <QApplication>
@@ -478,9 +478,11 @@ void MainWindow::onExportFinished(const ExportResult& result) {
 
 bool MainWindow::saveProject(const QString& path) {
     ProjectFile project;
+    // The store stays as the user set it: empty means the pool's own default store, which the
+    // pipeline session derives again from the pool and backend. Writing the resolved folder
+    // here pinned the first pool's store to the project, so a second pool opened in it wrote
+    // its features there.
     project.parameters = params_->parameters();
-    if (hasOutcome_ && project.parameters.storeDir.isEmpty())
-        project.parameters.storeDir = outcome_.storeFolder;
     QString error;
     if (!project.save(path, &error)) {
         onRunFailed(error);

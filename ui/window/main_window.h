@@ -5,7 +5,7 @@
 // bottom tabs, stage / progress / ETA / device / backend in the status bar. Every long stage
 // runs on the PipelineWorker's thread.
 
-#include "pipeline_worker.h"
+#include "worker/pipeline_worker.h"
 
 #include <QMainWindow>
 #include <QThread>

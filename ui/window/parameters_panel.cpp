@@ -1,6 +1,6 @@
-#include "parameters_panel.h"
+#include "window/parameters_panel.h"
 
-#include "model_manifest.h"
+#include "weights/model_manifest.h"
 
 #include <QComboBox>
 #include <QDoubleSpinBox>

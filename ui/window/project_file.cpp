@@ -1,6 +1,6 @@
-#include "project_file.h"
+#include "window/project_file.h"
 
-#include "save_file.h"
+#include "util/save_file.h"
 
 #include <QFile>
 #include <QJsonDocument>

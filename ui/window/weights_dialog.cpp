@@ -1,4 +1,4 @@
-#include "weights_dialog.h"
+#include "window/weights_dialog.h"
 
 #include <QHBoxLayout>
 #include <QLabel>

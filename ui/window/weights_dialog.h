@@ -3,7 +3,7 @@
 // Asked when the chosen DINO weights are not in the cache: download them (progress, cancel,
 // resumable) or run with the offline backend, which needs no weights.
 
-#include "weight_downloader.h"
+#include "weights/weight_downloader.h"
 
 #include <QDialog>
 

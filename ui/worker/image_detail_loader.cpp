@@ -1,8 +1,8 @@
-#include "image_detail_loader.h"
+#include "worker/image_detail_loader.h"
 
-#include "attention_filter.h"
-#include "feature_store.h"
-#include "pool_patterns.h"
+#include "patterns/attention_filter.h"
+#include "patterns/pool_patterns.h"
+#include "store/feature_store.h"
 
 #include <QImageReader>
 #include <QMetaObject>

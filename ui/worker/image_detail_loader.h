@@ -5,8 +5,8 @@
 // the current tau, K and eps (exactly the per-image seed the pool run used), so the overlays
 // follow the sliders live without the network.
 
-#include "patch_grid.h"
-#include "semantic_patterns.h"
+#include "backbone/patch_grid.h"
+#include "patterns/semantic_patterns.h"
 
 #include <QImage>
 #include <QMetaType>

@@ -1,16 +1,12 @@
 #pragma once
 
-// The one background worker of the window (DESIGN.md "GUI"): a QObject moved to a QThread the
-// window owns. Requests come in as queued slot calls, results go out by value in signals; the
-// worker never touches a widget. Each stage is cached by its inputs, so a re-run after a tau,
-// K, eps, budget or strategy change starts from the feature store and never runs the network.
+// The one background worker of the window: a QObject moved to a QThread the window owns.
+// Requests come in as queued slot calls, results go out by value in signals; the worker never
+// touches a widget. The stages, their caching and the default store are core's PipelineSession
+// (the same the CLI drives): the worker adds only the thread, the cancel flag and the signals.
 
-#include "backend_factory.h"
-#include "feature_store.h"
-#include "pca_projection.h"
-#include "pipeline.h"
-#include "run_parameters.h"
-#include "weight_downloader.h"
+#include "pipeline_session.h"
+#include "weights/weight_downloader.h"
 
 #include <QElapsedTimer>
 #include <QMetaType>
@@ -71,10 +67,6 @@ public:
     /// Thread-safe: the run in progress stops after its current batch.
     void requestCancel() { cancel_.store(true); }
 
-    /// The default feature store folder for a pool and backend (shared with the CLI layout).
-    static QString defaultStoreFolder(const QString& pool, const FeatureBackend& backend,
-                                      int inputSize);
-
 public Q_SLOTS:
     void run(const freesel::RunParameters& parameters);
     void exportSelection(const QString& format, const QString& path,
@@ -95,26 +87,12 @@ Q_SIGNALS:
     void downloadFinished(const freesel::DownloadResult& result);
 
 private:
-    void runStages(const RunParameters& parameters, RunOutcome& outcome);
-    ProgressCallback progressFor(const QString& stage);
-    void fillOutcome(RunOutcome& outcome) const;
+    class SessionSignals;
+    void fillOutcome(RunOutcome& outcome);
 
     std::atomic<bool> cancel_{false};
-    // Stage caches, each valid for the key it was made with.
-    QString scanKey_, extractionKey_, patternKey_, selectionKey_;
-    PoolSnapshot pool_;
-    BackendSelection backend_;
-    BackendInfo backendInfo_;
-    std::unique_ptr<FeatureStore> store_;
-    std::vector<int> records_;
-    ExtractionReport extraction_;
-    PoolPatterns patterns_;
-    quint64 patternSeed_ = 0;
-    PatternProjection projection_;
-    SelectionResult selection_;
-    std::vector<double> coverage_, randomCoverage_;
-    RunParameters parameters_;
-    int64_t budget_ = 0;
+    std::unique_ptr<SessionSignals> signals_;
+    std::unique_ptr<PipelineSession> session_;
     QPointer<WeightDownloader> downloader_;
 };
 

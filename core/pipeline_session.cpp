@@ -1,0 +1,351 @@
+#include "pipeline_session.h"
+
+#include "export/export_image_sizes.h"
+#include "selection/distance_sampling.h"
+#include "util/random_stream.h"
+#include "util/version.h"
+
+#include <QCryptographicHash>
+#include <QDateTime>
+#include <QFileInfo>
+#include <QStandardPaths>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace freesel {
+
+namespace {
+
+// Stage order, for forgetting what an earlier stage's re-run invalidates.
+enum Stage { ScanStage, BackendStage, StoreStage, ExtractionStage, PatternStage, SelectionStage };
+
+/// The budget as a number of images: a count, or a percentage of the usable images.
+int64_t resolveBudget(const RunParameters& p, int usable) {
+    if (p.budget < 0 || (p.budgetPercent && p.budget > 100))
+        throw std::invalid_argument(
+            "budget must be a count >= 0 or a percentage in [0, 100], got " +
+            std::to_string(p.budget) + (p.budgetPercent ? "%" : ""));
+    return p.budgetPercent ? static_cast<int64_t>(std::llround(usable * p.budget / 100.0))
+                           : static_cast<int64_t>(std::llround(p.budget));
+}
+
+/// A seeded random order of `count` images, the first `budget` kept (the coverage baseline).
+std::vector<int> randomOrder(int count, int64_t budget, uint64_t seed) {
+    std::vector<int> order(static_cast<size_t>(count));
+    std::iota(order.begin(), order.end(), 0);
+    RandomStream random = RandomStream::forItem(seed, 0xc0fe);
+    for (int i = count - 1; i > 0; --i)
+        std::swap(order[static_cast<size_t>(i)],
+                  order[static_cast<size_t>(random.next() % uint64_t(i + 1))]);
+    order.resize(static_cast<size_t>(std::min<int64_t>(budget, count)));
+    return order;
+}
+
+} // namespace
+
+PipelineSession::PipelineSession(SessionObserver* observer, const std::atomic<bool>* cancel)
+    : observer_(observer), cancel_(cancel) {}
+
+PipelineSession::~PipelineSession() = default;
+
+QString PipelineSession::defaultStoreFolder(const QString& pool, const FeatureBackend& backend,
+                                            int inputSize) {
+    const QByteArray key = (QFileInfo(pool).absoluteFilePath() + QLatin1Char('|') +
+                            backend.fingerprint() + QLatin1Char('|') + QString::number(inputSize))
+                               .toUtf8();
+    const QString base = QStandardPaths::writableLocation(QStandardPaths::GenericCacheLocation);
+    return base + QStringLiteral("/freesel/stores/") + backend.name() + QLatin1Char('-') +
+           QString::fromLatin1(
+               QCryptographicHash::hash(key, QCryptographicHash::Sha1).toHex().left(16));
+}
+
+ProgressCallback PipelineSession::progressFor(const QString& stage) {
+    return [this, stage](int64_t done, int64_t total) {
+        const bool goOn = !observer_ || observer_->stageProgress(stage, done, total);
+        return goOn && !(cancel_ && cancel_->load());
+    };
+}
+
+void PipelineSession::checkCancel(const QString& stage) const {
+    if (cancel_ && cancel_->load())
+        throw StageCancelled(stage);
+}
+
+void PipelineSession::require(bool done, const char* stage) const {
+    if (!done)
+        throw std::logic_error(std::string("PipelineSession: run the ") + stage + " stage first");
+}
+
+void PipelineSession::forgetFrom(int stage) {
+    if (stage <= BackendStage)
+        backendKey_.clear();
+    if (stage <= StoreStage) {
+        storeKey_.clear();
+        store_.reset();
+    }
+    if (stage <= ExtractionStage)
+        extractionKey_.clear();
+    if (stage <= PatternStage) {
+        patternKey_.clear();
+        projectionKey_.clear();
+    }
+    if (stage <= SelectionStage) {
+        selectionKey_.clear();
+        coverageKey_.clear();
+    }
+}
+
+bool PipelineSession::scan(const RunParameters& p) {
+    if (p.source.isEmpty())
+        throw std::invalid_argument("no pool: open a folder, a list file or a COCO json first");
+    if (scanKey_ == p.scanKey() && pool_)
+        return false;
+    scanKey_.clear();
+    pool_.reset();
+    forgetFrom(StoreStage); // the default store and every record index follow the pool
+    if (observer_)
+        observer_->stageStarted(QStringLiteral("scan"));
+    PoolScan scan = scanPool(p.source, p.imageRoot);
+    if (!scan.ok())
+        throw std::invalid_argument(scan.error.toStdString());
+    poolWarnings_ = scan.warnings;
+    if (scan.entries.empty()) {
+        if (observer_) // the warnings may say why (an unreadable folder, a symlink loop)
+            observer_->poolScanned(*this);
+        throw std::invalid_argument(
+            QStringLiteral("no images found in %1").arg(p.source).toStdString());
+    }
+    pool_ = std::make_shared<const std::vector<PoolEntry>>(std::move(scan.entries));
+    poolRoot_ = scan.root;
+    scanKey_ = p.scanKey();
+    if (observer_) {
+        observer_->poolScanned(*this);
+        observer_->stageFinished(QStringLiteral("scan"));
+    }
+    return true;
+}
+
+bool PipelineSession::prepareBackend(const RunParameters& p) {
+    const bool ran = backendKey_ != p.backendKey() || !backend_.backend;
+    if (ran) {
+        forgetFrom(BackendStage);
+        if (observer_)
+            observer_->stageStarted(QStringLiteral("model"));
+        backend_ = createBackend(p.backendChoice());
+        backendKey_ = p.backendKey();
+        if (observer_) {
+            observer_->backendReady(*this);
+            observer_->stageFinished(QStringLiteral("model"));
+        }
+    }
+    const int patch = backend_.backend->patchSize();
+    if (p.inputSize < patch || p.inputSize % patch != 0)
+        throw std::invalid_argument(
+            QStringLiteral("--input-size must be a positive multiple of the patch size %1, got %2")
+                .arg(patch)
+                .arg(p.inputSize)
+                .toStdString());
+    return ran;
+}
+
+QString PipelineSession::storeFolderFor(const RunParameters& p) const {
+    if (!p.storeDir.isEmpty())
+        return p.storeDir;
+    require(hasBackend(), "backend");
+    return defaultStoreFolder(p.source, *backend_.backend, p.inputSize);
+}
+
+bool PipelineSession::openStore(const RunParameters& p, StoreAccess access) {
+    require(pool_ != nullptr, "scan");
+    const QString key = p.extractionKey() + (access == StoreAccess::Write ? QStringLiteral("|w")
+                                                                          : QStringLiteral("|r"));
+    if (storeKey_ == key && store_)
+        return false;
+    forgetFrom(StoreStage);
+    const QString folder = storeFolderFor(p);
+    auto store = std::make_unique<FeatureStore>();
+    if (access == StoreAccess::Write) {
+        require(hasBackend(), "backend");
+        const ResizeSpec resize = ResizeSpec::fixed(p.inputSize, p.inputSize);
+        if (!store->openForWriting(folder, storeHeaderFor(*backend_.backend, resize)))
+            throw std::invalid_argument(store->errorString().toStdString());
+    } else {
+        if (!QFileInfo(folder).isDir())
+            throw std::invalid_argument(
+                QStringLiteral("no feature store at %1").arg(folder).toStdString());
+        if (!store->openForReading(folder))
+            throw std::invalid_argument(store->errorString().toStdString());
+    }
+    store_ = std::move(store);
+    records_ = storeRecordsFor(*pool_, *store_);
+    storeKey_ = key;
+    return true;
+}
+
+const FeatureStore& PipelineSession::store() const {
+    require(hasStore(), "store");
+    return *store_;
+}
+
+bool PipelineSession::extract(const RunParameters& p, const Shard& shard) {
+    require(hasStore() && hasBackend(), "store");
+    const QString key =
+        p.extractionKey() + QStringLiteral("|%1/%2").arg(shard.index).arg(shard.count);
+    if (extractionKey_ == key)
+        return false;
+    forgetFrom(ExtractionStage);
+    if (observer_)
+        observer_->stageStarted(QStringLiteral("extract"));
+    ExtractionOptions options;
+    options.resize = ResizeSpec::fixed(p.inputSize, p.inputSize);
+    options.batchSize = p.batchSize;
+    options.shard = shard;
+    extraction_ = extractFeatures(*pool_, *backend_.backend, *store_, options,
+                                  progressFor(QStringLiteral("extract")), cancel_);
+    if (extraction_.cancelled) {
+        forgetFrom(StoreStage); // reopened, and resumed, by the next run
+        throw StageCancelled(QStringLiteral("extract"));
+    }
+    records_ = storeRecordsFor(*pool_, *store_);
+    extractionKey_ = key;
+    if (observer_)
+        observer_->stageFinished(QStringLiteral("extract"));
+    return true;
+}
+
+bool PipelineSession::computePatterns(const RunParameters& p) {
+    require(hasStore(), "store");
+    if (patternKey_ == p.patternKey())
+        return false;
+    forgetFrom(PatternStage);
+    const PatternParameters params = p.patternParameters();
+    validatePatternParameters(params, store_->header().fingerprint.radius);
+    if (observer_)
+        observer_->stageStarted(QStringLiteral("patterns"));
+    PoolPatterns patterns =
+        freesel::computePatterns(*store_, records_, params, p.seed, p.threads,
+                                 progressFor(QStringLiteral("patterns")), cancel_);
+    if (patterns.patterns.imageCount() < static_cast<int>(patterns.poolIndex.size()))
+        throw StageCancelled(QStringLiteral("patterns"));
+    checkCancel(QStringLiteral("patterns"));
+    patterns_ = std::move(patterns);
+    // The derivation computePatterns uses, so a view can reproduce any image's patterns.
+    patternSeed_ = patternStageSeed(p.seed);
+    patternKey_ = p.patternKey();
+    if (observer_)
+        observer_->stageFinished(QStringLiteral("patterns"));
+    return true;
+}
+
+bool PipelineSession::select(const RunParameters& p) {
+    require(!patternKey_.isEmpty(), "patterns");
+    if (patterns_.poolIndex.empty())
+        throw std::invalid_argument(
+            QStringLiteral("none of the %1 images of %2 could be read (each is listed with its "
+                           "reason)")
+                .arg(pool_->size())
+                .arg(p.source)
+                .toStdString());
+    const StrategyKind strategy = parseStrategyKind(p.strategy.toStdString());
+    const int64_t budget = resolveBudget(p, static_cast<int>(patterns_.poolIndex.size()));
+    if (selectionKey_ == p.selectionKey()) {
+        parameters_ = p;
+        return false;
+    }
+    forgetFrom(SelectionStage);
+    if (observer_)
+        observer_->stageStarted(QStringLiteral("selection"));
+    SelectionRequest request;
+    request.budget = budget;
+    request.seed = p.seed;
+    request.threads = p.threads;
+    selection_ = selectImages(patterns_, strategy, request);
+    checkCancel(QStringLiteral("selection"));
+    budget_ = budget;
+    parameters_ = p;
+    selectionKey_ = p.selectionKey();
+    if (observer_)
+        observer_->stageFinished(QStringLiteral("selection"));
+    return true;
+}
+
+StagesRun PipelineSession::run(const RunParameters& p) {
+    StagesRun ran;
+    ran.scan = scan(p);
+    prepareBackend(p);
+    openStore(p, StoreAccess::Write);
+    ran.extraction = extract(p);
+    ran.patterns = computePatterns(p);
+    ran.selection = select(p);
+    return ran;
+}
+
+const PatternProjection& PipelineSession::projection() {
+    require(!patternKey_.isEmpty(), "patterns");
+    if (projectionKey_ != patternKey_) {
+        if (observer_)
+            observer_->stageStarted(QStringLiteral("projection"));
+        projection_ = projectPatternsPca(patterns_.patterns);
+        for (int& image : projection_.image) // pattern pool image -> pool index
+            image = patterns_.poolIndex[static_cast<size_t>(image)];
+        projectionKey_ = patternKey_;
+    }
+    return projection_;
+}
+
+const CoverageCurves& PipelineSession::coverage() {
+    require(hasSelection(), "selection");
+    if (coverageKey_ == selectionKey_)
+        return coverage_;
+    if (observer_)
+        observer_->stageStarted(QStringLiteral("coverage"));
+    const int usable = static_cast<int>(patterns_.poolIndex.size());
+    const int64_t budget = std::min<int64_t>(budget_, usable);
+    std::vector<int> poolToUsable(pool_->size(), -1);
+    for (int k = 0; k < usable; ++k)
+        poolToUsable[static_cast<size_t>(patterns_.poolIndex[static_cast<size_t>(k)])] = k;
+    // Both orders measured the same way: D^2 sampling replaying a given order.
+    DistanceSamplingOptions replay;
+    replay.rule = SamplingRule::Replay;
+    for (const Pick& pick : selection_.picks)
+        replay.replayOrder.push_back(poolToUsable[static_cast<size_t>(pick.image)]);
+    const uint64_t seed = parameters_.seed;
+    coverage_.selection = distanceSampling(patterns_.patterns, budget, seed, replay).coverage;
+    replay.replayOrder = randomOrder(usable, budget, seed);
+    coverage_.random = distanceSampling(patterns_.patterns, budget, seed, replay).coverage;
+    coverageKey_ = selectionKey_;
+    return coverage_;
+}
+
+Provenance PipelineSession::provenance() const {
+    require(hasSelection() && hasBackend(), "selection");
+    const RunParameters& p = parameters_;
+    Provenance provenance;
+    provenance.appVersion = applicationVersion();
+    provenance.backend = backend_.backend->name();
+    provenance.model = backend_.modelName;
+    provenance.modelChecksum = backend_.modelChecksum;
+    provenance.tau = p.tau;
+    provenance.clusters = p.clusters;
+    provenance.eps = p.eps;
+    provenance.budget = budget_;
+    provenance.seed = p.seed;
+    provenance.strategy =
+        QString::fromStdString(strategyName(parseStrategyKind(p.strategy.toStdString())));
+    provenance.inputSize = QStringLiteral("%1x%1").arg(p.inputSize);
+    provenance.device = backend_.backend->deviceDescription();
+    provenance.created = QDateTime::currentDateTimeUtc();
+    provenance.poolSource = QFileInfo(p.source).absoluteFilePath();
+    return provenance;
+}
+
+SelectionExport PipelineSession::selectionExport() const {
+    SelectionExport exported =
+        buildSelectionExport(*pool_, *store_, records_, patterns_, selection_, provenance());
+    fillExportImageSizes(exported);
+    return exported;
+}
+
+} // namespace freesel

@@ -1,0 +1,153 @@
+#pragma once
+
+// The machinery of exact pruned D^2 sampling (distance_sampling.h is the interface): the bounds
+// that let whole groups of rows be skipped, and the sampler that keeps them. Internal to
+// core/selection: distance_sampler_setup.cpp prepares the pool (normalised rows, groups in
+// contiguous order, the bfloat16 prefilter), distance_sampling.cpp runs the sampling loop
+// (plan which groups a new image may affect, evaluate them, apply the lowered distances).
+
+#include "selection/distance_sampling.h"
+#include "selection/sampling_tree.h"
+#include "util/random_stream.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <utility>
+#include <vector>
+
+namespace freesel::sampling_detail {
+
+constexpr float kInfinity = std::numeric_limits<float>::infinity();
+// Below this many (row, query) checks a step runs on one thread: waking the team costs more.
+constexpr int64_t kParallelWork = 16384;
+
+/// Bounds on one set of rows against one centre: every active row r has
+/// alpha_r - beta_r >= lower and alpha_r + beta_r <= upper, where alpha_r is the row's
+/// distance to the centre and beta_r the radius of its current D. A query at distance t from
+/// the centre can only come closer than beta_r to some row if lower - slack <= t <= upper + slack.
+struct Bounds {
+    float upper = kInfinity;
+    float lower = -kInfinity;
+    bool excludes(float toCentre, float slack) const {
+        return toCentre - upper > slack || lower - toCentre > slack;
+    }
+    void include(float alpha, float beta) {
+        upper = std::max(upper, alpha + beta);
+        lower = std::min(lower, alpha - beta);
+    }
+    static Bounds empty() { return {-kInfinity, kInfinity}; }
+};
+
+/// Up to four (row, query) pairs waiting for a four-wide kernel; padded() repeats the first
+/// pair into the empty slots (their results are ignored).
+template <typename Row> struct FourPairs {
+    const Row* left[4];
+    const float* right[4];
+    const uint16_t* compactRight[4]; // the bfloat16 query, for the prefilter
+    int query[4];
+    int64_t owner[4];
+    int count = 0;
+    void add(const Row* row, const float* query, int64_t position) {
+        left[count] = row;
+        right[count] = query;
+        owner[count++] = position;
+    }
+    FourPairs& padded() {
+        for (int k = count; k < 4; ++k) {
+            left[k] = left[0];
+            right[k] = right[0];
+            compactRight[k] = compactRight[0];
+        }
+        return *this;
+    }
+};
+
+/// A query to check against the rows of one group, with its distance to the group's centre.
+struct QueryCheck {
+    int query;
+    float toGroup;
+};
+
+/// One group that a query may affect, and which queries (with their distance to its centre).
+struct WorkItem {
+    int group;
+    int firstQuery; // into the step's flat list of query checks
+    int queryCount;
+};
+
+/// Rows are reordered so each bound group is contiguous (one streaming pass per group); the
+/// trees and the random draws stay in the pool's original row order, so the order of the
+/// draws, and hence the result, is independent of the grouping.
+class DistanceSampler {
+public:
+    DistanceSampler(PatternPool pool, const DistanceSamplingOptions& options,
+                    DistanceSamplingStats& stats);
+    SelectionResult run(int64_t budget, uint64_t seed);
+
+private:
+    void validateRows() const;
+    void normaliseRows();
+    void buildGroups();
+    void permuteRows(const std::vector<int64_t>& rowAtPosition);
+    void buildCompactRows();
+    void compactQueries(const std::vector<float>& queries, int queryCount);
+    float distance(const float* query, int64_t position) const;
+    float boundRadius(float d) const;
+    void absorb(int image);
+    void planWork(const std::vector<float>& queries, int queryCount);
+    void planTop(int top, const std::vector<float>& queries, int queryCount, const float* toTops);
+    int64_t evaluate(const WorkItem& item, const float* queries,
+                     std::vector<std::pair<int64_t, float>>& changed) const;
+    void applyChanges();
+    std::pair<float, float> dotRange(const struct Bounds& bounds) const;
+    void refreshLeaf(int64_t position);
+    int drawNextImage(RandomStream& random, double& score);
+    int uniformUnselectedImage(RandomStream& random);
+
+    DistanceSamplingOptions options_;
+    DistanceSamplingStats& stats_;
+    PatternPool pool_; // rows permuted into group order
+    int dims_;
+    int64_t rows_;
+    int threads_;
+    float slack_ = 0.0f;
+
+    std::vector<int64_t> positionOfRow_;  // original row -> position
+    std::vector<int64_t> rowAtPosition_;  // position -> original row
+    std::vector<float> d_, beta_;         // per position: D and its radius in bound units
+    std::vector<float> alpha_, alphaTop_; // per position: distance to its group / top centre
+    // Cosine prefilter: a bfloat16 copy of each row and a bound on what rounding it moved any
+    // dot with a unit query, so most pairs that cannot lower D are ruled out at a quarter of
+    // the memory traffic and only the rest are computed exactly in float.
+    std::vector<uint16_t> compact_;
+    std::vector<float> compactMargin_, compactNorm_;
+    // The current step's queries in bfloat16 and how far rounding moved each (|q - q~|).
+    std::vector<uint16_t> compactQueries_;
+    std::vector<float> queryMargin_;
+    std::vector<uint8_t> active_; // per position: image not selected yet
+    int64_t activeRows_ = 0;
+
+    int groupCount_ = 0, topCount_ = 0;
+    std::vector<int64_t> groupStart_;
+    std::vector<int> topGroupStart_;
+    std::vector<float> centres_, topCentres_;
+    std::vector<Bounds> groupBounds_, groupTopBounds_, topBounds_;
+    std::vector<std::pair<float, float>> groupDotRange_; // cosine: dots admitted by the bounds
+    std::vector<int64_t> activeInGroup_;
+
+    // One step's plan: the groups to visit and the queries each must check.
+    std::vector<WorkItem> work_;
+    std::vector<QueryCheck> workQueries_;
+    std::vector<std::vector<std::pair<int64_t, float>>> changed_;
+    std::vector<std::vector<WorkItem>> topWork_;
+    std::vector<std::vector<QueryCheck>> topWorkQueries_;
+
+    SumTree massTree_;         // D^2 per original row (DSquared)
+    MaxTree farthestTree_;     // D per original row (Farthest)
+    SumTree unselected_;       // 1 per unselected image: uniform fallback draws
+    double distanceSum_ = 0.0; // sum of D over all rows, for the coverage curve
+    bool firstAbsorb_ = true;
+};
+
+} // namespace freesel::sampling_detail

@@ -1,0 +1,185 @@
+// Preparing a pool for pruned D^2 sampling: validated, normalised rows, the bound groups laid
+// out contiguously, and the bfloat16 copy the cosine prefilter reads.
+#include "selection/distance_sampler.h"
+
+#include "selection/distance_kernels.h"
+#include "selection/pattern_groups.h"
+
+#include <QElapsedTimer>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace freesel::sampling_detail {
+
+DistanceSampler::DistanceSampler(PatternPool pool, const DistanceSamplingOptions& options,
+                                 DistanceSamplingStats& stats)
+    : options_(options), stats_(stats), pool_(std::move(pool)), dims_(pool_.dims()),
+      rows_(pool_.patternCount()), threads_(resolveThreadCount(options.threads)) {
+    validateRows();
+    QElapsedTimer timer;
+    timer.start();
+    if (options_.metric == DistanceMetric::Cosine)
+        normaliseRows();
+    buildGroups();
+    stats_.groupingSeconds = timer.nsecsElapsed() * 1e-9;
+    d_.assign(rows_, kInfinity);
+    beta_.assign(rows_, kInfinity);
+    active_.assign(rows_, 1);
+    activeRows_ = rows_;
+    if (options_.rule == SamplingRule::DSquared)
+        massTree_ = SumTree(rows_);
+    if (options_.rule == SamplingRule::Farthest)
+        farthestTree_ = MaxTree(rows_);
+    const int images = pool_.imageCount();
+    unselected_ = SumTree(images);
+    for (int image = 0; image < images; ++image)
+        unselected_.set(image, 1.0);
+}
+
+void DistanceSampler::validateRows() const {
+    for (int64_t row = 0; row < rows_; ++row) {
+        const float* values = pool_.pattern(row);
+        for (int k = 0; k < dims_; ++k) {
+            if (!std::isfinite(values[k]))
+                throw std::invalid_argument("pattern " + std::to_string(row) + " of image " +
+                                            std::to_string(pool_.imageOf(row)) +
+                                            " has a value that is not finite");
+        }
+    }
+}
+
+/// Unit rows make 1 - dot the cosine distance. A zero row stays zero (distance 1 to all).
+void DistanceSampler::normaliseRows() {
+#pragma omp parallel for schedule(static) num_threads(threads_) if (rows_ > kParallelWork)
+    for (int64_t row = 0; row < rows_; ++row) {
+        float* values = pool_.pattern(row);
+        const float norm = std::sqrt(dotProduct(values, values, dims_));
+        if (norm > 0.0f)
+            for (int k = 0; k < dims_; ++k)
+                values[k] /= norm;
+    }
+}
+
+void DistanceSampler::buildGroups() {
+    const int target = options_.pruning ? options_.groups : 1;
+    PatternGroups groups =
+        groupPatterns(pool_.pattern(0), rows_, dims_, options_.metric, target, threads_);
+    groupCount_ = groups.groupCount;
+    topCount_ = groups.topCount;
+    centres_ = std::move(groups.centres);
+    topCentres_ = std::move(groups.topCentres);
+    topGroupStart_ = std::move(groups.topGroupStart);
+    // Counting sort by group, stable in the original row order.
+    groupStart_.assign(groupCount_ + 1, 0);
+    for (int64_t row = 0; row < rows_; ++row)
+        ++groupStart_[groups.groupOf[row] + 1];
+    for (int g = 0; g < groupCount_; ++g)
+        groupStart_[g + 1] += groupStart_[g];
+    std::vector<int64_t> next(groupStart_.begin(), groupStart_.end() - 1);
+    rowAtPosition_.resize(rows_);
+    positionOfRow_.resize(rows_);
+    for (int64_t row = 0; row < rows_; ++row) {
+        const int64_t position = next[groups.groupOf[row]]++;
+        rowAtPosition_[position] = row;
+        positionOfRow_[row] = position;
+    }
+    groups.groupOf = {};
+    permuteRows(rowAtPosition_);
+    alpha_.resize(rows_);
+    alphaTop_.resize(rows_);
+    activeInGroup_.resize(groupCount_);
+    for (int t = 0; t < topCount_; ++t) {
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_) if (rows_ > kParallelWork)
+        for (int g = topGroupStart_[t]; g < topGroupStart_[t + 1]; ++g) {
+            activeInGroup_[g] = groupStart_[g + 1] - groupStart_[g];
+            for (int64_t p = groupStart_[g]; p < groupStart_[g + 1]; ++p) {
+                alpha_[p] = metricDistance(pool_.pattern(p), &centres_[size_t(g) * dims_], dims_,
+                                           options_.metric);
+                alphaTop_[p] = metricDistance(pool_.pattern(p), &topCentres_[size_t(t) * dims_],
+                                              dims_, options_.metric);
+            }
+        }
+    }
+    if (options_.pruning && options_.prefilter && options_.metric == DistanceMetric::Cosine)
+        buildCompactRows();
+    groupBounds_.assign(groupCount_, Bounds{});
+    groupDotRange_.assign(groupCount_, {-kInfinity, kInfinity});
+    groupTopBounds_.assign(groupCount_, Bounds{});
+    topBounds_.assign(topCount_, Bounds{});
+    changed_.resize(groupCount_);
+    // Rounding in float dots, sqrt and acos is far below these margins, so a skipped row is
+    // one whose computed D could not have dropped either: pruning never changes a result.
+    float scale = 1.0f;
+    if (options_.metric == DistanceMetric::Euclidean)
+        for (float a : alphaTop_)
+            scale = std::max(scale, a);
+    slack_ = options_.metric == DistanceMetric::Cosine ? 1e-2f : 1e-4f * scale;
+}
+
+/// |x.q - fl(x~.q~)| <= |x - x~| |q| + |x~| |q - q~| + dims * 2^-24 |x~| |q~| for a unit query
+/// q (Cauchy-Schwarz on the rounding of the row and of the query, plus the worst float
+/// summation error); the exact float path differs from x.q by at most the same summation term.
+/// compactMargin_ covers the row's share and both summations, compactNorm_ bounds |x~| for the
+/// query's share, all with room to spare.
+void DistanceSampler::buildCompactRows() {
+    compact_.resize(static_cast<size_t>(rows_) * dims_);
+    compactMargin_.resize(rows_);
+    compactNorm_.resize(rows_);
+    const double summation = 2.0 * dims_ * std::ldexp(1.0, -24);
+#pragma omp parallel for schedule(static) num_threads(threads_) if (rows_ > kParallelWork)
+    for (int64_t p = 0; p < rows_; ++p) {
+        const float* row = pool_.pattern(p);
+        uint16_t* compact = &compact_[size_t(p) * dims_];
+        toBfloat16(row, dims_, compact);
+        double error = 0.0, norm = 0.0;
+        for (int k = 0; k < dims_; ++k) {
+            const float rounded = widenBfloat16(compact[k]);
+            error += (double(row[k]) - rounded) * (double(row[k]) - rounded);
+            norm += double(rounded) * rounded;
+        }
+        compactMargin_[p] = static_cast<float>(
+            (std::sqrt(error) + summation * (std::sqrt(norm) + 1.0)) * 1.01 + 1e-6);
+    }
+}
+
+void DistanceSampler::compactQueries(const std::vector<float>& queries, int queryCount) {
+    compactQueries_.resize(size_t(queryCount) * dims_);
+    queryMargin_.resize(queryCount);
+    toBfloat16(queries.data(), int64_t(queryCount) * dims_, compactQueries_.data());
+    for (int q = 0; q < queryCount; ++q) {
+        double error = 0.0;
+        for (int k = 0; k < dims_; ++k) {
+            const float rounded = widenBfloat16(compactQueries_[size_t(q) * dims_ + k]);
+            const double difference = double(queries[size_t(q) * dims_ + k]) - rounded;
+            error += difference * difference;
+        }
+        queryMargin_[q] = static_cast<float>(std::sqrt(error) * 1.01 + 1e-7);
+    }
+}
+
+/// Applies the permutation in place, one row buffer at a time (cycle following), so the pool
+/// is never copied: peak memory stays one pool.
+void DistanceSampler::permuteRows(const std::vector<int64_t>& rowAtPosition) {
+    std::vector<uint8_t> done(rows_, 0);
+    std::vector<float> buffer(dims_);
+    for (int64_t start = 0; start < rows_; ++start) {
+        if (done[start] || rowAtPosition[start] == start)
+            continue;
+        std::copy_n(pool_.pattern(start), dims_, buffer.begin());
+        int64_t position = start;
+        while (true) {
+            done[position] = 1;
+            const int64_t source = rowAtPosition[position];
+            if (source == start) {
+                std::copy_n(buffer.begin(), dims_, pool_.pattern(position));
+                break;
+            }
+            std::copy_n(pool_.pattern(source), dims_, pool_.pattern(position));
+            position = source;
+        }
+    }
+}
+
+} // namespace freesel::sampling_detail

@@ -1,0 +1,225 @@
+// The pipeline session, the one orchestrator the CLI and the Studio drive: which stages re-run
+// after which parameter change, the default store rule, cancel, and that its result is the
+// stages' own result.
+#include "backbone/backend_factory.h"
+#include "image/demo_pool.h"
+#include "pipeline_session.h"
+
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <atomic>
+
+using namespace freesel;
+
+namespace {
+
+/// Counts the stages a session starts, and can cancel from inside one.
+class StageLog : public SessionObserver {
+public:
+    QStringList started;
+    QString cancelDuring;
+    std::atomic<bool>* cancel = nullptr;
+
+    void stageStarted(const QString& stage) override { started << stage; }
+    bool stageProgress(const QString& stage, int64_t, int64_t) override {
+        if (cancel && stage == cancelDuring)
+            cancel->store(true);
+        return true;
+    }
+};
+
+} // namespace
+
+class TestPipelineSession : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir dir_;
+    QString pool_;
+
+    RunParameters parameters() const {
+        RunParameters p;
+        p.source = pool_;
+        p.backend = QStringLiteral("offline");
+        p.budget = 5;
+        p.seed = 7;
+        p.storeDir = dir_.filePath(QStringLiteral("store"));
+        return p;
+    }
+
+private Q_SLOTS:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true);
+        QVERIFY(dir_.isValid());
+        pool_ = dir_.filePath(QStringLiteral("pool"));
+        QCOMPARE(writeDemoPool(pool_, 16, 4), QString());
+    }
+
+    void eachChangeRerunsOnlyTheStagesAfterIt() {
+        StageLog log;
+        PipelineSession session(&log);
+        RunParameters p = parameters();
+        StagesRun ran = session.run(p);
+        QVERIFY(ran.scan && ran.extraction && ran.patterns && ran.selection);
+        QCOMPARE(session.extraction().extracted, 16);
+
+        // The same parameters: nothing runs again.
+        log.started.clear();
+        ran = session.run(p);
+        QVERIFY(!ran.scan && !ran.extraction && !ran.patterns && !ran.selection);
+        QCOMPARE(log.started, QStringList());
+
+        // A budget or strategy change: selection only.
+        p.budget = 3;
+        ran = session.run(p);
+        QVERIFY(!ran.extraction && !ran.patterns && ran.selection);
+        QCOMPARE(int(session.selection().picks.size()), 3);
+        p.strategy = QStringLiteral("random");
+        QVERIFY(session.run(p).selection);
+        QCOMPARE(log.started,
+                 (QStringList{QStringLiteral("selection"), QStringLiteral("selection")}));
+
+        // tau, K, eps or seed: patterns and selection, never the network.
+        log.started.clear();
+        p.tau = 0.3;
+        ran = session.run(p);
+        QVERIFY(!ran.extraction && ran.patterns && ran.selection);
+        QCOMPARE(log.started,
+                 (QStringList{QStringLiteral("patterns"), QStringLiteral("selection")}));
+
+        // Another input size: a new store fingerprint, so extraction runs (into its own store).
+        p.inputSize = 112;
+        p.storeDir = dir_.filePath(QStringLiteral("store-112"));
+        ran = session.run(p);
+        QVERIFY(!ran.scan && ran.extraction && ran.patterns && ran.selection);
+        QCOMPARE(session.extraction().extracted, 16);
+    }
+
+    void resultIsTheStagesOwn() {
+        PipelineSession session;
+        const RunParameters p = parameters();
+        session.run(p);
+        // The stages by hand on the same store.
+        const PoolScan scan = scanPool(pool_);
+        FeatureStore store;
+        QVERIFY(store.openForReading(p.storeDir));
+        const std::vector<int> records = storeRecordsFor(scan.entries, store);
+        const PoolPatterns patterns = computePatterns(store, records, p.patternParameters(), 7, 0);
+        SelectionRequest request;
+        request.budget = 5;
+        request.seed = 7;
+        const SelectionResult expected = selectImages(patterns, StrategyKind::FreeSel, request);
+        QCOMPARE(session.selection().picks.size(), expected.picks.size());
+        for (size_t r = 0; r < expected.picks.size(); ++r)
+            QCOMPARE(session.selection().picks[r].image, expected.picks[r].image);
+        QCOMPARE(session.patternSeed(), patternStageSeed(7));
+        // A percentage budget is of the usable images, rounded.
+        RunParameters percent = p;
+        percent.budget = 25;
+        percent.budgetPercent = true;
+        session.run(percent);
+        QCOMPARE(session.budget(), int64_t(4));
+        QCOMPARE(session.provenance().budget, qint64(4));
+        QCOMPARE(session.provenance().strategy, QStringLiteral("freesel"));
+        // One coverage value per pick, for both orders; the selection's never rises.
+        const CoverageCurves& coverage = session.coverage();
+        QCOMPARE(coverage.selection.size(), size_t(4));
+        QCOMPARE(coverage.random.size(), size_t(4));
+        for (size_t k = 1; k < coverage.selection.size(); ++k)
+            QVERIFY(coverage.selection[k] <= coverage.selection[k - 1]);
+    }
+
+    void defaultStoreIsPerPoolAndBackend() {
+        BackendChoice offline;
+        offline.backend = QStringLiteral("offline");
+        const BackendSelection backend = createBackend(offline);
+        const QString a = PipelineSession::defaultStoreFolder(pool_, *backend.backend, 224);
+        QVERIFY(a.contains(QStringLiteral("/freesel/stores/offline-")));
+        QCOMPARE(a.section(QLatin1Char('-'), -1).size(), 16); // 16 hex digits of a sha1
+        QVERIFY(a != PipelineSession::defaultStoreFolder(pool_ + QStringLiteral("x"),
+                                                         *backend.backend, 224));
+        QVERIFY(a != PipelineSession::defaultStoreFolder(pool_, *backend.backend, 112));
+        // A relative pool path names the same store as its absolute path.
+        QDir::setCurrent(dir_.path());
+        QCOMPARE(PipelineSession::defaultStoreFolder(QStringLiteral("pool"), *backend.backend, 224),
+                 a);
+
+        // A session without --store uses it, and a second pool gets its own.
+        RunParameters p = parameters();
+        p.storeDir.clear();
+        PipelineSession session;
+        session.run(p);
+        QCOMPARE(session.store().folder(), a);
+        const QString other = dir_.filePath(QStringLiteral("other-pool"));
+        QCOMPARE(writeDemoPool(other, 6, 9), QString());
+        p.source = other;
+        QVERIFY(session.run(p).extraction);
+        QCOMPARE(session.store().folder(),
+                 PipelineSession::defaultStoreFolder(other, *backend.backend, 224));
+        QCOMPARE(session.extraction().extracted, 6);
+    }
+
+    void cancelStopsAndTheNextRunResumes() {
+        std::atomic<bool> cancel{false};
+        StageLog log;
+        log.cancel = &cancel;
+        log.cancelDuring = QStringLiteral("extract");
+        RunParameters p = parameters();
+        p.storeDir = dir_.filePath(QStringLiteral("store-cancel"));
+        p.batchSize = 2;
+        PipelineSession session(&log, &cancel);
+        try {
+            session.run(p);
+            QFAIL("the run was not cancelled");
+        } catch (const StageCancelled& cancelled) {
+            QCOMPARE(cancelled.stage(), QStringLiteral("extract"));
+        }
+        cancel = false;
+        log.cancel = nullptr;
+        const StagesRun ran = session.run(p);
+        QVERIFY(ran.extraction && ran.selection);
+        // What the cancelled run stored is reused, the rest extracted now.
+        QVERIFY(session.extraction().reused > 0);
+        QCOMPARE(session.extraction().reused + session.extraction().extracted, 16);
+    }
+
+    void userErrorsNameTheParameter() {
+        PipelineSession session;
+        RunParameters p = parameters();
+        p.budget = 150;
+        p.budgetPercent = true;
+        try {
+            session.run(p);
+            QFAIL("a 150% budget was accepted");
+        } catch (const std::invalid_argument& error) {
+            QVERIFY2(QString::fromUtf8(error.what()).startsWith(QStringLiteral("budget must be")),
+                     error.what());
+        }
+        p = parameters();
+        p.inputSize = 100; // not a multiple of the patch size
+        try {
+            session.run(p);
+            QFAIL("an input size of 100 was accepted");
+        } catch (const std::invalid_argument& error) {
+            QVERIFY2(QString::fromUtf8(error.what()).contains(QStringLiteral("--input-size")),
+                     error.what());
+        }
+        p = parameters();
+        p.source = dir_.filePath(QStringLiteral("missing"));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, session.run(p));
+        // Stages out of order are a programming error, not a user one.
+        PipelineSession fresh;
+        try {
+            fresh.computePatterns(parameters());
+            QFAIL("patterns ran before the store was opened");
+        } catch (const std::invalid_argument&) {
+            QFAIL("a stage out of order was reported as the user's mistake");
+        } catch (const std::logic_error& error) {
+            QVERIFY(QString::fromUtf8(error.what()).contains(QStringLiteral("store")));
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestPipelineSession)
+#include "test_pipeline_session.moc"
