@@ -2,6 +2,7 @@
 #include "pool/pool_browser.h"
 #include "util/version.h"
 #include "viewer/image_view.h"
+#include "window/demo_mode.h"
 #include "window/main_window.h"
 #include "window/parameters_panel.h"
 
@@ -9,6 +10,8 @@
 #include <QCommandLineParser>
 #include <QTabWidget>
 #include <QTimer>
+
+#include <cstdio>
 
 int main(int argc, char** argv) {
     QApplication app(argc, argv);
@@ -46,10 +49,19 @@ int main(int argc, char** argv) {
     const QCommandLineOption image(QStringLiteral("image-rank"),
                                    QStringLiteral("After the run, show the image of this rank."),
                                    QStringLiteral("R"));
-    parser.addOptions({open, project, run, budget, overlays, tab, image});
+    const QCommandLineOption demo(
+        QStringLiteral("demo"),
+        QStringLiteral("Open the embedded demo pool (written to the user cache once) and run "
+                       "the demo selection on the offline backend, as freesel demo does."));
+    const QCommandLineOption printSelection(
+        QStringLiteral("print-selection"),
+        QStringLiteral("When the run finishes, print \"RANK PATH\" per pick and quit."));
+    parser.addOptions({open, project, run, budget, overlays, tab, image, demo, printSelection});
     parser.process(app);
 
     freesel::MainWindow window;
+    if (parser.isSet(printSelection))
+        freesel::printSelectionAndQuit(window);
     if (parser.isSet(project))
         window.openProject(parser.value(project));
     if (parser.isSet(open))
@@ -79,7 +91,13 @@ int main(int argc, char** argv) {
         });
     }
     window.show();
-    if (parser.isSet(run)) {
+    if (parser.isSet(demo)) {
+        const QString error = freesel::startDemo(window);
+        if (!error.isEmpty()) {
+            std::fprintf(stderr, "freesel-studio: %s\n", qPrintable(error));
+            return 1;
+        }
+    } else if (parser.isSet(run)) {
         window.setWeightsPromptEnabled(false);
         QTimer::singleShot(0, &window, &freesel::MainWindow::startRun);
     }

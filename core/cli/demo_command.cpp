@@ -6,7 +6,6 @@
 #include <QCommandLineParser>
 #include <QDir>
 #include <QFile>
-#include <QStandardPaths>
 #include <QTextStream>
 
 namespace freesel {
@@ -17,30 +16,25 @@ int runDemoCommand(const QStringList& arguments) {
                                     QStringLiteral("Where to write the demo pool and results."),
                                     QStringLiteral("DIR"));
     const QCommandLineOption budget(QStringLiteral("budget"), QStringLiteral("Images to select."),
-                                    QStringLiteral("N"), QStringLiteral("12"));
+                                    QStringLiteral("N"), QString::number(kDemoBudget));
     parser.addOptions({folder, budget});
     if (!parseCommandLine(parser, arguments,
                           QStringLiteral("Usage: freesel demo [--folder DIR] [--budget N]\n"
                                          "Selects from a generated pool of 120 scenes, offline.")))
         return ExitOk;
-    const QString root =
-        parser.isSet(folder)
-            ? parser.value(folder)
-            : QStandardPaths::writableLocation(QStandardPaths::GenericCacheLocation) +
-                  QStringLiteral("/freesel/demo");
-    const QString pool = root + QStringLiteral("/pool");
-    if (!QDir(pool).exists() || QDir(pool).isEmpty()) {
-        const QString error = writeDemoPool(pool);
-        if (!error.isEmpty())
-            throw UsageError(error);
-    }
+    const DemoFolders demo = demoFolders(parser.value(folder));
+    const QString root = demo.root;
+    const QString pool = demo.pool();
+    const QString error = ensureDemoPool(demo);
+    if (!error.isEmpty())
+        throw UsageError(error);
     printError(QStringLiteral("demo pool: %1 (120 generated scenes)").arg(pool));
     const QString out = root + QStringLiteral("/selection.csv");
     const int code = runSelectCommand(
         {QStringLiteral("freesel select"), pool, QStringLiteral("--budget"), parser.value(budget),
          QStringLiteral("--backend"), QStringLiteral("offline"), QStringLiteral("--format"),
          QStringLiteral("csv"), QStringLiteral("--out"), out, QStringLiteral("--store"),
-         root + QStringLiteral("/store")});
+         demo.store()});
     if (code != ExitOk)
         return code;
     QFile csv(out);

@@ -3,6 +3,7 @@
 #include "util/random_stream.h"
 
 #include <QDir>
+#include <QStandardPaths>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -81,6 +82,20 @@ QString writeDemoPool(const QString& folder, int count, unsigned seed) {
             return QStringLiteral("cannot write %1").arg(path);
     }
     return {};
+}
+
+DemoFolders demoFolders(const QString& root) {
+    if (!root.isEmpty())
+        return {root};
+    return {QStandardPaths::writableLocation(QStandardPaths::GenericCacheLocation) +
+            QStringLiteral("/freesel/demo")};
+}
+
+QString ensureDemoPool(const DemoFolders& folders) {
+    const QDir pool(folders.pool());
+    if (pool.exists() && !pool.isEmpty())
+        return QString();
+    return writeDemoPool(folders.pool());
 }
 
 } // namespace freesel

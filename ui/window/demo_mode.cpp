@@ -1,0 +1,73 @@
+#include "window/demo_mode.h"
+
+#include "image/demo_pool.h"
+#include "pool/pool_browser.h"
+#include "viewer/image_view.h"
+#include "window/main_window.h"
+#include "window/parameters_panel.h"
+
+#include <QApplication>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QTextStream>
+#include <QTimer>
+
+namespace freesel {
+
+QString startDemo(MainWindow& window, const QString& root) {
+    const DemoFolders demo = demoFolders(root);
+    const QString error = ensureDemoPool(demo);
+    if (!error.isEmpty())
+        return error;
+    // The CLI demo's parameters exactly, not the last session's: both show the same picks.
+    RunParameters p;
+    p.source = demo.pool();
+    p.backend = QStringLiteral("offline");
+    p.budget = kDemoBudget;
+    p.budgetPercent = false;
+    p.storeDir = demo.store();
+    window.setWeightsPromptEnabled(false);
+    window.setAutoRerun(true);
+    window.parametersPanel()->setParameters(p);
+    window.openPool(p.source);
+    OverlayOptions overlays = window.imageView()->overlayOptions();
+    overlays.clusters = true;
+    overlays.mask = true;
+    overlays.heatmap = false; // the patterns read best without the heatmap under them
+    window.imageView()->setOverlayOptions(overlays);
+    window.plotTabs()->setCurrentIndex(0); // coverage against random
+    QObject::connect(&window, &MainWindow::runFinished, &window, [&window] {
+        const RunOutcome& outcome = window.lastOutcome();
+        if (!outcome.picks.empty())
+            window.poolBrowser()->showImage(outcome.picks.front());
+        window.statusBar()->showMessage(
+            QObject::tr("Demo: %1 of %2 generated scenes picked on the offline backend (no "
+                        "weights). For DINO ViT-S/16: freesel models download dino_vits16, then "
+                        "set Backend to auto.")
+                .arg(outcome.picks.size())
+                .arg(outcome.pool.size()));
+    });
+    QTimer::singleShot(0, &window, &MainWindow::startRun);
+    return QString();
+}
+
+void printSelectionAndQuit(MainWindow& window) {
+    QObject::connect(&window, &MainWindow::runFinished, &window, [&window] {
+        const RunOutcome& outcome = window.lastOutcome();
+        QTextStream out(stdout);
+        out << "backend " << outcome.backend.name << '\n';
+        for (size_t r = 0; r < outcome.picks.size(); ++r)
+            out << (r + 1) << ' '
+                << (*outcome.pool.entries)[static_cast<size_t>(outcome.picks[r])].path << '\n';
+        out.flush();
+        QTimer::singleShot(0, qApp, &QCoreApplication::quit);
+    });
+    QObject::connect(&window, &MainWindow::runEnded, &window, [&window] {
+        if (!window.lastError().isEmpty()) { // a failed run: say why and end with an error
+            QTextStream(stderr) << "freesel-studio: " << window.lastError() << '\n';
+            QTimer::singleShot(0, qApp, [] { QCoreApplication::exit(1); });
+        }
+    });
+}
+
+} // namespace freesel
