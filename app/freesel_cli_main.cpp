@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // freesel: the headless command-line tool. All commands live in freesel_core (cli_app.h).
 #include "cli/cli_app.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // freesel-studio: the desktop app. Everything but main() lives in freesel_ui.
 #include "pool/pool_browser.h"
 #include "util/version.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "pipeline_session.h"
 
 #include "export/export_image_sizes.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 // Everything one run of the pipeline depends on: what the Studio's parameter panel shows and

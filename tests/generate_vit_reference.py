@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Writes the ViT reference data of tests/backbone/test_dino_vit.cpp and tests/weights/test_checkpoint_reader.cpp.
 
 Run with a Python that has PyTorch and NumPy (on Debian: /usr/bin/python3 with python3-torch):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "backbone/backend_factory.h"
 
 #include "backbone/dino_backend.h"

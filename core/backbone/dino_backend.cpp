@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "backbone/dino_backend.h"
 
 #include "backbone/dino_vit.h"

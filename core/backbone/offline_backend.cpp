@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "backbone/offline_backend.h"
 
 #include <opencv2/core.hpp>

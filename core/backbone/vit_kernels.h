@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 // Fast CPU products of the ViT (torch-level; include only from backbone .cpp files).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "backbone/vit_model.h"
 
 #include "backbone/vit_kernels.h"

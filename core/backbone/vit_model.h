@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 // Torch-level ViT (DINO / DINOv2 backbone). Include this only from .cpp files that already pay

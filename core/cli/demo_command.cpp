@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // freesel demo: the main job on the embedded default pool, offline: writes the pool, selects
 // from it with the offline backend and shows the ranked selection.
 #include "cli/command.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // freesel export SELECTION.json --format F --out FILE: writes an earlier selection (the JSON
 // of `freesel select --format json`, the source of truth) in another format, with the same
 // provenance, without selecting again.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // freesel extract POOL: decode + backbone into the feature store and nothing else, optionally
 // for one shard of the pool (--shard i/n, e.g. one task of a Slurm array); `freesel merge`
 // then joins the shard stores.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // freesel info: what this build is and what it would run on.
 #include "cli/command.h"
 #include "util/resource_locator.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // freesel models list|path|verify|download: the known model weights and the local cache.
 #include "cli/command.h"
 #include "cli/progress_bar.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // freesel patterns POOL: the pattern stage (tau, K, eps) from the feature store alone, with a
 // summary of how many semantic patterns each image gave. Never runs the network: a pool the
 // store does not cover is refused with the extract command to run.

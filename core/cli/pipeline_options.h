@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 // What `freesel select`, `extract` and `patterns` share: their common options (declared and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // freesel select POOL --budget N|P% --out FILE: scan, extract what the store lacks, patterns,
 // selection, export. Every stage the store already holds is skipped.
 #include "cli/command.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Feature stores on the command line: `freesel merge` joins shard stores, `freesel info
 // --store DIR` describes one.
 #include "cli/command.h"

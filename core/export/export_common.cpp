@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Helpers shared by the exporters: the pool partition, number formatting, the provenance
 // object and the single-file write.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The folder export: the selected images as symlinks (default) or copies, named by rank so a
 // file browser lists them in selection order.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "export/export_image_sizes.h"
 
 #include "image/image_header.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The JSON-based exports: FreeSel's own JSON, a COCO image-only subset, Label Studio tasks and
 // the CVAT image manifest (JSON lines).
 

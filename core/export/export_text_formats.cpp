@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The line-oriented exports: the ranked path list (txt), the per-image table (csv, RFC 4180)
 // and Lightly-style embeddings (csv).
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Export dispatch: format names, validation of the selection, and the provenance sidecar that
 // every format gets.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 // GIF decoding with giflib: OpenCV 4.6 has no GIF reader. The first frame is what a file

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "image/image_decoder.h"
 
 #include "image/gif_decoder.h"

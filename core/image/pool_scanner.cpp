@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "image/pool_scanner.h"
 
 #include <QDateTime>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "image/radiance_check.h"
 
 #include <cstdio>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 // Radiance HDR (.hdr, RGBE) files are checked by us before OpenCV sees them: OpenCV 4.6's HDR

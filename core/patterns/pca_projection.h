@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 // The 2-D view of the pattern pool the GUI plots (DESIGN.md "GUI", bottom tabs): a principal

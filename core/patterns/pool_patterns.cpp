@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "patterns/pool_patterns.h"
 
 #include "selection/selection.h"

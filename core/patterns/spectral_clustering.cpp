@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "patterns/spectral_clustering.h"
 
 #include "patterns/kmeans.h"

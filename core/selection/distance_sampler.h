@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 // The machinery of exact pruned D^2 sampling (distance_sampling.h is the interface): the bounds

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Preparing a pool for pruned D^2 sampling: validated, normalised rows, the bound groups laid
 // out contiguously, and the bfloat16 copy the cosine prefilter reads.
 #include "selection/distance_sampler.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The sampling loop of exact pruned D^2 sampling: each step plans which groups the new image's
 // patterns may affect (bounds), evaluates only those, and applies the lowered distances.
 #include "selection/distance_sampling.h"

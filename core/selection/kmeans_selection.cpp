@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "selection/kmeans_selection.h"
 
 #include "selection/distance_kernels.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "selection/random_selection.h"
 
 #include "util/random_stream.h"

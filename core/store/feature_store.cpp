@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "store/feature_store.h"
 
 #include "store/store_format.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 // The feature store: what one forward pass gave for every image of a pool, kept on disk so the

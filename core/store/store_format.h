@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 // On-disk layout of a FreeSel feature store (one folder). Copy this block into the README.

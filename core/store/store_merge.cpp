@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // mergeStores (declared in feature_store.h): joins the shard stores of a split extraction.
 
 #include "store/feature_store.h"

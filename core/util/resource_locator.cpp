@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "util/resource_locator.h"
 
 #include <QCoreApplication>
@@ -11,7 +12,7 @@
 #if !defined(FREESEL_DATA_FROM_BINDIR) || !defined(FREESEL_BUILD_TREE) ||                          \
     !defined(FREESEL_BUILD_TREE_DATA)
 #error "resource_locator.cpp needs FREESEL_DATA_FROM_BINDIR, FREESEL_BUILD_TREE and \
-FREESEL_BUILD_TREE_DATA (see core/CMakeLists.txt)"
+FREESEL_BUILD_TREE_DATA (see core/util/CMakeLists.txt)"
 #endif
 
 namespace freesel {

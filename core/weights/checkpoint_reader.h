@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 // Reading ViT weights from the checkpoint files people actually have (torch-level; include only

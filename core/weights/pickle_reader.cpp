@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "weights/pickle_reader.h"
 
 #include <algorithm>

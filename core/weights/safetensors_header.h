@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 // The header of a safetensors file (https://github.com/huggingface/safetensors): a little-endian

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "weights/weight_cache.h"
 
 #include "util/resource_locator.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "weights/weight_downloader.h"
 
 #include "util/save_file.h"

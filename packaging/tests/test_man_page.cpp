@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The man page packaging/freesel.1.in against the program: every command `freesel --help` lists
 // has its ".SS freesel NAME" section (and no section names a command that is gone), and every
 // option any command's --help prints is described. Adding a command or an option without

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The Debian package as a user gets it: cpack builds the .deb into a scratch folder (never the
 // build folder's own package), its control fields are checked, it is unpacked with dpkg-deb -x
 // into a scratch root (never installed onto this machine), and the binaries are run from there:
@@ -136,6 +137,7 @@ private Q_SLOTS:
     void selectsFromAGeneratedPool();
     void desktopEntryValidates();
     void metainfoValidates();
+    void licenceIsDeclared();
 
 private:
     QString installed(const QString& relative) const {
@@ -235,6 +237,7 @@ void TestPackage::filesLieWhereTheyBelong() {
         QStringLiteral("/usr/share/man/man1/freesel-studio.1.gz"),
         QStringLiteral("/usr/share/freesel-studio/weights/README"),
         QStringLiteral("/usr/share/doc/freesel-studio/changelog.gz"),
+        QStringLiteral("/usr/share/doc/freesel-studio/copyright"),
     };
     for (const QString& path : expected) {
         QVERIFY2(contents_.contains(path), qPrintable(path + QStringLiteral(" not in the .deb")));
@@ -409,6 +412,39 @@ void TestPackage::metainfoValidates() {
     qInfo("appstreamcli validate-tree: exit %d %s", tree.exitCode,
           qPrintable((tree.out + tree.err).trimmed()));
     QVERIFY2(tree.exitCode == 0, qPrintable(tree.describe()));
+}
+
+void TestPackage::licenceIsDeclared() {
+    // The DEP-5 copyright file: its format, our licence, and a stanza (Files:) per shipped
+    // third-party file the source tree lists in packaging/copyright.
+    const QString copyright = QString::fromUtf8(
+        readFile(installed(QStringLiteral("share/doc/freesel-studio/copyright"))));
+    QVERIFY(copyright.startsWith(QStringLiteral(
+        "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n")));
+    QVERIFY(copyright.contains(QStringLiteral("Files: *\n")));
+    QVERIFY(copyright.contains(QStringLiteral("License: GPL-3.0-or-later\n")));
+    QVERIFY(copyright.contains(QStringLiteral("/usr/share/common-licenses/GPL-3")));
+    // Every third-party file it names is really in the package (a stale stanza fails).
+    static const QRegularExpression files(QStringLiteral("^Files: (.+)$"),
+                                          QRegularExpression::MultilineOption);
+    for (auto match = files.globalMatch(copyright); match.hasNext();) {
+        for (const QString& pattern : match.next().captured(1).split(QLatin1Char(' '))) {
+            if (pattern == QLatin1String("*"))
+                continue;
+            QVERIFY2(contents_.contains(QStringLiteral("/usr/") + pattern),
+                     qPrintable(pattern + QStringLiteral(" is in the copyright file but not in "
+                                                         "the .deb")));
+        }
+    }
+    // The AppStream file declares the same licence, and CC0 for itself.
+    const QString metainfo = QString::fromUtf8(
+        readFile(installed(QStringLiteral("share/metainfo/%1.metainfo.xml").arg(kAppId))));
+    QVERIFY(
+        metainfo.contains(QStringLiteral("<project_license>GPL-3.0-or-later</project_license>")));
+    QVERIFY(metainfo.contains(QStringLiteral("<metadata_license>CC0-1.0</metadata_license>")));
+    // The source tree carries the full text.
+    QVERIFY(readFile(QStringLiteral(FREESEL_SOURCE_DIR "/LICENSE"))
+                .startsWith("                    GNU GENERAL PUBLIC LICENSE\n"));
 }
 
 QTEST_GUILESS_MAIN(TestPackage)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The ViT backbone against PyTorch: tests/generate_vit_reference.py runs its own copy of DINO's
 // vision_transformer.py on hash-generated weights and images; here the same weights and images
 // are rebuilt bit for bit and the C++ network must agree within 1e-4 (float32).

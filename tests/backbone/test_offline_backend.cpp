@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The weight-free offline backend: shapes, attention and band normalisation, saliency on a
 // bright square, texture similarity of descriptors, determinism. Images are drawn here.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Engine benchmarks (issue 2): the per-image pattern stage and exact D^2 selection at scale.
 #include "bench_registry.h"
 #include "patterns/semantic_patterns.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // freesel-bench [--list] [NAME...] [--key=value...]: runs the named benchmarks (all by default).
 #include "bench_registry.h"
 

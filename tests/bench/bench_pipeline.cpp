@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // End-to-end benchmarks (issue 4): a whole selection over a real folder with a cold store
 // (offline backend, and DINO ViT-S/16 on random weights), and re-selection from a large cached
 // store after a tau change (patterns + selection only, no network).

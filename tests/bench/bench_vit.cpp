@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // ViT-S/16 throughput at 224 x 224 on the CPU, float32 and bfloat16, with and without JPEG
 // decoding (overlapped with the network through DecodeQueue, as the pipeline does), and what
 // bfloat16 costs: token cosine, attention error and whether the FreeSel selection on the pool

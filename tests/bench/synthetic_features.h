@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 // Synthetic features for benchmarks: ViT-S/16-shaped images whose attention looks like DINO's

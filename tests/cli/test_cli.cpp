@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The freesel command line, run as a real process: exit codes, messages, JSON output, and a
 // weight download from a local HTTP server through `freesel models download`.
 #include "support/cli_test_support.h"

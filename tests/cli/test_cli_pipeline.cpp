@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The pipeline subcommands run as real processes: extract (shards, resume after SIGKILL, store
 // invalidation), merge, patterns, export round trips, info --store, and their exit codes.
 #include "store/feature_store.h"

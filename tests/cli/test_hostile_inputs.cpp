@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Hostile inputs end to end: a generated pool with 30+ kinds of broken, odd and dangerous files
 // goes through `freesel select`; every bad file must be reported with its reason (CLI summary,
 // JSON, CSV, the export sidecar) and the selection must complete over the good files. Also:

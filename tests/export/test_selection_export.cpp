@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Exporters of a selection: every format is written, parsed back and checked against its schema
 // and against the other formats. The pool is generated here (files of distinct bytes; the
 // exporters never decode images).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Fuzz target: the checkpoint reader (torch.save zip with our pickle reader, safetensors,
 // TorchScript) through the same calls DinoVit makes. Every failure must be a CheckpointError:
 // any other exception escaping (c10::Error, std::out_of_range, ...) is a bug, and libFuzzer

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Fuzz target: the image loader's entry point for bytes (decodeImageBytes), which sniffs the
 // header, applies our refusals (decompression bombs, truncated JPEG, GIF) and hands the rest to
 // OpenCV. A success must be what the header promises: continuous 8-bit RGB of the stated size.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Fuzz target: our pickle reader (data.pkl of a torch.save archive), in memory. Malformed input
 // must end in std::runtime_error, never in a crash, a hang or unbounded memory.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Fuzz target: reading a .freesel project file (JSON) into RunParameters, then deriving the stage
 // keys from whatever was read.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Fuzz target: the safetensors header parser, in memory. Every accepted entry must lie inside
 // the data section and have exactly the bytes its shape and dtype need.
 

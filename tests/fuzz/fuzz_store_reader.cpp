@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Fuzz target: opening a feature store (store.json + records.bin) and reading every record.
 //
 // Input layout: byte 0 flags, bytes 1-2 the length L of store.json (little-endian), L bytes of

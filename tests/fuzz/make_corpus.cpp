@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Writes the seed corpora of the fuzz targets into <root>/<target>/ (tests/fuzz/corpus): small,
 // valid files made by our own writers and LibTorch's, plus a few near-misses. The fuzzers find
 // the interesting paths faster from valid files than from random bytes.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Fuzzes each target for SECONDS, two at a time (niced), from the committed corpus, growing a
 # corpus of its own under OUT. Prints, per target: run time, executions, exec/s, corpus size
 # and whether it crashed. Crash / timeout / OOM reproducers land in OUT/<target>-crash-...

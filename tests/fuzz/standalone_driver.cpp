@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // main() for builds without libFuzzer (GCC): feeds every file named on the command line, or found
 // under a folder named there, to LLVMFuzzerTestOneInput once, in a stable order. This is how
 // CTest replays the committed corpora as regression tests. Arguments starting with '-' are

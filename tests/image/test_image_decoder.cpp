@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Image decoding, preprocessing and the parallel decode queue. Every input is generated here with
 // OpenCV or built byte by byte (palette / grey+alpha PNG, EXIF APP1, bomb headers).
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Pool scanning: folder recursion, order, extension filter, symlink loops, list files and COCO
 // json. Every input is generated in a temporary folder.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Neighbourhood attention storage and the affinity of Eq. 3 (ALGORITHM.md section 3).
 #include "patterns/neighbourhood_affinity.h"
 #include "util/random_stream.h"

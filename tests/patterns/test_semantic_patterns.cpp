@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Semantic patterns (Eq. 4, ALGORITHM.md section 5) and the whole per-image pattern stage.
 #include "patterns/semantic_patterns.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Spectral clustering (ALGORITHM.md section 4) and its k-means.
 #include "patterns/kmeans.h"
 #include "patterns/spectral_clustering.h"

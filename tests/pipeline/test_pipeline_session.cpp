@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The pipeline session, the one orchestrator the CLI and the Studio drive: which stages re-run
 // after which parameter change, the default store rule, cancel, and that its result is the
 // stages' own result.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Selection strategies (ALGORITHM.md sections 6 and 7).
 #include "selection/distance_kernels.h"
 #include "selection/distance_sampling.h"

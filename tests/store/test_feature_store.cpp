@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The feature store: round trip of every field (fp16 precision), resume after torn tails and a
 // real SIGKILL of a writing child process, fingerprint refusal, failures, shard merge and
 // concurrent loads. The binary doubles as the child: `test_feature_store --write-forever DIR`.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 // GIF files for the tests, encoded with giflib (OpenCV cannot write GIF): several frames,

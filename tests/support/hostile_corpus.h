@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 // A pool folder holding what real image folders hold besides clean photos: broken and odd files,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 // Image files built in memory for the tests: OpenCV encodings, and byte-level PNG / header

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // Test-data generators and an independent float64 reference of distance sampling
 // (ALGORITHM.md section 6), shared by the engine tests and the benchmarks.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // scripts/demo, the README's main command, as a newcomer runs it: with a display it opens the
 // Studio on the demo with the selection run (offscreen here, with a fake DISPLAY), without one
 // (or with --cli) it prints the ranked selection; both show the same picks.

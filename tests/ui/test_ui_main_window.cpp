@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The main window driven like a user would, offscreen: open a generated pool, run, compare
 // with the core's own result for the same seed, change tau (patterns and overlays update from
 // the store, no extraction), cancel mid-run, export and read back, project round trip.

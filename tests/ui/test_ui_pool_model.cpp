@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The thumbnail grid's model and view with 100,000 images: ordering, filters and search stay
 // fast, scrolling the real QListView only decodes what is visible.
 #include "pool/pool_browser.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // The data folder lookup (installed next to the executable, the build tree, the XDG folders) and
 // the site-wide weights folders the weight cache searches before the per-user cache.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Checkpoint layouts written by real PyTorch (tests/generate_vit_reference.py): DINO backbone
 // .pth, full checkpoint with teacher/student and module./backbone. prefixes, safetensors in
 // F32/F16/BF16, TorchScript, DINOv2 keys; and broken files, each with a message that says what

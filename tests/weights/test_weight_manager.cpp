@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 // Model manifest, weight cache and the resumable, verified downloader, against a local HTTP
 // server (tests/support/local_http_server.h) that can drop connections, corrupt bytes and ignore
 // ranges.

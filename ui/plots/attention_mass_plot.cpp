@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "plots/attention_mass_plot.h"
 
 #include "plots/qcustomplot_include.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "plots/coverage_plot.h"
 
 #include "plots/qcustomplot_include.h"

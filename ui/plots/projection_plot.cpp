@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "plots/projection_plot.h"
 
 #include "plots/qcustomplot_include.h"

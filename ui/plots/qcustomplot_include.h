@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 // QCustomPlot's header uses the signals/slots/emit keywords that QT_NO_KEYWORDS (set

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "pool/pool_browser.h"
 
 #include "pool/pool_delegate.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 // The pool as the thumbnail grid shows it: selected images first in rank order, then the

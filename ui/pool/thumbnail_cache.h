@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 // Thumbnails of the pool, decoded off the GUI thread into a bounded cache. The newest request

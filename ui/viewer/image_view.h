@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 // The teaching view: the chosen image with its overlays (heatmap, tau mask, clusters), an

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 // Draws the teaching overlays of one image (DESIGN.md "GUI", right panel): the [CLS]

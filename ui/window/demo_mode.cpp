@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "window/demo_mode.h"
 
 #include "image/demo_pool.h"

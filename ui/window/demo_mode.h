@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 // What a newcomer sees first (scripts/demo with a display): the Studio on the embedded demo

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 // The FreeSel Studio main window (DESIGN.md "GUI"): dataset and parameters on the left, the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 // The left panel: the dataset (folder, list file or COCO json, recent pools), the backend

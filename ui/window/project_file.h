@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 // .freesel project files: a small JSON document with the pool, the parameters and the feature

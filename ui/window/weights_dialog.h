@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 // Asked when the chosen DINO weights are not in the cache: download them (progress, cancel,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "worker/image_detail_loader.h"
 
 #include "patterns/attention_filter.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 // What the image view draws for one image, computed off the GUI thread: the decoded image,

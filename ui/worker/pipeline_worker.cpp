@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #include "pipeline_worker.h"
 
 #include "weights/model_manifest.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 // The one background worker of the window: a QObject moved to a QThread the window owns.
