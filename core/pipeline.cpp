@@ -73,6 +73,9 @@ ExtractionReport extractFeatures(const std::vector<PoolEntry>& pool, FeatureBack
         todo.push_back(i);
         paths << pool[i].path;
     }
+    const int alreadyStored = report.reused + report.failed; // extracted or refused before
+    if (progress) // before the first batch: what the store already holds
+        progress(alreadyStored, report.total);
     DecodeQueue queue(paths, DecodeQueue::decodeAndResize(options.decode, options.resize),
                       options.decodeThreads);
     std::vector<cv::Mat> images;
@@ -93,7 +96,7 @@ ExtractionReport extractFeatures(const std::vector<PoolEntry>& pool, FeatureBack
         ++done;
         if (static_cast<int>(images.size()) >= options.batchSize) {
             flushBatch(backend, store, images, keys);
-            const bool goOn = !progress || progress(report.reused + done, report.total);
+            const bool goOn = !progress || progress(alreadyStored + done, report.total);
             if (!goOn || (cancel && cancel->load())) {
                 queue.cancel();
                 report.cancelled = true;

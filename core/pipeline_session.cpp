@@ -26,8 +26,10 @@ enum Stage { ScanStage, BackendStage, StoreStage, ExtractionStage, PatternStage,
 int64_t resolveBudget(const RunParameters& p, int usable) {
     if (p.budget < 0 || (p.budgetPercent && p.budget > 100))
         throw std::invalid_argument(
-            "budget must be a count >= 0 or a percentage in [0, 100], got " +
-            std::to_string(p.budget) + (p.budgetPercent ? "%" : ""));
+            QStringLiteral("budget must be a count >= 0 or a percentage in [0, 100], got %1%2")
+                .arg(p.budget)
+                .arg(p.budgetPercent ? QStringLiteral("%") : QString())
+                .toStdString());
     return p.budgetPercent ? static_cast<int64_t>(std::llround(usable * p.budget / 100.0))
                            : static_cast<int64_t>(std::llround(p.budget));
 }
@@ -169,9 +171,7 @@ bool PipelineSession::openStore(const RunParameters& p, StoreAccess access) {
     auto store = std::make_unique<FeatureStore>();
     if (access == StoreAccess::Write) {
         require(hasBackend(), "backend");
-        const ResizeSpec resize = ResizeSpec::fixed(p.inputSize, p.inputSize);
-        if (!store->openForWriting(folder, storeHeaderFor(*backend_.backend, resize)))
-            throw std::invalid_argument(store->errorString().toStdString());
+        openForWriting(*store, folder, p);
     } else {
         if (!QFileInfo(folder).isDir())
             throw std::invalid_argument(
@@ -183,6 +183,18 @@ bool PipelineSession::openStore(const RunParameters& p, StoreAccess access) {
     records_ = storeRecordsFor(*pool_, *store_);
     storeKey_ = key;
     return true;
+}
+
+void PipelineSession::openForWriting(FeatureStore& store, const QString& folder,
+                                     const RunParameters& p) {
+    const ResizeSpec resize = ResizeSpec::fixed(p.inputSize, p.inputSize);
+    if (!store.openForWriting(folder, storeHeaderFor(*backend_.backend, resize)))
+        throw std::invalid_argument(store.errorString().toStdString());
+    storeWritable_ = true;
+}
+
+void PipelineSession::closeStore() {
+    forgetFrom(StoreStage);
 }
 
 const FeatureStore& PipelineSession::store() const {
@@ -197,6 +209,8 @@ bool PipelineSession::extract(const RunParameters& p, const Shard& shard) {
     if (extractionKey_ == key)
         return false;
     forgetFrom(ExtractionStage);
+    if (!storeWritable_) // read-only since an earlier extraction: take the write lock again
+        openForWriting(*store_, store_->folder(), p);
     if (observer_)
         observer_->stageStarted(QStringLiteral("extract"));
     ExtractionOptions options;
@@ -209,6 +223,12 @@ bool PipelineSession::extract(const RunParameters& p, const Shard& shard) {
         forgetFrom(StoreStage); // reopened, and resumed, by the next run
         throw StageCancelled(QStringLiteral("extract"));
     }
+    // Hold the write lock only while writing: reopened read-only, the store can be extracted
+    // into by another process (the CLI beside an idle Studio) while this session reads it.
+    const QString folder = store_->folder();
+    if (!store_->openForReading(folder))
+        throw StoreError(store_->errorString().toStdString());
+    storeWritable_ = false;
     records_ = storeRecordsFor(*pool_, *store_);
     extractionKey_ = key;
     if (observer_)
@@ -318,6 +338,16 @@ const CoverageCurves& PipelineSession::coverage() {
     coverage_.random = distanceSampling(patterns_.patterns, budget, seed, replay).coverage;
     coverageKey_ = selectionKey_;
     return coverage_;
+}
+
+std::vector<std::pair<QString, QString>> PipelineSession::skippedImages() const {
+    std::vector<std::pair<QString, QString>> skipped;
+    if (!store_ || !pool_)
+        return skipped;
+    for (size_t i = 0; i < records_.size(); ++i)
+        if (records_[i] >= 0 && !store_->entry(records_[i]).ok)
+            skipped.emplace_back((*pool_)[i].path, store_->entry(records_[i]).error);
+    return skipped;
 }
 
 Provenance PipelineSession::provenance() const {

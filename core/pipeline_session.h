@@ -111,6 +111,10 @@ public:
     /// scan, prepareBackend, openStore(Write), extract, computePatterns, select.
     StagesRun run(const RunParameters& p);
 
+    /// Drops the store and everything computed from it (before the store is deleted or reset);
+    /// the next run reopens it.
+    void closeStore();
+
     /// Of the current selection / patterns; computed on first use and cached.
     const CoverageCurves& coverage();
     const PatternProjection& projection();
@@ -133,6 +137,10 @@ public:
     int64_t budget() const { return budget_; }
     const RunParameters& parameters() const { return parameters_; }
 
+    /// Every pool image the store holds as unusable (could not be decoded), with its reason, in
+    /// pool order; valid once the store is open.
+    std::vector<std::pair<QString, QString>> skippedImages() const;
+
     /// The provenance of the current selection (what every export's sidecar records).
     Provenance provenance() const;
     /// The export model of the current selection, image sizes filled in.
@@ -143,6 +151,7 @@ private:
     void checkCancel(const QString& stage) const;
     void require(bool done, const char* stage) const;
     void forgetFrom(int stage);
+    void openForWriting(FeatureStore& store, const QString& folder, const RunParameters& p);
 
     SessionObserver* observer_;
     const std::atomic<bool>* cancel_;
@@ -154,6 +163,7 @@ private:
     QStringList poolWarnings_;
     BackendSelection backend_;
     std::unique_ptr<FeatureStore> store_;
+    bool storeWritable_ = false; ///< holds the write lock (only while extracting)
     std::vector<int> records_;
     ExtractionReport extraction_;
     PoolPatterns patterns_;

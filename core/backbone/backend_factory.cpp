@@ -74,11 +74,13 @@ BackendSelection createBackend(const BackendChoice& choice) {
         const QString why = QStringLiteral("DINO weights not found at %1. ").arg(weights) + help;
         if (choice.backend == QLatin1String("dino"))
             throw std::invalid_argument(why.toStdString());
-        return offline(why +
-                       QStringLiteral(" Using the offline backend (classical features and "
-                                      "saliency) meanwhile; get DINO with: freesel models "
-                                      "download ") +
-                       choice.model);
+        BackendSelection fallback = offline(
+            QStringLiteral("DINO weights not found (%1): running the offline backend, whose "
+                           "picks can be no better than random on semantic content; get DINO "
+                           "with: freesel models download %1")
+                .arg(choice.model));
+        fallback.noteDetails = why;
+        return fallback;
     }
     return dino(choice, weights);
 }

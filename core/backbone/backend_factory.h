@@ -27,8 +27,12 @@ struct BackendSelection {
     std::unique_ptr<FeatureBackend> backend;
     QString modelName;     ///< for provenance: the DINO model, or "offline"
     QString modelChecksum; ///< "sha256:<hex>" of the weights, empty for offline
-    /// Said to the user when auto fell back to the offline backend: why, and how to get DINO.
+    /// Said to the user when auto fell back to the offline backend, in one line: that DINO
+    /// weights are missing, what the offline backend is worth, and the command that gets DINO.
     QString note;
+    /// The whole story behind `note`: where the weights were looked for, and every way to put
+    /// them there on a machine without network (tooltips, logs, `freesel models`).
+    QString noteDetails;
 };
 
 /// Builds the backend. auto: DINO when the weights are present (--weights, or the cache),

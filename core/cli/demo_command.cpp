@@ -56,6 +56,9 @@ int runDemoCommand(const QStringList& arguments) {
                 .arg(QDir(pool).relativeFilePath(cells.value(0))));
     }
     printOut(QStringLiteral("full table: %1").arg(out));
+    printError(QStringLiteral("note: these picks come from the offline backend (classical "
+                              "features), which can be no better than random on semantic "
+                              "content; for DINO: freesel models download dino_vits16"));
     return ExitOk;
 }
 

@@ -4,6 +4,7 @@
 // provenance, without selecting again.
 #include "cli/command.h"
 #include "cli/pipeline_options.h"
+#include "export/export_format.h"
 #include "export/export_image_sizes.h"
 
 #include <QCommandLineParser>
@@ -184,8 +185,7 @@ void restoreFromStore(SelectionExport& selection, const std::vector<PoolEntry>& 
 
 int runExportCommand(const QStringList& arguments) {
     QCommandLineParser parser;
-    addOption(parser, QStringLiteral("format"),
-              QStringLiteral("txt, csv, json, coco, labelstudio, cvat, embeddings or folder."),
+    addOption(parser, QStringLiteral("format"), exportFormatList() + QLatin1Char('.'),
               QStringLiteral("FORMAT"));
     addOption(parser, QStringLiteral("out"),
               QStringLiteral("Output file (a folder for --format folder)."),
@@ -209,20 +209,19 @@ int runExportCommand(const QStringList& arguments) {
         throw UsageError(QStringLiteral("export needs exactly one SELECTION.json (written by "
                                         "freesel select --format json)"));
     if (!parser.isSet(QStringLiteral("format")))
-        throw UsageError(QStringLiteral("--format is required (%1)")
-                             .arg(exportFormatNames().join(QStringLiteral(", "))));
+        throw UsageError(QStringLiteral("--format is required (%1)").arg(exportFormatList()));
     if (!parser.isSet(QStringLiteral("out")))
         throw UsageError(QStringLiteral("--out is required"));
-    const ExportFormat format = parseExportFormat(parser.value(QStringLiteral("format")));
     const QString source = parser.positionalArguments().first();
     const QString out = parser.value(QStringLiteral("out"));
     const QString storeDir = parser.value(QStringLiteral("store"));
-    if (format == ExportFormat::Embeddings && storeDir.isEmpty())
-        throw UsageError(QStringLiteral("--format embeddings needs --store DIR: the selection "
-                                        "JSON does not carry the features"));
     if (QFileInfo(source).absoluteFilePath() == QFileInfo(out).absoluteFilePath())
         throw UsageError(
             QStringLiteral("--out %1 would overwrite the selection it reads").arg(out));
+    const ExportFormat format = resolveExportFormat(parser.value(QStringLiteral("format")), out);
+    if (format == ExportFormat::Embeddings && storeDir.isEmpty())
+        throw UsageError(QStringLiteral("--format embeddings needs --store DIR: the selection "
+                                        "JSON does not carry the features"));
 
     SelectionExport selection = selectionFrom(readSelectionJson(source), source);
     const std::vector<PoolEntry> entries = restorePoolDetails(selection);

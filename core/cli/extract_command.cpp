@@ -3,6 +3,7 @@
 // for one shard of the pool (--shard i/n, e.g. one task of a Slurm array); `freesel merge`
 // then joins the shard stores.
 #include "cli/command.h"
+#include "cli/interrupt.h"
 #include "cli/pipeline_options.h"
 
 #include <QCommandLineParser>
@@ -50,14 +51,18 @@ int runExtractCommand(const QStringList& arguments) {
     }
 
     CliSessionOutput output(!options.json);
-    PipelineSession session(&output);
+    PipelineSession session(&output, catchInterrupts());
     session.scan(options.run);
     session.prepareBackend(options.run);
     session.openStore(options.run, StoreAccess::Write);
     const FeatureStore& store = session.store();
     const QString storeDir = session.storeFolderFor(options.run);
     const qint64 tornBytes = store.tornBytesRemoved();
-    session.extract(options.run, shard);
+    try {
+        session.extract(options.run, shard);
+    } catch (const StageCancelled& stop) {
+        return reportInterrupted(session, stop, storeDir);
+    }
     const ExtractionReport& report = session.extraction();
     const BackendSelection& backend = session.backend();
     const std::vector<PoolEntry>& pool = *session.pool();

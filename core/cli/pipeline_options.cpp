@@ -2,6 +2,7 @@
 #include "cli/pipeline_options.h"
 
 #include "cli/command.h"
+#include "cli/interrupt.h"
 
 #include <QCommandLineParser>
 #include <QFileInfo>
@@ -112,6 +113,19 @@ void openStoreForReading(FeatureStore& store, const QString& folder) {
         throw UsageError(QStringLiteral("no feature store at %1").arg(folder));
     if (!store.openForReading(folder))
         throw UsageError(store.errorString());
+}
+
+int reportInterrupted(const PipelineSession& session, const StageCancelled& stop,
+                      const QString& storeDir) {
+    const ExtractionReport& report = session.extraction();
+    const int stored = report.reused + report.extracted + report.failed;
+    printError(QStringLiteral("interrupted during %1: %2 of %3 images are in the store %4; run "
+                              "the same command again to resume")
+                   .arg(stop.stage())
+                   .arg(stop.stage() == QLatin1String("extract") ? stored : report.total)
+                   .arg(report.total)
+                   .arg(storeDir));
+    return kExitInterrupted;
 }
 
 void CliSessionOutput::stageStarted(const QString& stage) {

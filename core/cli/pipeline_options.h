@@ -44,6 +44,11 @@ int integerOption(const QCommandLineParser& parser, const QString& name);
 /// Opens an existing store read-only; UsageError naming the folder when there is none.
 void openStoreForReading(FeatureStore& store, const QString& folder);
 
+/// After Ctrl-C stopped a session: says how much of the pool is in the store and that the same
+/// command resumes, and returns kExitInterrupted.
+int reportInterrupted(const PipelineSession& session, const StageCancelled& stop,
+                      const QString& storeDir);
+
 /// How a command shows a session: scan warnings, the backend's note and device, a progress bar
 /// per extraction and pattern stage, all on stderr.
 class CliSessionOutput : public SessionObserver {

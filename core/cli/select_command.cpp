@@ -2,14 +2,21 @@
 // freesel select POOL --budget N|P% --out FILE: scan, extract what the store lacks, patterns,
 // selection, export. Every stage the store already holds is skipped.
 #include "cli/command.h"
+#include "cli/interrupt.h"
 #include "cli/pipeline_options.h"
+#include "export/export_format.h"
 
 #include <QCommandLineParser>
 #include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QTemporaryDir>
 #include <cmath>
+#include <cstdio>
+#include <stdexcept>
 
 namespace freesel {
 
@@ -71,17 +78,68 @@ QJsonObject summaryJson(const RunParameters& run, const ExtractionReport& extrac
             {QStringLiteral("seconds"), seconds}};
 }
 
+/// What the selection ran with, for --json (a script can log or compare runs).
+QJsonObject parametersJson(const Provenance& provenance, bool fellBack) {
+    return {{QStringLiteral("tau"), provenance.tau},
+            {QStringLiteral("K"), provenance.clusters},
+            {QStringLiteral("eps"), provenance.eps},
+            {QStringLiteral("budget"), provenance.budget},
+            {QStringLiteral("seed"), QString::number(provenance.seed)},
+            {QStringLiteral("strategy"), provenance.strategy},
+            {QStringLiteral("input_size"), provenance.inputSize},
+            {QStringLiteral("model"), provenance.model},
+            {QStringLiteral("backend_fallback"), fellBack}};
+}
+
+/// Refuses an output that cannot be written before any work is done: the folder it goes in
+/// must exist and be writable (a folder export may create missing folders: then their nearest
+/// existing ancestor must be writable).
+void checkOutputFolder(const QString& out, ExportFormat format) {
+    if (out == QLatin1String("-"))
+        return;
+    const QFileInfo output(out);
+    QFileInfo folder(output.isDir() ? output.absoluteFilePath() : output.absolutePath());
+    if (format == ExportFormat::Folder)
+        while (!folder.exists() && folder.absoluteFilePath() != folder.absolutePath())
+            folder = QFileInfo(folder.absolutePath());
+    if (!folder.isDir())
+        throw UsageError(
+            QStringLiteral("--out %1: the folder %2 does not exist").arg(out, folder.filePath()));
+    if (!folder.isWritable())
+        throw UsageError(
+            QStringLiteral("--out %1: the folder %2 is not writable").arg(out, folder.filePath()));
+}
+
+/// --out -: the export is written to a scratch file, then copied to stdout (the provenance
+/// sidecar is not kept). Returns what the exporter returned.
+ExportResult exportToStdout(const SelectionExport& exported, ExportFormat format,
+                            const ExportOptions& options) {
+    QTemporaryDir scratch;
+    const QString path = scratch.filePath(QStringLiteral("selection"));
+    ExportResult written = exportSelection(exported, format, path, options);
+    if (!written.ok)
+        return written;
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return {false, QStringLiteral("cannot read back %1").arg(path), {}};
+    const QByteArray bytes = file.readAll();
+    std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stdout);
+    std::fflush(stdout);
+    written.files = {QStringLiteral("-")};
+    return written;
+}
 /// The select-only options, declared before the shared ones so --help lists them first.
 void addSelectOptions(QCommandLineParser& parser) {
     addOption(parser, QStringLiteral("budget"),
               QStringLiteral("Images to select: a count, or a percentage like 10%."),
               QStringLiteral("N|P%"));
     addOption(parser, QStringLiteral("out"),
-              QStringLiteral("Output file (a folder for --format folder)."),
+              QStringLiteral("Output file (a folder for --format folder; - for stdout)."),
               QStringLiteral("FILE"));
     addOption(parser, QStringLiteral("format"),
-              QStringLiteral("txt, csv, json, coco, labelstudio, cvat, embeddings or folder."),
-              QStringLiteral("FORMAT"), QStringLiteral("txt"));
+              exportFormatList() +
+                  QStringLiteral(" (default: the one the --out extension names, else txt)."),
+              QStringLiteral("FORMAT"));
     addOption(parser, QStringLiteral("strategy"),
               QStringLiteral("freesel, fds, random, kcenter or kmeans."), QStringLiteral("NAME"),
               QStringLiteral("freesel"));
@@ -101,7 +159,11 @@ SelectOptions readSelectOptions(const QCommandLineParser& parser) {
     options.budgetText = parser.value(QStringLiteral("budget"));
     resolveBudget(options.budgetText, 0); // refuse a malformed budget before any work
     options.out = parser.value(QStringLiteral("out"));
-    options.format = parseExportFormat(parser.value(QStringLiteral("format")));
+    options.format = resolveExportFormat(parser.value(QStringLiteral("format")), options.out);
+    if (options.out == QLatin1String("-") &&
+        (options.format == ExportFormat::Folder || parser.isSet(QStringLiteral("json"))))
+        throw UsageError(QStringLiteral("--out - writes the selection to stdout: not with --format "
+                                        "folder or --json"));
     options.strategy = parseStrategyKind(parser.value(QStringLiteral("strategy")).toStdString());
     options.exportOptions.overwrite = parser.isSet(QStringLiteral("overwrite"));
     options.exportOptions.copyFiles = parser.isSet(QStringLiteral("copy"));
@@ -126,13 +188,26 @@ int runSelectCommand(const QStringList& arguments) {
     run.budget = run.budgetPercent ? options.budgetText.chopped(1).toDouble()
                                    : options.budgetText.toDouble();
 
+    checkOutputFolder(options.out, options.format);
+
     CliSessionOutput output(!pipeline.json);
-    PipelineSession session(&output);
-    session.run(run);
+    PipelineSession session(&output, catchInterrupts());
+    try {
+        session.run(run);
+    } catch (const StageCancelled& stop) {
+        return reportInterrupted(session, stop, session.storeFolderFor(run));
+    } catch (const std::invalid_argument&) {
+        // e.g. no image could be read: the reasons first, then the error that follows from them
+        for (const auto& [path, reason] : session.skippedImages())
+            printError(skippedImageLine(path, reason));
+        throw;
+    }
 
     const SelectionExport exported = session.selectionExport();
     const ExportResult written =
-        exportSelection(exported, options.format, options.out, options.exportOptions);
+        options.out == QLatin1String("-")
+            ? exportToStdout(exported, options.format, options.exportOptions)
+            : exportSelection(exported, options.format, options.out, options.exportOptions);
     if (!written.ok)
         throw UsageError(written.error);
 
@@ -142,10 +217,12 @@ int runSelectCommand(const QStringList& arguments) {
     for (const ExportImage& image : exported.images)
         failed += image.failed ? 1 : 0;
     if (pipeline.json) {
-        printOut(QString::fromUtf8(QJsonDocument(summaryJson(run, report, exported, written,
-                                                             session.backend().backend->name(),
-                                                             exported.provenance.device, seconds))
-                                       .toJson(QJsonDocument::Indented)));
+        QJsonObject summary =
+            summaryJson(run, report, exported, written, session.backend().backend->name(),
+                        exported.provenance.device, seconds);
+        summary.insert(QStringLiteral("parameters"),
+                       parametersJson(exported.provenance, !session.backend().note.isEmpty()));
+        printOut(QString::fromUtf8(QJsonDocument(summary).toJson(QJsonDocument::Indented)));
     } else {
         for (const ExportImage& image : exported.images)
             if (image.failed)

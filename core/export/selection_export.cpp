@@ -4,6 +4,8 @@
 
 #include "export/selection_export.h"
 
+#include "export/export_format.h"
+
 #include "export/export_writers.h"
 
 #include <QDir>
@@ -21,17 +23,6 @@ namespace freesel {
 using namespace exportdetail;
 
 namespace {
-
-constexpr std::array<std::pair<ExportFormat, const char*>, 8> kFormatNames{{
-    {ExportFormat::Txt, "txt"},
-    {ExportFormat::Csv, "csv"},
-    {ExportFormat::Json, "json"},
-    {ExportFormat::Coco, "coco"},
-    {ExportFormat::LabelStudio, "labelstudio"},
-    {ExportFormat::Cvat, "cvat"},
-    {ExportFormat::Embeddings, "embeddings"},
-    {ExportFormat::Folder, "folder"},
-}};
 
 /// Refuses picks a writer could not honour: out of range, failed images, duplicates.
 QString validateSelection(const SelectionExport& selection) {
@@ -115,25 +106,22 @@ QJsonObject sidecarJson(const SelectionExport& selection, ExportFormat format,
 
 ExportFormat parseExportFormat(const QString& name) {
     const QString key = name.trimmed().toLower();
-    for (const auto& [format, formatName] : kFormatNames)
-        if (key == QLatin1String(formatName))
-            return format;
+    for (const ExportFormatInfo& info : exportFormats())
+        if (key == QLatin1String(info.name))
+            return info.format;
     throw std::invalid_argument(QStringLiteral("unknown export format '%1'; valid formats: %2")
                                     .arg(name, exportFormatNames().join(QStringLiteral(", ")))
                                     .toStdString());
 }
 
 QString exportFormatName(ExportFormat format) {
-    for (const auto& [candidate, formatName] : kFormatNames)
-        if (candidate == format)
-            return QString::fromLatin1(formatName);
-    return {};
+    return QString::fromLatin1(exportFormatInfo(format).name);
 }
 
 QStringList exportFormatNames() {
     QStringList names;
-    for (const auto& entry : kFormatNames)
-        names << QString::fromLatin1(entry.second);
+    for (const ExportFormatInfo& info : exportFormats())
+        names << QString::fromLatin1(info.name);
     return names;
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -26,8 +27,11 @@ double totalAttention(const float* clsAttention, int patchCount) {
 } // namespace
 
 void validateTau(double tau) {
-    if (!(tau > 0.0 && tau <= 1.0))
-        throw std::invalid_argument("tau must be in (0, 1], got " + std::to_string(tau));
+    if (!(tau > 0.0 && tau <= 1.0)) {
+        std::ostringstream message; // "got 0", not std::to_string's "got 0.000000"
+        message << "tau must be in (0, 1], got " << tau;
+        throw std::invalid_argument(message.str());
+    }
 }
 
 std::vector<int> rankPatchesByAttention(const float* clsAttention, int patchCount) {

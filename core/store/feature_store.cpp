@@ -25,6 +25,18 @@ namespace fmt = store_format;
 
 namespace {
 
+/// " (freesel, pid 1234 on host)" for the process holding `lock`, or "" when unknown.
+QString lockHolder(const QLockFile& lock) {
+    qint64 pid = 0;
+    QString host, application;
+    if (!lock.getLockInfo(&pid, &host, &application))
+        return QString();
+    return QStringLiteral(" (%1, pid %2 on %3)")
+        .arg(application.isEmpty() ? QStringLiteral("unknown program") : application)
+        .arg(pid)
+        .arg(host);
+}
+
 QString identityText(const StoreHeader& h) {
     return h.fingerprint.canonical() + QStringLiteral("|patternsOnly=%1|patterns=%2")
                                            .arg(h.patternsOnly ? 1 : 0)
@@ -175,6 +187,39 @@ void FeatureStore::close() {
     entries_.clear();
 }
 
+qint64 FeatureStore::sizeOnDisk(const QString& folder) {
+    const QDir dir(folder);
+    return QFileInfo(dir.filePath(QLatin1String(fmt::kHeaderFileName))).size() +
+           QFileInfo(dir.filePath(QLatin1String(fmt::kRecordsFileName))).size();
+}
+
+bool FeatureStore::remove(const QString& folder, QString* error) {
+    const QDir dir(folder);
+    if (!QFileInfo::exists(dir.filePath(QLatin1String(fmt::kHeaderFileName)))) {
+        *error = QStringLiteral("%1: no feature store there").arg(folder);
+        return false;
+    }
+    QLockFile lock(dir.filePath(QLatin1String(fmt::kLockFileName)));
+    lock.setStaleLockTime(0);
+    if (!lock.tryLock(0)) {
+        *error = QStringLiteral("%1: the store is being written by another process%2; it is "
+                                "kept")
+                     .arg(folder, lockHolder(lock));
+        return false;
+    }
+    for (const char* name : {fmt::kRecordsFileName, fmt::kHeaderFileName}) {
+        QFile file(dir.filePath(QLatin1String(name)));
+        if (file.exists() && !file.remove()) {
+            *error =
+                QStringLiteral("%1: cannot delete: %2").arg(file.fileName(), file.errorString());
+            return false;
+        }
+    }
+    lock.unlock();        // deletes the lock file
+    QDir().rmdir(folder); // only when empty
+    return true;
+}
+
 bool FeatureStore::readHeaderFile(StoreHeader* header) {
     const QString path = QDir(folder_).filePath(QLatin1String(fmt::kHeaderFileName));
     QFile file(path);
@@ -226,8 +271,9 @@ bool FeatureStore::openForWriting(const QString& folder, const StoreHeader& want
     impl_->lock->setStaleLockTime(0); // stale only when the holder is dead, however long it runs
     if (!impl_->lock->tryLock(0)) {
         if (impl_->lock->error() == QLockFile::LockFailedError)
-            return fail(
-                QStringLiteral("%1: the store is being written by another process").arg(folder_));
+            return fail(QStringLiteral("%1: the store is being written by another process%2; "
+                                       "wait for it to finish, or use another store (--store DIR)")
+                            .arg(folder_, lockHolder(*impl_->lock)));
         if (impl_->lock->error() == QLockFile::PermissionError)
             return fail(QStringLiteral("%1: cannot write in the store folder (permission denied "
                                        "or a read-only file system)")

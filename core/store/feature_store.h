@@ -96,6 +96,13 @@ public:
     bool openForReading(const QString& folder);
     void close();
 
+    /// Bytes the store in `folder` takes (its header and records; 0 when there is none).
+    static qint64 sizeOnDisk(const QString& folder);
+    /// Deletes the store in `folder`: its own files only, then the folder when nothing else is
+    /// left in it (a --store pointed at a folder with other files keeps them). Refused, naming
+    /// the holder, while another process writes it.
+    static bool remove(const QString& folder, QString* error);
+
     bool isOpen() const;
     QString errorString() const { return error_; }
     QString folder() const { return folder_; }

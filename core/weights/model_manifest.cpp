@@ -252,4 +252,19 @@ const ModelInfo* ModelManifest::defaultModel() const {
     return models_.isEmpty() ? nullptr : &models_.first();
 }
 
+qint64 ModelInfo::estimatedSize() const {
+    const ModelArchitecture& a = architecture;
+    const qint64 d = a.embedDim;
+    const qint64 hidden = d * a.mlpRatio;
+    const qint64 grid = a.pretrainImageSize / a.patchSize;
+    const qint64 patchEmbed = 3 * a.patchSize * a.patchSize * d + d;
+    const qint64 tokens = d /* cls */ + (grid * grid + 1) * d /* positions */;
+    // Per block: two LayerNorms, qkv and the attention projection, the two MLP layers, and
+    // DINOv2's two layer-scale vectors.
+    const qint64 block = 4 * d + (3 * d * d + 3 * d) + (d * d + d) + (d * hidden + hidden) +
+                         (hidden * d + d) + (a.layerScale ? 2 * d : 0);
+    const qint64 parameters = patchEmbed + tokens + a.depth * block + 2 * d /* final norm */;
+    return parameters * 4;
+}
+
 } // namespace freesel

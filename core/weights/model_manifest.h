@@ -37,6 +37,9 @@ struct ModelInfo {
     QString license;
 
     bool hasSize() const { return size >= 0; }
+    /// The float32 checkpoint size the architecture implies (its parameter count x 4 bytes),
+    /// for saying "about 87 MB" where the manifest does not know the file's exact size.
+    qint64 estimatedSize() const;
     bool hasSha256() const { return !sha256.isEmpty(); }
 };
 

@@ -6,13 +6,20 @@
 
 #include <QCryptographicHash>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
+#include <QThread>
 #include <QtTest>
+
+#include <csignal>
+#include <sys/types.h>
 
 namespace {
 
@@ -47,6 +54,12 @@ private Q_SLOTS:
     void selectRunsEndToEndAndOutputsAgree();
     void reselectionReusesTheStore();
     void selectRefusesBadParameters();
+    void outputFormatFollowsTheExtension();
+    void offlineFallbackNoteIsOneLineWithTheFix();
+    void outputToStdoutAndJsonParameters();
+    void unwritableOutputIsRefusedBeforeTheWork();
+    void interruptKeepsTheStoreAndSaysHowToResume();
+    void whenNoImageIsUsableEveryReasonIsShown();
     void badImagesAreSkippedWithTheirReason();
 };
 
@@ -220,6 +233,155 @@ void TestCli::reselectionReusesTheStore() {
     QCOMPARE(summary.value(QStringLiteral("extracted")).toInt(), 0); // no network re-run
     QCOMPARE(summary.value(QStringLiteral("reused")).toInt(), 16);
     QCOMPARE(summary.value(QStringLiteral("selected")).toArray().size(), 4);
+}
+
+void TestCli::outputFormatFollowsTheExtension() {
+    QTemporaryDir dir;
+    const QString pool = writePool(dir, 12);
+    QStringList arguments = selectArguments(pool, dir, QStringLiteral("picks.csv"), QString());
+    const int format = arguments.indexOf(QStringLiteral("--format"));
+    arguments.remove(format, 2); // no --format: the .csv names the format
+    const Run csv = runFreesel(arguments);
+    QVERIFY2(csv.exitCode == 0, qPrintable(csv.err));
+    const QStringList rows = readLines(dir.filePath(QStringLiteral("picks.csv")));
+    QVERIFY(rows.value(0).startsWith(QStringLiteral("path,rank,score")));
+    QCOMPARE(rows.size(), 13); // header + every image
+    // A format that disagrees with the extension is refused before any work, naming both.
+    const Run mismatch = runFreesel(
+        selectArguments(pool, dir, QStringLiteral("tasks.csv"), QStringLiteral("labelstudio")));
+    QCOMPARE(mismatch.exitCode, 2);
+    QVERIFY2(mismatch.err.contains(QStringLiteral("--format labelstudio writes .json")),
+             qPrintable(mismatch.err));
+    QVERIFY(!QFile::exists(dir.filePath(QStringLiteral("tasks.csv"))));
+}
+
+void TestCli::offlineFallbackNoteIsOneLineWithTheFix() {
+    QTemporaryDir dir, cache;
+    const QString pool = writePool(dir, 8);
+    QStringList arguments =
+        selectArguments(pool, dir, QStringLiteral("p.txt"), QStringLiteral("txt"));
+    arguments[arguments.indexOf(QStringLiteral("offline"))] = QStringLiteral("auto");
+    auto environment = QProcessEnvironment::systemEnvironment();
+    environment.insert(QStringLiteral("FREESEL_MODEL_DIR"), cache.path()); // no weights there
+    const Run run = runFreesel(arguments, environment);
+    QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+    const QStringList notes =
+        run.err.split(QLatin1Char('\n')).filter(QRegularExpression(QStringLiteral("^note: ")));
+    QCOMPARE(notes.size(), 1);
+    QVERIFY2(notes[0].contains(QStringLiteral("freesel models download dino_vits16")),
+             qPrintable(notes[0]));
+    QVERIFY(notes[0].contains(QStringLiteral("no better than random")));
+    // The note is the whole of it: no wall of text after it.
+    const int at = run.err.indexOf(notes[0]);
+    QVERIFY(!run.err.mid(at + notes[0].size() + 1).startsWith(QStringLiteral("Download")));
+}
+
+void TestCli::outputToStdoutAndJsonParameters() {
+    QTemporaryDir dir;
+    const QString pool = writePool(dir, 12);
+    QStringList arguments = selectArguments(pool, dir, QStringLiteral("x"), QStringLiteral("txt"));
+    arguments[arguments.indexOf(QStringLiteral("--out")) + 1] = QStringLiteral("-");
+    const Run toStdout = runFreesel(arguments);
+    QVERIFY2(toStdout.exitCode == 0, qPrintable(toStdout.err));
+    const QStringList lines = toStdout.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 3); // 25% of 12, one path per line
+    for (const QString& line : lines)
+        QVERIFY2(line.startsWith(pool + QLatin1Char('/')), qPrintable(line));
+    // The same picks as a file export, in the same order.
+    QCOMPARE(runFreesel(selectArguments(pool, dir, QStringLiteral("f.txt"), QStringLiteral("txt")))
+                 .exitCode,
+             0);
+    QCOMPARE(readLines(dir.filePath(QStringLiteral("f.txt"))), lines);
+    // --json carries what the selection ran with, and whether the backend fell back.
+    const Run json = runFreesel(
+        selectArguments(pool, dir, QStringLiteral("j.txt"), QStringLiteral("txt")) +
+        QStringList{QStringLiteral("--json"), QStringLiteral("--tau"), QStringLiteral("0.4")});
+    QVERIFY2(json.exitCode == 0, qPrintable(json.err));
+    const QJsonObject parameters = json.json().value(QStringLiteral("parameters")).toObject();
+    QCOMPARE(parameters.value(QStringLiteral("tau")).toDouble(), 0.4);
+    QCOMPARE(parameters.value(QStringLiteral("K")).toInt(), 5);
+    QCOMPARE(parameters.value(QStringLiteral("eps")).toInt(), 2);
+    QCOMPARE(parameters.value(QStringLiteral("seed")).toString(), QStringLiteral("3"));
+    QCOMPARE(parameters.value(QStringLiteral("budget")).toInt(), 3);
+    QCOMPARE(parameters.value(QStringLiteral("strategy")).toString(), QStringLiteral("freesel"));
+    QCOMPARE(parameters.value(QStringLiteral("input_size")).toString(), QStringLiteral("96x96"));
+    QCOMPARE(parameters.value(QStringLiteral("backend_fallback")).toBool(), false); // offline asked
+    // Not with a folder export or --json (both would need stdout).
+    arguments << QStringLiteral("--json");
+    const Run both = runFreesel(arguments);
+    QCOMPARE(both.exitCode, 2);
+    QVERIFY(both.err.contains(QStringLiteral("--out -")));
+}
+
+void TestCli::unwritableOutputIsRefusedBeforeTheWork() {
+    QTemporaryDir dir;
+    const QString pool = writePool(dir, 6);
+    const Run missing = runFreesel(
+        selectArguments(pool, dir, QStringLiteral("no/such/picks.txt"), QStringLiteral("txt")));
+    QCOMPARE(missing.exitCode, 2);
+    QVERIFY2(missing.err.contains(QStringLiteral("does not exist")), qPrintable(missing.err));
+    // Refused before any work: no feature store was made.
+    QVERIFY(!QFileInfo::exists(dir.filePath(QStringLiteral("store"))));
+    // A folder export may create folders under a writable one.
+    const Run nested =
+        runFreesel(selectArguments(pool, dir, QStringLiteral("a/b/out"), QStringLiteral("folder")));
+    QVERIFY2(nested.exitCode == 0, qPrintable(nested.err));
+}
+
+void TestCli::interruptKeepsTheStoreAndSaysHowToResume() {
+    QTemporaryDir dir;
+    // Textured 640x480 images one per batch at 224 px: slow enough to interrupt part-way.
+    const QString pool = writePool(dir, 40, 640, 480, true);
+    const QString store = dir.filePath(QStringLiteral("store"));
+    const QStringList arguments = {QStringLiteral("extract"),      pool,
+                                   QStringLiteral("--store"),      store,
+                                   QStringLiteral("--backend"),    QStringLiteral("offline"),
+                                   QStringLiteral("--batch-size"), QStringLiteral("1")};
+    QProcess process;
+    process.start(QStringLiteral(FREESEL_CLI_PATH), arguments);
+    QVERIFY(process.waitForStarted());
+    const QString log = store + QStringLiteral("/records.bin");
+    QElapsedTimer timer;
+    timer.start();
+    while (process.state() == QProcess::Running && QFileInfo(log).size() < 4096 &&
+           timer.elapsed() < 60000)
+        QThread::msleep(5);
+    ::kill(pid_t(process.processId()), SIGINT); // Ctrl-C
+    QVERIFY(process.waitForFinished(60000));
+    const QString err = QString::fromUtf8(process.readAllStandardError());
+    QCOMPARE(process.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(process.exitCode(), 130);
+    QVERIFY2(err.contains(QStringLiteral("run the same command again to resume")), qPrintable(err));
+    const QRegularExpression stored(QStringLiteral("(\\d+) of 40 images are in the store"));
+    const QRegularExpressionMatch match = stored.match(err);
+    QVERIFY2(match.hasMatch(), qPrintable(err));
+    const int kept = match.captured(1).toInt();
+    QVERIFY(kept > 0 && kept < 40);
+    // The rerun resumes: what was stored is reused, the rest extracted.
+    const Run resumed = runFreesel(arguments + QStringList{QStringLiteral("--json")});
+    QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err));
+    QCOMPARE(resumed.json().value(QStringLiteral("reused")).toInt(), kept);
+    QCOMPARE(resumed.json().value(QStringLiteral("extracted")).toInt(), 40 - kept);
+}
+
+void TestCli::whenNoImageIsUsableEveryReasonIsShown() {
+    QTemporaryDir dir;
+    const QString pool = dir.filePath(QStringLiteral("pool"));
+    QVERIFY(QDir().mkpath(pool));
+    const QStringList names = {QStringLiteral("a.jpg"), QStringLiteral("b.png"),
+                               QStringLiteral("c.jpg")};
+    for (const QString& name : names)
+        QVERIFY(clitest::writeFile(pool + QLatin1Char('/') + name, "not an image at all"));
+    const Run run =
+        runFreesel(selectArguments(pool, dir, QStringLiteral("p.txt"), QStringLiteral("txt")));
+    QCOMPARE(run.exitCode, 2);
+    for (const QString& name : names) // each with its reason, before the error
+        QVERIFY2(
+            run.err.contains(QRegularExpression(QStringLiteral("skipped .*%1: \\S").arg(name))),
+            qPrintable(run.err));
+    QVERIFY2(run.err.contains(QStringLiteral("none of the 3 images")), qPrintable(run.err));
+    QVERIFY(run.err.indexOf(QStringLiteral("skipped")) <
+            run.err.indexOf(QStringLiteral("none of")));
 }
 
 void TestCli::selectRefusesBadParameters() {

@@ -6,6 +6,7 @@
 #include "image/demo_pool.h"
 #include "pipeline_session.h"
 
+#include <QCoreApplication>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
@@ -183,6 +184,36 @@ private Q_SLOTS:
         // What the cancelled run stored is reused, the rest extracted now.
         QVERIFY(session.extraction().reused > 0);
         QCOMPARE(session.extraction().reused + session.extraction().extracted, 16);
+    }
+
+    void theWriteLockIsHeldOnlyWhileExtracting() {
+        RunParameters p = parameters();
+        p.storeDir = dir_.filePath(QStringLiteral("store-lock"));
+        PipelineSession session;
+        session.run(p);
+        // Idle after its run, the session lets another writer (the CLI) open the store.
+        FeatureStore other;
+        QVERIFY2(other.openForWriting(p.storeDir, session.store().header()),
+                 qPrintable(other.errorString()));
+        // While that one writes, a session that must extract is refused, naming the holder
+        // and the way out.
+        PipelineSession second;
+        try {
+            second.run(p);
+            QFAIL("two writers held the store");
+        } catch (const std::invalid_argument& error) {
+            const QString message = QString::fromUtf8(error.what());
+            QVERIFY2(
+                message.contains(QStringLiteral("pid %1").arg(QCoreApplication::applicationPid())),
+                error.what());
+            QVERIFY2(message.contains(QStringLiteral("--store")), error.what());
+        }
+        other.close();
+        // The first session still answers from its cache; the second now runs, reusing all.
+        QVERIFY(!session.run(p).extraction);
+        QVERIFY(second.run(p).extraction);
+        QCOMPARE(second.extraction().reused, 16);
+        QCOMPARE(second.extraction().extracted, 0);
     }
 
     void userErrorsNameTheParameter() {

@@ -10,9 +10,12 @@
 #include "pool/pool_model.h"
 #include "support/hostile_corpus.h"
 #include "viewer/image_view.h"
+#include "weights/model_manifest.h"
+#include "window/export_dialog.h"
 #include "window/main_window.h"
 #include "window/parameters_panel.h"
 #include "window/project_file.h"
+#include "window/weights_dialog.h"
 
 #include <QApplication>
 #include <QCheckBox>
@@ -20,6 +23,7 @@
 #include <QDir>
 #include <QDoubleSpinBox>
 #include <QFile>
+#include <QFileInfo>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListView>
@@ -373,6 +377,217 @@ private Q_SLOTS:
         QCOMPARE(firstStore, PipelineSession::defaultStoreFolder(pool_, *backend.backend, 224));
         QCOMPARE(secondStore, PipelineSession::defaultStoreFolder(second, *backend.backend, 224));
         QVERIFY(secondStore != firstStore);
+    }
+
+    void exportDialogExtensionFollowsTheFormatAndAsksBeforeReplacing() {
+        ExportDialog dialog;
+        dialog.setFormat(QStringLiteral("csv"));
+        dialog.setOutputPath(dir_.filePath(QStringLiteral("picks.csv")));
+        dialog.setFormat(QStringLiteral("labelstudio")); // Label Studio JSON, not in picks.csv
+        QCOMPARE(dialog.outputPath(), dir_.filePath(QStringLiteral("picks.json")));
+        dialog.setFormat(QStringLiteral("cvat"));
+        QCOMPARE(dialog.outputPath(), dir_.filePath(QStringLiteral("picks.jsonl")));
+        dialog.setFormat(QStringLiteral("folder")); // a folder keeps the name it was given
+        QCOMPARE(dialog.outputPath(), dir_.filePath(QStringLiteral("picks.jsonl")));
+        // The options a format has are the ones enabled.
+        auto enabled = [&dialog](const QString& text) {
+            for (QCheckBox* box : dialog.findChildren<QCheckBox*>())
+                if (box->text().contains(text))
+                    return box->isEnabled();
+            return false;
+        };
+        QVERIFY(enabled(QStringLiteral("Copy the images")));
+        dialog.setFormat(QStringLiteral("txt"));
+        QVERIFY(!enabled(QStringLiteral("Copy the images")));
+
+        // An existing file is replaced only when the question is answered yes.
+        QFile existing(dir_.filePath(QStringLiteral("exists.txt")));
+        QVERIFY(existing.open(QIODevice::WriteOnly));
+        existing.close();
+        QStringList asked;
+        bool answer = false;
+        dialog.setOverwriteQuestion([&](const QString& path) {
+            asked << path;
+            return answer;
+        });
+        dialog.setOutputPath(existing.fileName());
+        dialog.show();
+        dialog.accept();
+        QCOMPARE(asked, QStringList{existing.fileName()});
+        QVERIFY(dialog.isVisible()); // "no": the dialog stays for another name
+        answer = true;
+        dialog.accept();
+        QVERIFY(!dialog.isVisible());
+        QCOMPARE(dialog.result(), int(QDialog::Accepted));
+        // A new file is not asked about.
+        asked.clear();
+        dialog.setOutputPath(dir_.filePath(QStringLiteral("new.txt")));
+        dialog.show();
+        dialog.accept();
+        QVERIFY(asked.isEmpty());
+    }
+
+    void windowShortcutsWorkInTextFields() {
+        MainWindow window;
+        window.setAutoRerun(false);
+        window.show();
+        window.activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(&window));
+        QLineEdit* field = window.parametersPanel()->sourceField();
+        field->setFocus();
+        QTRY_VERIFY(field->hasFocus());
+        // Ctrl+E is "end of line" to a QLineEdit; the window's Export must win. With nothing
+        // to export yet, the export action answers with its message.
+        QTest::keyClick(field, Qt::Key_E, Qt::ControlModifier);
+        QVERIFY2(window.lastError().contains(QStringLiteral("Nothing to export")),
+                 qPrintable(window.lastError()));
+    }
+
+    void typedNumbersApplyWhenTheEditIsFinished() {
+        MainWindow window;
+        window.setAutoRerun(false);
+        ParametersPanel* panel = window.parametersPanel();
+        QSignalSpy changed(panel, &ParametersPanel::parametersChanged);
+        QSpinBox* k = panel->clustersBox();
+        k->selectAll();
+        QTest::keyClicks(k, QStringLiteral("12"));
+        QCOMPARE(changed.count(), 0); // not K = 1, then K = 12
+        QTest::keyClick(k, Qt::Key_Return);
+        QCOMPARE(changed.count(), 1);
+        QCOMPARE(panel->parameters().clusters, 12);
+    }
+
+    void imageViewFollowsRankOneUnlessTheUserChoseAnImage() {
+        MainWindow window;
+        configure(window, baseParameters());
+        window.setAutoRerun(false);
+        QTest::mouseClick(window.parametersPanel()->runButton(), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 1, kRunTimeout);
+        QCOMPARE(window.imageView()->poolIndex(), window.lastOutcome().picks.front());
+        // A re-run with other picks: the view follows the new rank 1 (it was not chosen).
+        RunParameters p = baseParameters();
+        p.seed = 11;
+        window.parametersPanel()->setParameters(p);
+        window.startRun();
+        QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 2, kRunTimeout);
+        QCOMPARE(window.imageView()->poolIndex(), window.lastOutcome().picks.front());
+        // An image the user opens stays open across re-runs.
+        const std::vector<int>& picks = window.lastOutcome().picks;
+        int unselected = 0;
+        while (std::find(picks.begin(), picks.end(), unselected) != picks.end())
+            ++unselected;
+        window.poolBrowser()->showImage(unselected); // as a click on its thumbnail
+        p.seed = 12;
+        window.parametersPanel()->setParameters(p);
+        window.startRun();
+        QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 3, kRunTimeout);
+        QCOMPARE(window.imageView()->poolIndex(), unselected);
+        // Another pool: its own rank 1, never the old pool's index.
+        const QString other = dir_.filePath(QStringLiteral("view-pool"));
+        QCOMPARE(writeDemoPool(other, 7, 21), QString());
+        window.parametersPanel()->setParameters(
+            parametersFor(other, dir_.filePath(QStringLiteral("view-store"))));
+        window.openPool(other);
+        QCOMPARE(window.imageView()->poolIndex(), -1);
+        window.startRun();
+        QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 4, kRunTimeout);
+        QCOMPARE(window.lastOutcome().parameters.source, other);
+        QCOMPARE(window.imageView()->poolIndex(), window.lastOutcome().picks.front());
+    }
+
+    void weightsDialogShowsTheSizeAndAFailedDownload() {
+        const ModelManifest manifest = ModelManifest::builtin();
+        const ModelInfo* model = manifest.find(QStringLiteral("dino_vits16"));
+        QVERIFY(model);
+        // ViT-S/16 has 21.7 M parameters (DINO, table of models): about 87 MB in float32.
+        QVERIFY(model->estimatedSize() > 4 * 21'600'000LL &&
+                model->estimatedSize() < 4 * 21'800'000LL);
+        WeightsDialog dialog(*model, dir_.filePath(QStringLiteral("w.pth")));
+        auto* download = dialog.findChild<QPushButton*>(QStringLiteral("downloadWeights"));
+        QVERIFY(download);
+        QVERIFY2(download->text().contains(QStringLiteral("about 87")),
+                 qPrintable(download->text()));
+        QVERIFY(!download->text().contains(QStringLiteral("unknown")));
+        dialog.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+        DownloadResult failed;
+        failed.error = QStringLiteral("connection refused by dl.example.org");
+        dialog.onFinished(failed);
+        auto* error = dialog.findChild<QLabel*>(QStringLiteral("downloadError"));
+        QVERIFY(error);
+        QVERIFY(error->isVisible());
+        QVERIFY(error->text().contains(QStringLiteral("connection refused")));
+        // Inside the dialog, not cut off below it.
+        QTRY_VERIFY(error->geometry().bottom() < dialog.height());
+        QVERIFY(download->isEnabled()); // and it can be tried again
+    }
+
+    void storeIsShownAndCanBeReset() {
+        MainWindow window;
+        const RunParameters p = parametersFor(pool_, dir_.filePath(QStringLiteral("reset-store")));
+        configure(window, p);
+        window.setAutoRerun(false);
+        QTest::mouseClick(window.parametersPanel()->runButton(), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 1, kRunTimeout);
+        const QString folder = window.lastOutcome().storeFolder;
+        auto* label = window.findChild<QLabel*>(QStringLiteral("storeLabel"));
+        QVERIFY(label);
+        QVERIFY2(label->toolTip().contains(folder), qPrintable(label->toolTip()));
+        QVERIFY(FeatureStore::sizeOnDisk(folder) > 0);
+        QVERIFY2(label->text().contains(QStringLiteral("kB")) ||
+                     label->text().contains(QStringLiteral("MB")),
+                 qPrintable(label->text()));
+        // Asked first; "no" keeps it.
+        QStringList asked;
+        bool answer = false;
+        window.setStoreResetQuestion([&](const QString& which) {
+            asked << which;
+            return answer;
+        });
+        window.resetStore();
+        QCOMPARE(asked, QStringList{folder});
+        QTest::qWait(50);
+        QVERIFY(QFileInfo::exists(folder + QStringLiteral("/records.bin")));
+        // "yes" deletes it; the next run extracts every image again.
+        answer = true;
+        QSignalSpy reset(&window, &MainWindow::storeWasReset);
+        window.resetStore();
+        QTRY_COMPARE(reset.count(), 1);
+        QVERIFY(!QFileInfo::exists(folder + QStringLiteral("/records.bin")));
+        window.startRun();
+        QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 2, kRunTimeout);
+        QVERIFY(window.lastOutcome().extractionRan);
+        QCOMPARE(window.lastOutcome().extraction.extracted, 20);
+    }
+
+    void useOfflineIsForNowNotForGood() {
+        MainWindow window;
+        RunParameters p = parametersFor(pool_, dir_.filePath(QStringLiteral("prompt-store")));
+        p.backend = QStringLiteral("auto"); // no weights in the test cache: the prompt comes
+        window.parametersPanel()->setParameters(p);
+        window.openPool(p.source);
+        window.setAutoRerun(false);
+        window.startRun();
+        WeightsDialog* dialog = nullptr;
+        QTRY_VERIFY((dialog = window.findChild<WeightsDialog*>()) != nullptr);
+        auto* offline = dialog->findChild<QPushButton*>(QStringLiteral("useOffline"));
+        QVERIFY(offline);
+        offline->click();
+        QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 1, kRunTimeout);
+        QCOMPARE(window.lastOutcome().backend.name, QStringLiteral("offline"));
+        // The choice stays auto (DINO once the weights are there), with the note's tooltip.
+        QCOMPARE(window.parametersPanel()->parameters().backend, QStringLiteral("auto"));
+        QVERIFY(window.backendLabel()->toolTip().contains(QStringLiteral("freesel models download")));
+        // And the question is not asked again this session.
+        RunParameters again = window.parametersPanel()->parameters();
+        again.seed = 9;
+        window.parametersPanel()->setParameters(again);
+        window.startRun();
+        QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 2, kRunTimeout);
+        QTest::qWait(20);
+        const QList<WeightsDialog*> dialogs = window.findChildren<WeightsDialog*>();
+        for (WeightsDialog* each : dialogs)
+            QVERIFY(!each->isVisible());
     }
 
     void presets() {

@@ -43,8 +43,8 @@ QString startDemo(MainWindow& window, const QString& root) {
             window.poolBrowser()->showImage(outcome.picks.front());
         window.statusBar()->showMessage(
             QObject::tr("Demo: %1 of %2 generated scenes picked on the offline backend (no "
-                        "weights). For DINO ViT-S/16: freesel models download dino_vits16, then "
-                        "set Backend to auto.")
+                        "weights; it can be no better than random on semantic content). For DINO "
+                        "ViT-S/16: freesel models download dino_vits16, then Backend auto.")
                 .arg(outcome.picks.size())
                 .arg(outcome.pool.size()));
     });

@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "window/export_dialog.h"
 
+#include "export/export_format.h"
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLineEdit>
+#include <QMessageBox>
 #include <QPushButton>
 
 namespace freesel {
@@ -22,17 +26,18 @@ ExportDialog::ExportDialog(QWidget* parent)
     setWindowTitle(tr("Export selection"));
     format_->setObjectName(QStringLiteral("exportFormat"));
     path_->setObjectName(QStringLiteral("exportPath"));
-    const QStringList descriptions = {tr("ranked list of paths (.txt)"),
-                                      tr("CSV: path, rank, score, patterns"),
-                                      tr("JSON with provenance"),
-                                      tr("COCO image-only subset (.json)"),
-                                      tr("Label Studio tasks (.json)"),
-                                      tr("CVAT manifest (.jsonl)"),
-                                      tr("Lightly-style embeddings (.csv)"),
-                                      tr("folder of links or copies")};
-    const QStringList names = exportFormatNames();
-    for (int i = 0; i < names.size(); ++i)
-        format_->addItem(QStringLiteral("%1 - %2").arg(names[i], descriptions.value(i)), names[i]);
+    for (const ExportFormatInfo& info : exportFormats()) {
+        const QString extension = info.writesFolder()
+                                      ? tr("a folder")
+                                      : QStringLiteral(".") + QString::fromLatin1(info.extension);
+        format_->addItem(QStringLiteral("%1 - %2 (%3)")
+                             .arg(QString::fromLatin1(info.name), tr(info.description), extension),
+                         QString::fromLatin1(info.name));
+    }
+    askOverwrite_ = [this](const QString& path) {
+        return QMessageBox::question(this, tr("Replace the file?"),
+                                     tr("%1 exists. Replace it?").arg(path)) == QMessageBox::Yes;
+    };
     labelStudioPrefix_->setText(ExportOptions().labelStudioPrefix);
     auto* browse = new QPushButton(tr("Browse..."), this);
     auto* pathRow = new QHBoxLayout;
@@ -54,7 +59,7 @@ ExportDialog::ExportDialog(QWidget* parent)
     connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     connect(browse, &QPushButton::clicked, this, &ExportDialog::browse);
-    connect(format_, &QComboBox::currentIndexChanged, this, &ExportDialog::updateOptions);
+    connect(format_, &QComboBox::currentIndexChanged, this, &ExportDialog::onFormatChanged);
     connect(path_, &QLineEdit::textChanged, this, [this, buttons] {
         buttons->button(QDialogButtonBox::Ok)->setEnabled(!path_->text().trimmed().isEmpty());
     });
@@ -99,13 +104,33 @@ void ExportDialog::browse() {
         path_->setText(path);
 }
 
+bool ExportDialog::outputExists() const {
+    const QFileInfo output(outputPath());
+    return !outputPath().isEmpty() && output.exists() && !output.isDir();
+}
+
+void ExportDialog::done(int result) {
+    if (result == QDialog::Accepted && outputExists() && !askOverwrite_(outputPath()))
+        return; // stay open: the user picks another name
+    QDialog::done(result);
+}
+
+/// The extension follows the format (picks.csv becomes picks.json for Label Studio), so a
+/// format change never writes one format under another's name.
+void ExportDialog::onFormatChanged() {
+    const ExportFormat chosen = parseExportFormat(format());
+    if (!exportFormatInfo(chosen).writesFolder())
+        path_->setText(withFormatExtension(outputPath(), chosen));
+    updateOptions();
+}
+
 void ExportDialog::updateOptions() {
-    const QString f = format();
-    overwrite_->setEnabled(f == QStringLiteral("folder"));
-    copy_->setEnabled(f == QStringLiteral("folder"));
-    embeddingsForAll_->setEnabled(f == QStringLiteral("embeddings"));
-    labelStudioPrefix_->setEnabled(f == QStringLiteral("labelstudio"));
-    rawScore_->setEnabled(f == QStringLiteral("labelstudio"));
+    const unsigned options = exportFormatInfo(parseExportFormat(format())).options;
+    overwrite_->setEnabled(options & OptionOverwrite);
+    copy_->setEnabled(options & OptionCopyFiles);
+    embeddingsForAll_->setEnabled(options & OptionEmbeddingsForAll);
+    labelStudioPrefix_->setEnabled(options & OptionLabelStudioPrefix);
+    rawScore_->setEnabled(options & OptionLabelStudioRawScore);
 }
 
 } // namespace freesel

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "window/main_window.h"
+#include "window/run_status_bar.h"
+#include "window/shortcut_priority.h"
 
 #include "image/image_decoder.h"
 #include "plots/attention_mass_plot.h"
@@ -37,19 +39,6 @@
 
 namespace freesel {
 
-namespace {
-
-QString formatEta(double seconds) {
-    if (seconds < 0)
-        return {};
-    const int s = static_cast<int>(seconds + 0.5);
-    return s >= 3600 ? QObject::tr("ETA %1 h %2 min").arg(s / 3600).arg((s % 3600) / 60)
-           : s >= 60 ? QObject::tr("ETA %1 min %2 s").arg(s / 60).arg(s % 60)
-                     : QObject::tr("ETA %1 s").arg(s);
-}
-
-} // namespace
-
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent), worker_(new PipelineWorker), params_(new ParametersPanel(this)),
       browser_(new PoolBrowser(this)), imageView_(new ImageView(this)), tabs_(new QTabWidget(this)),
@@ -68,6 +57,14 @@ MainWindow::MainWindow(QWidget* parent)
     connect(worker_, &PipelineWorker::runFailed, this, &MainWindow::onRunFailed);
     connect(worker_, &PipelineWorker::runCancelled, this, &MainWindow::onRunCancelled);
     connect(worker_, &PipelineWorker::exportFinished, this, &MainWindow::onExportFinished);
+    connect(worker_, &PipelineWorker::storeReset, this, &MainWindow::onStoreReset);
+    storeResetQuestion_ = [this](const QString& folder) {
+        return QMessageBox::question(
+                   this, tr("Reset the feature store?"),
+                   tr("Delete the features stored in %1? The next run extracts every image again "
+                      "(with DINO, minutes to hours).")
+                       .arg(folder)) == QMessageBox::Yes;
+    };
     workerThread_.setObjectName(QStringLiteral("freesel-pipeline"));
     workerThread_.start();
 
@@ -102,6 +99,10 @@ MainWindow::MainWindow(QWidget* parent)
     setCentralWidget(outer);
 
     buildMenus();
+    new ShortcutPriority(this, {QKeySequence(tr("Ctrl+E")), QKeySequence(tr("Ctrl+R")),
+                                QKeySequence::Find, QKeySequence(tr("Ctrl+1")),
+                                QKeySequence(tr("Ctrl+2")), QKeySequence(tr("Ctrl+3")),
+                                QKeySequence(tr("Ctrl+4"))});
     buildStatusBar();
 
     rerunTimer_.setSingleShot(true);
@@ -111,7 +112,10 @@ MainWindow::MainWindow(QWidget* parent)
     connect(params_, &ParametersPanel::cancelRequested, this, &MainWindow::cancelRun);
     connect(params_, &ParametersPanel::sourceChanged, this, &MainWindow::openPool);
     connect(params_, &ParametersPanel::parametersChanged, this, &MainWindow::onParametersChanged);
-    connect(browser_, &PoolBrowser::imageChosen, this, &MainWindow::showImage);
+    connect(browser_, &PoolBrowser::imageChosen, this, [this](int poolIndex) {
+        userChoseImage_ = userChoseImage_ || !showingRankOne_;
+        showImage(poolIndex);
+    });
     connect(projection_, &ProjectionPlot::imageClicked, this,
             [this](int poolIndex) { browser_->showImage(poolIndex); });
     connect(imageView_, &ImageView::detailChanged, this, &MainWindow::onDetail);
@@ -159,6 +163,7 @@ void MainWindow::buildMenus() {
     QMenu* run = menuBar()->addMenu(tr("&Run"));
     run->addAction(tr("&Run selection"), QKeySequence(tr("Ctrl+R")), this, &MainWindow::startRun);
     run->addAction(tr("&Cancel"), QKeySequence(Qt::Key_Escape), this, &MainWindow::cancelRun);
+    run->addAction(tr("Reset feature &store..."), this, &MainWindow::resetStore);
     QMenu* presets = run->addMenu(tr("Task &preset"));
     presets->addAction(tr("&Detection"), this,
                        [this] { params_->applyPreset(TaskPreset::Detection); });
@@ -186,39 +191,13 @@ void MainWindow::buildMenus() {
 }
 
 void MainWindow::buildStatusBar() {
-    stageLabel_ = new QLabel(tr("Ready"), this);
-    stageLabel_->setObjectName(QStringLiteral("stageLabel"));
-    progress_ = new QProgressBar(this);
-    progress_->setMaximumWidth(220);
-    progress_->setVisible(false);
-    etaLabel_ = new QLabel(this);
-    statusCancel_ = new QPushButton(tr("Cancel"), this);
-    statusCancel_->setVisible(false);
-    connect(statusCancel_, &QPushButton::clicked, this, &MainWindow::cancelRun);
-    deviceLabel_ = new QLabel(this);
-    deviceLabel_->setObjectName(QStringLiteral("deviceLabel"));
-    backendLabel_ = new QLabel(this);
-    backendLabel_->setObjectName(QStringLiteral("backendLabel"));
-    statusBar()->addWidget(stageLabel_, 1);
-    statusBar()->addWidget(progress_);
-    statusBar()->addWidget(etaLabel_);
-    statusBar()->addWidget(statusCancel_);
-    statusBar()->addPermanentWidget(backendLabel_);
-    statusBar()->addPermanentWidget(deviceLabel_);
+    status_ = new RunStatusBar(statusBar());
+    connect(status_, &RunStatusBar::cancelClicked, this, &MainWindow::cancelRun);
 }
 
 void MainWindow::showPredictedBackend() {
-    if (hasOutcome_ || running_)
-        return;
-    const RunParameters p = params_->parameters();
-    const ModelManifest manifest = ModelManifest::builtin();
-    const ModelInfo* model = manifest.find(p.model);
-    const bool cached = model && (!p.weights.isEmpty() || WeightCache().isCached(*model));
-    const bool dino =
-        p.backend == QStringLiteral("dino") || (p.backend == QStringLiteral("auto") && cached);
-    backendLabel_->setText(dino ? tr("Backend: DINO %1").arg(model ? model->displayName : p.model)
-                                : tr("Backend: offline (no DINO weights)"));
-    deviceLabel_->setText(tr("Device: %1 (confirmed when the model loads)").arg(p.device));
+    if (!hasOutcome_ && !running_)
+        status_->showPredictedBackend(params_->parameters());
 }
 
 void MainWindow::openPool(const QString& source) {
@@ -231,6 +210,8 @@ void MainWindow::openPool(const QString& source) {
     if (hasOutcome_ && outcome_.parameters.source == source)
         return; // the same pool again (e.g. the field lost focus): keep the results
     hasOutcome_ = false;
+    imageView_->showImage(-1, QString(), 0); // an index of the old pool names another image here
+    userChoseImage_ = false;
     log(tr("Pool: %1").arg(source));
 }
 
@@ -238,6 +219,15 @@ void MainWindow::startRun() {
     rerunTimer_.stop();
     if (running_) {
         rerunPending_ = true;
+        // A re-run from the store that new parameters have made obsolete stops now instead of
+        // finishing first; a network stage (scan, model, extract) goes on, its work is kept.
+        const bool fromStore = currentStage_ != QLatin1String("scan") &&
+                               currentStage_ != QLatin1String("model") &&
+                               currentStage_ != QLatin1String("extract");
+        if (fromStore && params_->parameters().extractionKey() == running_params_.extractionKey()) {
+            superseded_ = true;
+            worker_->requestCancel();
+        }
         return;
     }
     RunParameters p = params_->parameters();
@@ -251,7 +241,8 @@ void MainWindow::startRun() {
 }
 
 bool MainWindow::askForWeights(const RunParameters& p) {
-    if (!weightsPrompt_ || p.backend == QStringLiteral("offline") || !p.weights.isEmpty())
+    if (!weightsPrompt_ || p.backend == QStringLiteral("offline") || !p.weights.isEmpty() ||
+        offlineChosenFor_.contains(p.model))
         return true;
     const ModelManifest manifest = ModelManifest::builtin();
     const ModelInfo* model = manifest.find(p.model);
@@ -264,12 +255,12 @@ bool MainWindow::askForWeights(const RunParameters& p) {
     connect(dialog, &WeightsDialog::cancelRequested, worker_, &PipelineWorker::cancelDownload);
     connect(worker_, &PipelineWorker::downloadProgress, dialog, &WeightsDialog::onProgress);
     connect(worker_, &PipelineWorker::downloadFinished, dialog, &WeightsDialog::onFinished);
-    connect(dialog, &QDialog::finished, this, [this](int result) {
-        if (result == WeightsDialog::UseOffline) {
-            RunParameters q = params_->parameters();
-            q.backend = QStringLiteral("offline");
-            params_->setParameters(q);
-        }
+    connect(dialog, &QDialog::finished, this, [this, name = p.model](int result) {
+        // "Use offline" is for now, not for good: the backend stays auto (which falls back to
+        // offline, with its note), and the question is not asked again this session; once the
+        // weights are there, auto runs DINO.
+        if (result == WeightsDialog::UseOffline)
+            offlineChosenFor_.insert(name);
         if (result == WeightsDialog::UseOffline || result == WeightsDialog::Downloaded)
             dispatchRun(params_->parameters());
     });
@@ -282,10 +273,8 @@ void MainWindow::dispatchRun(const RunParameters& parameters) {
     running_params_ = parameters;
     lastError_.clear();
     params_->setRunning(true);
-    statusCancel_->setVisible(true);
-    progress_->setVisible(true);
-    progress_->setRange(0, 0);
-    stageLabel_->setText(tr("Starting..."));
+    status_->showRunning(true);
+    status_->showMessage(tr("Starting..."));
     QMetaObject::invokeMethod(
         worker_, [worker = worker_, parameters] { worker->run(parameters); }, Qt::QueuedConnection);
 }
@@ -296,7 +285,7 @@ void MainWindow::cancelRun() {
     if (!running_)
         return;
     worker_->requestCancel();
-    stageLabel_->setText(tr("Cancelling after the current batch..."));
+    status_->showMessage(tr("Cancelling after the current batch..."));
 }
 
 void MainWindow::onParametersChanged() {
@@ -314,19 +303,12 @@ void MainWindow::onParametersChanged() {
 }
 
 void MainWindow::onStage(const QString& stage) {
-    stageLabel_->setText(tr("Stage: %1").arg(stage));
-    progress_->setRange(0, 0);
-    etaLabel_->clear();
+    currentStage_ = stage;
+    status_->showStage(stage);
 }
 
 void MainWindow::onProgress(const QString& stage, qint64 done, qint64 total, double eta) {
-    if (total > 0) {
-        progress_->setRange(0, 1000);
-        progress_->setValue(static_cast<int>(done * 1000 / total));
-        progress_->setFormat(QStringLiteral("%1 / %2").arg(done).arg(total));
-    }
-    stageLabel_->setText(tr("Stage: %1").arg(stage));
-    etaLabel_->setText(formatEta(eta));
+    status_->showProgress(stage, done, total, eta);
 }
 
 void MainWindow::onPoolScanned(const PoolSnapshot& pool) {
@@ -340,18 +322,18 @@ void MainWindow::onBackendReady(const BackendInfo& backend) {
     showBackend(backend);
     if (!backend.note.isEmpty()) {
         log(tr("note: %1").arg(backend.note));
+        if (!backend.details.isEmpty())
+            log(backend.details);
         statusBar()->showMessage(backend.note, 8000);
     }
 }
 
+QLabel* MainWindow::backendLabel() const {
+    return status_->backendLabel();
+}
+
 void MainWindow::showBackend(const BackendInfo& backend) {
-    backendLabel_->setText(backend.name == QStringLiteral("dino")
-                               ? tr("Backend: DINO %1").arg(backend.model)
-                               : (backend.note.isEmpty()
-                                      ? tr("Backend: offline")
-                                      : tr("Backend: offline (no DINO weights; hover for why)")));
-    deviceLabel_->setText(tr("Device: %1").arg(backend.device));
-    backendLabel_->setToolTip(backend.note);
+    status_->showBackend(backend);
 }
 
 void MainWindow::onRunFinished(const RunOutcome& outcome) {
@@ -377,27 +359,63 @@ void MainWindow::onRunFinished(const RunOutcome& outcome) {
                                   .arg(outcome.extraction.extracted)
                                   .arg(outcome.extraction.reused)
                             : tr("patterns and selection from the store, no network");
-    log(tr("Selected %1 of %2 images (%3) in %4 s")
+    const RunParameters& p = outcome.parameters;
+    log(tr("Selected %1 of %2 images (%3) in %4 s; tau %5, K %6, eps %7, %8, budget %9, seed %10")
             .arg(outcome.picks.size())
             .arg(outcome.pool.size())
             .arg(how)
-            .arg(outcome.seconds, 0, 'f', 2));
-    stageLabel_->setText(tr("Selected %1 of %2 images (%3)")
+            .arg(outcome.seconds, 0, 'f', 2)
+            .arg(p.tau)
+            .arg(p.clusters)
+            .arg(p.eps)
+            .arg(p.strategy)
+            .arg(p.budgetPercent ? QStringLiteral("%1%").arg(p.budget) : QString::number(p.budget))
+            .arg(p.seed));
+    status_->showStore(outcome.storeFolder);
+    status_->showMessage(tr("Selected %1 of %2 images (%3)")
                              .arg(outcome.picks.size())
                              .arg(outcome.pool.size())
                              .arg(how));
-    if (imageView_->poolIndex() < 0 && !outcome.picks.empty())
+    // Rank 1 opens unless the user picked an image of this pool to look at: that one stays.
+    if (!outcome.picks.empty() && (!userChoseImage_ || imageView_->poolIndex() < 0)) {
+        showingRankOne_ = true;
         browser_->showImage(outcome.picks.front());
-    else if (imageView_->poolIndex() >= 0)
+        showingRankOne_ = false;
+    } else if (imageView_->poolIndex() >= 0) {
         showImage(imageView_->poolIndex());
+    }
     onRunEnded();
     Q_EMIT runFinished();
+}
+
+void MainWindow::resetStore() {
+    if (running_ || !hasOutcome_) {
+        onRunFailed(tr("Reset feature store: run a selection first (and let it finish); the store "
+                       "of that run is the one reset."));
+        return;
+    }
+    const QString folder = outcome_.storeFolder;
+    if (storeResetQuestion_ && !storeResetQuestion_(folder))
+        return;
+    QMetaObject::invokeMethod(
+        worker_, [worker = worker_, folder] { worker->resetStore(folder); }, Qt::QueuedConnection);
+}
+
+void MainWindow::onStoreReset(const QString& folder, const QString& error) {
+    if (!error.isEmpty()) {
+        onRunFailed(tr("Reset feature store: %1").arg(error));
+        return;
+    }
+    hasOutcome_ = false;
+    status_->showStore(QString());
+    log(tr("Deleted the feature store %1; the next run extracts every image again").arg(folder));
+    Q_EMIT storeWasReset();
 }
 
 void MainWindow::onRunFailed(const QString& message) {
     lastError_ = message;
     log(tr("error: %1").arg(message));
-    stageLabel_->setText(tr("Failed: %1").arg(message));
+    status_->showMessage(tr("Failed: %1").arg(message));
     if (running_)
         onRunEnded();
     auto* box =
@@ -409,17 +427,20 @@ void MainWindow::onRunFailed(const QString& message) {
 
 void MainWindow::onRunCancelled(const QString& stage) {
     ++runsCancelled_;
-    log(tr("Cancelled during %1; the store keeps what was extracted").arg(stage));
-    stageLabel_->setText(tr("Cancelled during %1").arg(stage));
+    if (superseded_)
+        log(tr("Stopped during %1: the parameters changed, re-running").arg(stage));
+    else
+        log(tr("Cancelled during %1; the store keeps what was extracted").arg(stage));
+    status_->showMessage(tr("Cancelled during %1").arg(stage));
     onRunEnded();
 }
 
 void MainWindow::onRunEnded() {
     running_ = false;
+    superseded_ = false;
+    currentStage_.clear();
     params_->setRunning(false);
-    statusCancel_->setVisible(false);
-    progress_->setVisible(false);
-    etaLabel_->clear();
+    status_->showRunning(false);
     Q_EMIT runEnded();
     if (rerunPending_) {
         rerunPending_ = false;

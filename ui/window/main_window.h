@@ -9,8 +9,11 @@
 #include "worker/pipeline_worker.h"
 
 #include <QMainWindow>
+#include <QSet>
+
 #include <QThread>
 #include <QTimer>
+#include <functional>
 
 class QLabel;
 class QPlainTextEdit;
@@ -19,6 +22,8 @@ class QPushButton;
 class QTabWidget;
 
 namespace freesel {
+
+class RunStatusBar;
 
 class AttentionMassPlot;
 class CoveragePlot;
@@ -41,7 +46,7 @@ public:
     ProjectionPlot* projectionPlot() const { return projection_; }
     AttentionMassPlot* attentionMassPlot() const { return mass_; }
     QTabWidget* plotTabs() const { return tabs_; }
-    QLabel* backendLabel() const { return backendLabel_; }
+    QLabel* backendLabel() const;
 
     bool isRunning() const { return running_; }
     bool hasOutcome() const { return hasOutcome_; }
@@ -55,6 +60,10 @@ public:
     void setWeightsPromptEnabled(bool enabled) { weightsPrompt_ = enabled; }
     /// Re-runs (from the store) when tau/K/eps/budget/strategy change after a run.
     void setAutoRerun(bool enabled) { autoRerun_ = enabled; }
+    /// Replaces the question asked before the store is deleted (tests answer it).
+    void setStoreResetQuestion(std::function<bool(const QString& folder)> ask) {
+        storeResetQuestion_ = std::move(ask);
+    }
 
 public Q_SLOTS:
     void openPool(const QString& source);
@@ -67,11 +76,14 @@ public Q_SLOTS:
     void openExportDialog();
     bool saveProject(const QString& path);
     bool openProject(const QString& path);
+    /// Deletes the store of the last run after asking (Run > Reset feature store).
+    void resetStore();
 
 Q_SIGNALS:
     void runFinished();
     void runEnded(); ///< finished, failed or cancelled
     void exportFinished(const freesel::ExportResult& result);
+    void storeWasReset();
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -92,6 +104,7 @@ private:
     void onRunEnded();
     void onDetail(const ImageDetail& detail);
     void onExportFinished(const ExportResult& result);
+    void onStoreReset(const QString& folder, const QString& error);
     void showPredictedBackend();
     void showBackend(const BackendInfo& backend); ///< the status bar labels and tooltip
     void log(const QString& line);
@@ -109,15 +122,16 @@ private:
     ProjectionPlot* projection_;
     AttentionMassPlot* mass_;
     QPlainTextEdit* log_;
-    QLabel* stageLabel_;
-    QProgressBar* progress_;
-    QLabel* etaLabel_;
-    QLabel* deviceLabel_;
-    QLabel* backendLabel_;
-    QPushButton* statusCancel_;
+    RunStatusBar* status_ = nullptr;
+    std::function<bool(const QString&)> storeResetQuestion_;
+    QSet<QString> offlineChosenFor_; ///< models whose weights prompt was answered "offline"
     QTimer rerunTimer_;
     RunOutcome outcome_;
     RunParameters running_params_;
+    QString currentStage_;        ///< of the run in progress
+    bool superseded_ = false;     ///< the run in progress was stopped for newer parameters
+    bool userChoseImage_ = false; ///< an image of this pool was chosen by hand (kept on re-runs)
+    bool showingRankOne_ = false; ///< the window itself is opening rank 1
     bool hasOutcome_ = false;
     bool running_ = false;
     bool rerunPending_ = false;

@@ -165,8 +165,13 @@ ParametersPanel::ParametersPanel(QWidget* parent)
         updateTauLabel();
         changed();
     });
-    for (QSpinBox* box : {clusters_, eps_, inputSize_, seed_})
+    // Typed numbers count when the edit is finished (Enter, focus out) or by the arrows, not
+    // per keystroke: typing "12" into K must not run K = 1 first.
+    for (QSpinBox* box : {clusters_, eps_, inputSize_, seed_}) {
+        box->setKeyboardTracking(false);
         connect(box, &QSpinBox::valueChanged, this, changed);
+    }
+    budget_->setKeyboardTracking(false);
     connect(budget_, &QDoubleSpinBox::valueChanged, this, changed);
     for (QComboBox* box : {budgetUnit_, strategy_, backend_, model_, device_, precision_})
         connect(box, &QComboBox::currentIndexChanged, this, changed);

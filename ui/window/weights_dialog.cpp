@@ -14,10 +14,13 @@ WeightsDialog::WeightsDialog(const ModelInfo& model, const QString& cachePath, Q
     : QDialog(parent), model_(model.name), message_(new QLabel(this)),
       progress_(new QProgressBar(this)), download_(new QPushButton(this)),
       offline_(new QPushButton(tr("Use the &offline backend"), this)),
-      cancel_(new QPushButton(tr("Cancel"), this)) {
+      cancel_(new QPushButton(tr("Cancel"), this)), error_(new QLabel(this)) {
     setWindowTitle(tr("Model weights missing"));
-    const QString size =
-        model.hasSize() ? QLocale().formattedDataSize(model.size) : tr("unknown size");
+    const QString size = model.hasSize()
+                             ? QLocale().formattedDataSize(model.size)
+                             : tr("about %1")
+                                   .arg(QLocale().formattedDataSize(model.estimatedSize(), 0,
+                                                                    QLocale::DataSizeSIFormat));
     message_->setWordWrap(true);
     message_->setText(tr("<p>The weights of <b>%1</b> are not on this machine.</p>"
                          "<p>Download them from %2 (%3) into <tt>%4</tt>, or run now with the "
@@ -30,6 +33,11 @@ WeightsDialog::WeightsDialog(const ModelInfo& model, const QString& cachePath, Q
     download_->setObjectName(QStringLiteral("downloadWeights"));
     offline_->setObjectName(QStringLiteral("useOffline"));
     progress_->setVisible(false);
+    error_->setObjectName(QStringLiteral("downloadError"));
+    error_->setWordWrap(true);
+    error_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    error_->setStyleSheet(QStringLiteral("color: #b00"));
+    error_->setVisible(false);
     auto* buttons = new QHBoxLayout;
     buttons->addStretch(1);
     buttons->addWidget(download_);
@@ -38,6 +46,7 @@ WeightsDialog::WeightsDialog(const ModelInfo& model, const QString& cachePath, Q
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(message_);
     layout->addWidget(progress_);
+    layout->addWidget(error_);
     layout->addLayout(buttons);
     connect(download_, &QPushButton::clicked, this, [this] {
         downloading_ = true;
@@ -78,9 +87,11 @@ void WeightsDialog::onFinished(const DownloadResult& result) {
     progress_->setVisible(false);
     download_->setEnabled(true);
     offline_->setEnabled(true);
-    message_->setText(
-        message_->text() +
-        tr("<p style='color:#b00'>Download failed: %1</p>").arg(result.error.toHtmlEscaped()));
+    // In its own label, and the dialog grows to show it (appended to the message it was cut
+    // off below the dialog's first height, so a failure looked like nothing happened).
+    error_->setText(tr("Download failed: %1").arg(result.error));
+    error_->setVisible(true);
+    adjustSize();
 }
 
 } // namespace freesel

@@ -35,6 +35,7 @@ private:
     QPushButton* download_;
     QPushButton* offline_;
     QPushButton* cancel_;
+    QLabel* error_; ///< a failed download, with its reason
     bool downloading_ = false;
 };
 

@@ -44,7 +44,7 @@ public:
     static BackendInfo infoOf(const PipelineSession& session) {
         const BackendSelection& backend = session.backend();
         return {backend.backend->name(), backend.modelName, backend.backend->deviceDescription(),
-                backend.note};
+                backend.note, backend.noteDetails};
     }
 
 private:
@@ -141,6 +141,13 @@ void PipelineWorker::exportSelection(const QString& format, const QString& path,
         result.error = QString::fromUtf8(error.what());
     }
     Q_EMIT exportFinished(result);
+}
+
+void PipelineWorker::resetStore(const QString& folder) {
+    session_->closeStore(); // releases the files before they go
+    QString error;
+    FeatureStore::remove(folder, &error);
+    Q_EMIT storeReset(folder, error);
 }
 
 void PipelineWorker::startDownload(const QString& model) {

@@ -30,10 +30,11 @@ struct PoolSnapshot {
 
 /// What the status bar shows about the feature backend.
 struct BackendInfo {
-    QString name;   ///< "dino" or "offline"
-    QString model;  ///< the DINO model, or "offline"
-    QString device; ///< e.g. "CPU (2 threads, float32)"
-    QString note;   ///< why auto fell back to the offline backend (empty otherwise)
+    QString name;    ///< "dino" or "offline"
+    QString model;   ///< the DINO model, or "offline"
+    QString device;  ///< e.g. "CPU (2 threads, float32)"
+    QString note;    ///< one line: auto fell back to the offline backend (empty otherwise)
+    QString details; ///< why, and every way to get the weights (tooltip, log)
 };
 
 /// Everything a finished run hands to the views.
@@ -73,6 +74,8 @@ public Q_SLOTS:
     void exportSelection(const QString& format, const QString& path,
                          const freesel::ExportOptions& options);
     void startDownload(const QString& model);
+    /// Closes and deletes the feature store in `folder` (the next run extracts anew).
+    void resetStore(const QString& folder);
     void cancelDownload();
 
 Q_SIGNALS:
@@ -84,6 +87,7 @@ Q_SIGNALS:
     void runFailed(const QString& message);
     void runCancelled(const QString& stage);
     void exportFinished(const freesel::ExportResult& result);
+    void storeReset(const QString& folder, const QString& error); ///< error empty: done
     void downloadProgress(qint64 received, qint64 total);
     void downloadFinished(const freesel::DownloadResult& result);
 
