@@ -63,11 +63,10 @@ void printSelectionAndQuit(MainWindow& window) {
         out.flush();
         QTimer::singleShot(0, qApp, &QCoreApplication::quit);
     });
-    QObject::connect(&window, &MainWindow::runEnded, &window, [&window] {
-        if (!window.lastError().isEmpty()) { // a failed run: say why and end with an error
-            QTextStream(stderr) << "freesel-studio: " << window.lastError() << '\n';
-            QTimer::singleShot(0, qApp, [] { QCoreApplication::exit(1); });
-        }
+    // Any error, of a run or before one starts (no pool, a bad parameter): say why, exit 1.
+    QObject::connect(&window, &MainWindow::errorShown, &window, [](const QString& message) {
+        QTextStream(stderr) << "freesel-studio: " << message << '\n';
+        QTimer::singleShot(0, qApp, [] { QCoreApplication::exit(1); });
     });
 }
 

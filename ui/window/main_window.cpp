@@ -423,6 +423,7 @@ void MainWindow::onRunFailed(const QString& message) {
     box->setAttribute(Qt::WA_DeleteOnClose);
     box->setObjectName(QStringLiteral("errorBox"));
     box->open(); // window-modal, never blocks the event loop (or a test)
+    Q_EMIT errorShown(message);
 }
 
 void MainWindow::onRunCancelled(const QString& stage) {

@@ -84,6 +84,7 @@ Q_SIGNALS:
     void runEnded(); ///< finished, failed or cancelled
     void exportFinished(const freesel::ExportResult& result);
     void storeWasReset();
+    void errorShown(const QString& message); ///< every error the window shows, run or not
 
 protected:
     void closeEvent(QCloseEvent* event) override;
