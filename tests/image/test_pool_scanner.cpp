@@ -251,6 +251,14 @@ private Q_SLOTS:
         const PoolScan scan = scanCocoJson(inFolder);
         QCOMPARE(scan.entries[0].path, root.filePath(QStringLiteral("here/b.png")));
         QVERIFY(scan.entries[0].exists());
+
+        // A tie (c.png both beside the json and in the folder named after it): the json's own
+        // folder, the first candidate, wins. Rules out ties going to a later candidate.
+        writeImage(root.filePath(QStringLiteral("tie/c.png")));
+        writeImage(root.filePath(QStringLiteral("tie/set/c.png")));
+        const QString tie = root.filePath(QStringLiteral("tie/set.json"));
+        writeText(tie, cocoJson({QStringLiteral("c.png")}));
+        QCOMPARE(scanCocoJson(tie).entries[0].path, root.filePath(QStringLiteral("tie/c.png")));
     }
 
     void badCocoJsonIsRefusedNamingTheFile() {
