@@ -391,6 +391,9 @@ void TestCli::selectRefusesBadParameters() {
         {{QStringLiteral("--tau"), QStringLiteral("0")}, QStringLiteral("tau must be in (0, 1]")},
         {{QStringLiteral("--K"), QStringLiteral("0")}, QStringLiteral("K must be in [1, 64]")},
         {{QStringLiteral("--eps"), QStringLiteral("9")}, QStringLiteral("eps must be in [1, 3]")},
+        // The first value past each documented range, not only far-off ones.
+        {{QStringLiteral("--eps"), QStringLiteral("4")}, QStringLiteral("eps must be in [1, 3]")},
+        {{QStringLiteral("--K"), QStringLiteral("65")}, QStringLiteral("K must be in [1, 64]")},
         {{QStringLiteral("--strategy"), QStringLiteral("best")},
          QStringLiteral("strategy must be one of")},
         {{QStringLiteral("--input-size"), QStringLiteral("100")},
@@ -410,6 +413,15 @@ void TestCli::selectRefusesBadParameters() {
     const Run run = runFreesel(badBudget);
     QCOMPARE(run.exitCode, 2);
     QVERIFY(run.err.contains(QStringLiteral("--budget")));
+    // --budget 0 is a valid count (docs/CLI.md: N >= 0): an empty selection, exit 0.
+    QStringList zero =
+        selectArguments(pool, dir, QStringLiteral("zero.txt"), QStringLiteral("txt"));
+    zero[3] = QStringLiteral("0");
+    const Run none = runFreesel(zero);
+    QCOMPARE(none.exitCode, 0);
+    QFile zeroList(dir.filePath(QStringLiteral("zero.txt")));
+    QVERIFY(zeroList.open(QIODevice::ReadOnly));
+    QCOMPARE(zeroList.readAll(), QByteArray());
     const Run missing = runFreesel(selectArguments(dir.filePath(QStringLiteral("nowhere")), dir,
                                                    QStringLiteral("x.txt"), QStringLiteral("txt")));
     QCOMPARE(missing.exitCode, 2);

@@ -3,6 +3,7 @@
 // and against the other formats. The pool is generated here (files of distinct bytes; the
 // exporters never decode images).
 
+#include "export/export_image_sizes.h"
 #include "export/selection_export.h"
 
 #include <QDir>
@@ -14,6 +15,8 @@
 #include <QTemporaryDir>
 #include <QUrl>
 #include <QtTest>
+
+#include <opencv2/imgcodecs.hpp>
 
 #include <cmath>
 #include <limits>
@@ -137,6 +140,7 @@ private Q_SLOTS:
     void sidecarForEveryFormat();
     void unwritablePathIsNamed();
     void invalidPicksAreRefused();
+    void imageSizesComeFromTheHeaders();
 
 private:
     QString out(const QString& name) const { return dir_.filePath(QStringLiteral("out/") + name); }
@@ -260,25 +264,35 @@ void SelectionExportTest::csvListsEveryImageWithQuoting() {
              QStringLiteral("path,rank,score,n_patterns,selected,status,error"));
     for (const QStringList& row : rows)
         QCOMPARE(row.size(), 7);
-    // Selected in rank order, first with an empty (NaN) score.
+    // Selected in rank order, first with an empty (NaN) score; every column read back against
+    // the fixture (patternCount = 3 + index, so swapped columns cannot agree by chance).
+    const QString scores[] = {QString(), QStringLiteral("0.75"), QStringLiteral("0.5"),
+                              QStringLiteral("0.125")};
     for (int rank = 1; rank <= 4; ++rank) {
         const QStringList& row = rows[rank];
+        const ExportImage& source = selection_.images[size_t(selection_.picks[rank - 1].image)];
         QCOMPARE(row[0], selectedPaths()[rank - 1]);
         QCOMPARE(row[1], QString::number(rank));
+        QCOMPARE(row[2], scores[rank - 1]);
+        QCOMPARE(row[3], QString::number(source.patternCount));
         QCOMPARE(row[4], QStringLiteral("1"));
         QCOMPARE(row[5], QStringLiteral("ok"));
+        QCOMPARE(row[6], QString());
     }
     QCOMPARE(rows[1][2], QString());
     QCOMPARE(rows[2][2].toDouble(), 0.75);
     QCOMPARE(rows[1][3], QString::number(selection_.images[1].patternCount));
     // Then the unselected one, then the failed ones with their reasons (commas, newline).
     QCOMPARE(rows[5][0], QFileInfo(selection_.images[2].path).absoluteFilePath());
-    QCOMPARE(rows[5][1], QString());
-    QCOMPARE(rows[5][4], QStringLiteral("0"));
-    QCOMPARE(rows[6][5], QStringLiteral("failed"));
-    QCOMPARE(rows[6][6], selection_.images[3].error);
-    QCOMPARE(rows[7][0], QFileInfo(selection_.images[6].path).absoluteFilePath());
-    QCOMPARE(rows[7][6], QStringLiteral("truncated data"));
+    QCOMPARE(rows[5], (QStringList{QFileInfo(selection_.images[2].path).absoluteFilePath(),
+                                   QString(), QString(), QStringLiteral("5"), QStringLiteral("0"),
+                                   QStringLiteral("ok"), QString()}));
+    QCOMPARE(rows[6], (QStringList{QFileInfo(selection_.images[3].path).absoluteFilePath(),
+                                   QString(), QString(), QString(), QStringLiteral("0"),
+                                   QStringLiteral("failed"), selection_.images[3].error}));
+    QCOMPARE(rows[7], (QStringList{QFileInfo(selection_.images[6].path).absoluteFilePath(),
+                                   QString(), QString(), QString(), QStringLiteral("0"),
+                                   QStringLiteral("failed"), QStringLiteral("truncated data")}));
 }
 
 void SelectionExportTest::jsonMatchesSchema() {
@@ -304,12 +318,16 @@ void SelectionExportTest::jsonMatchesSchema() {
                  QString());
         QVERIFY(isScore(entry.value(QLatin1String("score"))));
         QCOMPARE(entry.value(QLatin1String("rank")).toInt(), i + 1);
+        const ExportImage& source = selection_.images[size_t(selection_.picks[size_t(i)].image)];
+        QCOMPARE(entry.value(QLatin1String("path")).toString(), selectedPaths()[i]);
+        QCOMPARE(entry.value(QLatin1String("n_patterns")).toInt(), source.patternCount);
     }
+    QCOMPARE(selected[1].toObject().value(QLatin1String("score")).toDouble(), 0.75);
     QVERIFY(selected[0].toObject().value(QLatin1String("score")).isNull());
     QCOMPARE(selected[3].toObject().value(QLatin1String("score")).toDouble(), 0.125);
     const QJsonArray unselected = root.value(QLatin1String("unselected")).toArray();
     QCOMPARE(unselected.size(), 1);
-    QVERIFY(unselected[0].isString());
+    QCOMPARE(unselected[0].toString(), QFileInfo(selection_.images[2].path).absoluteFilePath());
     const QJsonArray failed = root.value(QLatin1String("failed")).toArray();
     QCOMPARE(failed.size(), 2);
     for (const QJsonValue& value : failed)
@@ -318,6 +336,10 @@ void SelectionExportTest::jsonMatchesSchema() {
                  QString());
     QCOMPARE(failed[0].toObject().value(QLatin1String("error")).toString(),
              selection_.images[3].error);
+    QCOMPARE(failed[1].toObject().value(QLatin1String("path")).toString(),
+             QFileInfo(selection_.images[6].path).absoluteFilePath());
+    QCOMPARE(failed[1].toObject().value(QLatin1String("error")).toString(),
+             QStringLiteral("truncated data"));
 }
 
 void SelectionExportTest::formatsAgreeOnOrder() {
@@ -368,6 +390,7 @@ void SelectionExportTest::cocoIsAnImageOnlySubset() {
         QCOMPARE(image.value(QLatin1String("id")).toInt(), i + 1); // no COCO ids: the rank
         QCOMPARE(image.value(QLatin1String("file_name")).toString(), source.relativePath);
         QCOMPARE(image.value(QLatin1String("width")).toInt(), source.width);
+        QCOMPARE(image.value(QLatin1String("height")).toInt(), source.height);
     }
     // A pool from COCO keeps its ids.
     SelectionExport fromCoco = selection_;
@@ -415,6 +438,7 @@ void SelectionExportTest::labelStudioTasks() {
                  QStringLiteral("freesel 1.2.3"));
         const double score = prediction.value(QLatin1String("score")).toDouble();
         QVERIFY(score < previousScore && score > 0.0); // rank-derived: sorting reproduces rank
+        QCOMPARE(score, 1.0 - i / 4.0);                // 1, 0.75, 0.5, 0.25 for 4 picks
         previousScore = score;
         const QJsonObject meta = task.value(QLatin1String("meta")).toObject();
         QCOMPARE(meta.value(QLatin1String("rank")).toInt(), i + 1);
@@ -486,6 +510,8 @@ void SelectionExportTest::cvatManifestLines() {
         const QString extension = entry.value(QLatin1String("extension")).toString();
         QVERIFY(extension.startsWith(QLatin1Char('.')));
         QCOMPARE(name + extension, source.relativePath);
+        QCOMPARE(extension, QLatin1Char('.') + QFileInfo(source.relativePath).suffix());
+        QCOMPARE(entry.value(QLatin1String("width")).toInt(), source.width);
         QCOMPARE(entry.value(QLatin1String("height")).toInt(), source.height);
     }
 }
@@ -513,6 +539,7 @@ void SelectionExportTest::embeddingsCsv() {
     QVERIFY(write(ExportFormat::Embeddings, QStringLiteral("emb_all.csv"), all).ok);
     rows = parseCsv(QString::fromUtf8(readAll(out(QStringLiteral("emb_all.csv")))));
     QCOMPARE(rows.size(), 1 + 5); // every decoded image; failed ones have no feature
+    QCOMPARE(rows[5][0], selection_.images[2].relativePath); // the unselected one, after the picks
 }
 
 void SelectionExportTest::embeddingsRefusedWithoutFeatures() {
@@ -680,6 +707,28 @@ void SelectionExportTest::invalidPicksAreRefused() {
     QVERIFY2(!result.ok && result.error.contains(QLatin1String("second time")),
              qPrintable(result.error));
     QVERIFY(!QFileInfo::exists(out(QStringLiteral("bad.txt"))));
+}
+
+void SelectionExportTest::imageSizesComeFromTheHeaders() {
+    // A 37 x 21 PNG (width != height, so a swapped dimension shows): its size comes from the
+    // header; a failed image and one that already has a size are left alone.
+    const QString path = dir_.filePath(QStringLiteral("sized.png"));
+    QVERIFY(cv::imwrite(path.toStdString(), cv::Mat(21, 37, CV_8UC3, cv::Scalar(1, 2, 3))));
+    SelectionExport sized;
+    ExportImage image;
+    image.path = path;
+    image.relativePath = QStringLiteral("sized.png");
+    sized.images = {image, image, image};
+    sized.images[1].failed = true;
+    sized.images[2].width = 5;
+    sized.images[2].height = 6;
+    fillExportImageSizes(sized);
+    QCOMPARE(sized.images[0].width, 37);
+    QCOMPARE(sized.images[0].height, 21);
+    QCOMPARE(sized.images[1].width, 0);
+    QCOMPARE(sized.images[1].height, 0);
+    QCOMPARE(sized.images[2].width, 5);
+    QCOMPARE(sized.images[2].height, 6);
 }
 
 QTEST_GUILESS_MAIN(SelectionExportTest)

@@ -52,7 +52,8 @@ void readEverything(const FeatureStore& store) {
         fuzz::check(latest < 0 || store.entry(latest).path == e.path);
         try {
             const ImageFeatures f = store.load(i);
-            fuzz::check(f.grid.rows == e.grid.rows && f.dims == e.dims);
+            fuzz::check(f.grid.rows == e.grid.rows && f.grid.cols == e.grid.cols &&
+                        f.dims == e.dims);
         } catch (const std::runtime_error&) {
             // Failed records and damaged payloads are reported this way.
         }
@@ -88,9 +89,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         const StoreHeader header = store.header();
         store.close();
         FeatureStore writer;
+        const StoreKey key{QStringLiteral("x.jpg"), 1, 2, 3};
         if (writer.openForWriting(folder, header) &&
-            writer.appendFailure(StoreKey{QStringLiteral("x.jpg"), 1, 2, 3}, QStringLiteral("?")))
+            writer.appendFailure(key, QStringLiteral("?"))) {
+            // A store read gives back what was just written, whatever came before it.
+            const int index = writer.find(key.path, key.size, key.mtimeMs);
+            fuzz::check(index == writer.count() - 1);
+            const StoreEntry& e = writer.entry(index);
+            fuzz::check(!e.ok && e.error == QStringLiteral("?") && e.poolIndex == key.poolIndex);
             readEverything(writer);
+        }
     }
     return 0;
 }

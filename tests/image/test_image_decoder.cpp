@@ -133,12 +133,16 @@ private Q_SLOTS:
         cv::Mat bgra(2, 3, CV_8UC4, cv::Scalar(0, 0, 255, 255)); // opaque red
         bgra.at<cv::Vec4b>(0, 1) = cv::Vec4b(0, 0, 255, 0);      // fully transparent red
         bgra.at<cv::Vec4b>(0, 2) = cv::Vec4b(0, 0, 255, 128);    // half transparent red
+        // 254 at alpha 100: 254 * 100/255 + 255 * 155/255 = 254.61, which rounds to 255 (and
+        // truncates to 254: rules out compositing without rounding); 0 at alpha 100 is 155.
+        bgra.at<cv::Vec4b>(1, 1) = cv::Vec4b(254, 0, 254, 100);
         const DecodedImage image = decodeImageFile(write("alpha.png", encode(bgra, ".png")));
         QVERIFY2(image.ok(), qPrintable(image.error));
         QCOMPARE(image.rgb.type(), CV_8UC3);
         QCOMPARE(rgbAt(image.rgb, 0, 0), cv::Vec3b(255, 0, 0));
         QCOMPARE(rgbAt(image.rgb, 1, 0), cv::Vec3b(255, 255, 255));
         QCOMPARE(rgbAt(image.rgb, 2, 0), cv::Vec3b(255, 127, 127));
+        QCOMPARE(rgbAt(image.rgb, 1, 1), cv::Vec3b(255, 155, 255));
     }
 
     void greyAlphaPngIsComposited() {
@@ -394,11 +398,15 @@ private Q_SLOTS:
         rgb.at<cv::Vec3b>(0, 1) = cv::Vec3b(0, 255, 51);
         const std::vector<float> chw = toNormalizedChw(rgb);
         QCOMPARE(int(chw.size()), 6);
-        const Normalization n;
-        QVERIFY(qAbs(chw[0] - (1.0f - n.mean[0]) / n.std[0]) < 1e-5f); // R plane, pixel 0
-        QVERIFY(qAbs(chw[1] - (0.0f - n.mean[0]) / n.std[0]) < 1e-5f); // R plane, pixel 1
-        QVERIFY(qAbs(chw[3] - (1.0f - n.mean[1]) / n.std[1]) < 1e-5f); // G plane, pixel 1
-        QVERIFY(qAbs(chw[5] - (0.2f - n.mean[2]) / n.std[2]) < 1e-5f); // B plane, pixel 1
+        // The ImageNet statistics DINO was trained with (torchvision's published values),
+        // written out here rather than read from the implementation's Normalization.
+        const double mean[3] = {0.485, 0.456, 0.406}, stdev[3] = {0.229, 0.224, 0.225};
+        QVERIFY(qAbs(chw[0] - (1.0 - mean[0]) / stdev[0]) < 1e-5); // R plane, pixel 0: 2.2489
+        QVERIFY(qAbs(chw[1] - (0.0 - mean[0]) / stdev[0]) < 1e-5); // R plane, pixel 1: -2.1179
+        QVERIFY(qAbs(chw[2] - (0.0 - mean[1]) / stdev[1]) < 1e-5); // G plane, pixel 0
+        QVERIFY(qAbs(chw[3] - (1.0 - mean[1]) / stdev[1]) < 1e-5); // G plane, pixel 1
+        QVERIFY(qAbs(chw[4] - (0.0 - mean[2]) / stdev[2]) < 1e-5); // B plane, pixel 0
+        QVERIFY(qAbs(chw[5] - (0.2 - mean[2]) / stdev[2]) < 1e-5); // B plane, pixel 1
     }
 
     void queueKeepsOrderAndReportsFailures() {

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Semantic patterns (Eq. 4, ALGORITHM.md section 5) and the whole per-image pattern stage.
+#include "patterns/neighbourhood_affinity.h"
 #include "patterns/semantic_patterns.h"
+#include "patterns/spectral_clustering.h"
+#include "util/random_stream.h"
 
 #include <QtTest>
+#include <numeric>
 #include <set>
 
 using namespace freesel;
@@ -44,17 +48,21 @@ private Q_SLOTS:
     void fewKeptPatchesBecomeTheirOwnPatterns();
     void oneClusterIsTheMeanOfTheKeptPatches();
     void refusesBadParameters();
+    void acceptsTheLargestDocumentedK();
+    void seedReachesTheClustering();
 };
 
 void TestSemanticPatterns::patternsAreClusterMeans() {
-    // 4 patches, d = 2; kept {0, 2, 3} with labels {1, 0, 1}.
-    const float features[] = {1, 2, /**/ 9, 9, /**/ 3, 4, /**/ 5, 6};
+    // 4 patches, d = 2; kept {0, 2, 3} with labels {1, 0, 1}. The two clusters have different
+    // means, so ignoring the labels, or dividing by the kept count instead of the cluster's
+    // size, or reading the unkept patch 1, each gives different numbers.
+    const float features[] = {1, 2, /**/ 9, 9, /**/ 3, 4, /**/ 7, 8};
     const RowMatrixXf patterns = semanticPatterns(features, 2, {0, 2, 3}, {1, 0, 1}, 2);
     QCOMPARE(patterns.rows(), Eigen::Index(2));
     QCOMPARE(patterns(0, 0), 3.0f); // cluster 0 = patch 2
     QCOMPARE(patterns(0, 1), 4.0f);
-    QCOMPARE(patterns(1, 0), 3.0f); // cluster 1 = mean of patches 0 and 3
-    QCOMPARE(patterns(1, 1), 4.0f);
+    QCOMPARE(patterns(1, 0), 4.0f); // cluster 1 = mean of patches 0 and 3: (1+7)/2, (2+8)/2
+    QCOMPARE(patterns(1, 1), 5.0f);
 }
 
 void TestSemanticPatterns::twoSeparateObjectsGiveTwoPatterns() {
@@ -118,6 +126,55 @@ void TestSemanticPatterns::refusesBadParameters() {
     params.clusters = 5;
     params.tau = 1.5;
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, extractImagePatterns(image, params, 1));
+}
+
+void TestSemanticPatterns::acceptsTheLargestDocumentedK() {
+    // K in [1, 64] (CLI help, ALGORITHM.md): 64 must pass, 65 must not.
+    const ImageFeatures image = twoObjectImage(4);
+    PatternParameters params;
+    params.tau = 1.0;
+    params.clusters = 64;
+    const ImagePatterns result = extractImagePatterns(image, params, 1);
+    QCOMPARE(result.patterns.rows(), Eigen::Index(36)); // 36 patches <= K: one pattern each
+    params.clusters = 65;
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, extractImagePatterns(image, params, 1));
+}
+
+void TestSemanticPatterns::seedReachesTheClustering() {
+    // Random tokens and attention, one k-means start: the clustering depends on the seed.
+    // extractImagePatterns must give, for each seed, the labels that the stage's own building
+    // blocks give with that seed (rules out a seed that is dropped or replaced on the way).
+    ImageFeatures image;
+    image.grid = {8, 8};
+    image.dims = 3;
+    const int n = image.grid.size();
+    RandomStream random(99);
+    image.clsAttention.assign(n, 1.0f);
+    for (int i = 0; i < n * image.dims; ++i)
+        image.patchTokens.push_back(float(random.uniform01()));
+    std::vector<float> dense(size_t(n) * n);
+    for (float& value : dense)
+        value = float(random.uniform01());
+    image.neighbourhood = NeighbourhoodAttention::fromDense(dense.data(), image.grid, 2);
+    PatternParameters params;
+    params.tau = 1.0;
+    params.clusters = 6;
+    params.eps = 2;
+    params.kmeansRestarts = 1;
+    std::vector<int> all(n);
+    std::iota(all.begin(), all.end(), 0);
+    std::set<std::vector<int>> distinct;
+    for (uint64_t seed = 1; seed <= 6; ++seed) {
+        SpectralClusteringOptions options;
+        options.clusters = params.clusters;
+        options.kmeansRestarts = 1;
+        options.seed = seed;
+        const std::vector<int> expected =
+            spectralClustering(neighbourhoodAffinity(image.neighbourhood, all, 2), options);
+        QCOMPARE(extractImagePatterns(image, params, seed).labels, expected);
+        distinct.insert(expected);
+    }
+    QVERIFY2(distinct.size() > 1, "the fixture does not depend on the seed");
 }
 
 QTEST_APPLESS_MAIN(TestSemanticPatterns)

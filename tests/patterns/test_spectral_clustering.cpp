@@ -4,7 +4,9 @@
 #include "patterns/spectral_clustering.h"
 #include "util/random_stream.h"
 
+#include <Eigen/Eigenvalues>
 #include <QtTest>
+#include <numeric>
 #include <set>
 
 using namespace freesel;
@@ -57,6 +59,11 @@ private Q_SLOTS:
     void embeddingRowsAreUnitLength();
     void kmeansSeparatesObviousGroups();
     void refusesBadClusterCount();
+    void embeddingMatchesIndependentEigenvectors_data();
+    void embeddingMatchesIndependentEigenvectors();
+    void differentSeedsCanGiveDifferentLabels();
+    void kmeansPlusPlusNeverPicksACoveredPoint();
+    void moreRestartsNeverRaiseTheInertia();
 };
 
 void TestSpectralClustering::recoversPlantedBlocks_data() {
@@ -122,6 +129,7 @@ void TestSpectralClustering::sameSeedSameLabels() {
     options.clusters = 5; // fewer clusters than blocks: the seed matters
     options.seed = 42;
     QCOMPARE(spectralClustering(w, options), spectralClustering(w, options));
+    // ... and the seed is used: a second seed is tried in differentSeedsCanGiveDifferentLabels.
 }
 
 void TestSpectralClustering::embeddingRowsAreUnitLength() {
@@ -157,6 +165,109 @@ void TestSpectralClustering::refusesBadClusterCount() {
     } catch (const std::invalid_argument& error) {
         QVERIFY(QString::fromUtf8(error.what()).startsWith(QStringLiteral("K must be in [1, ")));
     }
+}
+
+void TestSpectralClustering::embeddingMatchesIndependentEigenvectors_data() {
+    QTest::addColumn<int>("solver");
+    QTest::addColumn<int>("size");
+    QTest::newRow("dense") << int(EigenSolverChoice::Dense) << 20;
+    QTest::newRow("lanczos") << int(EigenSolverChoice::Lanczos) << 60;
+}
+
+void TestSpectralClustering::embeddingMatchesIndependentEigenvectors() {
+    // A random affinity whose degrees differ by a factor ~25 between patches: the leading
+    // eigenvectors of W and of G^-1/2 W G^-1/2 then differ, so this rules out a dropped degree
+    // normalisation, the smallest instead of the largest eigenvectors, and unnormalised rows.
+    // The expected embedding is computed here from the definition (ALGORITHM.md section 4).
+    QFETCH(int, solver);
+    QFETCH(int, size);
+    RandomStream random(17);
+    std::vector<double> scale(size);
+    for (double& s : scale)
+        s = 0.2 + 4.8 * random.uniform01();
+    Eigen::MatrixXd w(size, size);
+    for (int i = 0; i < size; ++i)
+        for (int j = 0; j <= i; ++j)
+            w(i, j) = w(j, i) = scale[i] * scale[j] * random.uniform01();
+    const Eigen::VectorXd inverseRoot = w.rowwise().sum().array().rsqrt();
+    const Eigen::MatrixXd m = inverseRoot.asDiagonal() * w * inverseRoot.asDiagonal();
+    const int k = 3;
+    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eigen(m);
+    Eigen::MatrixXd expected = eigen.eigenvectors().rightCols(k);
+    for (Eigen::Index i = 0; i < expected.rows(); ++i)
+        expected.row(i).normalize();
+
+    const Eigen::MatrixXd u = spectralEmbedding(w.sparseView(), k, EigenSolverChoice(solver));
+    QCOMPARE(u.rows(), Eigen::Index(size));
+    QCOMPARE(u.cols(), Eigen::Index(k));
+    // Eigenvectors are defined up to sign; the columns may come in either order.
+    for (int c = 0; c < k; ++c) {
+        double best = 1e9;
+        for (int e = 0; e < k; ++e)
+            best = std::min({best, (u.col(c) - expected.col(e)).cwiseAbs().maxCoeff(),
+                             (u.col(c) + expected.col(e)).cwiseAbs().maxCoeff()});
+        QVERIFY2(best < 1e-6, qPrintable(QStringLiteral("column %1 off by %2").arg(c).arg(best)));
+    }
+}
+
+void TestSpectralClustering::differentSeedsCanGiveDifferentLabels() {
+    // 200 uniform points, 6 clusters, one start: Lloyd ends in a seed-dependent local optimum.
+    // Rules out a seed that never reaches k-means (every seed would give the same labels).
+    RandomStream random(8);
+    Eigen::MatrixXd points(200, 2);
+    for (Eigen::Index i = 0; i < points.rows(); ++i)
+        points.row(i) << random.uniform01(), random.uniform01();
+    KMeansOptions options;
+    options.clusters = 6;
+    options.restarts = 1;
+    std::set<std::vector<int>> distinct;
+    for (uint64_t seed = 1; seed <= 8; ++seed) {
+        options.seed = seed;
+        const std::vector<int> labels = kmeans(points, options).labels;
+        QCOMPARE(kmeans(points, options).labels, labels); // same seed, same labels
+        distinct.insert(labels);
+    }
+    QVERIFY(distinct.size() > 1);
+}
+
+void TestSpectralClustering::kmeansPlusPlusNeverPicksACoveredPoint() {
+    // Five points at three places (0, 0, 10, 10, 20): k-means++ gives a point probability
+    // D^2 to the NEAREST centre so far, so a copy of a chosen place has probability 0 and three
+    // starts always land on three places (inertia 0). Rules out D^2 to the first centre only
+    // (a copy of the second centre can then be drawn, leaving a place uncovered).
+    Eigen::MatrixXd points(5, 1);
+    points << 0, 0, 10, 10, 20;
+    KMeansOptions options;
+    options.clusters = 3;
+    options.restarts = 1;
+    for (uint64_t seed = 0; seed < 40; ++seed) {
+        options.seed = seed;
+        const KMeansResult result = kmeans(points, options);
+        QCOMPARE(result.clusterCount, 3);
+        QCOMPARE(result.inertia, 0.0);
+    }
+}
+
+void TestSpectralClustering::moreRestartsNeverRaiseTheInertia() {
+    // Restart 0 of a multi-start run is the single-start run with the same seed, and the best
+    // restart is kept: its inertia can only be lower. Rules out keeping the last restart.
+    RandomStream random(21);
+    Eigen::MatrixXd points(120, 2);
+    for (Eigen::Index i = 0; i < points.rows(); ++i)
+        points.row(i) << random.uniform01(), random.uniform01();
+    KMeansOptions options;
+    options.clusters = 7;
+    bool improved = false;
+    for (uint64_t seed = 1; seed <= 10; ++seed) {
+        options.seed = seed;
+        options.restarts = 1;
+        const double single = kmeans(points, options).inertia;
+        options.restarts = 6;
+        const double several = kmeans(points, options).inertia;
+        QVERIFY(several <= single + 1e-12);
+        improved = improved || several < single - 1e-9;
+    }
+    QVERIFY2(improved, "the fixture never lets restarts matter");
 }
 
 QTEST_APPLESS_MAIN(TestSpectralClustering)

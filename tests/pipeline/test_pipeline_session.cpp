@@ -11,6 +11,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <atomic>
 
 using namespace freesel;
@@ -89,6 +90,10 @@ private Q_SLOTS:
         QVERIFY(!ran.extraction && ran.patterns && ran.selection);
         QCOMPARE(log.started,
                  (QStringList{QStringLiteral("patterns"), QStringLiteral("selection")}));
+        // The seed alone: the patterns' k-means depends on it, so they are redone too.
+        p.seed = 8;
+        ran = session.run(p);
+        QVERIFY(!ran.extraction && ran.patterns && ran.selection);
 
         // Another input size: a new store fingerprint, so extraction runs (into its own store).
         p.inputSize = 112;
@@ -115,21 +120,47 @@ private Q_SLOTS:
         QCOMPARE(session.selection().picks.size(), expected.picks.size());
         for (size_t r = 0; r < expected.picks.size(); ++r)
             QCOMPARE(session.selection().picks[r].image, expected.picks[r].image);
+        // The patterns themselves, so a seed lost on the way to the pattern stage shows even
+        // where the picks happen to agree.
+        const PatternPool& got = session.patterns().patterns;
+        QCOMPARE(got.patternCount(), patterns.patterns.patternCount());
+        QVERIFY(std::equal(got.pattern(0), got.pattern(0) + got.patternCount() * got.dims(),
+                           patterns.patterns.pattern(0)));
         QCOMPARE(session.patternSeed(), patternStageSeed(7));
-        // A percentage budget is of the usable images, rounded.
+        // A percentage budget is of the usable images, rounded to the nearest: 30% of 16 is 4.8,
+        // so 5 (truncating would give 4).
         RunParameters percent = p;
-        percent.budget = 25;
+        percent.budget = 30;
         percent.budgetPercent = true;
         session.run(percent);
-        QCOMPARE(session.budget(), int64_t(4));
-        QCOMPARE(session.provenance().budget, qint64(4));
+        QCOMPARE(session.budget(), int64_t(5));
+        QCOMPARE(session.provenance().budget, qint64(5));
         QCOMPARE(session.provenance().strategy, QStringLiteral("freesel"));
         // One coverage value per pick, for both orders; the selection's never rises.
         const CoverageCurves& coverage = session.coverage();
-        QCOMPARE(coverage.selection.size(), size_t(4));
-        QCOMPARE(coverage.random.size(), size_t(4));
+        QCOMPARE(coverage.selection.size(), size_t(5));
+        QCOMPARE(coverage.random.size(), size_t(5));
         for (size_t k = 1; k < coverage.selection.size(); ++k)
             QVERIFY(coverage.selection[k] <= coverage.selection[k - 1]);
+    }
+
+    void randomBaselineFollowsTheSeed() {
+        // K = 1: each pattern is the mean of the kept patches, the same for every seed, so only
+        // the orders can differ between seeds 7 and 8. The random baseline is a seeded order
+        // too: rules out a baseline that ignores the seed (the same curve for every seed).
+        PipelineSession session;
+        RunParameters p = parameters();
+        p.clusters = 1;
+        session.run(p);
+        const PatternPool first = session.patterns().patterns;
+        const std::vector<double> random7 = session.coverage().random;
+        p.seed = 8;
+        session.run(p);
+        const PatternPool& second = session.patterns().patterns;
+        QCOMPARE(second.patternCount(), first.patternCount());
+        QVERIFY(std::equal(first.pattern(0), first.pattern(0) + first.patternCount() * first.dims(),
+                           second.pattern(0)));
+        QVERIFY(session.coverage().random != random7);
     }
 
     void defaultStoreIsPerPoolAndBackend() {

@@ -2,12 +2,14 @@
 // Selection strategies (ALGORITHM.md sections 6 and 7).
 #include "selection/distance_kernels.h"
 #include "selection/distance_sampling.h"
+#include "selection/random_selection.h"
 #include "selection/selection.h"
 #include "support/synthetic_pool.h"
 
 #include <QtTest>
 #include <cstring>
 #include <map>
+#include <numeric>
 #include <set>
 
 using namespace freesel;
@@ -59,6 +61,11 @@ private Q_SLOTS:
     void kMeansTakesOneImagePerCluster();
     void randomIsReproducibleAndDistinct();
     void refusesBadInput();
+    void coverageIsTheMeanNearestDistance();
+    void farthestTiesGoToTheLowerImage();
+    void kMeansRepresentativesAndOrder();
+    void randomOrdersAreUniform();
+    void strategiesDeclareTheirInput();
 };
 
 void TestSelection::dSquaredDrawsFollowTheDistribution() {
@@ -271,6 +278,12 @@ void TestSelection::poolOfIdenticalImages() {
         for (size_t k = 1; k < result.picks.size(); ++k)
             QCOMPARE(result.picks[k].score, 0.0); // nothing is farther than anything else
         QVERIFY(imagesOf(result) != imagesOf(run(kind, pool, 30, 9))); // still seeded
+        // Every pick after the first is uniform over the rest, not the lowest index of the
+        // zero-distance rows (rules out taking duplicates by index in farthest-first).
+        std::set<int> seconds;
+        for (uint64_t seed = 0; seed < 20; ++seed)
+            seconds.insert(run(kind, pool, 2, seed).picks[1].image);
+        QVERIFY(seconds.size() > 2);
     }
 }
 
@@ -347,6 +360,111 @@ void TestSelection::refusesBadInput() {
     const float values[] = {1.0f, std::nanf("")};
     bad.addImage(values, 1);
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, run(StrategyKind::FreeSel, bad, 1, 0));
+}
+
+void TestSelection::coverageIsTheMeanNearestDistance() {
+    // Coverage after k picks, computed here from its definition (ALGORITHM.md section 7): the
+    // mean over ALL pattern rows of the Euclidean distance to the nearest pattern of a picked
+    // image. Rules out a mean over images instead of rows, or a sum that is not lowered.
+    const PatternPool pool = makeClusteredPool(60, 6, 5, 4, 0.5, 31);
+    const auto result = run(StrategyKind::FreeSel, pool, 25, 3, DistanceMetric::Euclidean);
+    QCOMPARE(result.coverage.size(), size_t(25));
+    std::vector<double> nearest(size_t(pool.patternCount()), std::numeric_limits<double>::max());
+    for (size_t k = 0; k < result.picks.size(); ++k) {
+        const int image = result.picks[k].image;
+        for (int64_t row = 0; row < pool.patternCount(); ++row) {
+            for (int q = 0; q < pool.patternCountOf(image); ++q) {
+                const float* a = pool.pattern(row);
+                const float* b = pool.pattern(pool.firstPatternOf(image) + q);
+                double sum = 0.0;
+                for (int i = 0; i < pool.dims(); ++i)
+                    sum += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
+                nearest[size_t(row)] = std::min(nearest[size_t(row)], std::sqrt(sum));
+            }
+        }
+        const double expected =
+            std::accumulate(nearest.begin(), nearest.end(), 0.0) / double(nearest.size());
+        QVERIFY2(
+            std::abs(result.coverage[k] - expected) < 1e-5 * std::max(1.0, expected),
+            qPrintable(
+                QStringLiteral("pick %1: %2 vs %3").arg(k).arg(result.coverage[k]).arg(expected)));
+    }
+}
+
+void TestSelection::farthestTiesGoToTheLowerImage() {
+    // From a = (1, 0), b = (0, 1) and c = (0, -1) are both exactly D = 1 away: FDS breaks the
+    // tie towards the lower image (so the order never depends on the tree's layout). Rules out
+    // ties that go to the higher row.
+    const PatternPool pool = poolOfVectors({{{1, 0}}, {{0, 1}}, {{0, -1}}});
+    bool fromA = false;
+    for (uint64_t seed = 0; seed < 30; ++seed) {
+        const auto images = imagesOf(run(StrategyKind::Fds, pool, 2, seed));
+        if (images[0] == 0) {
+            QCOMPARE(images[1], 1);
+            fromA = true;
+        }
+    }
+    QVERIFY(fromA);
+}
+
+void TestSelection::kMeansRepresentativesAndOrder() {
+    // Four far-apart clusters of 13, 10, 8 and 5 images. Expected, computed here: each cluster's
+    // member nearest to its mean, largest cluster first. Rules out centres divided by the pool
+    // size instead of the cluster's, and the smallest cluster first.
+    const int sizes[4] = {8, 13, 5, 10};
+    const float centres[4][2] = {{0, 0}, {100, 0}, {0, 100}, {100, 100}};
+    std::vector<std::vector<std::vector<float>>> images;
+    std::vector<int> clusterOf;
+    RandomStream random(3);
+    for (int c = 0; c < 4; ++c)
+        for (int i = 0; i < sizes[c]; ++i) {
+            images.push_back({{centres[c][0] + float(random.uniform01()),
+                               centres[c][1] + float(random.uniform01())}});
+            clusterOf.push_back(c);
+        }
+    std::vector<int> expected;
+    for (int c : {1, 3, 0, 2}) { // by size, descending
+        double mx = 0.0, my = 0.0;
+        for (size_t i = 0; i < images.size(); ++i)
+            if (clusterOf[i] == c) {
+                mx += images[i][0][0] / double(sizes[c]);
+                my += images[i][0][1] / double(sizes[c]);
+            }
+        int best = -1;
+        double bestDistance = 1e300;
+        for (size_t i = 0; i < images.size(); ++i) {
+            const double d = std::hypot(images[i][0][0] - mx, images[i][0][1] - my);
+            if (clusterOf[i] == c && d < bestDistance) {
+                bestDistance = d;
+                best = int(i);
+            }
+        }
+        expected.push_back(best);
+    }
+    const PatternPool pool = poolOfVectors(images);
+    for (uint64_t seed : {7u, 8u, 9u})
+        QCOMPARE(imagesOf(run(StrategyKind::KMeans, pool, 4, seed)), expected);
+}
+
+void TestSelection::randomOrdersAreUniform() {
+    // All 6 orders of 3 images, 12,000 seeds: each order 2,000 +- 45 (one sigma). The naive
+    // shuffle (swap with any position) gives 4/27 or 5/27 (1,778 or 2,222): rules it out.
+    std::map<std::vector<int>, int> counts;
+    for (uint64_t seed = 0; seed < 12000; ++seed)
+        ++counts[imagesOf(randomSelection(3, 3, seed))];
+    QCOMPARE(counts.size(), size_t(6));
+    for (const auto& [order, count] : counts)
+        QVERIFY2(count > 1850 && count < 2150, qPrintable(QString::number(count)));
+}
+
+void TestSelection::strategiesDeclareTheirInput() {
+    // ALGORITHM.md section 6: FreeSel and FDS work on semantic patterns, the baselines on one
+    // global feature per image.
+    QVERIFY(makeSelectionStrategy(StrategyKind::FreeSel)->usesPatterns());
+    QVERIFY(makeSelectionStrategy(StrategyKind::Fds)->usesPatterns());
+    QVERIFY(!makeSelectionStrategy(StrategyKind::KCenter)->usesPatterns());
+    QVERIFY(!makeSelectionStrategy(StrategyKind::KMeans)->usesPatterns());
+    QVERIFY(!makeSelectionStrategy(StrategyKind::Random)->usesPatterns());
 }
 
 QTEST_APPLESS_MAIN(TestSelection)

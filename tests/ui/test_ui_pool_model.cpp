@@ -6,7 +6,6 @@
 #include "pool/thumbnail_cache.h"
 
 #include <QComboBox>
-#include <QElapsedTimer>
 #include <QImage>
 #include <QLineEdit>
 #include <QListView>
@@ -46,8 +45,6 @@ private Q_SLOTS:
         browser.show();
         QVERIFY(QTest::qWaitForWindowExposed(&browser));
         PoolModel* model = browser.model();
-        QElapsedTimer timer;
-        timer.start();
         model->setPool(snapshot);
         RunOutcome outcome;
         outcome.pool = snapshot;
@@ -72,19 +69,18 @@ private Q_SLOTS:
         QCOMPARE(model->rowCount(), 10); // 042420 .. 042429
         browser.searchField()->clear();
         QCOMPARE(model->rowCount(), n);
-        QTest::qWait(50);
-        QVERIFY2(timer.elapsed() < 5000, qPrintable(QString::number(timer.elapsed())));
+        // How fast this is on 100,000 rows is a benchmark's business (freesel-bench), not a
+        // unit test's: here only the behaviour is asserted.
 
         // Visible thumbnails are decoded in the background; the cache stays bounded.
         QTRY_VERIFY_WITH_TIMEOUT(
             !model->index(3).data(PoolModel::ThumbnailRole).value<QImage>().isNull(), 20000);
-        timer.restart();
         QScrollBar* bar = browser.view()->verticalScrollBar();
         for (int step = 0; step < 20; ++step) {
             bar->setValue(bar->maximum() * step / 19);
             QCoreApplication::processEvents();
         }
-        QVERIFY2(timer.elapsed() < 5000, qPrintable(QString::number(timer.elapsed())));
+        QCOMPARE(bar->value(), bar->maximum());
         browser.showImage(50000);
         QCOMPARE(browser.view()->currentIndex().data(PoolModel::PoolIndexRole).toInt(), 50000);
     }
