@@ -115,13 +115,19 @@ void openStoreForReading(FeatureStore& store, const QString& folder) {
 }
 
 void CliSessionOutput::stageStarted(const QString& stage) {
-    if (stage == QLatin1String("extract") || stage == QLatin1String("patterns"))
+    detail_.clear();
+    if (stage == QLatin1String("extract") || stage == QLatin1String("patterns") ||
+        stage.startsWith(QLatin1String("elfs-")))
         bar_ = std::make_unique<ProgressBar>(stage);
+}
+
+void CliSessionOutput::stageDetail(const QString& /*stage*/, const QString& detail) {
+    detail_ = detail;
 }
 
 bool CliSessionOutput::stageProgress(const QString& /*stage*/, int64_t done, int64_t total) {
     if (bar_)
-        bar_->update(done, total);
+        bar_->update(done, total, detail_);
     return true;
 }
 

@@ -29,7 +29,7 @@ bool ProgressBar::enabled() {
     return isatty(fileno(stderr)) != 0;
 }
 
-void ProgressBar::update(qint64 done, qint64 total) {
+void ProgressBar::update(qint64 done, qint64 total, const QString& detail) {
     if (!enabled())
         return;
     const qint64 now = timer_.elapsed();
@@ -43,14 +43,15 @@ void ProgressBar::update(qint64 done, qint64 total) {
     const double rate = seconds > 0 ? done / seconds : 0.0;
     const QString eta = (rate > 0 && total > done) ? formatDuration((total - done) / rate)
                                                    : QStringLiteral("--:--");
-    const QString line = QStringLiteral("\r%1 [%2%3] %4/%5 %6/s ETA %7 ")
+    const QString line = QStringLiteral("\r%1 [%2%3] %4/%5 %6/s ETA %7 %8")
                              .arg(label_, -12)
                              .arg(QString(filled, QLatin1Char('#')))
                              .arg(QString(width - filled, QLatin1Char('.')))
                              .arg(done)
                              .arg(total)
                              .arg(rate, 0, 'f', 1)
-                             .arg(eta);
+                             .arg(eta)
+                             .arg(detail);
     std::fputs(qPrintable(line), stderr);
     std::fflush(stderr);
     drawn_ = true;

@@ -12,7 +12,8 @@ class ProgressBar {
 public:
     explicit ProgressBar(QString label);
     ~ProgressBar();
-    void update(qint64 done, qint64 total);
+    /// `detail` (e.g. a training loss) is printed after the ETA.
+    void update(qint64 done, qint64 total, const QString& detail = {});
     void finish();
     static bool enabled();
 
