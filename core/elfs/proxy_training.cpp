@@ -96,7 +96,8 @@ ProxyReport trainProxy(const ProxyInputs& inputs, const std::vector<int>& labels
             std::swap(order[size_t(i)], order[shuffle.uniformIndex(uint64_t(i + 1))]);
         torch::Tensor views = torch::empty({n, inputs.viewWidth()});
         float* viewData = views.data_ptr<float>();
-#pragma omp parallel for num_threads(threads) schedule(static)
+        // Serial: a few adds per cell, far cheaper than the network; an OpenMP team here
+        // would spin against torch's own threads.
         for (int64_t i = 0; i < n; ++i) {
             RandomStream random = RandomStream::forItem(epochSeed, uint64_t(i));
             buildView(inputs, int(i), options.views, random, viewData + i * inputs.viewWidth());
