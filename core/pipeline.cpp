@@ -186,9 +186,45 @@ SelectionResult selectImages(const PoolPatterns& patterns, StrategyKind strategy
     return result;
 }
 
+namespace {
+
+ProxyInputs loadProxyInputs(const FeatureStore& store, const std::vector<int>& storeIndex) {
+    ProxyInputs inputs;
+    for (int record : storeIndex) {
+        const ImageFeatures features = store.load(record);
+        if (features.patchTokens.empty() || features.clsToken.empty())
+            throw std::invalid_argument(
+                "strategy elfs needs each image's [CLS] feature and patch tokens, but the store " +
+                store.folder().toStdString() +
+                " keeps patterns only; re-extract into a store that keeps tokens");
+        inputs.addImage(features);
+    }
+    return inputs;
+}
+
+} // namespace
+
+SelectionResult selectElfs(const FeatureStore& store, const PoolPatterns& patterns,
+                           const SelectionRequest& request, const ElfsParameters& params,
+                           ElfsResult& elfs, const ElfsProgressCallback& progress,
+                           const std::atomic<bool>* cancel) {
+    validateSelectionRequest(request);
+    const ProxyInputs inputs = loadProxyInputs(store, patterns.storeIndex);
+    elfs = runElfs(inputs, request.budget, params, request.seed, request.threads, progress, cancel);
+    SelectionResult result;
+    const std::vector<double>& score = params.score == ElfsScore::Aum ? elfs.scores.aum
+                                       : params.score == ElfsScore::Forgetting
+                                           ? elfs.scores.forgetting
+                                           : elfs.scores.el2n;
+    for (int k : elfs.selection.images)
+        result.picks.push_back(Pick{patterns.poolIndex[size_t(k)], score[size_t(k)]});
+    return result;
+}
+
 SelectionExport buildSelectionExport(const std::vector<PoolEntry>& pool, const FeatureStore& store,
                                      const std::vector<int>& records, const PoolPatterns& patterns,
-                                     const SelectionResult& result, const Provenance& provenance) {
+                                     const SelectionResult& result, const Provenance& provenance,
+                                     const ElfsResult* elfs) {
     SelectionExport out;
     out.provenance = provenance;
     out.picks = result.picks;
@@ -213,7 +249,14 @@ SelectionExport buildSelectionExport(const std::vector<PoolEntry>& pool, const F
         image.patternCount = patterns.patterns.patternCountOf(static_cast<int>(k));
         const float* global = patterns.global.pattern(static_cast<int64_t>(k));
         image.embedding.assign(global, global + patterns.global.dims());
+        if (elfs && k < elfs->pseudoLabels.size() && k < elfs->scores.aum.size()) {
+            image.pseudoLabel = elfs->pseudoLabels[k];
+            image.aum = elfs->scores.aum[k];
+            image.forgetting = elfs->scores.forgetting[k];
+            image.el2n = elfs->scores.el2n[k];
+        }
     }
+    out.hasElfsScores = elfs != nullptr && !elfs->scores.aum.empty();
     return out;
 }
 

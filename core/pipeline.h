@@ -2,6 +2,7 @@
 #pragma once
 
 #include "backbone/feature_backend.h"
+#include "elfs/elfs_selection.h"
 #include "export/selection_export.h"
 #include "image/image_decoder.h"
 #include "image/pool_scanner.h"
@@ -80,9 +81,22 @@ PoolPatterns computePatterns(const FeatureStore& store, const std::vector<int>& 
 SelectionResult selectImages(const PoolPatterns& patterns, StrategyKind strategy,
                              const SelectionRequest& request);
 
-/// The export model: every pool image (failed ones with their reasons), the picks.
+/// The ELFS stage (core/elfs, /work/shared/ELFS.md): each usable image's [CLS] feature and
+/// patch tokens from the store, spherical k-means pseudo-labels, the proxy's training
+/// dynamics, then the double-end window (or CCS). Picks are pool indices, scored by the chosen
+/// difficulty score; `elfs` receives the pseudo-labels and scores in usable-image order.
+/// Throws std::invalid_argument when the store keeps no patch tokens or a parameter is out of
+/// range.
+SelectionResult selectElfs(const FeatureStore& store, const PoolPatterns& patterns,
+                           const SelectionRequest& request, const ElfsParameters& params,
+                           ElfsResult& elfs, const ElfsProgressCallback& progress = {},
+                           const std::atomic<bool>* cancel = nullptr);
+
+/// The export model: every pool image (failed ones with their reasons), the picks, and the
+/// ELFS pseudo-labels and scores when `elfs` holds them.
 SelectionExport buildSelectionExport(const std::vector<PoolEntry>& pool, const FeatureStore& store,
                                      const std::vector<int>& records, const PoolPatterns& patterns,
-                                     const SelectionResult& result, const Provenance& provenance);
+                                     const SelectionResult& result, const Provenance& provenance,
+                                     const ElfsResult* elfs = nullptr);
 
 } // namespace freesel

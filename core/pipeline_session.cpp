@@ -282,7 +282,9 @@ bool PipelineSession::select(const RunParameters& p) {
     request.budget = budget;
     request.seed = p.seed;
     request.threads = p.threads;
-    selection_ = selectImages(patterns_, strategy, request);
+    elfs_ = ElfsResult();
+    selection_ = strategy == StrategyKind::Elfs ? runElfsStage(p, request)
+                                                : selectImages(patterns_, strategy, request);
     checkCancel(QStringLiteral("selection"));
     budget_ = budget;
     parameters_ = p;
@@ -290,6 +292,34 @@ bool PipelineSession::select(const RunParameters& p) {
     if (observer_)
         observer_->stageFinished(QStringLiteral("selection"));
     return true;
+}
+
+SelectionResult PipelineSession::runElfsStage(const RunParameters& p,
+                                              const SelectionRequest& request) {
+    const ElfsParameters params = p.elfsParameters();
+    QString current;
+    auto progress = [&](const ElfsProgress& e) {
+        const QString stage = QStringLiteral("elfs-") + QString::fromStdString(e.stage);
+        if (stage != current) {
+            if (observer_ && !current.isEmpty())
+                observer_->stageFinished(current);
+            current = stage;
+            if (observer_)
+                observer_->stageStarted(stage);
+        }
+        if (observer_ && e.stage == "proxy")
+            observer_->stageDetail(stage, QStringLiteral("loss %1").arg(e.loss, 0, 'f', 4));
+        return progressFor(stage)(e.done, e.total);
+    };
+    ElfsResult result;
+    SelectionResult selection =
+        selectElfs(*store_, patterns_, request, params, result, progress, cancel_);
+    if (observer_ && !current.isEmpty())
+        observer_->stageFinished(current);
+    if (result.cancelled)
+        throw StageCancelled(current.isEmpty() ? QStringLiteral("selection") : current);
+    elfs_ = std::move(result);
+    return selection;
 }
 
 StagesRun PipelineSession::run(const RunParameters& p) {
@@ -374,7 +404,8 @@ Provenance PipelineSession::provenance() const {
 
 SelectionExport PipelineSession::selectionExport() const {
     SelectionExport exported =
-        buildSelectionExport(*pool_, *store_, records_, patterns_, selection_, provenance());
+        buildSelectionExport(*pool_, *store_, records_, patterns_, selection_, provenance(),
+                             elfs_.scores.aum.empty() ? nullptr : &elfs_);
     fillExportImageSizes(exported);
     return exported;
 }

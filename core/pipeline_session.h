@@ -32,13 +32,16 @@ class SessionObserver {
 public:
     virtual ~SessionObserver() = default;
     /// A stage starts: "scan", "model", "extract", "patterns", "selection", "projection",
-    /// "coverage".
+    /// "coverage"; within selection by strategy elfs, "elfs-cluster" and "elfs-proxy".
     virtual void stageStarted(const QString& /*stage*/) {}
     /// Progress within a stage; returning false stops it as cancel does.
     virtual bool stageProgress(const QString& /*stage*/, int64_t /*done*/, int64_t /*total*/) {
         return true;
     }
     virtual void stageFinished(const QString& /*stage*/) {}
+    /// A line about the stage in flight (the ELFS proxy's epoch loss), shown next to its
+    /// progress.
+    virtual void stageDetail(const QString& /*stage*/, const QString& /*detail*/) {}
     /// The pool was (re)scanned: session.pool(), session.poolWarnings() hold it.
     virtual void poolScanned(const PipelineSession& /*session*/) {}
     /// A backend was created: session.backend() holds it, with its fallback note.
@@ -132,6 +135,8 @@ public:
     const PoolPatterns& patterns() const { return patterns_; }
     quint64 patternSeed() const { return patternSeed_; }
     const SelectionResult& selection() const { return selection_; }
+    /// Pseudo-labels, scores, training curve and notes of an elfs selection (else empty).
+    const ElfsResult& elfs() const { return elfs_; }
     bool hasSelection() const { return !selectionKey_.isEmpty(); }
     /// The budget the selection ran with (resolved from a percentage).
     int64_t budget() const { return budget_; }
@@ -152,6 +157,7 @@ private:
     void require(bool done, const char* stage) const;
     void forgetFrom(int stage);
     void openForWriting(FeatureStore& store, const QString& folder, const RunParameters& p);
+    SelectionResult runElfsStage(const RunParameters& p, const SelectionRequest& request);
 
     SessionObserver* observer_;
     const std::atomic<bool>* cancel_;
@@ -169,6 +175,7 @@ private:
     PoolPatterns patterns_;
     quint64 patternSeed_ = 0;
     SelectionResult selection_;
+    ElfsResult elfs_;
     int64_t budget_ = 0;
     RunParameters parameters_;
     PatternProjection projection_;

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "run_parameters.h"
 
+#include <stdexcept>
+#include <string>
+
 #include <QStringList>
 
 namespace freesel {
@@ -47,8 +50,35 @@ QString RunParameters::patternKey() const {
 }
 
 QString RunParameters::selectionKey() const {
-    return patternKey() +
-           QStringLiteral("|%1|%2|%3").arg(budget, 0, 'g', 17).arg(budgetPercent).arg(strategy);
+    QString key =
+        patternKey() +
+        QStringLiteral("|%1|%2|%3").arg(budget, 0, 'g', 17).arg(budgetPercent).arg(strategy);
+    if (strategy == QLatin1String("elfs"))
+        key += QStringLiteral("|%1|%2|%3|%4|%5")
+                   .arg(elfsClusters)
+                   .arg(elfsBeta, 0, 'g', 17)
+                   .arg(elfsMode, elfsScore)
+                   .arg(elfsEpochs);
+    return key;
+}
+
+ElfsParameters RunParameters::elfsParameters() const {
+    ElfsParameters params;
+    if (elfsClusters < 1)
+        throw std::invalid_argument("--elfs-clusters must be >= 1, got " +
+                                    std::to_string(elfsClusters));
+    if (elfsEpochs < 1 || elfsEpochs > 10000)
+        throw std::invalid_argument("--elfs-epochs must be in [1, 10000], got " +
+                                    std::to_string(elfsEpochs));
+    if (elfsBeta >= 1.0)
+        throw std::invalid_argument("--elfs-beta must be in [0, 1), got " +
+                                    std::to_string(elfsBeta));
+    params.clusters = elfsClusters;
+    params.epochs = elfsEpochs;
+    params.beta = elfsBeta;
+    params.mode = parseElfsMode(elfsMode.toStdString());
+    params.score = parseElfsScore(elfsScore.toStdString());
+    return params;
 }
 
 QJsonObject RunParameters::toJson() const {
@@ -67,7 +97,12 @@ QJsonObject RunParameters::toJson() const {
             {QStringLiteral("budgetPercent"), budgetPercent},
             {QStringLiteral("strategy"), strategy},
             {QStringLiteral("seed"), QString::number(seed)},
-            {QStringLiteral("store"), storeDir}};
+            {QStringLiteral("store"), storeDir},
+            {QStringLiteral("elfsClusters"), elfsClusters},
+            {QStringLiteral("elfsBeta"), elfsBeta},
+            {QStringLiteral("elfsMode"), elfsMode},
+            {QStringLiteral("elfsScore"), elfsScore},
+            {QStringLiteral("elfsEpochs"), elfsEpochs}};
 }
 
 RunParameters RunParameters::fromJson(const QJsonObject& o) {
@@ -88,6 +123,11 @@ RunParameters RunParameters::fromJson(const QJsonObject& o) {
     p.strategy = o.value(QStringLiteral("strategy")).toString(p.strategy);
     p.seed = o.value(QStringLiteral("seed")).toString(QStringLiteral("0")).toULongLong();
     p.storeDir = o.value(QStringLiteral("store")).toString(p.storeDir);
+    p.elfsClusters = o.value(QStringLiteral("elfsClusters")).toInt(p.elfsClusters);
+    p.elfsBeta = o.value(QStringLiteral("elfsBeta")).toDouble(p.elfsBeta);
+    p.elfsMode = o.value(QStringLiteral("elfsMode")).toString(p.elfsMode);
+    p.elfsScore = o.value(QStringLiteral("elfsScore")).toString(p.elfsScore);
+    p.elfsEpochs = o.value(QStringLiteral("elfsEpochs")).toInt(p.elfsEpochs);
     return p;
 }
 

@@ -6,6 +6,7 @@
 // stage by stage (the keys below) so a re-run redoes only what changed.
 
 #include "backbone/backend_factory.h"
+#include "elfs/elfs_selection.h"
 #include "patterns/semantic_patterns.h"
 
 #include <QJsonObject>
@@ -31,6 +32,12 @@ struct RunParameters {
     QString strategy = QStringLiteral("freesel");
     quint64 seed = 0;
     QString storeDir; ///< empty: a folder in the user cache derived from pool and backend
+    // Strategy elfs only (/work/shared/ELFS.md); in the selection key only when it is chosen.
+    int elfsClusters = 10;                       ///< pseudo-classes K
+    double elfsBeta = -1.0;                      ///< < 0: the default for the keep ratio
+    QString elfsMode = QStringLiteral("window"); ///< window or ccs
+    QString elfsScore = QStringLiteral("aum");   ///< aum, forgetting or el2n
+    int elfsEpochs = 50;                         ///< proxy training epochs
     // How, not what: these change no result, so they are in no key and no project file.
     int threads = 0;        ///< CPU threads of the pattern and selection stages (0: all cores)
     int batchSize = 8;      ///< images per forward pass
@@ -38,6 +45,8 @@ struct RunParameters {
 
     BackendChoice backendChoice() const;
     PatternParameters patternParameters() const;
+    /// Throws std::invalid_argument naming the option for a mode, score or range it refuses.
+    ElfsParameters elfsParameters() const;
 
     /// Keys of the stages: a stage re-runs when its key or an earlier stage's key changes.
     QString scanKey() const;

@@ -129,13 +129,19 @@ int reportInterrupted(const PipelineSession& session, const StageCancelled& stop
 }
 
 void CliSessionOutput::stageStarted(const QString& stage) {
-    if (stage == QLatin1String("extract") || stage == QLatin1String("patterns"))
-        bar_ = std::make_unique<ProgressBar>(stage);
+    detail_.clear();
+    if (stage == QLatin1String("extract") || stage == QLatin1String("patterns") ||
+        stage.startsWith(QLatin1String("elfs-")))
+        bar_ = std::make_unique<ProgressBar>(stage, stage == QLatin1String("extract"));
+}
+
+void CliSessionOutput::stageDetail(const QString& /*stage*/, const QString& detail) {
+    detail_ = detail;
 }
 
 bool CliSessionOutput::stageProgress(const QString& /*stage*/, int64_t done, int64_t total) {
     if (bar_)
-        bar_->update(done, total);
+        bar_->update(done, total, detail_);
     return true;
 }
 

@@ -60,12 +60,14 @@ public:
     void stageStarted(const QString& stage) override;
     bool stageProgress(const QString& stage, int64_t done, int64_t total) override;
     void stageFinished(const QString& stage) override;
+    void stageDetail(const QString& stage, const QString& detail) override;
     void poolScanned(const PipelineSession& session) override;
     void backendReady(const PipelineSession& session) override;
 
 private:
     bool backendLine_;
     std::unique_ptr<ProgressBar> bar_;
+    QString detail_;
 };
 
 } // namespace freesel

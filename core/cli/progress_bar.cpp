@@ -19,7 +19,8 @@ QString formatDuration(double seconds) {
 }
 } // namespace
 
-ProgressBar::ProgressBar(QString label) : label_(std::move(label)) {
+ProgressBar::ProgressBar(QString label, bool resumable)
+    : label_(std::move(label)), resumable_(resumable) {
     timer_.start();
 }
 
@@ -38,9 +39,9 @@ int ProgressBar::terminalColumns() {
     return 80;
 }
 
-void ProgressBar::update(qint64 done, qint64 total) {
+void ProgressBar::update(qint64 done, qint64 total, const QString& detail) {
     if (baseline_ < 0) // the first report: what was done before this run (the store's part)
-        baseline_ = done;
+        baseline_ = resumable_ ? done : 0;
     if (!enabled())
         return;
     const qint64 now = timer_.elapsed();
@@ -58,6 +59,7 @@ void ProgressBar::update(qint64 done, qint64 total) {
         counts += QStringLiteral(" (%1 from the store)").arg(baseline_);
     const QString speed =
         fresh > 0 ? QStringLiteral(" %1/s ETA %2").arg(rate, 0, 'f', 1).arg(eta) : QString();
+    const QString extra = detail.isEmpty() ? QString() : QLatin1Char(' ') + detail;
     const QString label = QStringLiteral("%1 ").arg(label_, -12);
     // The bar takes what the terminal leaves, 10 to 30 cells; without room the speed goes.
     const int columns = terminalColumns() - 1;
@@ -71,7 +73,7 @@ void ProgressBar::update(qint64 done, qint64 total) {
     if (width >= 10)
         line += QStringLiteral("[%1%2] ").arg(QString(filled, QLatin1Char('#')),
                                               QString(width - filled, QLatin1Char('.')));
-    line += counts + (withSpeed ? speed : QString());
+    line += counts + (withSpeed ? speed : QString()) + extra;
     line.truncate(columns);
     std::fputs(qPrintable(QStringLiteral("\r") + line + QStringLiteral("\x1b[K")), stderr);
     std::fflush(stderr);

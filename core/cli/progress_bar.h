@@ -7,13 +7,15 @@
 namespace freesel {
 
 /// A one-line progress bar with rate and ETA on stderr when it is a terminal; silent
-/// otherwise (logs and pipes stay clean). It fits the terminal's width; what the first update
-/// reports as done is counted "from the store", not in the rate.
+/// otherwise (logs and pipes stay clean). It fits the terminal's width.
 class ProgressBar {
 public:
-    explicit ProgressBar(QString label);
+    /// `resumable`: the first update reports work an earlier run already did (images found in
+    /// the store), shown apart and left out of the rate.
+    explicit ProgressBar(QString label, bool resumable = false);
     ~ProgressBar();
-    void update(qint64 done, qint64 total);
+    /// `detail` (e.g. a training loss) is printed after the ETA.
+    void update(qint64 done, qint64 total, const QString& detail = {});
     void finish();
     static bool enabled();
     /// The width of the terminal on stderr (80 when unknown).
@@ -24,7 +26,8 @@ private:
     QElapsedTimer timer_;
     qint64 lastDrawMs_ = -1000;
     bool drawn_ = false;
-    qint64 baseline_ = -1; ///< `done` at the first update: work a resumed run found done
+    bool resumable_;
+    qint64 baseline_ = -1; ///< `done` at the first update of a resumable bar, else 0
 };
 
 } // namespace freesel

@@ -34,7 +34,33 @@ struct SelectOptions {
     ExportFormat format = ExportFormat::Txt;
     StrategyKind strategy = StrategyKind::FreeSel;
     ExportOptions exportOptions;
+    RunParameters run; ///< only its elfs* fields are read here
 };
+
+int intOption(const QCommandLineParser& parser, const QString& name) {
+    bool ok = false;
+    const int value = parser.value(name).toInt(&ok);
+    if (!ok)
+        throw UsageError(
+            QStringLiteral("--%1 must be an integer, got '%2'").arg(name, parser.value(name)));
+    return value;
+}
+
+/// The --elfs-* options, checked before any work (ranges by RunParameters::elfsParameters).
+void readElfsOptions(const QCommandLineParser& parser, RunParameters& run) {
+    run.elfsClusters = intOption(parser, QStringLiteral("elfs-clusters"));
+    run.elfsEpochs = intOption(parser, QStringLiteral("elfs-epochs"));
+    if (parser.isSet(QStringLiteral("elfs-beta"))) {
+        bool ok = false;
+        run.elfsBeta = parser.value(QStringLiteral("elfs-beta")).toDouble(&ok);
+        if (!ok || run.elfsBeta < 0.0)
+            throw UsageError(QStringLiteral("--elfs-beta must be a number in [0, 1), got '%1'")
+                                 .arg(parser.value(QStringLiteral("elfs-beta"))));
+    }
+    run.elfsMode = parser.value(QStringLiteral("elfs-mode"));
+    run.elfsScore = parser.value(QStringLiteral("elfs-score"));
+    run.elfsParameters();
+}
 
 /// "N" images or "P%" of the usable pool; refused outside [0, ...] or (0, 100].
 int64_t resolveBudget(const QString& text, int usable) {
@@ -141,8 +167,23 @@ void addSelectOptions(QCommandLineParser& parser) {
                   QStringLiteral(" (default: the one the --out extension names, else txt)."),
               QStringLiteral("FORMAT"));
     addOption(parser, QStringLiteral("strategy"),
-              QStringLiteral("freesel, fds, random, kcenter or kmeans."), QStringLiteral("NAME"),
-              QStringLiteral("freesel"));
+              QStringLiteral("freesel, fds, random, kcenter, kmeans or elfs."),
+              QStringLiteral("NAME"), QStringLiteral("freesel"));
+    addOption(parser, QStringLiteral("elfs-clusters"),
+              QStringLiteral("elfs: pseudo-label clusters K (spherical k-means)."),
+              QStringLiteral("K"), QStringLiteral("10"));
+    addOption(parser, QStringLiteral("elfs-beta"),
+              QStringLiteral("elfs: fraction of hardest images skipped, in [0, 1) (default: by "
+                             "keep ratio, clamped to 1 - r)."),
+              QStringLiteral("BETA"));
+    addOption(parser, QStringLiteral("elfs-mode"),
+              QStringLiteral("elfs: window (double-end) or ccs (50 strata)."),
+              QStringLiteral("MODE"), QStringLiteral("window"));
+    addOption(parser, QStringLiteral("elfs-score"),
+              QStringLiteral("elfs: aum, forgetting or el2n."), QStringLiteral("SCORE"),
+              QStringLiteral("aum"));
+    addOption(parser, QStringLiteral("elfs-epochs"), QStringLiteral("elfs: proxy training epochs."),
+              QStringLiteral("N"), QStringLiteral("50"));
     addOption(parser, QStringLiteral("overwrite"),
               QStringLiteral("Replace an earlier folder export."));
     addOption(parser, QStringLiteral("copy"),
@@ -165,6 +206,7 @@ SelectOptions readSelectOptions(const QCommandLineParser& parser) {
         throw UsageError(QStringLiteral("--out - writes the selection to stdout: not with --format "
                                         "folder or --json"));
     options.strategy = parseStrategyKind(parser.value(QStringLiteral("strategy")).toStdString());
+    readElfsOptions(parser, options.run);
     options.exportOptions.overwrite = parser.isSet(QStringLiteral("overwrite"));
     options.exportOptions.copyFiles = parser.isSet(QStringLiteral("copy"));
     return options;
@@ -184,6 +226,11 @@ int runSelectCommand(const QStringList& arguments) {
     const SelectOptions options = readSelectOptions(parser);
     RunParameters& run = pipeline.run;
     run.strategy = QString::fromStdString(strategyName(options.strategy));
+    run.elfsClusters = options.run.elfsClusters;
+    run.elfsBeta = options.run.elfsBeta;
+    run.elfsMode = options.run.elfsMode;
+    run.elfsScore = options.run.elfsScore;
+    run.elfsEpochs = options.run.elfsEpochs;
     run.budgetPercent = options.budgetText.endsWith(QLatin1Char('%'));
     run.budget = run.budgetPercent ? options.budgetText.chopped(1).toDouble()
                                    : options.budgetText.toDouble();
@@ -222,11 +269,19 @@ int runSelectCommand(const QStringList& arguments) {
                         exported.provenance.device, seconds);
         summary.insert(QStringLiteral("parameters"),
                        parametersJson(exported.provenance, !session.backend().note.isEmpty()));
+        if (!session.elfs().notes.empty()) {
+            QJsonArray notes;
+            for (const std::string& note : session.elfs().notes)
+                notes.append(QString::fromStdString(note));
+            summary.insert(QStringLiteral("notes"), notes);
+        }
         printOut(QString::fromUtf8(QJsonDocument(summary).toJson(QJsonDocument::Indented)));
     } else {
         for (const ExportImage& image : exported.images)
             if (image.failed)
                 printError(skippedImageLine(image.path, image.error));
+        for (const std::string& note : session.elfs().notes)
+            printError(QString::fromStdString(note));
         printError(QStringLiteral("selected %1 of %2 images (%3 extracted now, %4 from the store "
                                   "%5, %6 skipped) with %7 in %8 s -> %9")
                        .arg(session.selection().picks.size())

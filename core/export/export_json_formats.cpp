@@ -24,10 +24,17 @@ QJsonArray selectedJson(const SelectionExport& selection) {
     for (size_t rank = 0; rank < selection.picks.size(); ++rank) {
         const Pick& pick = selection.picks[rank];
         const ExportImage& image = selection.images[size_t(pick.image)];
-        selected.append(QJsonObject{{QStringLiteral("rank"), int(rank + 1)},
-                                    {QStringLiteral("path"), absolutePath(image)},
-                                    {QStringLiteral("score"), scoreJson(pick.score)},
-                                    {QStringLiteral("n_patterns"), image.patternCount}});
+        QJsonObject entry{{QStringLiteral("rank"), int(rank + 1)},
+                          {QStringLiteral("path"), absolutePath(image)},
+                          {QStringLiteral("score"), scoreJson(pick.score)},
+                          {QStringLiteral("n_patterns"), image.patternCount}};
+        if (selection.hasElfsScores) {
+            entry.insert(QStringLiteral("pseudo_label"), image.pseudoLabel);
+            entry.insert(QStringLiteral("aum"), scoreJson(image.aum));
+            entry.insert(QStringLiteral("forgetting"), scoreJson(image.forgetting));
+            entry.insert(QStringLiteral("el2n"), scoreJson(image.el2n));
+        }
+        selected.append(entry);
     }
     return selected;
 }

@@ -37,24 +37,37 @@ QString csvRecord(const QStringList& fields) {
     return quoted.join(QLatin1Char(',')) + kCrLf;
 }
 
+/// ELFS exports add pseudo_label, aum, forgetting and el2n (empty where an image has none).
+QStringList elfsFields(const SelectionExport& selection, const ExportImage& image) {
+    if (!selection.hasElfsScores)
+        return {};
+    if (image.pseudoLabel < 0)
+        return {QString(), QString(), QString(), QString()};
+    return {QString::number(image.pseudoLabel), scoreText(image.aum), scoreText(image.forgetting),
+            scoreText(image.el2n)};
+}
+
 QString csvSelectedRow(const SelectionExport& selection, size_t rank) {
     const Pick& pick = selection.picks[rank];
     const ExportImage& image = selection.images[size_t(pick.image)];
-    return csvRecord({absolutePath(image), QString::number(rank + 1), scoreText(pick.score),
-                      QString::number(image.patternCount), QStringLiteral("1"),
-                      QStringLiteral("ok"), QString()});
+    return csvRecord(QStringList{absolutePath(image), QString::number(rank + 1),
+                                 scoreText(pick.score), QString::number(image.patternCount),
+                                 QStringLiteral("1"), QStringLiteral("ok"), QString()} +
+                     elfsFields(selection, image));
 }
 
-QString csvUnselectedRow(const ExportImage& image) {
-    return csvRecord({absolutePath(image), QString(), QString(),
-                      QString::number(image.patternCount), QStringLiteral("0"),
-                      QStringLiteral("ok"), QString()});
+QString csvUnselectedRow(const SelectionExport& selection, const ExportImage& image) {
+    return csvRecord(QStringList{absolutePath(image), QString(), QString(),
+                                 QString::number(image.patternCount), QStringLiteral("0"),
+                                 QStringLiteral("ok"), QString()} +
+                     elfsFields(selection, image));
 }
 
 /// A failed image has no patterns: the column stays empty rather than claiming zero.
-QString csvFailedRow(const ExportImage& image) {
-    return csvRecord({absolutePath(image), QString(), QString(), QString(), QStringLiteral("0"),
-                      QStringLiteral("failed"), image.error});
+QString csvFailedRow(const SelectionExport& selection, const ExportImage& image) {
+    return csvRecord(QStringList{absolutePath(image), QString(), QString(), QString(),
+                                 QStringLiteral("0"), QStringLiteral("failed"), image.error} +
+                     elfsFields(selection, image));
 }
 
 /// The images the embeddings export covers, or an empty list and *error.
@@ -122,16 +135,20 @@ ExportResult writeTxt(const SelectionExport& selection, const QString& path) {
 
 ExportResult writeCsv(const SelectionExport& selection, const QString& path) {
     const PoolPartition partition = partitionPool(selection);
-    QString text =
-        csvRecord({QStringLiteral("path"), QStringLiteral("rank"), QStringLiteral("score"),
-                   QStringLiteral("n_patterns"), QStringLiteral("selected"),
-                   QStringLiteral("status"), QStringLiteral("error")});
+    QStringList header = {QStringLiteral("path"),     QStringLiteral("rank"),
+                          QStringLiteral("score"),    QStringLiteral("n_patterns"),
+                          QStringLiteral("selected"), QStringLiteral("status"),
+                          QStringLiteral("error")};
+    if (selection.hasElfsScores)
+        header << QStringLiteral("pseudo_label") << QStringLiteral("aum")
+               << QStringLiteral("forgetting") << QStringLiteral("el2n");
+    QString text = csvRecord(header);
     for (size_t rank = 0; rank < selection.picks.size(); ++rank)
         text += csvSelectedRow(selection, rank);
     for (int index : partition.unselected)
-        text += csvUnselectedRow(selection.images[size_t(index)]);
+        text += csvUnselectedRow(selection, selection.images[size_t(index)]);
     for (int index : partition.failed)
-        text += csvFailedRow(selection.images[size_t(index)]);
+        text += csvFailedRow(selection, selection.images[size_t(index)]);
     return writeSingleFile(path, text.toUtf8());
 }
 

@@ -10,6 +10,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <limits>
 #include <vector>
 
 namespace freesel {
@@ -25,6 +26,11 @@ struct ExportImage {
     QString error; ///< why it could not be decoded (failed only)
     int patternCount = 0;
     std::vector<float> embedding; ///< global feature; may be empty
+    /// ELFS (strategy elfs only): the pseudo-label and the three difficulty scores.
+    int pseudoLabel = -1;
+    double aum = std::numeric_limits<double>::quiet_NaN();
+    double forgetting = std::numeric_limits<double>::quiet_NaN();
+    double el2n = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// Everything needed to reproduce the selection; written into every sidecar.
@@ -49,6 +55,8 @@ struct SelectionExport {
     std::vector<ExportImage> images; ///< the whole pool, failed images included
     std::vector<Pick> picks;         ///< selection order: rank 1 first; indices into images
     Provenance provenance;
+    /// True when the images carry ELFS pseudo-labels and scores (CSV and JSON add columns).
+    bool hasElfsScores = false;
 };
 
 enum class ExportFormat { Txt, Csv, Json, Coco, LabelStudio, Cvat, Embeddings, Folder };

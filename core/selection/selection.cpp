@@ -58,7 +58,7 @@ public:
 const std::pair<StrategyKind, const char*> kNames[] = {
     {StrategyKind::FreeSel, "freesel"}, {StrategyKind::Fds, "fds"},
     {StrategyKind::Random, "random"},   {StrategyKind::KCenter, "kcenter"},
-    {StrategyKind::KMeans, "kmeans"},
+    {StrategyKind::KMeans, "kmeans"},   {StrategyKind::Elfs, "elfs"},
 };
 
 } // namespace
@@ -75,6 +75,9 @@ std::unique_ptr<SelectionStrategy> makeSelectionStrategy(StrategyKind kind) {
         return std::make_unique<RandomStrategy>();
     case StrategyKind::KMeans:
         return std::make_unique<KMeansStrategy>();
+    case StrategyKind::Elfs:
+        throw std::invalid_argument("the elfs strategy needs the feature store's patch tokens: "
+                                    "run it through the pipeline (selectElfs)");
     }
     throw std::invalid_argument("unknown selection strategy");
 }
@@ -85,7 +88,7 @@ StrategyKind parseStrategyKind(const std::string& name) {
             return kind;
     }
     throw std::invalid_argument("strategy must be one of freesel, fds, random, kcenter, "
-                                "kmeans; got '" +
+                                "kmeans, elfs; got '" +
                                 name + "'");
 }
 

@@ -19,6 +19,7 @@ enum class StrategyKind {
     Random,  ///< uniform without replacement
     KCenter, ///< Core-Set k-center greedy on one global feature per image
     KMeans,  ///< k-means on global features, the image closest to each centre
+    Elfs,    ///< ELFS: pseudo-labels, proxy training dynamics, double-end window (core/elfs)
 };
 
 /// What every strategy needs to know besides the pool.
@@ -56,9 +57,12 @@ public:
     virtual SelectionResult select(PatternPool pool, const SelectionRequest& request) const = 0;
 };
 
+/// The strategies that run on a pattern pool. ELFS needs the store's patch tokens and runs as
+/// its own stage (selectElfs() in pipeline.h): asking for it here throws
+/// std::invalid_argument.
 std::unique_ptr<SelectionStrategy> makeSelectionStrategy(StrategyKind kind);
 
-/// "freesel", "fds", "random", "kcenter", "kmeans"; throws std::invalid_argument naming the
+/// "freesel", "fds", "random", "kcenter", "kmeans", "elfs"; throws std::invalid_argument naming the
 /// valid choices for anything else.
 StrategyKind parseStrategyKind(const std::string& name);
 std::string strategyName(StrategyKind kind);

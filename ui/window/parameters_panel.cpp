@@ -2,6 +2,7 @@
 #include "window/parameters_panel.h"
 
 #include "weights/model_manifest.h"
+#include "window/elfs_parameters_box.h"
 
 #include <QComboBox>
 #include <QDoubleSpinBox>
@@ -27,7 +28,8 @@ ParametersPanel::ParametersPanel(QWidget* parent)
       tau_(new QSlider(Qt::Horizontal, this)), tauLabel_(new QLabel(this)),
       clusters_(new QSpinBox(this)), eps_(new QSpinBox(this)), budget_(new QDoubleSpinBox(this)),
       budgetUnit_(new QComboBox(this)), strategy_(new QComboBox(this)), seed_(new QSpinBox(this)),
-      run_(new QPushButton(tr("&Run"), this)), cancel_(new QPushButton(tr("Cancel"), this)) {
+      elfs_(new ElfsParametersBox(this)), run_(new QPushButton(tr("&Run"), this)),
+      cancel_(new QPushButton(tr("Cancel"), this)) {
     source_->setObjectName(QStringLiteral("poolSource"));
     source_->setPlaceholderText(tr("Folder, list file or COCO json"));
     auto* folder = new QPushButton(tr("Folder..."), this);
@@ -85,6 +87,7 @@ ParametersPanel::ParametersPanel(QWidget* parent)
     strategy_->addItem(tr("Random"), QStringLiteral("random"));
     strategy_->addItem(tr("k-center (Core-Set)"), QStringLiteral("kcenter"));
     strategy_->addItem(tr("k-means"), QStringLiteral("kmeans"));
+    strategy_->addItem(tr("ELFS (pseudo-label training dynamics)"), QStringLiteral("elfs"));
     seed_->setObjectName(QStringLiteral("seed"));
     seed_->setRange(0, 2147483647);
     run_->setObjectName(QStringLiteral("runButton"));
@@ -135,6 +138,7 @@ ParametersPanel::ParametersPanel(QWidget* parent)
     layout->addWidget(dataset);
     layout->addWidget(model);
     layout->addWidget(params);
+    layout->addWidget(elfs_);
     layout->addLayout(actions);
     layout->addStretch(1);
 
@@ -175,6 +179,12 @@ ParametersPanel::ParametersPanel(QWidget* parent)
     connect(budget_, &QDoubleSpinBox::valueChanged, this, changed);
     for (QComboBox* box : {budgetUnit_, strategy_, backend_, model_, device_, precision_})
         connect(box, &QComboBox::currentIndexChanged, this, changed);
+    connect(elfs_, &ElfsParametersBox::changed, this, changed);
+    auto showElfs = [this] {
+        elfs_->setVisible(strategy_->currentData().toString() == QLatin1String("elfs"));
+    };
+    connect(strategy_, &QComboBox::currentIndexChanged, this, showElfs);
+    showElfs();
 }
 
 void ParametersPanel::updateTauLabel() {
@@ -205,6 +215,7 @@ RunParameters ParametersPanel::parameters() const {
     p.strategy = strategy_->currentData().toString();
     p.seed = static_cast<quint64>(seed_->value());
     p.storeDir = storeDir_;
+    elfs_->read(p);
     return p;
 }
 
@@ -226,6 +237,7 @@ void ParametersPanel::setParameters(const RunParameters& p) {
     budget_->setDecimals(p.budgetPercent ? 1 : 0);
     budget_->setValue(p.budget);
     selectData(strategy_, p.strategy);
+    elfs_->write(p);
     seed_->setValue(static_cast<int>(std::min<quint64>(p.seed, 2147483647)));
     updateTauLabel();
     loading_ = false;

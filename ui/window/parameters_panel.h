@@ -19,6 +19,8 @@ class QSpinBox;
 
 namespace freesel {
 
+class ElfsParametersBox;
+
 class ParametersPanel : public QWidget {
     Q_OBJECT
 public:
@@ -42,6 +44,7 @@ public:
     QComboBox* backendBox() const { return backend_; }
     QComboBox* presetBox() const { return preset_; }
     QSpinBox* seedBox() const { return seed_; }
+    ElfsParametersBox* elfsBox() const { return elfs_; }
     QLineEdit* sourceField() const { return source_; }
 
 public Q_SLOTS:
@@ -74,6 +77,7 @@ private:
     QComboBox* budgetUnit_;
     QComboBox* strategy_;
     QSpinBox* seed_;
+    ElfsParametersBox* elfs_; ///< shown while the strategy is elfs
     QPushButton* run_;
     QPushButton* cancel_;
     QString imageRoot_, weights_, storeDir_;
