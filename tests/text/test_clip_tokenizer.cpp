@@ -2,6 +2,7 @@
 // CLIP's BPE tokenizer against token ids written by an independent Python tokenizer
 // (tests/generate_clip_tokens.py, tests/data/clip/tokenizer_cases.json) and against ids
 // published by openai/CLIP; the gzip reader on hand-made data.
+#include "text/clip_prompts.h"
 #include "text/clip_tokenizer.h"
 #include "text/gzip_data.h"
 
@@ -9,6 +10,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <stdexcept>
@@ -26,6 +28,8 @@ private Q_SLOTS:
     void matchesReferenceTokenizer();
     void tooLongTextNamesIt();
     void sourceCopyEqualsInstalledCopy();
+    void promptTemplates();
+    void classNamesFile();
 };
 
 void TestClipTokenizer::gunzipReadsGzip() {
@@ -129,6 +133,43 @@ void TestClipTokenizer::sourceCopyEqualsInstalledCopy() {
     QCOMPARE(fromSource.tokenize(text), ClipTokenizer::shipped().tokenize(text));
     QVERIFY_THROWS_EXCEPTION(std::runtime_error,
                              ClipTokenizer::fromGzipFile(QStringLiteral("/nonexistent/vocab.gz")));
+}
+
+void TestClipTokenizer::promptTemplates() {
+    QCOMPARE(fillClipTemplate(defaultClipTemplate(), QStringLiteral("dog")),
+             QStringLiteral("A photo of a dog"));
+    const QStringList& ensemble = clipEnsembleTemplates();
+    QCOMPARE(ensemble.size(), 80);
+    QStringList distinct = ensemble;
+    QCOMPARE(distinct.removeDuplicates(), 0);
+    for (const QString& t : ensemble) // every template fits CLIP's context with a long name
+        QVERIFY(ClipTokenizer::shipped()
+                    .tokenize(fillClipTemplate(t, QStringLiteral("great white shark")))
+                    .back() == 0);
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                             fillClipTemplate(QStringLiteral("no slot"), QStringLiteral("x")));
+}
+
+void TestClipTokenizer::classNamesFile() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("classes.txt"));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("# animals\n dog \n\ncat\ngolden retriever\n");
+    file.close();
+    QCOMPARE(readClassNames(path), (QStringList{QStringLiteral("dog"), QStringLiteral("cat"),
+                                                QStringLiteral("golden retriever")}));
+    QVERIFY(file.open(QIODevice::Append));
+    file.write("dog\n");
+    file.close();
+    try {
+        readClassNames(path);
+        QFAIL("duplicate class accepted");
+    } catch (const std::invalid_argument& e) {
+        QVERIFY2(QString::fromUtf8(e.what()).contains(QStringLiteral("line 6")), e.what());
+    }
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                             readClassNames(dir.filePath(QStringLiteral("none.txt"))));
 }
 
 QTEST_GUILESS_MAIN(TestClipTokenizer)
