@@ -174,19 +174,25 @@ std::vector<std::string> keysOf(const PickleValue& dict) {
     return keys;
 }
 
-bool hasClsToken(const PickleValue& dict) {
+/// `name` is `marker` or ends in "." + marker.
+bool isMarkerKey(const std::string& name, const std::string& marker) {
+    return name == marker ||
+           (name.size() > marker.size() &&
+            name.compare(name.size() - marker.size() - 1, marker.size() + 1, "." + marker) == 0);
+}
+
+bool hasMarker(const PickleValue& dict, const std::string& marker) {
     for (const auto& [key, value] : *dict.entries)
-        if (key.isString() && value.isTensor() &&
-            (key.text == "cls_token" ||
-             (key.text.size() > 10 &&
-              key.text.compare(key.text.size() - 10, 10, ".cls_token") == 0)))
+        if (key.isString() && value.isTensor() && isMarkerKey(key.text, marker))
             return true;
     return false;
 }
 
 /// The dict that holds the backbone weights, and its name in the file.
-std::pair<const PickleValue*, std::string>
-locateStateDict(const PickleValue& root, const std::string& entry, const std::string& path) {
+std::pair<const PickleValue*, std::string> locateStateDict(const PickleValue& root,
+                                                           const std::string& entry,
+                                                           const std::string& path,
+                                                           const std::string& marker) {
     if (!root.isDict())
         fail(path,
              "unknown layout: the archive holds " +
@@ -200,16 +206,17 @@ locateStateDict(const PickleValue& root, const std::string& entry, const std::st
                            "'; its entries are: " + joinFirst(keysOf(root), 12));
         return {chosen, entry};
     }
-    if (hasClsToken(root))
+    if (hasMarker(root, marker))
         return {&root, ""};
     // DINO full checkpoints: the teacher is the model DINO evaluates and publishes.
     for (const char* name : {"teacher", "student", "model", "state_dict", "module"}) {
         const PickleValue* candidate = root.find(name);
-        if (candidate && candidate->isDict() && hasClsToken(*candidate))
+        if (candidate && candidate->isDict() && hasMarker(*candidate, marker))
             return {candidate, name};
     }
-    fail(path, "unknown layout: no 'cls_token' tensor at the top level nor in a 'teacher', "
-               "'student', 'model' or 'state_dict' entry; top-level entries: " +
+    fail(path, "unknown layout: no '" + marker +
+                   "' tensor at the top level nor in a 'teacher', 'student', 'model' or "
+                   "'state_dict' entry; top-level entries: " +
                    joinFirst(keysOf(root), 12));
 }
 
@@ -255,9 +262,9 @@ readTorchScriptTensors(caffe2::serialize::PyTorchStreamReader& reader, const std
 
 std::map<std::string, torch::Tensor>
 readTorchZipState(caffe2::serialize::PyTorchStreamReader& reader, const std::string& path,
-                  const std::string& entry, std::string* chosenEntry) {
+                  const std::string& entry, const std::string& marker, std::string* chosenEntry) {
     const PickleValue root = readDataPkl(reader, path);
-    const auto [state, name] = locateStateDict(root, entry, path);
+    const auto [state, name] = locateStateDict(root, entry, path, marker);
     *chosenEntry = name;
     ZipTensorLoader loader(reader, path);
     std::map<std::string, torch::Tensor> tensors;
@@ -373,38 +380,46 @@ const char* checkpointLayoutName(CheckpointLayout layout) {
     return "torch.save zip";
 }
 
-RawCheckpoint readRawCheckpoint(const std::string& path, const std::string& entry) {
-    RawCheckpoint raw;
-    std::map<std::string, torch::Tensor> all;
+CheckpointTensors readCheckpointTensors(const std::string& path, const std::string& marker,
+                                        const std::string& entry) {
+    CheckpointTensors read;
     if (sniff(path) == Sniffed::SafeTensors) {
-        raw.layout = CheckpointLayout::SafeTensors;
-        all = readSafeTensors(path);
-    } else {
-        std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;
-        try {
-            reader = std::make_unique<caffe2::serialize::PyTorchStreamReader>(path);
-        } catch (const c10::Error& e) {
-            fail(path, "the zip archive is truncated or damaged (" +
-                           firstLine(e.what_without_backtrace()) + "); download or copy it again");
-        }
-        try {
-            if (reader->hasRecord("constants.pkl")) { // only TorchScript archives have it
-                raw.layout = CheckpointLayout::TorchScript;
-                all = readTorchScriptTensors(*reader, path);
-            } else {
-                all = readTorchZipState(*reader, path, entry, &raw.entry);
-            }
-        } catch (const CheckpointError&) {
-            throw;
-        } catch (const c10::Error& e) {
-            fail(path, "cannot read the archive (" + firstLine(e.what_without_backtrace()) +
-                           "); the file is damaged or not a checkpoint");
-        } catch (const std::exception& e) { // anything else LibTorch throws
-            fail(path, "cannot read the archive (" + firstLine(e.what()) +
-                           "); the file is damaged or not a checkpoint");
-        }
+        read.layout = CheckpointLayout::SafeTensors;
+        read.tensors = readSafeTensors(path);
+        return read;
     }
-    normaliseNames(raw, std::move(all), path);
+    std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;
+    try {
+        reader = std::make_unique<caffe2::serialize::PyTorchStreamReader>(path);
+    } catch (const c10::Error& e) {
+        fail(path, "the zip archive is truncated or damaged (" +
+                       firstLine(e.what_without_backtrace()) + "); download or copy it again");
+    }
+    try {
+        if (reader->hasRecord("constants.pkl")) { // only TorchScript archives have it
+            read.layout = CheckpointLayout::TorchScript;
+            read.tensors = readTorchScriptTensors(*reader, path);
+        } else {
+            read.tensors = readTorchZipState(*reader, path, entry, marker, &read.entry);
+        }
+    } catch (const CheckpointError&) {
+        throw;
+    } catch (const c10::Error& e) {
+        fail(path, "cannot read the archive (" + firstLine(e.what_without_backtrace()) +
+                       "); the file is damaged or not a checkpoint");
+    } catch (const std::exception& e) { // anything else LibTorch throws
+        fail(path, "cannot read the archive (" + firstLine(e.what()) +
+                       "); the file is damaged or not a checkpoint");
+    }
+    return read;
+}
+
+RawCheckpoint readRawCheckpoint(const std::string& path, const std::string& entry) {
+    CheckpointTensors read = readCheckpointTensors(path, "cls_token", entry);
+    RawCheckpoint raw;
+    raw.layout = read.layout;
+    raw.entry = read.entry;
+    normaliseNames(raw, std::move(read.tensors), path);
     return raw;
 }
 

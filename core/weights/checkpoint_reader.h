@@ -25,6 +25,18 @@ public:
 enum class CheckpointLayout { TorchZip, SafeTensors, TorchScript };
 const char* checkpointLayoutName(CheckpointLayout layout);
 
+/// Every tensor of a checkpoint with its names as stored: a safetensors file's, a TorchScript
+/// module's (named as named_parameters() names them), or those of the torch.save state dict
+/// that has a tensor called `marker` (or "<prefix>.marker"): `entry` if given, else the top
+/// level, 'teacher', 'student', 'model', 'state_dict' or 'module'. The dtype is as stored.
+struct CheckpointTensors {
+    CheckpointLayout layout = CheckpointLayout::TorchZip;
+    std::string entry; ///< the dict entry the tensors came from ("" for a bare state dict)
+    TensorMap tensors;
+};
+CheckpointTensors readCheckpointTensors(const std::string& path, const std::string& marker,
+                                        const std::string& entry = {});
+
 /// The raw tensors of a checkpoint with the backbone's names: the state dict is located
 /// (preferring `entry`, else 'teacher', 'student', 'model', 'state_dict'), the common prefix in
 /// front of "cls_token" ('module.backbone.', 'backbone.', ...) is stripped, and tensors outside

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+// Torch-level OpenAI CLIP (clip/model.py): the ViT image encoder and the causal text encoder.
+// Include only from .cpp files that already pay for LibTorch.
+
+#include "backbone/clip_config.h"
+#include "backbone/vit_model.h" // TensorMap
+
+#include <torch/torch.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace freesel {
+
+/// CLIP's weights under their official names ("visual.conv1.weight",
+/// "transformer.resblocks.3.attn.in_proj_weight", "text_projection", ...), float32, CPU or the
+/// device they were moved to, and the config they match.
+struct ClipWeights {
+    ClipConfig config;
+    TensorMap tensors;
+
+    const torch::Tensor& at(const std::string& name) const;
+    /// exp(logit_scale): the factor on cosine similarities of CLIP's logits (about 100).
+    double logitScale() const;
+};
+
+/// The tensors (official names and shapes) a checkpoint of `config` must provide.
+std::vector<std::pair<std::string, std::vector<int64_t>>>
+expectedClipTensors(const ClipConfig& config);
+
+/// One pass of the image encoder. embedding: B x embedDim (ln_post([CLS]) @ proj, not
+/// normalised); tokens: B x (1 + grid^2) x width, ln_post applied to every token (patch tokens
+/// for FreeSel's patterns); attention: B x T x T, the last block's softmax averaged over heads
+/// (as nn.MultiheadAttention's need_weights returns it).
+struct ClipImageOutput {
+    torch::Tensor embedding;
+    torch::Tensor tokens;
+    torch::Tensor attention;
+};
+/// images: B x 3 x S x S float32 with CLIP's normalisation, S = config.inputResolution().
+ClipImageOutput clipEncodeImage(const ClipWeights& weights, const torch::Tensor& images);
+
+/// ids: B x contextLength int64 (ClipTokenizer::tokenize rows). Returns B x embedDim, the
+/// ln_final output at each row's end-of-text position (its largest id) @ text_projection.
+torch::Tensor clipEncodeText(const ClipWeights& weights, const torch::Tensor& ids);
+
+/// uint8 RGB images -> float32 B x 3 x S x S on `device` as CLIP's preprocessing does: short side
+/// resized to S (bicubic), centre crop S x S, CLIP's mean / std.
+torch::Tensor clipInputTensor(const std::vector<cv::Mat>& rgbImages, int size,
+                              const torch::Device& device);
+
+} // namespace freesel
