@@ -354,18 +354,6 @@ int depthOf(const TensorMap& tensors, const std::string& source) {
     return int(depth);
 }
 
-const torch::Tensor& need(const TensorMap& tensors, const std::string& name, int dims,
-                          const std::string& source) {
-    const auto it = tensors.find(name);
-    if (it == tensors.end())
-        fail(source, "cannot infer the architecture: missing tensor '" + name + "'");
-    if (it->second.dim() != dims)
-        fail(source, "cannot infer the architecture: '" + name + "' has shape " +
-                         shapeText(it->second.sizes()) + ", expected " + std::to_string(dims) +
-                         " dimensions");
-    return it->second;
-}
-
 } // namespace
 
 const char* checkpointLayoutName(CheckpointLayout layout) {
@@ -446,17 +434,29 @@ TensorMap readTorchSaveTensors(const std::string& path) {
     }
 }
 
+const torch::Tensor& requireTensor(const TensorMap& tensors, const std::string& name, int dims,
+                                   const std::string& source) {
+    const auto it = tensors.find(name);
+    if (it == tensors.end())
+        fail(source, "cannot infer the architecture: missing tensor '" + name + "'");
+    if (it->second.dim() != dims)
+        fail(source, "cannot infer the architecture: '" + name + "' has shape " +
+                         shapeText(it->second.sizes()) + ", expected " + std::to_string(dims) +
+                         " dimensions");
+    return it->second;
+}
+
 VitConfig inferVitConfig(const TensorMap& tensors, const std::string& source, int heads) {
     VitConfig config;
     // By value: GCC 13 flags a reference to need()'s result as possibly dangling.
-    const torch::Tensor patch = need(tensors, "patch_embed.proj.weight", 4, source);
+    const torch::Tensor patch = requireTensor(tensors, "patch_embed.proj.weight", 4, source);
     config.width = int(patch.size(0));
     config.patchSize = int(patch.size(2));
     config.depth = depthOf(tensors, source);
     if (config.depth == 0)
         fail(source, "cannot infer the architecture: no 'blocks.N.*' tensors");
-    config.mlpHidden = int(need(tensors, "blocks.0.mlp.fc1.weight", 2, source).size(0));
-    const int64_t positions = need(tensors, "pos_embed", 3, source).size(1) - 1;
+    config.mlpHidden = int(requireTensor(tensors, "blocks.0.mlp.fc1.weight", 2, source).size(0));
+    const int64_t positions = requireTensor(tensors, "pos_embed", 3, source).size(1) - 1;
     config.positionGrid = positions > 0 ? int(std::lround(std::sqrt(double(positions)))) : 0;
     if (positions <= 0 || int64_t(config.positionGrid) * config.positionGrid != positions)
         fail(source, "pos_embed has " + std::to_string(positions + 1) +
@@ -464,7 +464,7 @@ VitConfig inferVitConfig(const TensorMap& tensors, const std::string& source, in
                          "[CLS] slot are not supported)");
     config.layerScale = tensors.count("blocks.0.ls1.gamma") > 0;
     if (tensors.count("register_tokens"))
-        config.registers = int(need(tensors, "register_tokens", 3, source).size(1));
+        config.registers = int(requireTensor(tensors, "register_tokens", 3, source).size(1));
     config.heads = heads > 0 ? heads : conventionalHeadCount(config.width);
     if (config.heads == 0)
         fail(source, "cannot infer the number of attention heads for width " +
@@ -476,11 +476,13 @@ VitConfig inferVitConfig(const TensorMap& tensors, const std::string& source, in
     return config;
 }
 
-void validateVitTensors(const TensorMap& tensors, const VitConfig& config,
-                        const std::string& source) {
+void checkTensorShapes(const TensorMap& tensors,
+                       const std::vector<std::pair<std::string, std::vector<int64_t>>>& expected,
+                       const std::function<bool(const std::string&)>& ignored,
+                       const std::string& architecture, const std::string& source) {
     std::vector<std::string> problems;
     std::set<std::string> expectedNames;
-    for (const auto& [name, shape] : expectedVitTensors(config)) {
+    for (const auto& [name, shape] : expected) {
         expectedNames.insert(name);
         const auto it = tensors.find(name);
         if (it == tensors.end())
@@ -490,16 +492,22 @@ void validateVitTensors(const TensorMap& tensors, const VitConfig& config,
                                shapeText(it->second.sizes()) + ", expected " + shapeText(shape));
     }
     for (const auto& entry : tensors)
-        if (!expectedNames.count(entry.first) && !isUnusedVitTensor(entry.first))
+        if (!expectedNames.count(entry.first) && !(ignored && ignored(entry.first)))
             problems.push_back("unexpected tensor '" + entry.first + "'");
     if (problems.empty())
         return;
-    std::string text = "does not match " + config.describe() + ": " + problems.front();
+    std::string text = "does not match " + architecture + ": " + problems.front();
     for (size_t i = 1; i < problems.size() && i < 6; ++i)
         text += "; " + problems[i];
     if (problems.size() > 6)
         text += "; and " + std::to_string(problems.size() - 6) + " more problems";
     fail(source, text);
+}
+
+void validateVitTensors(const TensorMap& tensors, const VitConfig& config,
+                        const std::string& source) {
+    checkTensorShapes(tensors, expectedVitTensors(config), isUnusedVitTensor, config.describe(),
+                      source);
 }
 
 VitCheckpoint loadVitCheckpoint(const std::string& path, const VitConfig* expected,

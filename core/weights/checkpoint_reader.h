@@ -11,6 +11,7 @@
 
 #include "backbone/vit_model.h"
 
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -59,6 +60,19 @@ TensorMap readTorchSaveTensors(const std::string& path);
 /// DINO's 64-wide heads are assumed (conventionalHeadCount). Named after the matching known
 /// model when there is one.
 VitConfig inferVitConfig(const TensorMap& tensors, const std::string& source, int heads = 0);
+
+/// `name` from `tensors`, with `dims` dimensions (for inferring an architecture from shapes);
+/// CheckpointError naming `source` and the tensor otherwise.
+const torch::Tensor& requireTensor(const TensorMap& tensors, const std::string& name, int dims,
+                                   const std::string& source);
+
+/// Every tensor of `expected` is in `tensors` with its shape, and no other but those `ignored`
+/// accepts; otherwise CheckpointError naming `source`, the `architecture` and the first
+/// problems (missing, wrong shape, unexpected). The ViT and CLIP loaders share it.
+void checkTensorShapes(const TensorMap& tensors,
+                       const std::vector<std::pair<std::string, std::vector<int64_t>>>& expected,
+                       const std::function<bool(const std::string&)>& ignored,
+                       const std::string& architecture, const std::string& source);
 
 /// Every expected tensor present with its shape, nothing unexpected left. The message lists the
 /// problems: "missing tensor 'X'", "wrong shape for 'X': got [..], expected [..]",

@@ -25,25 +25,6 @@ bool endsWith(const std::string& text, const std::string& suffix) {
            text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-std::string shapeText(c10::IntArrayRef shape) {
-    std::string text = "[";
-    for (size_t i = 0; i < shape.size(); ++i)
-        text += (i ? ", " : "") + std::to_string(shape[i]);
-    return text + "]";
-}
-
-const torch::Tensor& need(const TensorMap& tensors, const std::string& name, int dims,
-                          const std::string& source) {
-    const auto it = tensors.find(name);
-    if (it == tensors.end())
-        fail(source, "cannot infer the architecture: missing tensor '" + name + "'");
-    if (it->second.dim() != dims)
-        fail(source, "cannot infer the architecture: '" + name + "' has shape " +
-                         shapeText(it->second.sizes()) + ", expected " + std::to_string(dims) +
-                         " dimensions");
-    return it->second;
-}
-
 /// 1 + the highest N of "<prefix>N.*" (0 when none); absurd indices are refused.
 int layersOf(const TensorMap& tensors, const std::string& prefix, const std::string& source) {
     constexpr long kMaxLayers = 256;
@@ -99,22 +80,23 @@ TensorMap normaliseClipTensors(TensorMap tensors, const std::string& source,
 
 ClipConfig inferClipConfig(const TensorMap& tensors, const std::string& source) {
     ClipConfig c;
-    const torch::Tensor conv = need(tensors, "visual.conv1.weight", 4, source);
+    const torch::Tensor conv = requireTensor(tensors, "visual.conv1.weight", 4, source);
     c.vision.width = int(conv.size(0));
     c.patchSize = int(conv.size(2));
     c.vision.layers = layersOf(tensors, "visual.transformer.resblocks.", source);
     c.vision.heads = headsFor(c.vision.width, "vision", source);
-    const int64_t positions = need(tensors, "visual.positional_embedding", 2, source).size(0) - 1;
+    const int64_t positions =
+        requireTensor(tensors, "visual.positional_embedding", 2, source).size(0) - 1;
     c.grid = positions > 0 ? int(std::lround(std::sqrt(double(positions)))) : 0;
     if (positions <= 0 || int64_t(c.grid) * c.grid != positions)
         fail(source, "visual.positional_embedding has " + std::to_string(positions + 1) +
                          " rows, not 1 + a square grid");
-    c.embedDim = int(need(tensors, "visual.proj", 2, source).size(1));
-    c.text.width = int(need(tensors, "ln_final.weight", 1, source).size(0));
+    c.embedDim = int(requireTensor(tensors, "visual.proj", 2, source).size(1));
+    c.text.width = int(requireTensor(tensors, "ln_final.weight", 1, source).size(0));
     c.text.layers = layersOf(tensors, "transformer.resblocks.", source);
     c.text.heads = headsFor(c.text.width, "text", source);
-    c.contextLength = int(need(tensors, "positional_embedding", 2, source).size(0));
-    c.vocabSize = int(need(tensors, "token_embedding.weight", 2, source).size(0));
+    c.contextLength = int(requireTensor(tensors, "positional_embedding", 2, source).size(0));
+    c.vocabSize = int(requireTensor(tensors, "token_embedding.weight", 2, source).size(0));
     if (c.vision.layers == 0 || c.text.layers == 0)
         fail(source, "cannot infer the architecture: no 'visual.transformer.resblocks.N.*' or "
                      "'transformer.resblocks.N.*' tensors");
@@ -126,28 +108,7 @@ ClipConfig inferClipConfig(const TensorMap& tensors, const std::string& source) 
 
 void validateClipTensors(const TensorMap& tensors, const ClipConfig& config,
                          const std::string& source) {
-    std::vector<std::string> problems;
-    std::set<std::string> expectedNames;
-    for (const auto& [name, shape] : expectedClipTensors(config)) {
-        expectedNames.insert(name);
-        const auto it = tensors.find(name);
-        if (it == tensors.end())
-            problems.push_back("missing tensor '" + name + "'");
-        else if (it->second.sizes() != c10::IntArrayRef(shape))
-            problems.push_back("wrong shape for '" + name + "': got " +
-                               shapeText(it->second.sizes()) + ", expected " + shapeText(shape));
-    }
-    for (const auto& entry : tensors)
-        if (!expectedNames.count(entry.first))
-            problems.push_back("unexpected tensor '" + entry.first + "'");
-    if (problems.empty())
-        return;
-    std::string text = "does not match " + config.describe() + ": " + problems.front();
-    for (size_t i = 1; i < problems.size() && i < 6; ++i)
-        text += "; " + problems[i];
-    if (problems.size() > 6)
-        text += "; and " + std::to_string(problems.size() - 6) + " more problems";
-    fail(source, text);
+    checkTensorShapes(tensors, expectedClipTensors(config), {}, config.describe(), source);
 }
 
 bool isClipCheckpoint(const std::string& path) {
