@@ -187,6 +187,11 @@ private Q_SLOTS:
         const QString other = dir_.filePath(QStringLiteral("other-pool"));
         QCOMPARE(writeDemoPool(other, 6, 9), QString());
         p.source = other;
+        // A new pool invalidates the store at once: its records index the old pool, so no
+        // stage may use them before the store is opened for the new one.
+        QVERIFY(session.scan(p));
+        QVERIFY(!session.hasStore());
+        QVERIFY_THROWS_EXCEPTION(std::logic_error, session.computePatterns(p));
         QVERIFY(session.run(p).extraction);
         QCOMPARE(session.store().folder(),
                  PipelineSession::defaultStoreFolder(other, *backend.backend, 224));
