@@ -87,15 +87,21 @@ private Q_SLOTS:
 
     void runMatchesCore() {
         MainWindow window;
+        // An empty grid says what to do first; it goes once there is a pool.
+        auto* placeholder = window.findChild<QLabel*>(QStringLiteral("poolPlaceholder"));
+        QVERIFY(placeholder);
         configure(window, baseParameters());
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QVERIFY(placeholder->isVisible());
+        QVERIFY(placeholder->text().contains(QStringLiteral("Ctrl+O")));
         QTest::mouseClick(window.parametersPanel()->runButton(), Qt::LeftButton);
         QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 1, kRunTimeout);
         QVERIFY2(window.lastError().isEmpty(), qPrintable(window.lastError()));
         const RunOutcome& outcome = window.lastOutcome();
         QCOMPARE(int(outcome.picks.size()), 6);
         QVERIFY(outcome.extractionRan);
+        QVERIFY(!placeholder->isVisible());
         QCOMPARE(outcome.backend.name, QStringLiteral("offline"));
         QVERIFY(window.backendLabel()->text().contains(QStringLiteral("offline")));
 
@@ -577,7 +583,8 @@ private Q_SLOTS:
         QCOMPARE(window.lastOutcome().backend.name, QStringLiteral("offline"));
         // The choice stays auto (DINO once the weights are there), with the note's tooltip.
         QCOMPARE(window.parametersPanel()->parameters().backend, QStringLiteral("auto"));
-        QVERIFY(window.backendLabel()->toolTip().contains(QStringLiteral("freesel models download")));
+        QVERIFY(
+            window.backendLabel()->toolTip().contains(QStringLiteral("freesel models download")));
         // And the question is not asked again this session.
         RunParameters again = window.parametersPanel()->parameters();
         again.seed = 9;

@@ -21,7 +21,8 @@ constexpr int kThumbnailSide = 112;
 PoolBrowser::PoolBrowser(QWidget* parent)
     : QWidget(parent), thumbnails_(new ThumbnailCache(kThumbnailSide, 4000, this)),
       model_(new PoolModel(thumbnails_, this)), view_(new QListView(this)),
-      filter_(new QComboBox(this)), search_(new QLineEdit(this)), summary_(new QLabel(this)) {
+      filter_(new QComboBox(this)), search_(new QLineEdit(this)), summary_(new QLabel(this)),
+      placeholder_(new QLabel(view_->viewport())) {
     filter_->setObjectName(QStringLiteral("poolFilter"));
     filter_->addItem(tr("All images"), int(PoolModel::Filter::All));
     filter_->addItem(tr("Selected"), int(PoolModel::Filter::Selected));
@@ -44,6 +45,16 @@ PoolBrowser::PoolBrowser(QWidget* parent)
     view_->setModel(model_);
     view_->setSpacing(2);
 
+    // What to do on an empty grid (first start), instead of nothing at all.
+    placeholder_->setObjectName(QStringLiteral("poolPlaceholder"));
+    placeholder_->setAlignment(Qt::AlignCenter);
+    placeholder_->setWordWrap(true);
+    placeholder_->setText(tr("<p><b>No pool open yet.</b></p><p>Open a folder (Ctrl+O), a list "
+                             "file or a COCO json from the File menu, then Run (Ctrl+R).</p>"
+                             "<p>To look around first: <tt>freesel-studio --demo</tt> opens a "
+                             "generated pool with its selection.</p>"));
+    auto* empty = new QVBoxLayout(view_->viewport());
+    empty->addWidget(placeholder_);
     auto* bar = new QHBoxLayout;
     bar->addWidget(filter_);
     bar->addWidget(search_, 1);
@@ -86,6 +97,7 @@ void PoolBrowser::showImage(int poolIndex) {
 }
 
 void PoolBrowser::updateSummary() {
+    placeholder_->setVisible(model_->poolSize() == 0);
     summary_->setText(tr("%1 shown | %2 images, %3 selected, %4 failed")
                           .arg(model_->rowCount())
                           .arg(model_->poolSize())

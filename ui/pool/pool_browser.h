@@ -40,6 +40,7 @@ private:
     QComboBox* filter_;
     QLineEdit* search_;
     QLabel* summary_;
+    QLabel* placeholder_; ///< guidance on an empty grid
 };
 
 } // namespace freesel
