@@ -14,7 +14,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTemporaryDir>
-#include <cmath>
 #include <cstdio>
 #include <stdexcept>
 
@@ -29,12 +28,11 @@ const QString kUsage = QStringLiteral(
     "selection, export. Changing tau/K/eps or budget/seed/strategy never re-runs the network.");
 
 struct SelectOptions {
-    QString budgetText;
     QString out;
     ExportFormat format = ExportFormat::Txt;
     StrategyKind strategy = StrategyKind::FreeSel;
     ExportOptions exportOptions;
-    RunParameters run; ///< only its elfs* fields are read here
+    RunParameters run; ///< only its budget and elfs* fields are read here
 };
 
 int intOption(const QCommandLineParser& parser, const QString& name) {
@@ -62,8 +60,9 @@ void readElfsOptions(const QCommandLineParser& parser, RunParameters& run) {
     run.elfsParameters();
 }
 
-/// "N" images or "P%" of the usable pool; refused outside [0, ...] or (0, 100].
-int64_t resolveBudget(const QString& text, int usable) {
+/// --budget "N" images or "P%" of the usable pool into `run` (the session resolves a percentage
+/// against the usable images); refused outside [0, ...] or [0%, 100%].
+void readBudget(const QString& text, RunParameters& run) {
     bool ok = false;
     if (text.endsWith(QLatin1Char('%'))) {
         const double percent = text.chopped(1).toDouble(&ok);
@@ -71,14 +70,17 @@ int64_t resolveBudget(const QString& text, int usable) {
             throw UsageError(
                 QStringLiteral("--budget as a percentage must be in [0%, 100%], got '%1'")
                     .arg(text));
-        return static_cast<int64_t>(std::llround(usable * percent / 100.0));
+        run.budget = percent;
+        run.budgetPercent = true;
+        return;
     }
     const qint64 count = text.toLongLong(&ok);
     if (!ok || count < 0)
         throw UsageError(
             QStringLiteral("--budget must be a count >= 0 or a percentage like 10%, got '%1'")
                 .arg(text));
-    return count;
+    run.budget = double(count);
+    run.budgetPercent = false;
 }
 
 QJsonObject summaryJson(const RunParameters& run, const ExtractionReport& extraction,
@@ -197,8 +199,7 @@ SelectOptions readSelectOptions(const QCommandLineParser& parser) {
             QStringLiteral("--budget is required (a count, or a percentage like 10%)"));
     if (!parser.isSet(QStringLiteral("out")))
         throw UsageError(QStringLiteral("--out is required"));
-    options.budgetText = parser.value(QStringLiteral("budget"));
-    resolveBudget(options.budgetText, 0); // refuse a malformed budget before any work
+    readBudget(parser.value(QStringLiteral("budget")), options.run); // before any work
     options.out = parser.value(QStringLiteral("out"));
     options.format = resolveExportFormat(parser.value(QStringLiteral("format")), options.out);
     if (options.out == QLatin1String("-") &&
@@ -231,9 +232,8 @@ int runSelectCommand(const QStringList& arguments) {
     run.elfsMode = options.run.elfsMode;
     run.elfsScore = options.run.elfsScore;
     run.elfsEpochs = options.run.elfsEpochs;
-    run.budgetPercent = options.budgetText.endsWith(QLatin1Char('%'));
-    run.budget = run.budgetPercent ? options.budgetText.chopped(1).toDouble()
-                                   : options.budgetText.toDouble();
+    run.budget = options.run.budget;
+    run.budgetPercent = options.run.budgetPercent;
 
     checkOutputFolder(options.out, options.format);
 
