@@ -44,8 +44,8 @@ void flushBatch(FeatureBackend& backend, FeatureStore& store, std::vector<cv::Ma
         return;
     const std::vector<ImageFeatures> features = backend.run(images);
     for (size_t k = 0; k < features.size(); ++k)
-        if (!store.append(keys[k], features[k]))
-            throw StoreError(store.errorString().toStdString());
+        if (const Status stored = store.append(keys[k], features[k]); !stored)
+            throw StoreError(stored.error());
     images.clear();
     keys.clear();
 }
@@ -86,8 +86,10 @@ ExtractionReport extractFeatures(const std::vector<PoolEntry>& pool, FeatureBack
         const int poolIndex = todo[item.index];
         if (!item.image.ok()) {
             ++report.failed;
-            if (!store.appendFailure(keyOf(pool[poolIndex], poolIndex), item.image.error))
-                throw StoreError(store.errorString().toStdString());
+            if (const Status stored =
+                    store.appendFailure(keyOf(pool[poolIndex], poolIndex), item.image.error);
+                !stored)
+                throw StoreError(stored.error());
         } else {
             images.push_back(item.image.rgb);
             keys.push_back(keyOf(pool[poolIndex], poolIndex));
@@ -105,7 +107,7 @@ ExtractionReport extractFeatures(const std::vector<PoolEntry>& pool, FeatureBack
         }
     }
     flushBatch(backend, store, images, keys);
-    store.flush(true);
+    store.flush(true).throwIfFailed();
     if (progress && !report.cancelled)
         progress(report.total, report.total);
     report.seconds = timer.nsecsElapsed() * 1e-9;

@@ -176,8 +176,7 @@ bool PipelineSession::openStore(const RunParameters& p, StoreAccess access) {
         if (!QFileInfo(folder).isDir())
             throw std::invalid_argument(
                 QStringLiteral("no feature store at %1").arg(folder).toStdString());
-        if (!store->openForReading(folder))
-            throw std::invalid_argument(store->errorString().toStdString());
+        store->openForReading(folder).throwIfFailed();
     }
     store_ = std::move(store);
     records_ = storeRecordsFor(*pool_, *store_);
@@ -188,8 +187,7 @@ bool PipelineSession::openStore(const RunParameters& p, StoreAccess access) {
 void PipelineSession::openForWriting(FeatureStore& store, const QString& folder,
                                      const RunParameters& p) {
     const ResizeSpec resize = ResizeSpec::fixed(p.inputSize, p.inputSize);
-    if (!store.openForWriting(folder, storeHeaderFor(*backend_.backend, resize)))
-        throw std::invalid_argument(store.errorString().toStdString());
+    store.openForWriting(folder, storeHeaderFor(*backend_.backend, resize)).throwIfFailed();
     storeWritable_ = true;
 }
 
@@ -226,8 +224,8 @@ bool PipelineSession::extract(const RunParameters& p, const Shard& shard) {
     // Hold the write lock only while writing: reopened read-only, the store can be extracted
     // into by another process (the CLI beside an idle Studio) while this session reads it.
     const QString folder = store_->folder();
-    if (!store_->openForReading(folder))
-        throw StoreError(store_->errorString().toStdString());
+    if (const Status reopened = store_->openForReading(folder); !reopened)
+        throw StoreError(reopened.error());
     storeWritable_ = false;
     records_ = storeRecordsFor(*pool_, *store_);
     extractionKey_ = key;

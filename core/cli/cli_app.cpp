@@ -22,7 +22,8 @@ QString overview() {
     for (const CliCommand& command : cliCommands())
         text += QStringLiteral("  %1 %2\n").arg(command.name, -10).arg(command.summary);
     text += QStringLiteral("\n'freesel <command> --help' describes a command's options.\n"
-                           "Exit codes: 0 success, 2 bad input or parameters, 1 internal failure.");
+                           "Exit codes: 0 success, 2 bad input or parameters, 1 a failure of the "
+                           "machine (disk full, network) or an internal error.");
     return text;
 }
 
@@ -54,19 +55,13 @@ int runCommandLine(int argc, char** argv) {
     QCoreApplication::setApplicationVersion(applicationVersion());
     try {
         return dispatch(QCoreApplication::arguments());
-    } catch (const UsageError& error) {
-        printError(QStringLiteral("freesel: ") + QString::fromStdString(error.what()));
-        return ExitBadInput;
-    } catch (const std::invalid_argument& error) { // a parameter outside its range
-        printError(QStringLiteral("freesel: ") + QString::fromStdString(error.what()));
-        return ExitBadInput;
-    } catch (const StoreError& error) { // the machine's fault (disk full, read-only), not ours
-        printError(QStringLiteral("freesel: ") + QString::fromStdString(error.what()));
-        return ExitInternalError;
-    } catch (const std::exception& error) {
-        printError(QStringLiteral("freesel: internal error: ") +
-                   QString::fromStdString(error.what()));
-        return ExitInternalError;
+    } catch (const std::exception& exception) {
+        const Error error = errorFromException(exception);
+        // Only our own bugs are labelled: the user and the machine get the message as is.
+        printError(error.category == ErrorCategory::Internal
+                       ? QStringLiteral("freesel: internal error: ") + error.message
+                       : QStringLiteral("freesel: ") + error.message);
+        return exitCodeFor(error.category);
     }
 }
 

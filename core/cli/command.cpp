@@ -41,6 +41,17 @@ const std::vector<CliCommand>& cliCommands() {
     return commands;
 }
 
+int exitCodeFor(ErrorCategory category) {
+    switch (category) {
+    case ErrorCategory::UserInput:
+        return ExitBadInput;
+    case ErrorCategory::Environment:
+    case ErrorCategory::Internal:
+        break;
+    }
+    return ExitFailure;
+}
+
 bool parseCommandLine(QCommandLineParser& parser, const QStringList& arguments,
                       const QString& usage) {
     const QCommandLineOption help({QStringLiteral("h"), QStringLiteral("help")},

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "util/error.h"
+
 #include <QString>
 #include <QStringList>
 #include <functional>
@@ -10,13 +12,18 @@ class QCommandLineParser;
 
 namespace freesel {
 
-/// Exit codes of the freesel command line.
-enum ExitCode { ExitOk = 0, ExitInternalError = 1, ExitBadInput = 2 };
+/// Exit codes of the freesel command line. A failure's code follows from its category, in
+/// one place: exitCodeFor().
+enum ExitCode { ExitOk = 0, ExitFailure = 1, ExitBadInput = 2 };
+
+/// 2 for the user's input (fix the parameter or file and run again); 1 for the machine (disk
+/// full, permission, network: nothing stored is lost, the next run resumes) and for our bugs.
+int exitCodeFor(ErrorCategory category);
 
 /// A mistake of the user's (bad parameter, missing file): exit code 2, message as is.
-class UsageError : public std::runtime_error {
+class UsageError : public Failure {
 public:
-    explicit UsageError(const QString& message) : std::runtime_error(message.toStdString()) {}
+    explicit UsageError(const QString& message) : Failure(ErrorCategory::UserInput, message) {}
 };
 
 /// One subcommand: `freesel <name> ...`. `run` gets the arguments after the name (with the

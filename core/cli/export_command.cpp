@@ -232,22 +232,21 @@ int runExportCommand(const QStringList& arguments) {
     options.overwrite = parser.isSet(QStringLiteral("overwrite"));
     options.copyFiles = parser.isSet(QStringLiteral("copy"));
     const ExportResult written = exportSelection(selection, format, out, options);
-    if (!written.ok)
-        throw UsageError(written.error);
+    written.status().throwIfFailed(); // a full disk is the machine's (exit 1), a bad path ours (2)
     if (parser.isSet(QStringLiteral("json"))) {
         printOut(QString::fromUtf8(
-            QJsonDocument(
-                QJsonObject{{QStringLiteral("selection"), source},
-                            {QStringLiteral("format"), exportFormatName(format)},
-                            {QStringLiteral("selected"), int(selection.picks.size())},
-                            {QStringLiteral("images"), int(selection.images.size())},
-                            {QStringLiteral("outputs"), QJsonArray::fromStringList(written.files)}})
+            QJsonDocument(QJsonObject{{QStringLiteral("selection"), source},
+                                      {QStringLiteral("format"), exportFormatName(format)},
+                                      {QStringLiteral("selected"), int(selection.picks.size())},
+                                      {QStringLiteral("images"), int(selection.images.size())},
+                                      {QStringLiteral("outputs"),
+                                       QJsonArray::fromStringList(written.value())}})
                 .toJson(QJsonDocument::Indented)));
     } else {
         printOut(QStringLiteral("exported %1 selected of %2 images as %3 -> %4")
                      .arg(selection.picks.size())
                      .arg(selection.images.size())
-                     .arg(exportFormatName(format), written.files.join(QStringLiteral(", "))));
+                     .arg(exportFormatName(format), written.value().join(QStringLiteral(", "))));
     }
     return ExitOk;
 }

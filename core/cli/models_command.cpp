@@ -24,11 +24,7 @@ const QString kUsage =
                    "  download NAME     fetch NAME into the cache (resumes a partial download)");
 
 ModelManifest loadManifest(const QString& overridePath) {
-    QString error;
-    std::optional<ModelManifest> manifest = ModelManifest::load(overridePath, &error);
-    if (!manifest)
-        throw UsageError(error);
-    return *manifest;
+    return ModelManifest::load(overridePath).valueOrThrow();
 }
 
 const ModelInfo& findModel(const ModelManifest& manifest, const QString& name) {
@@ -91,34 +87,32 @@ int verify(const ModelManifest& manifest, const WeightCache& cache, const QStrin
         printOut(QString::fromUtf8(
             QJsonDocument(
                 QJsonObject{{QStringLiteral("path"), path},
-                            {QStringLiteral("ok"), result.ok},
-                            {QStringLiteral("error"), result.error},
+                            {QStringLiteral("ok"), result.ok()},
+                            {QStringLiteral("error"), result.error()},
                             {QStringLiteral("size"), result.size},
                             {QStringLiteral("sha256"), QString::fromLatin1(result.sha256)}})
                 .toJson(QJsonDocument::Compact)));
-    } else if (result.ok) {
+    } else if (result.ok()) {
         printOut(QStringLiteral("%1: ok (%2 bytes, sha256 %3)")
                      .arg(path)
                      .arg(result.size)
                      .arg(QString::fromLatin1(result.sha256)));
     } else {
-        printError(result.error);
+        printError(result.error());
     }
-    return result.ok ? ExitOk : ExitBadInput;
+    return result.ok() ? ExitOk : exitCodeFor(result.status.error().category);
 }
 
 int download(const ModelInfo& model, const WeightCache& cache) {
-    QString error;
-    if (!cache.ensureDirectory(&error))
-        throw UsageError(error);
+    cache.ensureDirectory().throwIfFailed();
     ProgressBar bar(QStringLiteral("download"));
     const DownloadResult result = WeightDownloader::downloadBlocking(
         DownloadRequest::forModel(model, cache),
         [&bar](qint64 received, qint64 total) { bar.update(received, total); });
     bar.finish();
-    if (!result.ok) {
-        printError(QStringLiteral("freesel: ") + result.error);
-        return ExitInternalError; // the network, not the user's input
+    if (!result.ok()) {
+        printError(QStringLiteral("freesel: ") + result.error());
+        return exitCodeFor(result.status.error().category); // the network: the machine's
     }
     printOut(result.path);
     return ExitOk;

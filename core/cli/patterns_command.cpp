@@ -50,11 +50,7 @@ int runPatternsCommand(const QStringList& arguments) {
                                     .arg(quoted(run.source), quoted(storeDir));
     if (!QFileInfo::exists(storeDir))
         throw UsageError(QStringLiteral("no feature store at %1: %2").arg(storeDir, extractHint));
-    try {
-        session.openStore(run, StoreAccess::Read);
-    } catch (const std::invalid_argument& error) {
-        throw UsageError(QString::fromUtf8(error.what()));
-    }
+    session.openStore(run, StoreAccess::Read); // a refusal is a Failure of the user's: exit 2
     const FeatureStore& store = session.store();
     validatePatternParameters(run.patternParameters(), store.header().fingerprint.radius);
 

@@ -111,8 +111,7 @@ void PipelineOptions::read(const QString& command) {
 void openStoreForReading(FeatureStore& store, const QString& folder) {
     if (!QFileInfo(folder).isDir())
         throw UsageError(QStringLiteral("no feature store at %1").arg(folder));
-    if (!store.openForReading(folder))
-        throw UsageError(store.errorString());
+    store.openForReading(folder).throwIfFailed();
 }
 
 int reportInterrupted(const PipelineSession& session, const StageCancelled& stop,

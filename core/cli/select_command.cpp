@@ -102,7 +102,7 @@ QJsonObject summaryJson(const RunParameters& run, const ExtractionReport& extrac
             {QStringLiteral("reused"), extraction.reused},
             {QStringLiteral("failed"), failed},
             {QStringLiteral("selected"), selected},
-            {QStringLiteral("outputs"), QJsonArray::fromStringList(written.files)},
+            {QStringLiteral("outputs"), QJsonArray::fromStringList(written.value())},
             {QStringLiteral("seconds"), seconds}};
 }
 
@@ -144,17 +144,16 @@ ExportResult exportToStdout(const SelectionExport& exported, ExportFormat format
                             const ExportOptions& options) {
     QTemporaryDir scratch;
     const QString path = scratch.filePath(QStringLiteral("selection"));
-    ExportResult written = exportSelection(exported, format, path, options);
-    if (!written.ok)
+    const ExportResult written = exportSelection(exported, format, path, options);
+    if (!written)
         return written;
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly))
-        return {false, QStringLiteral("cannot read back %1").arg(path), {}};
+        return Error::environment(QStringLiteral("cannot read back %1").arg(path));
     const QByteArray bytes = file.readAll();
     std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stdout);
     std::fflush(stdout);
-    written.files = {QStringLiteral("-")};
-    return written;
+    return QStringList{QStringLiteral("-")};
 }
 /// The select-only options, declared before the shared ones so --help lists them first.
 void addSelectOptions(QCommandLineParser& parser) {
@@ -255,8 +254,7 @@ int runSelectCommand(const QStringList& arguments) {
         options.out == QLatin1String("-")
             ? exportToStdout(exported, options.format, options.exportOptions)
             : exportSelection(exported, options.format, options.out, options.exportOptions);
-    if (!written.ok)
-        throw UsageError(written.error);
+    written.status().throwIfFailed(); // a full disk is the machine's (exit 1), a bad path ours (2)
 
     const double seconds = timer.nsecsElapsed() * 1e-9;
     const ExtractionReport& report = session.extraction();
@@ -292,7 +290,7 @@ int runSelectCommand(const QStringList& arguments) {
                        .arg(failed)
                        .arg(exported.provenance.strategy)
                        .arg(seconds, 0, 'f', 1)
-                       .arg(written.files.join(QStringLiteral(", "))));
+                       .arg(written.value().join(QStringLiteral(", "))));
     }
     return ExitOk;
 }

@@ -70,9 +70,7 @@ int runMergeCommand(const QStringList& arguments) {
         if (!QFileInfo::exists(QDir(input).filePath(QLatin1String(store_format::kHeaderFileName))))
             throw UsageError(QStringLiteral("no feature store at %1").arg(input));
     const QString out = parser.value(QStringLiteral("out"));
-    const QString error = mergeStores(inputs, out);
-    if (!error.isEmpty())
-        throw UsageError(error);
+    mergeStores(inputs, out).throwIfFailed();
     FeatureStore merged;
     openStoreForReading(merged, out);
     const StoreCounts counts = countRecords(merged);

@@ -84,11 +84,9 @@ QJsonObject provenanceJson(const Provenance& p) {
 }
 
 ExportResult writeSingleFile(const QString& path, const QByteArray& content) {
-    ExportResult result;
-    result.ok = saveFileAtomically(path, content, &result.error);
-    if (result.ok)
-        result.files << QFileInfo(path).absoluteFilePath();
-    return result;
+    if (const Status saved = saveFileAtomically(path, content); !saved)
+        return saved.error();
+    return QStringList{QFileInfo(path).absoluteFilePath()};
 }
 
 } // namespace freesel::exportdetail

@@ -3,6 +3,7 @@
 // file browser lists them in selection order.
 
 #include "export/export_writers.h"
+#include "util/save_file.h"
 
 #include <QDir>
 #include <QFile>
@@ -32,80 +33,76 @@ QStringList entriesOf(const QDir& dir) {
 
 /// With overwrite, only what an earlier folder export wrote goes (rank-prefixed files and
 /// links, provenance.json); anything else the user keeps there is left alone.
-bool removeEarlierExport(const QDir& dir, QString* error) {
+Status removeEarlierExport(const QDir& dir) {
     static const QRegularExpression ranked(QStringLiteral("^\\d{5,}_"));
     for (const QString& name : entriesOf(dir)) {
         const QFileInfo info(dir.filePath(name));
         const bool ours = name == QLatin1String("provenance.json") || ranked.match(name).hasMatch();
         if (!ours || (info.isDir() && !info.isSymLink()))
             continue;
-        if (!QFile::remove(info.filePath())) {
-            *error =
-                QStringLiteral("cannot remove %1 from the earlier export").arg(info.filePath());
-            return false;
-        }
+        if (!QFile::remove(info.filePath()))
+            return Error::userInput(
+                QStringLiteral("cannot remove %1 from the earlier export").arg(info.filePath()));
     }
-    return true;
+    return {};
 }
 
 /// Checks the target and makes it ready: created if missing, refused if non-empty without
 /// overwrite.
-bool prepareDirectory(const QString& path, const ExportOptions& options, QString* error) {
+Status prepareDirectory(const QString& path, const ExportOptions& options) {
     const QFileInfo info(path);
-    if (info.exists() && !info.isDir()) {
-        *error = QStringLiteral("folder export: %1 exists and is not a directory").arg(path);
-        return false;
-    }
+    if (info.exists() && !info.isDir())
+        return Error::userInput(
+            QStringLiteral("folder export: %1 exists and is not a directory").arg(path));
     const QDir dir(path);
     if (info.exists() && !entriesOf(dir).isEmpty()) {
-        if (!options.overwrite) {
-            *error = QStringLiteral("folder export: %1 is not empty; choose an empty folder or "
-                                    "allow overwriting")
-                         .arg(path);
-            return false;
-        }
-        return removeEarlierExport(dir, error);
+        if (!options.overwrite)
+            return Error::userInput(
+                QStringLiteral("folder export: %1 is not empty; choose an empty folder or "
+                               "allow overwriting")
+                    .arg(path));
+        return removeEarlierExport(dir);
     }
-    if (!QDir().mkpath(path)) {
-        *error = QStringLiteral("folder export: cannot create directory %1").arg(path);
-        return false;
-    }
-    return true;
+    if (!QDir().mkpath(path))
+        return Error::userInput(
+            QStringLiteral("folder export: cannot create directory %1").arg(path));
+    return {};
 }
 
 /// QFile::copy writes a temporary file and renames it, so a copy is never half there.
-bool placeImage(const QString& source, const QString& target, bool copy, QString* error) {
-    if (!QFileInfo::exists(source)) {
-        *error = QStringLiteral("folder export: %1 does not exist").arg(source);
-        return false;
-    }
+Status placeImage(const QString& source, const QString& target, bool copy) {
+    if (!QFileInfo::exists(source))
+        return Error::userInput(QStringLiteral("folder export: %1 does not exist").arg(source));
     QFile::remove(target); // an earlier export's entry under the same name, if overwriting
-    const bool ok = copy ? QFile::copy(source, target) : QFile::link(source, target);
-    if (!ok)
-        *error = QStringLiteral("folder export: cannot %1 %2 to %3")
-                     .arg(copy ? QStringLiteral("copy") : QStringLiteral("link"), source, target);
-    return ok;
+    QFile file(source);
+    if (copy ? file.copy(target) : file.link(target))
+        return {};
+    // The source exists, so a failed copy is the target's disk or permissions.
+    return Error{fileErrorCategory(file.error()),
+                 QStringLiteral("folder export: cannot %1 %2 to %3: %4")
+                     .arg(copy ? QStringLiteral("copy") : QStringLiteral("link"), source, target,
+                          file.errorString())};
 }
 
 } // namespace
 
 ExportResult writeFolder(const SelectionExport& selection, const QString& dirPath,
                          const ExportOptions& options) {
-    ExportResult result;
-    if (!prepareDirectory(dirPath, options, &result.error))
-        return result;
+    if (const Status prepared = prepareDirectory(dirPath, options); !prepared)
+        return prepared.error();
+    QStringList files;
     const QDir dir(dirPath);
     const int digits = rankDigits(selection.picks.size());
     for (size_t rank = 0; rank < selection.picks.size(); ++rank) {
         const ExportImage& image = selection.images[size_t(selection.picks[rank].image)];
         const QString target =
             QFileInfo(dir.filePath(rankedName(rank, digits, image))).absoluteFilePath();
-        if (!placeImage(absolutePath(image), target, options.copyFiles, &result.error))
-            return result;
-        result.files << target;
+        if (const Status placed = placeImage(absolutePath(image), target, options.copyFiles);
+            !placed)
+            return placed.error();
+        files << target;
     }
-    result.ok = true;
-    return result;
+    return files;
 }
 
 } // namespace freesel::exportdetail

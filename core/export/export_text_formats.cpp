@@ -71,29 +71,27 @@ QString csvFailedRow(const SelectionExport& selection, const ExportImage& image)
 }
 
 /// The images the embeddings export covers, or an empty list and *error.
-std::vector<int> embeddingRows(const SelectionExport& selection, const ExportOptions& options,
-                               QString* error) {
+Result<std::vector<int>> embeddingRows(const SelectionExport& selection,
+                                       const ExportOptions& options) {
     const PoolPartition partition = partitionPool(selection);
     std::vector<int> rows = partition.selected;
     if (options.embeddingsForAll)
         rows.insert(rows.end(), partition.unselected.begin(), partition.unselected.end());
-    if (rows.empty()) {
-        *error = QStringLiteral("embeddings export: no images to write");
-        return {};
-    }
+    if (rows.empty())
+        return Error::userInput(QStringLiteral("embeddings export: no images to write"));
     const size_t dimension = selection.images[size_t(rows.front())].embedding.size();
     for (int index : rows) {
         const ExportImage& image = selection.images[size_t(index)];
         if (image.embedding.empty() || image.embedding.size() != dimension) {
-            *error = image.embedding.empty()
-                         ? QStringLiteral("embeddings export: no embedding for %1; run a "
-                                          "strategy that computes global features")
-                               .arg(image.path)
-                         : QStringLiteral("embeddings export: %1 has %2 dimensions, expected %3")
-                               .arg(image.path)
-                               .arg(image.embedding.size())
-                               .arg(dimension);
-            return {};
+            return Error::userInput(
+                image.embedding.empty()
+                    ? QStringLiteral("embeddings export: no embedding for %1; run a "
+                                     "strategy that computes global features")
+                          .arg(image.path)
+                    : QStringLiteral("embeddings export: %1 has %2 dimensions, expected %3")
+                          .arg(image.path)
+                          .arg(image.embedding.size())
+                          .arg(dimension));
         }
     }
     return rows;
@@ -154,12 +152,11 @@ ExportResult writeCsv(const SelectionExport& selection, const QString& path) {
 
 ExportResult writeEmbeddings(const SelectionExport& selection, const QString& path,
                              const ExportOptions& options) {
-    ExportResult result;
-    const std::vector<int> rows = embeddingRows(selection, options, &result.error);
-    if (rows.empty())
-        return result;
-    QString text = embeddingHeader(selection.images[size_t(rows.front())].embedding.size());
-    for (int index : rows)
+    const Result<std::vector<int>> rows = embeddingRows(selection, options);
+    if (!rows)
+        return rows.error();
+    QString text = embeddingHeader(selection.images[size_t(rows.value().front())].embedding.size());
+    for (int index : rows.value())
         text += embeddingRow(selection.images[size_t(index)]);
     return writeSingleFile(path, text.toUtf8());
 }

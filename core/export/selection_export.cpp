@@ -75,7 +75,7 @@ ExportResult dispatch(const SelectionExport& selection, ExportFormat format, con
     case ExportFormat::Folder:
         return writeFolder(selection, path, options);
     }
-    return {false, QStringLiteral("unknown export format"), {}};
+    return Error::internal(QStringLiteral("unknown export format"));
 }
 
 QJsonObject sidecarJson(const SelectionExport& selection, ExportFormat format,
@@ -134,22 +134,21 @@ QString provenanceSidecarPath(ExportFormat format, const QString& outputPath) {
 ExportResult exportSelection(const SelectionExport& selection, ExportFormat format,
                              const QString& outputPath, const ExportOptions& options) {
     if (outputPath.isEmpty())
-        return {false, QStringLiteral("no output path given"), {}};
+        return Error::userInput(QStringLiteral("no output path given"));
     if (const QString problem = validateSelection(selection); !problem.isEmpty())
-        return {false, problem, {}};
+        return Error::userInput(problem);
     const QString path = resolveOutputPath(format, outputPath);
-    ExportResult result = dispatch(selection, format, path, options);
-    if (!result.ok)
+    const ExportResult result = dispatch(selection, format, path, options);
+    if (!result)
         return result;
     // Written last: a sidecar next to an output means the output is complete.
     const QString sidecarPath = provenanceSidecarPath(format, outputPath);
-    const QJsonObject sidecar = sidecarJson(selection, format, path, result.files);
+    const QJsonObject sidecar = sidecarJson(selection, format, path, result.value());
     const ExportResult written =
         writeSingleFile(sidecarPath, QJsonDocument(sidecar).toJson(QJsonDocument::Indented));
-    if (!written.ok)
-        return {false, written.error, result.files};
-    result.files << written.files;
-    return result;
+    if (!written)
+        return written;
+    return result.value() + written.value();
 }
 
 } // namespace freesel

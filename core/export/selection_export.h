@@ -5,6 +5,7 @@
 // so a file found later says which model, parameters and pool produced it.
 
 #include "selection/selection.h"
+#include "util/error.h"
 
 #include <QDateTime>
 #include <QString>
@@ -78,11 +79,10 @@ struct ExportOptions {
     bool labelStudioRawScore = false;
 };
 
-struct ExportResult {
-    bool ok = false;
-    QString error;     ///< names the path or the parameter at fault
-    QStringList files; ///< absolute paths written (the sidecar last)
-};
+/// The absolute paths written (the sidecar last), or the error naming the path or the
+/// parameter at fault: user input for a path that cannot be used, environment for a disk that
+/// fails while writing.
+using ExportResult = Result<QStringList>;
 
 /// "txt", "csv", "json", "coco", "labelstudio", "cvat", "embeddings", "folder"; throws
 /// std::invalid_argument listing the valid names for anything else.

@@ -94,14 +94,12 @@ bool paintFrame(GifFileType* gif, int transparent, cv::Mat* canvas) {
 
 } // namespace
 
-cv::Mat decodeGifFirstFrame(const QByteArray& bytes, qint64 maxPixels, QString* error) {
+Result<cv::Mat> decodeGifFirstFrame(const QByteArray& bytes, qint64 maxPixels) {
     ByteSource source{&bytes};
     int code = 0;
     GifHandle gif(DGifOpen(&source, readFromBytes, &code));
-    if (!gif) {
-        *error = gifError(code);
-        return {};
-    }
+    if (!gif)
+        return Error::userInput(gifError(code));
     int transparent = -1;
     GifRecordType record = UNDEFINED_RECORD_TYPE;
     while (record != TERMINATE_RECORD_TYPE) {
@@ -118,12 +116,11 @@ cv::Mat decodeGifFirstFrame(const QByteArray& bytes, qint64 maxPixels, QString* 
             const int height = gif->SHeight > 0 ? gif->SHeight : frame.Height;
             if (qint64(frame.Width) * frame.Height > maxPixels ||
                 qint64(width) * height > maxPixels) {
-                *error = QStringLiteral("GIF frame of %1 x %2 pixels is over the limit of %3 "
-                                        "pixels")
-                             .arg(frame.Width)
-                             .arg(frame.Height)
-                             .arg(maxPixels);
-                return {};
+                return Error::userInput(QStringLiteral("GIF frame of %1 x %2 pixels is over the "
+                                                       "limit of %3 pixels")
+                                            .arg(frame.Width)
+                                            .arg(frame.Height)
+                                            .arg(maxPixels));
             }
             cv::Mat canvas(height, width, CV_8UC4, cv::Scalar::all(0));
             if (!paintFrame(gif.get(), transparent, &canvas))
@@ -131,9 +128,9 @@ cv::Mat decodeGifFirstFrame(const QByteArray& bytes, qint64 maxPixels, QString* 
             return canvas; // the first frame is all we use
         }
     }
-    *error = record == TERMINATE_RECORD_TYPE ? QStringLiteral("GIF has no image in it")
-                                             : gifError(gif->Error);
-    return {};
+    return Error::userInput(record == TERMINATE_RECORD_TYPE
+                                ? QStringLiteral("GIF has no image in it")
+                                : gifError(gif->Error));
 }
 
 } // namespace freesel

@@ -167,11 +167,10 @@ bool refuseBeforeDecoding(const QByteArray& bytes, const ImageHeader& header, co
 DecodedImage decodeChecked(const QByteArray& bytes, const ImageHeader& header, const QString& name,
                            const DecodeOptions& options) {
     if (header.format == ImageFormat::Gif) { // OpenCV 4.6 has no GIF reader
-        QString why;
-        const cv::Mat bgra = decodeGifFirstFrame(bytes, options.maxPixels, &why);
-        if (bgra.empty())
-            return failure(DecodeStatus::Corrupt, name, why);
-        return fromDecodedMat(bgra, name, options);
+        const Result<cv::Mat> bgra = decodeGifFirstFrame(bytes, options.maxPixels);
+        if (!bgra)
+            return failure(DecodeStatus::Corrupt, name, bgra.message());
+        return fromDecodedMat(bgra.value(), name, options);
     }
     // JPEG has no alpha, and only IMREAD_COLOR makes OpenCV apply the EXIF orientation and
     // convert CMYK/YCCK. Other formats are read unchanged so alpha and 16-bit depth survive.

@@ -25,6 +25,11 @@ namespace fmt = store_format;
 
 namespace {
 
+/// Every failure of the store names its file; the category says who can fix it.
+Status fail(ErrorCategory category, const QString& message) {
+    return Error{category, message};
+}
+
 /// " (freesel, pid 1234 on host)" for the process holding `lock`, or "" when unknown.
 QString lockHolder(const QLockFile& lock) {
     qint64 pid = 0;
@@ -164,11 +169,6 @@ FeatureStore::~FeatureStore() {
     close();
 }
 
-bool FeatureStore::fail(const QString& message) {
-    error_ = message;
-    return false;
-}
-
 bool FeatureStore::isOpen() const {
     return impl_->reader.isOpen();
 }
@@ -193,47 +193,45 @@ qint64 FeatureStore::sizeOnDisk(const QString& folder) {
            QFileInfo(dir.filePath(QLatin1String(fmt::kRecordsFileName))).size();
 }
 
-bool FeatureStore::remove(const QString& folder, QString* error) {
+Status FeatureStore::remove(const QString& folder) {
     const QDir dir(folder);
-    if (!QFileInfo::exists(dir.filePath(QLatin1String(fmt::kHeaderFileName)))) {
-        *error = QStringLiteral("%1: no feature store there").arg(folder);
-        return false;
-    }
+    if (!QFileInfo::exists(dir.filePath(QLatin1String(fmt::kHeaderFileName))))
+        return Error::userInput(QStringLiteral("%1: no feature store there").arg(folder));
     QLockFile lock(dir.filePath(QLatin1String(fmt::kLockFileName)));
     lock.setStaleLockTime(0);
-    if (!lock.tryLock(0)) {
-        *error = QStringLiteral("%1: the store is being written by another process%2; it is "
-                                "kept")
-                     .arg(folder, lockHolder(lock));
-        return false;
-    }
+    if (!lock.tryLock(0))
+        return Error::userInput(
+            QStringLiteral("%1: the store is being written by another process%2; it is kept")
+                .arg(folder, lockHolder(lock)));
     for (const char* name : {fmt::kRecordsFileName, fmt::kHeaderFileName}) {
         QFile file(dir.filePath(QLatin1String(name)));
-        if (file.exists() && !file.remove()) {
-            *error =
-                QStringLiteral("%1: cannot delete: %2").arg(file.fileName(), file.errorString());
-            return false;
-        }
+        if (file.exists() && !file.remove())
+            return Error{
+                fileErrorCategory(file.error()),
+                QStringLiteral("%1: cannot delete: %2").arg(file.fileName(), file.errorString())};
     }
     lock.unlock();        // deletes the lock file
     QDir().rmdir(folder); // only when empty
-    return true;
+    return {};
 }
 
-bool FeatureStore::readHeaderFile(StoreHeader* header) {
+Status FeatureStore::readHeaderFile(StoreHeader* header) {
     const QString path = QDir(folder_).filePath(QLatin1String(fmt::kHeaderFileName));
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly))
         return fail(
+            ErrorCategory::UserInput,
             QStringLiteral("%1: cannot read the store header: %2").arg(path, file.errorString()));
     QJsonParseError parse;
     const QJsonObject root = QJsonDocument::fromJson(file.readAll(), &parse).object();
     if (parse.error != QJsonParseError::NoError ||
         root.value(QStringLiteral("format")).toString() != QLatin1String(fmt::kFormatName))
-        return fail(QStringLiteral("%1: not a FreeSel feature store header").arg(path));
+        return fail(ErrorCategory::UserInput,
+                    QStringLiteral("%1: not a FreeSel feature store header").arg(path));
     const int version = root.value(QStringLiteral("version")).toInt();
     if (version != fmt::kVersion)
-        return fail(QStringLiteral("%1: store format version %2, this build reads version %3")
+        return fail(ErrorCategory::UserInput,
+                    QStringLiteral("%1: store format version %2, this build reads version %3")
                         .arg(path)
                         .arg(version)
                         .arg(fmt::kVersion));
@@ -244,41 +242,48 @@ bool FeatureStore::readHeaderFile(StoreHeader* header) {
     header->patternsOnly = root.value(QStringLiteral("patternsOnly")).toBool();
     header->patternParameters = root.value(QStringLiteral("patternParameters")).toString();
     header->created = root.value(QStringLiteral("created")).toString();
-    return true;
+    return {};
 }
 
-bool FeatureStore::writeNewStore(const StoreHeader& header) {
+Status FeatureStore::writeNewStore(const StoreHeader& header) {
     const QDir dir(folder_);
     // records.bin first, store.json last: a store.json only ever exists next to a valid log.
-    QString error;
-    if (!saveFileAtomically(dir.filePath(QLatin1String(fmt::kRecordsFileName)),
-                            fileHeaderBytes(header), &error))
-        return fail(QStringLiteral("cannot create the store: %1").arg(error));
-    if (!saveFileAtomically(dir.filePath(QLatin1String(fmt::kHeaderFileName)), headerJson(header),
-                            &error))
-        return fail(QStringLiteral("cannot write the store header: %1").arg(error));
-    return true;
+    if (const Status saved = saveFileAtomically(dir.filePath(QLatin1String(fmt::kRecordsFileName)),
+                                                fileHeaderBytes(header));
+        !saved)
+        return Error{saved.error().category,
+                     QStringLiteral("cannot create the store: %1").arg(saved.message())};
+    if (const Status saved = saveFileAtomically(dir.filePath(QLatin1String(fmt::kHeaderFileName)),
+                                                headerJson(header));
+        !saved)
+        return Error{saved.error().category,
+                     QStringLiteral("cannot write the store header: %1").arg(saved.message())};
+    return {};
 }
 
-bool FeatureStore::openForWriting(const QString& folder, const StoreHeader& wanted, bool reset) {
+Status FeatureStore::openForWriting(const QString& folder, const StoreHeader& wanted, bool reset) {
     close();
     folder_ = QDir::cleanPath(QFileInfo(folder).absoluteFilePath());
     mode_ = Mode::ReadWrite;
     const QDir dir(folder_);
     if (!QDir().mkpath(folder_))
-        return fail(QStringLiteral("%1: cannot create the store folder").arg(folder_));
+        return fail(ErrorCategory::UserInput,
+                    QStringLiteral("%1: cannot create the store folder").arg(folder_));
     impl_->lock = std::make_unique<QLockFile>(dir.filePath(QLatin1String(fmt::kLockFileName)));
     impl_->lock->setStaleLockTime(0); // stale only when the holder is dead, however long it runs
     if (!impl_->lock->tryLock(0)) {
         if (impl_->lock->error() == QLockFile::LockFailedError)
-            return fail(QStringLiteral("%1: the store is being written by another process%2; "
+            return fail(ErrorCategory::UserInput,
+                        QStringLiteral("%1: the store is being written by another process%2; "
                                        "wait for it to finish, or use another store (--store DIR)")
                             .arg(folder_, lockHolder(*impl_->lock)));
         if (impl_->lock->error() == QLockFile::PermissionError)
-            return fail(QStringLiteral("%1: cannot write in the store folder (permission denied "
+            return fail(ErrorCategory::UserInput,
+                        QStringLiteral("%1: cannot write in the store folder (permission denied "
                                        "or a read-only file system)")
                             .arg(folder_));
-        return fail(QStringLiteral("%1: cannot create the lock file %2 (is the disk full?)")
+        return fail(ErrorCategory::Environment,
+                    QStringLiteral("%1: cannot create the lock file %2 (is the disk full?)")
                         .arg(folder_, dir.filePath(QLatin1String(fmt::kLockFileName))));
     }
 
@@ -286,80 +291,93 @@ bool FeatureStore::openForWriting(const QString& folder, const StoreHeader& want
     const QString logPath = dir.filePath(QLatin1String(fmt::kRecordsFileName));
     StoreHeader existing;
     if (QFileInfo::exists(jsonPath)) {
-        if (!readHeaderFile(&existing) && !reset)
-            return false;
+        if (const Status read = readHeaderFile(&existing); !read && !reset)
+            return read;
         const QString why = existing.incompatibility(wanted);
         if (!why.isEmpty() && !reset)
-            return fail(QStringLiteral("%1: %2; refusing to mix them (reset the store to rebuild "
+            return fail(ErrorCategory::UserInput,
+                        QStringLiteral("%1: %2; refusing to mix them (reset the store to rebuild "
                                        "it)")
                             .arg(folder_, why));
         if (!why.isEmpty() && !(QFile::remove(jsonPath) && QFile::remove(logPath)))
-            return fail(QStringLiteral("%1: cannot reset the store").arg(folder_));
+            return fail(ErrorCategory::Environment,
+                        QStringLiteral("%1: cannot reset the store").arg(folder_));
     } else if (QFileInfo(logPath).size() > qint64(sizeof(fmt::FileHeader)) && !reset) {
-        return fail(QStringLiteral("%1: records without a store.json header; reset the store to "
+        return fail(ErrorCategory::UserInput,
+                    QStringLiteral("%1: records without a store.json header; reset the store to "
                                    "rebuild it")
                         .arg(logPath));
     }
     if (!QFileInfo::exists(jsonPath)) {
         StoreHeader fresh = wanted;
         fresh.created = QDateTime::currentDateTimeUtc().toString(Qt::ISODate);
-        if (!writeNewStore(fresh))
-            return false;
+        if (const Status written = writeNewStore(fresh); !written)
+            return written;
     }
-    if (!readHeaderFile(&header_))
-        return false;
+    if (const Status read = readHeaderFile(&header_); !read)
+        return read;
     return openFolder(folder_, Mode::ReadWrite);
 }
 
-bool FeatureStore::openForReading(const QString& folder) {
+Status FeatureStore::openForReading(const QString& folder) {
     close();
     folder_ = QDir::cleanPath(QFileInfo(folder).absoluteFilePath());
     mode_ = Mode::ReadOnly;
     if (!QFileInfo(folder_).isDir())
-        return fail(QStringLiteral("%1: no such feature store").arg(folder_));
-    return readHeaderFile(&header_) && openFolder(folder_, Mode::ReadOnly);
+        return fail(ErrorCategory::UserInput,
+                    QStringLiteral("%1: no such feature store").arg(folder_));
+    if (const Status read = readHeaderFile(&header_); !read)
+        return read;
+    return openFolder(folder_, Mode::ReadOnly);
 }
 
-bool FeatureStore::openFolder(const QString& folder, Mode mode) {
+Status FeatureStore::openFolder(const QString& folder, Mode mode) {
     const QString logPath = QDir(folder).filePath(QLatin1String(fmt::kRecordsFileName));
     impl_->reader.setFileName(logPath);
     if (!impl_->reader.open(QIODevice::ReadOnly))
         return fail(
+            ErrorCategory::Environment,
             QStringLiteral("%1: cannot open: %2").arg(logPath, impl_->reader.errorString()));
     fmt::FileHeader head{};
     const QByteArray expected = fileHeaderBytes(header_);
     if (impl_->reader.read(reinterpret_cast<char*>(&head), sizeof(head)) != sizeof(head) ||
         std::memcmp(&head, expected.constData(), sizeof(head)) != 0) {
         impl_->reader.close();
-        return fail(QStringLiteral("%1: file header does not match store.json (wrong magic, "
+        return fail(ErrorCategory::UserInput,
+                    QStringLiteral("%1: file header does not match store.json (wrong magic, "
                                    "version or fingerprint)")
                         .arg(logPath));
     }
     const qint64 size = impl_->reader.size();
-    if (!scanRecords(size)) {
+    if (const Status scanned = scanRecords(size); !scanned) {
         impl_->reader.close();
-        return false;
+        return scanned;
     }
     if (mode == Mode::ReadOnly)
-        return true;
+        return {};
     impl_->writer.setFileName(logPath);
     // Unbuffered: each record is one write() anyway, and a failing write (disk full) then
     // reports the operating system's reason instead of a later flush's "Unknown error".
     if (!impl_->writer.open(QIODevice::ReadWrite | QIODevice::Unbuffered))
-        return fail(QStringLiteral("%1: cannot open for writing: %2")
-                        .arg(logPath, impl_->writer.errorString()));
+        return fail(ErrorCategory::Environment, QStringLiteral("%1: cannot open for writing: %2")
+                                                    .arg(logPath, impl_->writer.errorString()));
     const qint64 end = size - tornBytes_;
     if (tornBytes_ > 0 && !impl_->writer.resize(end))
-        return fail(QStringLiteral("%1: cannot truncate the torn tail: %2")
+        return fail(ErrorCategory::Environment,
+                    QStringLiteral("%1: cannot truncate the torn tail: %2")
                         .arg(logPath, impl_->writer.errorString()));
-    return impl_->writer.seek(end);
+    if (!impl_->writer.seek(end))
+        return fail(ErrorCategory::Environment,
+                    QStringLiteral("%1: cannot seek to the end of the log").arg(logPath));
+    return {};
 }
 
-bool FeatureStore::scanRecords(qint64 fileSize) {
+Status FeatureStore::scanRecords(qint64 fileSize) {
     tornBytes_ = 0;
     const uchar* base = mapped(fileSize);
     if (!base)
-        return fail(QStringLiteral("%1: cannot map the record log").arg(impl_->reader.fileName()));
+        return fail(ErrorCategory::Environment,
+                    QStringLiteral("%1: cannot map the record log").arg(impl_->reader.fileName()));
     qint64 offset = sizeof(fmt::FileHeader);
     fmt::RecordHeader head{};
     while (offset < fileSize) {
@@ -381,7 +399,7 @@ bool FeatureStore::scanRecords(qint64 fileSize) {
         }
     }
     tornBytes_ = fileSize - offset;
-    return true;
+    return {};
 }
 
 void FeatureStore::addEntry(StoreEntry entry) {
@@ -397,10 +415,11 @@ int FeatureStore::find(const QString& path, qint64 size, qint64 mtimeMs) const {
     return e.size == size && e.mtimeMs == mtimeMs ? index : -1;
 }
 
-bool FeatureStore::writeRecord(const QByteArray& record, StoreEntry entry) {
+Status FeatureStore::writeRecord(const QByteArray& record, StoreEntry entry) {
     QFile& out = impl_->writer;
     if (!out.isOpen())
-        return fail(QStringLiteral("%1: the store is not open for writing").arg(folder_));
+        return fail(ErrorCategory::Internal,
+                    QStringLiteral("%1: the store is not open for writing").arg(folder_));
     const qint64 start = out.pos();
     // The writer is unbuffered: once writeWhole returns, the record is in the kernel and a later
     // kill of this process cannot lose it.
@@ -408,22 +427,25 @@ bool FeatureStore::writeRecord(const QByteArray& record, StoreEntry entry) {
         const QString why = out.errorString();
         out.resize(start); // never leave a half record behind a live writer
         out.seek(start);
-        return fail(QStringLiteral("%1: cannot append a record: %2").arg(out.fileName(), why));
+        return fail(ErrorCategory::Environment,
+                    QStringLiteral("%1: cannot append a record: %2").arg(out.fileName(), why));
     }
     entry.offset = start;
     addEntry(std::move(entry));
-    return true;
+    return {};
 }
 
-bool FeatureStore::append(const StoreKey& key, const ImageFeatures& features,
-                          const std::vector<float>& patterns, int patternCount) {
+Status FeatureStore::append(const StoreKey& key, const ImageFeatures& features,
+                            const std::vector<float>& patterns, int patternCount) {
     const bool keepTokens = !header_.patternsOnly;
     const QString problem = featureProblem(features, header_.fingerprint.radius, keepTokens);
     if (!problem.isEmpty())
         return fail(
+            ErrorCategory::Internal,
             QStringLiteral("%1: features of %2 not stored: %3").arg(folder_, key.path, problem));
     if (patterns.size() != size_t(patternCount) * size_t(features.dims))
-        return fail(QStringLiteral("%1: patterns of %2 are not patternCount x dims")
+        return fail(ErrorCategory::Internal,
+                    QStringLiteral("%1: patterns of %2 are not patternCount x dims")
                         .arg(folder_, key.path));
     fmt::RecordHeader head = headFor(key, true);
     head.rows = features.grid.rows;
@@ -438,7 +460,7 @@ bool FeatureStore::append(const StoreKey& key, const ImageFeatures& features,
         record, entryFromRecord(reinterpret_cast<const uchar*>(record.constData()), head, 0));
 }
 
-bool FeatureStore::appendFailure(const StoreKey& key, const QString& reason) {
+Status FeatureStore::appendFailure(const StoreKey& key, const QString& reason) {
     fmt::RecordHeader head = headFor(key, false);
     const QByteArray record = fmt::encodeRecord(head, key.path, reason, nullptr, false, {});
     std::memcpy(&head, record.constData(), sizeof(head));
@@ -446,26 +468,29 @@ bool FeatureStore::appendFailure(const StoreKey& key, const QString& reason) {
         record, entryFromRecord(reinterpret_cast<const uchar*>(record.constData()), head, 0));
 }
 
-bool FeatureStore::appendRaw(const QByteArray& record) {
+Status FeatureStore::appendRaw(const QByteArray& record) {
     fmt::RecordHeader head{};
     const auto* bytes = reinterpret_cast<const uchar*>(record.constData());
     const QString why = fmt::checkRecordHeader(bytes, record.size(), &head);
     if (!why.isEmpty() || !fmt::payloadMatches(bytes, head) ||
         qint64(sizeof(head) + head.payloadBytes) != record.size())
-        return fail(QStringLiteral("%1: refusing a damaged record (%2)")
+        return fail(ErrorCategory::UserInput,
+                    QStringLiteral("%1: refusing a damaged record (%2)")
                         .arg(folder_, why.isEmpty() ? QStringLiteral("checksum") : why));
     return writeRecord(record, entryFromRecord(bytes, head, 0));
 }
 
-bool FeatureStore::flush(bool durable) {
+Status FeatureStore::flush(bool durable) {
     if (!impl_->writer.isOpen())
-        return true;
+        return {};
     if (!impl_->writer.flush())
-        return fail(QStringLiteral("%1: flush failed: %2")
+        return fail(ErrorCategory::Environment,
+                    QStringLiteral("%1: flush failed: %2")
                         .arg(impl_->writer.fileName(), impl_->writer.errorString()));
     if (durable && ::fsync(impl_->writer.handle()) != 0)
-        return fail(QStringLiteral("%1: fsync failed").arg(impl_->writer.fileName()));
-    return true;
+        return fail(ErrorCategory::Environment,
+                    QStringLiteral("%1: fsync failed").arg(impl_->writer.fileName()));
+    return {};
 }
 
 const uchar* FeatureStore::mapped(qint64 end) const {
@@ -490,8 +515,7 @@ QByteArray FeatureStore::rawRecord(int index) const {
     const StoreEntry& e = entry(index);
     const uchar* base = mapped(e.offset + e.bytes);
     if (!base)
-        throw std::runtime_error(
-            QStringLiteral("%1: cannot map the record of %2").arg(folder_, e.path).toStdString());
+        throw StoreError(QStringLiteral("%1: cannot map the record of %2").arg(folder_, e.path));
     return QByteArray(reinterpret_cast<const char*>(base + e.offset), qsizetype(e.bytes));
 }
 
@@ -512,9 +536,8 @@ ImageFeatures FeatureStore::load(int index) const {
     if (base)
         std::memcpy(&head, base + e.offset, sizeof(head));
     if (!base || !fmt::payloadMatches(base + e.offset, head))
-        throw std::runtime_error(QStringLiteral("%1: the record of %2 is damaged (checksum)")
-                                     .arg(folder_, e.path)
-                                     .toStdString());
+        throw StoreError(
+            QStringLiteral("%1: the record of %2 is damaged (checksum)").arg(folder_, e.path));
     return fmt::decodeFeatures(base + e.offset, head);
 }
 

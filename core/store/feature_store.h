@@ -7,6 +7,7 @@
 
 #include "backbone/image_features.h"
 #include "image/image_preprocessing.h"
+#include "util/error.h"
 
 #include <QString>
 #include <QStringList>
@@ -71,11 +72,13 @@ struct StoreKey {
     qint64 poolIndex = -1;
 };
 
-/// The store cannot be written or read as a stage needs it (disk full, read-only, damaged
-/// record). Thrown by the pipeline stages; the message names the file.
-class StoreError : public std::runtime_error {
+/// The store cannot be written or read as a stage needs it (disk full, damaged record).
+/// Thrown by the pipeline stages; the message names the file. The machine's fault unless the
+/// status it carries says otherwise.
+class StoreError : public Failure {
 public:
-    using std::runtime_error::runtime_error;
+    explicit StoreError(const QString& message) : Failure(ErrorCategory::Environment, message) {}
+    explicit StoreError(const Error& error) : Failure(error) {}
 };
 
 class FeatureStore {
@@ -91,9 +94,9 @@ public:
     /// compatible header, else the open is refused with both fingerprints named, unless
     /// `reset` is true (the old records are then deleted). One writer at a time (lock file).
     /// A torn tail left by a killed writer is truncated; see tornBytesRemoved().
-    bool openForWriting(const QString& folder, const StoreHeader& header, bool reset = false);
+    Status openForWriting(const QString& folder, const StoreHeader& header, bool reset = false);
     /// ReadOnly: the header is taken from the store; a torn tail is ignored, not truncated.
-    bool openForReading(const QString& folder);
+    Status openForReading(const QString& folder);
     void close();
 
     /// Bytes the store in `folder` takes (its header and records; 0 when there is none).
@@ -101,10 +104,9 @@ public:
     /// Deletes the store in `folder`: its own files only, then the folder when nothing else is
     /// left in it (a --store pointed at a folder with other files keeps them). Refused, naming
     /// the holder, while another process writes it.
-    static bool remove(const QString& folder, QString* error);
+    static Status remove(const QString& folder);
 
     bool isOpen() const;
-    QString errorString() const { return error_; }
     QString folder() const { return folder_; }
     const StoreHeader& header() const { return header_; }
     /// Bytes of an incomplete or corrupt tail found by the last open (0 when clean).
@@ -119,20 +121,20 @@ public:
     int find(const StoreKey& key) const { return find(key.path, key.size, key.mtimeMs); }
 
     /// Appends one image. In a patterns-only store the patch tokens are dropped and `patterns`
-    /// (patternCount x dims, row-major) is kept instead. False (see errorString) on I/O error or
+    /// (patternCount x dims, row-major) is kept instead. The error on I/O failure or
     /// when the features are inconsistent (sizes, radius differs from the fingerprint).
-    bool append(const StoreKey& key, const ImageFeatures& features,
-                const std::vector<float>& patterns = {}, int patternCount = 0);
+    Status append(const StoreKey& key, const ImageFeatures& features,
+                  const std::vector<float>& patterns = {}, int patternCount = 0);
     /// Records that the image could not be used and why.
-    bool appendFailure(const StoreKey& key, const QString& reason);
+    Status appendFailure(const StoreKey& key, const QString& reason);
     /// Pushes written records to the operating system (they then survive a kill of this
     /// process; append() already does this) and fsyncs when `durable`.
-    bool flush(bool durable = false);
+    Status flush(bool durable = false);
 
     /// The features of an ok record, fp16 sections widened to float. Safe to call from several
     /// threads at once (reads a read-only memory map of the log), but not while an append()
-    /// runs. Throws std::runtime_error naming the store and the path when the record is a
-    /// failure, or its checksum does not match.
+    /// runs. Throws StoreError naming the store and the path when its checksum does not match,
+    /// std::runtime_error when the record is a failure (the caller's mistake).
     ImageFeatures load(int index) const;
     /// patternCount x dims patterns of a patterns-only record (empty when absent).
     std::vector<float> loadPatterns(int index) const;
@@ -142,22 +144,20 @@ public:
     /// Raw bytes of a record (header + payload) for mergeStores.
     QByteArray rawRecord(int index) const;
     /// Appends a record copied verbatim from a store with the same fingerprint.
-    bool appendRaw(const QByteArray& record);
+    Status appendRaw(const QByteArray& record);
 
 private:
     struct Impl;
-    bool fail(const QString& message);
-    bool openFolder(const QString& folder, Mode mode);
-    bool writeNewStore(const StoreHeader& header);
-    bool readHeaderFile(StoreHeader* header);
-    bool scanRecords(qint64 fileSize);
+    Status openFolder(const QString& folder, Mode mode);
+    Status writeNewStore(const StoreHeader& header);
+    Status readHeaderFile(StoreHeader* header);
+    Status scanRecords(qint64 fileSize);
     void addEntry(StoreEntry entry);
-    bool writeRecord(const QByteArray& record, StoreEntry entry);
+    Status writeRecord(const QByteArray& record, StoreEntry entry);
     const uchar* mapped(qint64 end) const;
 
     std::unique_ptr<Impl> impl_;
     QString folder_;
-    QString error_;
     StoreHeader header_;
     Mode mode_ = Mode::ReadOnly;
     qint64 tornBytes_ = 0;
@@ -170,6 +170,6 @@ private:
 /// index (then by input order, then log order) so the result follows the pool list however
 /// the shards split it. Records are copied verbatim. Returns an empty string on success,
 /// otherwise an error naming the store at fault. `output` must not hold a store already.
-QString mergeStores(const QStringList& inputs, const QString& output);
+Status mergeStores(const QStringList& inputs, const QString& output);
 
 } // namespace freesel

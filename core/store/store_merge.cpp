@@ -61,37 +61,40 @@ std::vector<Pick> pickRecords(const std::vector<std::unique_ptr<FeatureStore>>& 
 
 } // namespace
 
-QString mergeStores(const QStringList& inputs, const QString& output) {
+Status mergeStores(const QStringList& inputs, const QString& output) {
     if (inputs.isEmpty())
-        return QStringLiteral("merge: no input stores given");
+        return Error::userInput(QStringLiteral("merge: no input stores given"));
     std::vector<std::unique_ptr<FeatureStore>> stores;
     for (const QString& input : inputs) {
         auto store = std::make_unique<FeatureStore>();
-        if (!store->openForReading(input))
-            return store->errorString();
+        if (const Status opened = store->openForReading(input); !opened)
+            return opened;
         if (!stores.empty()) {
             const QString why = stores.front()->header().incompatibility(store->header());
             if (!why.isEmpty())
-                return QStringLiteral("merge: %1 and %2 differ: %3")
-                    .arg(stores.front()->folder(), store->folder(), why);
+                return Error::userInput(QStringLiteral("merge: %1 and %2 differ: %3")
+                                            .arg(stores.front()->folder(), store->folder(), why));
         }
         stores.push_back(std::move(store));
     }
     if (QFileInfo::exists(QDir(output).filePath(QStringLiteral("store.json"))))
-        return QStringLiteral("%1: already holds a feature store; merge into a new folder")
-            .arg(output);
+        return Error::userInput(
+            QStringLiteral("%1: already holds a feature store; merge into a new folder")
+                .arg(output));
 
     FeatureStore merged;
-    if (!merged.openForWriting(output, stores.front()->header()))
-        return merged.errorString();
+    if (const Status opened = merged.openForWriting(output, stores.front()->header()); !opened)
+        return opened;
     try {
         for (const Pick& pick : pickRecords(stores))
-            if (!merged.appendRaw(stores[size_t(pick.input)]->rawRecord(pick.record)))
-                return merged.errorString();
+            if (const Status copied =
+                    merged.appendRaw(stores[size_t(pick.input)]->rawRecord(pick.record));
+                !copied)
+                return copied;
     } catch (const std::exception& e) {
-        return QString::fromStdString(e.what());
+        return errorFromException(e);
     }
-    return merged.flush(true) ? QString() : merged.errorString();
+    return merged.flush(true);
 }
 
 } // namespace freesel

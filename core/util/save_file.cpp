@@ -18,21 +18,30 @@ bool writeWhole(QIODevice& device, const char* data, qint64 size) {
     return true;
 }
 
-bool saveFileAtomically(const QString& path, const QByteArray& content, QString* error) {
-    const QFileInfo info(path);
-    if (!QDir().mkpath(info.absolutePath())) {
-        *error = QStringLiteral("cannot create directory %1 for %2").arg(info.absolutePath(), path);
-        return false;
+ErrorCategory fileErrorCategory(QFileDevice::FileError error) {
+    switch (error) {
+    case QFileDevice::OpenError:
+    case QFileDevice::PermissionsError:
+        return ErrorCategory::UserInput;
+    default:
+        return ErrorCategory::Environment;
     }
+}
+
+Status saveFileAtomically(const QString& path, const QByteArray& content) {
+    const QFileInfo info(path);
+    if (!QDir().mkpath(info.absolutePath()))
+        return Error::userInput(
+            QStringLiteral("cannot create directory %1 for %2").arg(info.absolutePath(), path));
     QSaveFile file(path);
     // Unbuffered, so a failing write reports at once with the system's reason; a buffered
     // QSaveFile can commit a file cut short by a full disk and call it success.
     if (!file.open(QIODevice::WriteOnly | QIODevice::Unbuffered) || !writeWhole(file, content) ||
         !file.commit()) {
-        *error = QStringLiteral("cannot write %1: %2").arg(path, file.errorString());
-        return false;
+        return Error{fileErrorCategory(file.error()),
+                     QStringLiteral("cannot write %1: %2").arg(path, file.errorString())};
     }
-    return true;
+    return {};
 }
 
 } // namespace freesel

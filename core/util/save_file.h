@@ -6,7 +6,10 @@
 // (a disk that fills up part-way); only the next write() says ENOSPC. These helpers keep
 // writing until everything is written or the system names the reason.
 
+#include "util/error.h"
+
 #include <QByteArray>
+#include <QFileDevice>
 #include <QString>
 
 class QIODevice;
@@ -22,8 +25,13 @@ inline bool writeWhole(QIODevice& device, const QByteArray& data) {
 }
 
 /// Replaces `path` with `content` atomically (QSaveFile: a temporary file renamed over the
-/// target only after every byte is written). On failure the old file is untouched and *error
-/// names the path and the reason. Creates missing parent folders.
-bool saveFileAtomically(const QString& path, const QByteArray& content, QString* error);
+/// target only after every byte is written). On failure the old file is untouched and the
+/// error names the path and the reason. Creates missing parent folders.
+Status saveFileAtomically(const QString& path, const QByteArray& content);
+
+/// Who can fix a failed file operation: a file that cannot be opened or created (permission,
+/// a path through a file) is the user's to choose again; a write that fails part-way (disk
+/// full, I/O error) is the machine's.
+ErrorCategory fileErrorCategory(QFileDevice::FileError error);
 
 } // namespace freesel

@@ -10,6 +10,7 @@
 // Every failure is a CheckpointError whose message names the file and says what is wrong.
 
 #include "backbone/vit_model.h"
+#include "util/error.h"
 
 #include <functional>
 #include <stdexcept>
@@ -18,9 +19,12 @@
 
 namespace freesel {
 
-class CheckpointError : public std::runtime_error {
+/// A weights file that is not what it claims: the user's to replace (exit 2).
+class CheckpointError : public Failure {
 public:
-    using std::runtime_error::runtime_error;
+    explicit CheckpointError(const std::string& message)
+        : Failure(ErrorCategory::UserInput, QString::fromStdString(message)) {}
+    explicit CheckpointError(const QString& message) : Failure(ErrorCategory::UserInput, message) {}
 };
 
 enum class CheckpointLayout { TorchZip, SafeTensors, TorchScript };

@@ -162,40 +162,40 @@ std::optional<ModelInfo> EntryParser::parse(QString* error) {
 
 ModelManifest ModelManifest::builtin() {
     initManifestResource();
-    QString error;
-    std::optional<ModelManifest> manifest = fromFile(QString::fromLatin1(kResourcePath), &error);
+    Result<ModelManifest> manifest = fromFile(QString::fromLatin1(kResourcePath));
     // The built-in JSON is part of the build and covered by a test; an empty manifest here means
     // a broken build, which callers see as "unknown model" with the reason logged.
     if (!manifest) {
-        qWarning("freesel: built-in model manifest is invalid: %s", qPrintable(error));
+        qWarning("freesel: built-in model manifest is invalid: %s", qPrintable(manifest.message()));
         return ModelManifest();
     }
-    return *manifest;
+    return std::move(manifest).value();
 }
 
-std::optional<ModelManifest> ModelManifest::fromFile(const QString& path, QString* error) {
+Result<ModelManifest> ModelManifest::fromFile(const QString& path) {
     QFile file(path);
-    if (!file.open(QIODevice::ReadOnly)) {
-        *error = QStringLiteral("%1: cannot open model manifest: %2").arg(path, file.errorString());
-        return std::nullopt;
-    }
-    return fromJson(file.readAll(), path, error);
+    if (!file.open(QIODevice::ReadOnly))
+        return Error::userInput(
+            QStringLiteral("%1: cannot open model manifest: %2").arg(path, file.errorString()));
+    return fromJson(file.readAll(), path);
 }
 
-std::optional<ModelManifest> ModelManifest::fromJson(const QByteArray& json, const QString& source,
-                                                     QString* error) {
+Result<ModelManifest> ModelManifest::fromJson(const QByteArray& json, const QString& source) {
+    // The entry parser reports through one message; every failure here is the file's author's.
+    QString message;
+    QString* error = &message;
     QJsonParseError parseError;
     const QJsonDocument doc = QJsonDocument::fromJson(json, &parseError);
     if (doc.isNull() || !doc.isObject()) {
         *error = QStringLiteral("%1: not a JSON object (%2 at offset %3)")
                      .arg(source, parseError.errorString())
                      .arg(parseError.offset);
-        return std::nullopt;
+        return Error::userInput(message);
     }
     const QJsonValue models = doc.object().value(QStringLiteral("models"));
     if (!models.isArray()) {
         *error = QStringLiteral("%1: field \"models\" must be an array").arg(source);
-        return std::nullopt;
+        return Error::userInput(message);
     }
     ModelManifest manifest;
     manifest.source_ = source;
@@ -206,10 +206,10 @@ std::optional<ModelManifest> ModelManifest::fromJson(const QByteArray& json, con
         const QString where = QStringLiteral("%1: models[%2]").arg(source).arg(i);
         std::optional<ModelInfo> info = EntryParser(entry, where).parse(error);
         if (!info)
-            return std::nullopt;
+            return Error::userInput(message);
         if (seen.contains(info->name)) {
             *error = QStringLiteral("%1: duplicate model name \"%2\"").arg(where, info->name);
-            return std::nullopt;
+            return Error::userInput(message);
         }
         seen.insert(info->name);
         manifest.models_.append(*info);
@@ -218,17 +218,17 @@ std::optional<ModelManifest> ModelManifest::fromJson(const QByteArray& json, con
     if (!manifest.defaultName_.isEmpty() && !manifest.find(manifest.defaultName_)) {
         *error = QStringLiteral("%1: default model \"%2\" is not listed")
                      .arg(source, manifest.defaultName_);
-        return std::nullopt;
+        return Error::userInput(message);
     }
     return manifest;
 }
 
-std::optional<ModelManifest> ModelManifest::load(const QString& overridePath, QString* error) {
+Result<ModelManifest> ModelManifest::load(const QString& overridePath) {
     if (!overridePath.isEmpty())
-        return fromFile(overridePath, error);
+        return fromFile(overridePath);
     const QString fromEnv = qEnvironmentVariable(kEnvOverride);
     if (!fromEnv.isEmpty())
-        return fromFile(fromEnv, error);
+        return fromFile(fromEnv);
     return builtin();
 }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "util/error.h"
+
 #include <QByteArray>
 #include <QString>
 #include <QStringList>
@@ -54,15 +56,14 @@ public:
     /// The manifest compiled into the library. Always valid (a test guards the JSON).
     static ModelManifest builtin();
 
-    /// Parses a manifest file; on failure returns nullopt and sets *error naming the file.
-    static std::optional<ModelManifest> fromFile(const QString& path, QString* error);
+    /// Parses a manifest file; the error names the file (and the entry and field at fault).
+    static Result<ModelManifest> fromFile(const QString& path);
 
     /// Parses JSON; `source` names the origin in error messages.
-    static std::optional<ModelManifest> fromJson(const QByteArray& json, const QString& source,
-                                                 QString* error);
+    static Result<ModelManifest> fromJson(const QByteArray& json, const QString& source);
 
     /// overridePath if non-empty, else $FREESEL_MANIFEST if set, else builtin().
-    static std::optional<ModelManifest> load(const QString& overridePath, QString* error);
+    static Result<ModelManifest> load(const QString& overridePath);
 
     const QVector<ModelInfo>& models() const { return models_; }
     QStringList names() const;

@@ -6,6 +6,7 @@
 // Bytes-level and free of LibTorch so it can be checked (and fuzzed) in memory;
 // checkpoint_reader.cpp turns the entries into tensors.
 
+#include "util/error.h"
 #include <QByteArray>
 
 #include <cstdint>
@@ -16,9 +17,13 @@
 namespace freesel {
 
 /// What is wrong with a safetensors file; the message does not name the file (the caller does).
-class SafetensorsError : public std::runtime_error {
+/// A weights file that is not what it claims: the user's to replace (exit 2).
+class SafetensorsError : public Failure {
 public:
-    using std::runtime_error::runtime_error;
+    explicit SafetensorsError(const std::string& message)
+        : Failure(ErrorCategory::UserInput, QString::fromStdString(message)) {}
+    explicit SafetensorsError(const QString& message)
+        : Failure(ErrorCategory::UserInput, message) {}
 };
 
 struct SafetensorsEntry {

@@ -64,13 +64,12 @@ QString WeightCache::locate(const ModelInfo& model) const {
     return pathFor(model);
 }
 
-bool WeightCache::ensureDirectory(QString* error) const {
+Status WeightCache::ensureDirectory() const {
     if (QDir().mkpath(directory_))
-        return true;
-    *error = QStringLiteral("%1: cannot create the model cache directory (set %2 to another "
-                            "folder)")
-                 .arg(directory_, QLatin1String(kEnvOverride));
-    return false;
+        return {};
+    return Error::userInput(QStringLiteral("%1: cannot create the model cache directory (set %2 "
+                                           "to another folder)")
+                                .arg(directory_, QLatin1String(kEnvOverride)));
 }
 
 bool WeightCache::isCached(const ModelInfo& model) const {
@@ -87,31 +86,35 @@ WeightVerification WeightCache::verifyFile(const QString& path, qint64 expectedS
     WeightVerification result;
     const QFileInfo info(path);
     if (!info.isFile()) {
-        result.error = QStringLiteral("%1: weight file not found").arg(path);
+        result.status = Error::userInput(QStringLiteral("%1: weight file not found").arg(path));
         return result;
     }
     result.size = info.size();
     if (expectedSize >= 0 && result.size != expectedSize) {
-        result.error = QStringLiteral("%1: size is %2 bytes, expected %3 bytes")
-                           .arg(path)
-                           .arg(result.size)
-                           .arg(expectedSize);
+        result.status = Error::userInput(QStringLiteral("%1: size is %2 bytes, expected %3 bytes")
+                                             .arg(path)
+                                             .arg(result.size)
+                                             .arg(expectedSize));
         return result;
     }
     if (expectedSha256.isEmpty() && !computeHash) {
-        result.ok = true;
+        result.status = {};
         return result;
     }
-    result.sha256 = sha256OfFile(path, &result.error, cancel);
-    if (result.sha256.isEmpty())
+    const Result<QByteArray> hash = sha256OfFile(path, cancel);
+    if (!hash) {
+        result.status = hash.status();
         return result;
+    }
+    result.sha256 = hash.value();
     if (!expectedSha256.isEmpty() && result.sha256 != expectedSha256.toLower()) {
-        result.error = QStringLiteral("%1: SHA-256 is %2, expected %3 (corrupt or different file)")
-                           .arg(path, QString::fromLatin1(result.sha256),
-                                QString::fromLatin1(expectedSha256.toLower()));
+        result.status = Error::userInput(
+            QStringLiteral("%1: SHA-256 is %2, expected %3 (corrupt or different file)")
+                .arg(path, QString::fromLatin1(result.sha256),
+                     QString::fromLatin1(expectedSha256.toLower())));
         return result;
     }
-    result.ok = true;
+    result.status = {};
     return result;
 }
 
@@ -124,28 +127,24 @@ QString WeightCache::offlineHelp(const ModelInfo& model) const {
              QLatin1String(kSiteSubfolder));
 }
 
-QByteArray sha256OfFile(const QString& path, QString* error, const std::atomic_bool* cancel) {
+Result<QByteArray> sha256OfFile(const QString& path, const std::atomic_bool* cancel) {
     QFile file(path);
-    if (!file.open(QIODevice::ReadOnly)) {
-        *error = QStringLiteral("%1: cannot open: %2").arg(path, file.errorString());
-        return {};
-    }
+    if (!file.open(QIODevice::ReadOnly))
+        return Error::userInput(
+            QStringLiteral("%1: cannot open: %2").arg(path, file.errorString()));
     QCryptographicHash hash(QCryptographicHash::Sha256);
     // Block-wise rather than addData(QIODevice*) so cancellation is checked between blocks.
     constexpr qint64 kBlock = qint64(1) << 20;
     while (!file.atEnd()) {
-        if (cancel && cancel->load()) {
-            *error = QStringLiteral("%1: verification cancelled").arg(path);
-            return {};
-        }
+        if (cancel && cancel->load())
+            return Error::userInput(QStringLiteral("%1: verification cancelled").arg(path));
         const QByteArray block = file.read(kBlock);
-        if (block.isEmpty() && file.error() != QFileDevice::NoError) {
-            *error = QStringLiteral("%1: read error: %2").arg(path, file.errorString());
-            return {};
-        }
+        if (block.isEmpty() && file.error() != QFileDevice::NoError)
+            return Error::environment(
+                QStringLiteral("%1: read error: %2").arg(path, file.errorString()));
         hash.addData(block);
     }
-    return hash.result().toHex();
+    return QByteArray(hash.result().toHex());
 }
 
 } // namespace freesel

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "util/error.h"
 #include "weights/model_manifest.h"
 
 #include <QByteArray>
@@ -13,8 +14,9 @@ namespace freesel {
 
 /// The outcome of checking a weight file against the manifest.
 struct WeightVerification {
-    bool ok = false;
-    QString error;     ///< names the file and what did not match
+    Status status = Error::internal(QStringLiteral("not verified")); ///< names file and mismatch
+    bool ok() const { return status.ok(); }
+    QString error() const { return status.message(); }
     qint64 size = -1;  ///< measured
     QByteArray sha256; ///< measured, lower-case hex; empty when not computed
 };
@@ -51,8 +53,8 @@ public:
     /// The file to load: the first site copy with the manifest size (when known), else pathFor.
     QString locate(const ModelInfo& model) const;
 
-    /// Creates the directory; false with *error naming it on failure.
-    bool ensureDirectory(QString* error) const;
+    /// Creates the directory; the error names it and the variable that moves it.
+    Status ensureDirectory() const;
 
     /// locate() names a file with the manifest size (when known), in a site folder or the cache.
     /// Cheap: no hashing, as cached files were hashed before they were renamed into place.
@@ -75,9 +77,8 @@ private:
     QStringList siteDirectories_;
 };
 
-/// Lower-case hex SHA-256 of a file, streamed in 1 MiB blocks; empty (and *error set) on I/O
-/// failure or cancellation.
-QByteArray sha256OfFile(const QString& path, QString* error,
-                        const std::atomic_bool* cancel = nullptr);
+/// Lower-case hex SHA-256 of a file, streamed in 1 MiB blocks; the error on I/O failure or
+/// cancellation.
+Result<QByteArray> sha256OfFile(const QString& path, const std::atomic_bool* cancel = nullptr);
 
 } // namespace freesel

@@ -35,14 +35,13 @@ std::filesystem::path toFsPath(const QString& path) {
 
 // std::filesystem::rename replaces an existing target in one step (rename(2) on POSIX,
 // MoveFileEx with REPLACE_EXISTING on Windows); QFile::rename refuses to overwrite.
-bool replaceAtomically(const QString& from, const QString& to, QString* error) {
+Status replaceAtomically(const QString& from, const QString& to) {
     std::error_code ec;
     std::filesystem::rename(toFsPath(from), toFsPath(to), ec);
     if (!ec)
-        return true;
-    *error = QStringLiteral("%1: cannot move the verified download into place: %2")
-                 .arg(to, QString::fromLocal8Bit(ec.message().c_str()));
-    return false;
+        return {};
+    return Error::environment(QStringLiteral("%1: cannot move the verified download into place: %2")
+                                  .arg(to, QString::fromLocal8Bit(ec.message().c_str())));
 }
 
 // "bytes 100-199/200" -> start 100, total 200 (-1 for "*"). False when malformed.
@@ -58,7 +57,7 @@ bool parseContentRange(const QByteArray& header, qint64* start, qint64* total) {
 
 DownloadResult failed(const QString& error) {
     DownloadResult result;
-    result.error = error;
+    result.status = Error::environment(error);
     return result;
 }
 
@@ -104,9 +103,9 @@ void WeightDownloader::start(const DownloadRequest& request) {
     if (QFileInfo(dest).isFile()) { // already downloaded: report it if it still verifies
         const WeightVerification v =
             WeightCache::verifyFile(dest, request_.expectedSize, request_.sha256, true);
-        if (v.ok) {
+        if (v.ok()) {
             DownloadResult done;
-            done.ok = true;
+            done.status = {};
             done.path = dest;
             done.sha256 = v.sha256;
             finishLater(done);
@@ -277,12 +276,13 @@ void WeightDownloader::finishTransfer() {
     DownloadResult result;
     result.cancelled = cancelled_;
     result.resumedFrom = resumedFrom_;
-    result.error = cancelled_ ? QStringLiteral("Download of %1 cancelled; %2 bytes kept in %3 for "
-                                               "the next attempt")
-                                    .arg(request_.url.toString())
-                                    .arg(offset_ + written_)
-                                    .arg(request_.partialPath())
-                              : failure_;
+    result.status = Error::environment(
+        cancelled_ ? QStringLiteral("Download of %1 cancelled; %2 bytes kept in %3 for "
+                                    "the next attempt")
+                         .arg(request_.url.toString())
+                         .arg(offset_ + written_)
+                         .arg(request_.partialPath())
+                   : failure_);
     finish(result);
 }
 
@@ -319,13 +319,12 @@ void WeightDownloader::finalize() {
                           .arg(request_.destination, request_.url.toString(), problem)));
         return;
     }
-    QString error;
-    if (!replaceAtomically(part, request_.destination, &error)) {
-        finish(failed(error));
+    if (const Status moved = replaceAtomically(part, request_.destination); !moved) {
+        finish(failed(moved.message()));
         return;
     }
     DownloadResult done;
-    done.ok = true;
+    done.status = {};
     done.path = request_.destination;
     done.sha256 = sha;
     done.resumedFrom = resumedFrom_;

@@ -34,12 +34,16 @@ struct DownloadRequest {
 };
 
 struct DownloadResult {
-    bool ok = false;
+    /// The error names the URL or file and includes the offline help on network errors: the
+    /// machine's (environment) for the network and the disk.
+    Status status = Error::internal(QStringLiteral("not finished"));
     bool cancelled = false;
     QString path;           ///< the verified file under its final name, when ok
-    QString error;          ///< names the URL or file; includes the offline help on network errors
     QByteArray sha256;      ///< of the downloaded file, when ok
     qint64 resumedFrom = 0; ///< bytes of an earlier .part that were kept (0: fresh download)
+
+    bool ok() const { return status.ok(); }
+    QString error() const { return status.message(); }
 };
 
 /// Downloads one weight file over HTTP(S) with progress, cancel and resume.

@@ -44,9 +44,10 @@ double selectEndToEnd(FeatureBackend& backend, const QString& label) {
     FeatureStore store;
     ExtractionOptions extraction;
     extraction.resize = ResizeSpec::fixed(224, 224);
-    if (!store.openForWriting(dir.filePath(QStringLiteral("store")),
-                              storeHeaderFor(backend, extraction.resize))) {
-        std::fprintf(stderr, "%s: %s\n", qPrintable(label), qPrintable(store.errorString()));
+    if (const Status opened = store.openForWriting(dir.filePath(QStringLiteral("store")),
+                                                   storeHeaderFor(backend, extraction.resize));
+        !opened) {
+        std::fprintf(stderr, "%s: %s\n", qPrintable(label), qPrintable(opened.message()));
         return 0.0;
     }
     const ExtractionReport report = extractFeatures(scan.entries, backend, store, extraction);
@@ -69,8 +70,8 @@ double selectEndToEnd(FeatureBackend& backend, const QString& label) {
                  "%.2f s) on %s%s\n",
                  qPrintable(label), scan.entries.size(), report.extracted, report.failed,
                  result.picks.size(), seconds, report.seconds,
-                 qPrintable(backend.deviceDescription()), written.ok ? "" : " EXPORT FAILED");
-    return written.ok ? double(scan.entries.size()) / seconds : 0.0;
+                 qPrintable(backend.deviceDescription()), written.ok() ? "" : " EXPORT FAILED");
+    return written.ok() ? double(scan.entries.size()) / seconds : 0.0;
 }
 
 void benchOffline() {
@@ -97,8 +98,7 @@ std::vector<PoolEntry> writeSyntheticStore(const QString& folder, int count, Tok
     header.fingerprint.input = resizeSpecFingerprint(ResizeSpec::fixed(224, 224));
     header.fingerprint.radius = 3;
     FeatureStore store;
-    if (!store.openForWriting(folder, header))
-        qFatal("%s", qPrintable(store.errorString()));
+    store.openForWriting(folder, header).throwIfFailed();
     const int existing = store.count(); // --keep-store: a folder from an earlier run
     std::vector<PoolEntry> pool(static_cast<size_t>(count));
     constexpr int kChunk = 256;
@@ -116,12 +116,12 @@ std::vector<PoolEntry> writeSyntheticStore(const QString& folder, int count, Tok
             entry.relativePath = entry.path.mid(11);
             entry.size = 1000 + start + k;
             entry.mtimeMs = 1700000000000LL;
-            if (start + k >= existing &&
-                !store.append({entry.path, entry.size, entry.mtimeMs, start + k}, chunk[size_t(k)]))
-                qFatal("%s", qPrintable(store.errorString()));
+            if (start + k >= existing)
+                store.append({entry.path, entry.size, entry.mtimeMs, start + k}, chunk[size_t(k)])
+                    .throwIfFailed();
         }
     }
-    store.flush(false);
+    store.flush(false).throwIfFailed();
     return pool;
 }
 
@@ -147,8 +147,7 @@ void benchReselect() {
     // patterns at the new tau, selection. No decoding, no network.
     timer.restart();
     FeatureStore store;
-    if (!store.openForReading(folder))
-        qFatal("%s", qPrintable(store.errorString()));
+    store.openForReading(folder).throwIfFailed();
     const std::vector<int> records = storeRecordsFor(pool, store);
     PatternParameters params;
     params.tau = tau;

@@ -205,8 +205,8 @@ PoolFeatures extractPool(const std::vector<PoolEntry>& pool, VitPrecision precis
     extraction.decodeThreads = option("decode-threads", "1").toInt();
     PoolFeatures features;
     features.store = std::make_unique<FeatureStore>();
-    if (!features.store->openForWriting(storeDir, storeHeaderFor(backend, extraction.resize)))
-        throw std::runtime_error(features.store->errorString().toStdString());
+    features.store->openForWriting(storeDir, storeHeaderFor(backend, extraction.resize))
+        .throwIfFailed();
     const ExtractionReport extracted = extractFeatures(pool, backend, *features.store, extraction);
     std::printf("# %s: extracted %d images (%d failed) in %.1f s\n", vitPrecisionName(precision),
                 extracted.extracted, extracted.failed, extracted.seconds);

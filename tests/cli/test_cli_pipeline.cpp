@@ -49,7 +49,8 @@ qint64 fileSize(const QString& path) {
 /// passes its checksum (a torn tail is not a record).
 void checkStoreIsSound(const QString& folder, int* records) {
     freesel::FeatureStore store;
-    QVERIFY2(store.openForReading(folder), qPrintable(store.errorString()));
+    const freesel::Status opened = store.openForReading(folder);
+    QVERIFY2(opened, qPrintable(opened.message()));
     const QStringList problems = store.verify();
     QVERIFY2(problems.isEmpty(), qPrintable(problems.join(QLatin1Char('\n'))));
     *records = store.count();

@@ -245,7 +245,7 @@ void SelectionExportTest::parsesFormatNames() {
 
 void SelectionExportTest::txtListsSelectedPathsInRankOrder() {
     const ExportResult result = write(ExportFormat::Txt, QStringLiteral("order.txt"));
-    QVERIFY2(result.ok, qPrintable(result.error));
+    QVERIFY2(result.ok(), qPrintable(result.message()));
     const QString text = QString::fromUtf8(readAll(out(QStringLiteral("order.txt"))));
     QVERIFY(text.endsWith(QLatin1Char('\n')));
     QCOMPARE(text.split(QLatin1Char('\n'), Qt::SkipEmptyParts), selectedPaths());
@@ -255,7 +255,7 @@ void SelectionExportTest::txtListsSelectedPathsInRankOrder() {
 
 void SelectionExportTest::csvListsEveryImageWithQuoting() {
     const ExportResult result = write(ExportFormat::Csv, QStringLiteral("order.csv"));
-    QVERIFY2(result.ok, qPrintable(result.error));
+    QVERIFY2(result.ok(), qPrintable(result.message()));
     const QByteArray bytes = readAll(out(QStringLiteral("order.csv")));
     QVERIFY(bytes.contains("\"\"big\"\"")); // doubled quotes inside a quoted field
     const auto rows = parseCsv(QString::fromUtf8(bytes));
@@ -297,7 +297,7 @@ void SelectionExportTest::csvListsEveryImageWithQuoting() {
 
 void SelectionExportTest::jsonMatchesSchema() {
     const ExportResult result = write(ExportFormat::Json, QStringLiteral("order.json"));
-    QVERIFY2(result.ok, qPrintable(result.error));
+    QVERIFY2(result.ok(), qPrintable(result.message()));
     const auto doc = readJson(out(QStringLiteral("order.json")));
     QVERIFY(doc && doc->isObject());
     const QJsonObject root = doc->object();
@@ -343,9 +343,9 @@ void SelectionExportTest::jsonMatchesSchema() {
 }
 
 void SelectionExportTest::formatsAgreeOnOrder() {
-    QVERIFY(write(ExportFormat::Txt, QStringLiteral("order.txt")).ok);
-    QVERIFY(write(ExportFormat::Csv, QStringLiteral("order.csv")).ok);
-    QVERIFY(write(ExportFormat::Json, QStringLiteral("order.json")).ok);
+    QVERIFY(write(ExportFormat::Txt, QStringLiteral("order.txt")).ok());
+    QVERIFY(write(ExportFormat::Csv, QStringLiteral("order.csv")).ok());
+    QVERIFY(write(ExportFormat::Json, QStringLiteral("order.json")).ok());
     const QStringList txt = QString::fromUtf8(readAll(out(QStringLiteral("order.txt"))))
                                 .split(QLatin1Char('\n'), Qt::SkipEmptyParts);
     QStringList json;
@@ -359,7 +359,7 @@ void SelectionExportTest::formatsAgreeOnOrder() {
 }
 
 void SelectionExportTest::cocoIsAnImageOnlySubset() {
-    QVERIFY(write(ExportFormat::Coco, QStringLiteral("coco.json")).ok);
+    QVERIFY(write(ExportFormat::Coco, QStringLiteral("coco.json")).ok());
     auto doc = readJson(out(QStringLiteral("coco.json")));
     QVERIFY(doc && doc->isObject());
     const QJsonObject root = doc->object();
@@ -396,7 +396,7 @@ void SelectionExportTest::cocoIsAnImageOnlySubset() {
     SelectionExport fromCoco = selection_;
     for (size_t i = 0; i < fromCoco.images.size(); ++i)
         fromCoco.images[i].cocoId = 1000 + qint64(i);
-    QVERIFY(write(ExportFormat::Coco, QStringLiteral("coco_ids.json"), {}, &fromCoco).ok);
+    QVERIFY(write(ExportFormat::Coco, QStringLiteral("coco_ids.json"), {}, &fromCoco).ok());
     doc = readJson(out(QStringLiteral("coco_ids.json")));
     QVERIFY(doc);
     const QJsonArray withIds = doc->object().value(QLatin1String("images")).toArray();
@@ -406,7 +406,7 @@ void SelectionExportTest::cocoIsAnImageOnlySubset() {
 }
 
 void SelectionExportTest::labelStudioTasks() {
-    QVERIFY(write(ExportFormat::LabelStudio, QStringLiteral("ls.json")).ok);
+    QVERIFY(write(ExportFormat::LabelStudio, QStringLiteral("ls.json")).ok());
     const auto doc = readJson(out(QStringLiteral("ls.json")));
     QVERIFY(doc && doc->isArray());
     const QJsonArray tasks = doc->array();
@@ -454,7 +454,7 @@ void SelectionExportTest::labelStudioTasks() {
     ExportOptions options;
     options.labelStudioPrefix = QStringLiteral("https://example.org/pool/");
     options.labelStudioRawScore = true;
-    QVERIFY(write(ExportFormat::LabelStudio, QStringLiteral("ls_raw.json"), options).ok);
+    QVERIFY(write(ExportFormat::LabelStudio, QStringLiteral("ls_raw.json"), options).ok());
     const auto raw = readJson(out(QStringLiteral("ls_raw.json")));
     QVERIFY(raw);
     const QJsonObject second = raw->array()[1].toObject();
@@ -482,9 +482,9 @@ void SelectionExportTest::cvatManifestLines() {
     const QString dir = out(QStringLiteral("cvat"));
     QVERIFY(QDir().mkpath(dir));
     const ExportResult result = write(ExportFormat::Cvat, QStringLiteral("cvat"));
-    QVERIFY2(result.ok, qPrintable(result.error));
+    QVERIFY2(result.ok(), qPrintable(result.message()));
     const QString manifest = QDir(dir).filePath(QStringLiteral("manifest.jsonl"));
-    QVERIFY(result.files.contains(manifest));
+    QVERIFY(result.value().contains(manifest));
     QVERIFY(QFileInfo::exists(manifest + QStringLiteral(".provenance.json")));
     const QList<QByteArray> lines = readAll(manifest).split('\n');
     QCOMPARE(lines.size(), 2 + 4 + 1); // the file ends with a newline
@@ -517,7 +517,7 @@ void SelectionExportTest::cvatManifestLines() {
 }
 
 void SelectionExportTest::embeddingsCsv() {
-    QVERIFY(write(ExportFormat::Embeddings, QStringLiteral("emb.csv")).ok);
+    QVERIFY(write(ExportFormat::Embeddings, QStringLiteral("emb.csv")).ok());
     auto rows = parseCsv(QString::fromUtf8(readAll(out(QStringLiteral("emb.csv")))));
     QCOMPARE(rows.size(), 1 + 4);
     const QStringList expectedHeader{QStringLiteral("filenames"),   QStringLiteral("embedding_0"),
@@ -536,7 +536,7 @@ void SelectionExportTest::embeddingsCsv() {
     QCOMPARE(rows[1][3], QStringLiteral("1e-07")); // the shortest float text, not the double's
     ExportOptions all;
     all.embeddingsForAll = true;
-    QVERIFY(write(ExportFormat::Embeddings, QStringLiteral("emb_all.csv"), all).ok);
+    QVERIFY(write(ExportFormat::Embeddings, QStringLiteral("emb_all.csv"), all).ok());
     rows = parseCsv(QString::fromUtf8(readAll(out(QStringLiteral("emb_all.csv")))));
     QCOMPARE(rows.size(), 1 + 5); // every decoded image; failed ones have no feature
     QCOMPARE(rows[5][0], selection_.images[2].relativePath); // the unselected one, after the picks
@@ -547,17 +547,17 @@ void SelectionExportTest::embeddingsRefusedWithoutFeatures() {
     missing.images[4].embedding.clear();
     const ExportResult result =
         write(ExportFormat::Embeddings, QStringLiteral("none.csv"), {}, &missing);
-    QVERIFY(!result.ok);
-    QVERIFY2(result.error.contains(QLatin1String("embedding")) &&
-                 result.error.contains(missing.images[4].path),
-             qPrintable(result.error));
+    QVERIFY(!result.ok());
+    QVERIFY2(result.message().contains(QLatin1String("embedding")) &&
+                 result.message().contains(missing.images[4].path),
+             qPrintable(result.message()));
     QVERIFY(!QFileInfo::exists(out(QStringLiteral("none.csv"))));
     QVERIFY(!QFileInfo::exists(out(QStringLiteral("none.csv.provenance.json"))));
 }
 
 void SelectionExportTest::folderOfSymlinks() {
     const ExportResult result = write(ExportFormat::Folder, QStringLiteral("links"));
-    QVERIFY2(result.ok, qPrintable(result.error));
+    QVERIFY2(result.ok(), qPrintable(result.message()));
     const QDir dir(out(QStringLiteral("links")));
     const QStringList names = dir.entryList(QDir::Files | QDir::System, QDir::Name);
     QCOMPARE(names.size(), 4 + 1);
@@ -578,11 +578,11 @@ void SelectionExportTest::folderOfCopies() {
     ExportOptions options;
     options.copyFiles = true;
     const ExportResult result = write(ExportFormat::Folder, QStringLiteral("copies"), options);
-    QVERIFY2(result.ok, qPrintable(result.error));
-    QCOMPARE(result.files.size(), 4 + 1);
+    QVERIFY2(result.ok(), qPrintable(result.message()));
+    QCOMPARE(result.value().size(), 4 + 1);
     for (int i = 0; i < 4; ++i) {
         const ExportImage& source = selection_.images[size_t(selection_.picks[size_t(i)].image)];
-        const QFileInfo copy(result.files[i]);
+        const QFileInfo copy(result.value()[i]);
         QVERIFY(!copy.isSymLink());
         QVERIFY(copy.fileName().startsWith(QStringLiteral("0000%1_").arg(i + 1)));
         QCOMPARE(readAll(copy.filePath()), readAll(source.path));
@@ -598,18 +598,19 @@ void SelectionExportTest::folderRefusesNonEmptyDirectory() {
     file.write("mine");
     file.close();
     ExportResult result = write(ExportFormat::Folder, QStringLiteral("busy"));
-    QVERIFY(!result.ok);
-    QVERIFY2(result.error.contains(path) && result.error.contains(QLatin1String("not empty")),
-             qPrintable(result.error));
+    QVERIFY(!result.ok());
+    QVERIFY2(result.message().contains(path) &&
+                 result.message().contains(QLatin1String("not empty")),
+             qPrintable(result.message()));
     ExportOptions overwrite;
     overwrite.overwrite = true;
     result = write(ExportFormat::Folder, QStringLiteral("busy"), overwrite);
-    QVERIFY2(result.ok, qPrintable(result.error));
+    QVERIFY2(result.ok(), qPrintable(result.message()));
     // Again with a smaller selection: the earlier ranked entries go, the user's file stays.
     SelectionExport smaller = selection_;
     smaller.picks.resize(2);
     result = write(ExportFormat::Folder, QStringLiteral("busy"), overwrite, &smaller);
-    QVERIFY2(result.ok, qPrintable(result.error));
+    QVERIFY2(result.ok(), qPrintable(result.message()));
     QCOMPARE(QDir(path).entryList(QDir::Files | QDir::System).size(), 2 + 1 + 1);
     QCOMPARE(readAll(keep), QByteArray("mine"));
 }
@@ -619,9 +620,9 @@ void SelectionExportTest::sidecarForEveryFormat() {
         const ExportFormat format = parseExportFormat(name);
         const QString output = out(QStringLiteral("side/") + name + QStringLiteral(".out"));
         const ExportResult result = exportSelection(selection_, format, output, {});
-        QVERIFY2(result.ok, qPrintable(name + QStringLiteral(": ") + result.error));
+        QVERIFY2(result.ok(), qPrintable(name + QStringLiteral(": ") + result.message()));
         const QString sidecarPath = provenanceSidecarPath(format, output);
-        QCOMPARE(result.files.last(), QFileInfo(sidecarPath).absoluteFilePath());
+        QCOMPARE(result.value().last(), QFileInfo(sidecarPath).absoluteFilePath());
         if (format == ExportFormat::Folder)
             QCOMPARE(sidecarPath, QDir(output).filePath(QStringLiteral("provenance.json")));
         else
@@ -659,7 +660,7 @@ void SelectionExportTest::sidecarForEveryFormat() {
     // A seed JSON numbers carry exactly stays a number.
     SelectionExport small = selection_;
     small.provenance.seed = 42;
-    QVERIFY(write(ExportFormat::Txt, QStringLiteral("seed.txt"), {}, &small).ok);
+    QVERIFY(write(ExportFormat::Txt, QStringLiteral("seed.txt"), {}, &small).ok());
     const auto doc = readJson(out(QStringLiteral("seed.txt.provenance.json")));
     QVERIFY(doc);
     const QJsonValue seed =
@@ -678,34 +679,35 @@ void SelectionExportTest::unwritablePathIsNamed() {
         const QString output = blocker + QStringLiteral("/sub/") + name + QStringLiteral(".out");
         const ExportResult result =
             exportSelection(selection_, parseExportFormat(name), output, {});
-        QVERIFY2(!result.ok, qPrintable(name));
-        QVERIFY2(result.error.contains(blocker),
-                 qPrintable(name + QStringLiteral(": ") + result.error));
+        QVERIFY2(!result.ok(), qPrintable(name));
+        QVERIFY2(result.message().contains(blocker),
+                 qPrintable(name + QStringLiteral(": ") + result.message()));
     }
     // An existing directory where a file should go.
     const QString dirAsFile = out(QStringLiteral("a_directory"));
     QVERIFY(QDir().mkpath(dirAsFile));
     const ExportResult result = exportSelection(selection_, ExportFormat::Json, dirAsFile, {});
-    QVERIFY(!result.ok);
-    QVERIFY2(result.error.contains(dirAsFile), qPrintable(result.error));
-    QVERIFY(!exportSelection(selection_, ExportFormat::Txt, QString(), {}).ok);
+    QVERIFY(!result.ok());
+    QVERIFY2(result.message().contains(dirAsFile), qPrintable(result.message()));
+    QVERIFY(!exportSelection(selection_, ExportFormat::Txt, QString(), {}).ok());
 }
 
 void SelectionExportTest::invalidPicksAreRefused() {
     SelectionExport bad = selection_;
     bad.picks.push_back({3, 0.1}); // a failed image
     ExportResult result = write(ExportFormat::Txt, QStringLiteral("bad.txt"), {}, &bad);
-    QVERIFY(!result.ok);
-    QVERIFY2(result.error.contains(QLatin1String("broken.jpg")), qPrintable(result.error));
+    QVERIFY(!result.ok());
+    QVERIFY2(result.message().contains(QLatin1String("broken.jpg")), qPrintable(result.message()));
     bad = selection_;
     bad.picks.push_back({99, 0.1});
     result = write(ExportFormat::Txt, QStringLiteral("bad.txt"), {}, &bad);
-    QVERIFY2(!result.ok && result.error.contains(QLatin1String("99")), qPrintable(result.error));
+    QVERIFY2(!result.ok() && result.message().contains(QLatin1String("99")),
+             qPrintable(result.message()));
     bad = selection_;
     bad.picks.push_back(bad.picks.front());
     result = write(ExportFormat::Csv, QStringLiteral("bad.csv"), {}, &bad);
-    QVERIFY2(!result.ok && result.error.contains(QLatin1String("second time")),
-             qPrintable(result.error));
+    QVERIFY2(!result.ok() && result.message().contains(QLatin1String("second time")),
+             qPrintable(result.message()));
     QVERIFY(!QFileInfo::exists(out(QStringLiteral("bad.txt"))));
 }
 

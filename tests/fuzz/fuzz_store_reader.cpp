@@ -81,10 +81,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::writeScratchFile(QStringLiteral("store/records.bin"), log);
 
     FeatureStore store;
-    if (store.openForReading(folder))
+    if (const Status opened = store.openForReading(folder))
         readEverything(store);
     else
-        fuzz::check(!store.errorString().isEmpty());
+        fuzz::check(!opened.message().isEmpty());
     if ((flags & 2) && store.isOpen()) {
         const StoreHeader header = store.header();
         store.close();

@@ -176,15 +176,17 @@ QString makeStore(const QString& folder, bool patternsOnly) {
     header.patternsOnly = patternsOnly;
     header.patternParameters = patternsOnly ? QStringLiteral("tau=0.5|K=2|eps=1") : QString();
     FeatureStore store;
-    if (!store.openForWriting(folder, header))
-        throw std::runtime_error(store.errorString().toStdString());
+    store.openForWriting(folder, header).throwIfFailed();
     const std::vector<float> patterns =
         patternsOnly ? std::vector<float>(8, 0.5f) : std::vector<float>{};
-    if (!store.append(StoreKey{QStringLiteral("a.jpg"), 10, 20, 0}, smallFeatures(), patterns,
-                      patternsOnly ? 2 : 0) ||
-        !store.appendFailure(StoreKey{QStringLiteral("b.png"), 5, 6, 1},
-                             QStringLiteral("b.png: not an image")))
-        throw std::runtime_error(store.errorString().toStdString());
+    store
+        .append(StoreKey{QStringLiteral("a.jpg"), 10, 20, 0}, smallFeatures(), patterns,
+                patternsOnly ? 2 : 0)
+        .throwIfFailed();
+    store
+        .appendFailure(StoreKey{QStringLiteral("b.png"), 5, 6, 1},
+                       QStringLiteral("b.png: not an image"))
+        .throwIfFailed();
     store.close();
     return folder;
 }

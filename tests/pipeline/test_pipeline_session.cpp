@@ -229,15 +229,17 @@ private Q_SLOTS:
         session.run(p);
         // Idle after its run, the session lets another writer (the CLI) open the store.
         FeatureStore other;
-        QVERIFY2(other.openForWriting(p.storeDir, session.store().header()),
-                 qPrintable(other.errorString()));
+        const Status opened = other.openForWriting(p.storeDir, session.store().header());
         // While that one writes, a session that must extract is refused, naming the holder
+        QVERIFY2(opened, qPrintable(opened.message()));
         // and the way out.
         PipelineSession second;
         try {
             second.run(p);
             QFAIL("two writers held the store");
-        } catch (const std::invalid_argument& error) {
+        } catch (const Failure& error) {
+            // The user's to resolve (wait, or --store): exit 2, not a failure of the machine.
+            QCOMPARE(error.category(), ErrorCategory::UserInput);
             const QString message = QString::fromUtf8(error.what());
             QVERIFY2(
                 message.contains(QStringLiteral("pid %1").arg(QCoreApplication::applicationPid())),

@@ -86,16 +86,19 @@ QString recordsFile(const QString& store) {
 }
 
 void writeRecords(FeatureStore* store, int from, int to) {
-    for (int i = from; i < to; ++i)
-        QVERIFY2(store->append(keyFor(i), makeFeatures(unsigned(i))),
-                 qPrintable(store->errorString()));
+    for (int i = from; i < to; ++i) {
+        const Status stored = store->append(keyFor(i), makeFeatures(unsigned(i)));
+        QVERIFY2(stored, qPrintable(stored.message()));
+    }
 }
 
 /// Child mode: append big records (ViT-S sized) forever, reporting each one on stdout.
 int writeForever(const QString& folder) {
     FeatureStore store;
-    if (!store.openForWriting(folder, testHeader(QStringLiteral("kill|v1"), 3))) {
-        std::fprintf(stderr, "%s\n", qPrintable(store.errorString()));
+    if (const Status opened =
+            store.openForWriting(folder, testHeader(QStringLiteral("kill|v1"), 3));
+        !opened) {
+        std::fprintf(stderr, "%s\n", qPrintable(opened.message()));
         return 2;
     }
     for (int i = store.count();; ++i) {
@@ -118,13 +121,15 @@ private Q_SLOTS:
         const ImageFeatures original = makeFeatures(1);
         {
             FeatureStore store;
-            QVERIFY2(store.openForWriting(folder, testHeader()), qPrintable(store.errorString()));
+            const Status opened = store.openForWriting(folder, testHeader());
+            QVERIFY2(opened, qPrintable(opened.message()));
             QVERIFY(store.append(keyFor(7), original));
             const ImageFeatures loaded = store.load(0);
             QVERIFY(sameAsStored(loaded, original));
         }
         FeatureStore store;
-        QVERIFY2(store.openForReading(folder), qPrintable(store.errorString()));
+        const Status opened = store.openForReading(folder);
+        QVERIFY2(opened, qPrintable(opened.message()));
         QCOMPARE(store.count(), 1);
         QCOMPARE(store.tornBytesRemoved(), qint64(0));
         QCOMPARE(store.header().fingerprint.canonical(), testHeader().fingerprint.canonical());
@@ -212,8 +217,9 @@ private Q_SLOTS:
         QTemporaryDir tmp;
         FeatureStore store;
         QVERIFY(store.openForWriting(tmp.path(), testHeader()));
-        QVERIFY(!store.append(keyFor(0), makeFeatures(0, 4, 5, 24, 3))); // radius 3 != 2
-        QVERIFY(store.errorString().contains(QStringLiteral("radius")));
+        const Status refused = store.append(keyFor(0), makeFeatures(0, 4, 5, 24, 3)); // radius 3
+        QVERIFY(!refused);
+        QVERIFY(refused.message().contains(QStringLiteral("radius")));
         ImageFeatures f = makeFeatures(0);
         f.patchTokens.pop_back();
         QVERIFY(!store.append(keyFor(0), f));
@@ -307,8 +313,10 @@ private Q_SLOTS:
                 reported = std::max(reported, child.readLine().trimmed().toInt());
 
             FeatureStore store;
-            QVERIFY2(store.openForWriting(folder, testHeader(QStringLiteral("kill|v1"), 3)),
-                     qPrintable(store.errorString())); // the dead writer's lock is stale
+            const Status opened =
+                store.openForWriting(folder, testHeader(QStringLiteral("kill|v1"),
+                                                        3)); // the dead writer's lock is stale
+            QVERIFY2(opened, qPrintable(opened.message()));
             QVERIFY2(store.count() >= reported,
                      qPrintable(QStringLiteral("%1 < %2").arg(store.count()).arg(reported)));
             QVERIFY(store.count() <= reported + 1);
@@ -330,10 +338,13 @@ private Q_SLOTS:
         }
         const StoreHeader other = testHeader(QStringLiteral("dino|model=dino_vits16"));
         FeatureStore store;
-        QVERIFY(!store.openForWriting(tmp.path(), other));
-        QVERIFY(store.errorString().contains(testHeader().fingerprint.canonical()));
-        QVERIFY(store.errorString().contains(other.fingerprint.canonical()));
-        QVERIFY(store.errorString().contains(tmp.path()));
+        const Status refused = store.openForWriting(tmp.path(), other);
+        QVERIFY(!refused);
+        QVERIFY(refused.message().contains(testHeader().fingerprint.canonical()));
+        QVERIFY(refused.message().contains(other.fingerprint.canonical()));
+        QVERIFY(refused.message().contains(tmp.path()));
+        // The user's to fix (another --store, or a reset): the CLI exits 2, not 1.
+        QCOMPARE(refused.error().category, ErrorCategory::UserInput);
         StoreHeader patternsOnly = testHeader();
         patternsOnly.patternsOnly = true;
         QVERIFY(!store.openForWriting(tmp.path(), patternsOnly));
@@ -341,7 +352,8 @@ private Q_SLOTS:
         QVERIFY(store.openForReading(tmp.path()));
         QCOMPARE(store.count(), 2);
         store.close();
-        QVERIFY2(store.openForWriting(tmp.path(), other, true), qPrintable(store.errorString()));
+        const Status opened = store.openForWriting(tmp.path(), other, true);
+        QVERIFY2(opened, qPrintable(opened.message()));
         QCOMPARE(store.count(), 0);
         QCOMPARE(store.header().fingerprint.canonical(), other.fingerprint.canonical());
     }
@@ -350,8 +362,9 @@ private Q_SLOTS:
         QTemporaryDir tmp;
         FeatureStore first, second;
         QVERIFY(first.openForWriting(tmp.path(), testHeader()));
-        QVERIFY(!second.openForWriting(tmp.path(), testHeader()));
-        QVERIFY(second.errorString().contains(QStringLiteral("another process")));
+        const Status busy = second.openForWriting(tmp.path(), testHeader());
+        QVERIFY(!busy);
+        QVERIFY(busy.message().contains(QStringLiteral("another process")));
         first.close();
         QVERIFY(second.openForWriting(tmp.path(), testHeader()));
     }
@@ -404,9 +417,9 @@ private Q_SLOTS:
         odd.close();
 
         const QString merged = root.filePath(QStringLiteral("merged"));
-        const QString error = mergeStores(
+        const Status error = mergeStores(
             {root.filePath(QStringLiteral("odd")), root.filePath(QStringLiteral("even"))}, merged);
-        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QVERIFY2(error.ok(), qPrintable(error.message()));
         FeatureStore a, b;
         QVERIFY(a.openForReading(root.filePath(QStringLiteral("single"))));
         QVERIFY(b.openForReading(merged));
@@ -420,14 +433,17 @@ private Q_SLOTS:
         QVERIFY(b.verify().isEmpty());
 
         // Refusals: an existing output, different fingerprints.
-        QVERIFY(mergeStores({root.filePath(QStringLiteral("even"))}, merged).contains(merged));
+        const Status existing = mergeStores({root.filePath(QStringLiteral("even"))}, merged);
+        QVERIFY(existing.message().contains(merged));
+        QCOMPARE(existing.error().category, ErrorCategory::UserInput);
         FeatureStore foreign;
         QVERIFY(foreign.openForWriting(root.filePath(QStringLiteral("foreign")),
                                        testHeader(QStringLiteral("other|v2"))));
         foreign.close();
-        const QString refused = mergeStores(
-            {root.filePath(QStringLiteral("even")), root.filePath(QStringLiteral("foreign"))},
-            root.filePath(QStringLiteral("merged2")));
+        const QString refused = mergeStores({root.filePath(QStringLiteral("even")),
+                                             root.filePath(QStringLiteral("foreign"))},
+                                            root.filePath(QStringLiteral("merged2")))
+                                    .message();
         QVERIFY(refused.contains(QStringLiteral("other|v2")));
         QVERIFY(refused.contains(QStringLiteral("test|v1")));
     }

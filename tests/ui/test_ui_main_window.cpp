@@ -287,7 +287,7 @@ private Q_SLOTS:
         window.exportSelection(QStringLiteral("txt"), txt, {});
         QTRY_COMPARE_WITH_TIMEOUT(spy.count(), 1, kRunTimeout / 10);
         const ExportResult result = spy.takeFirst().at(0).value<ExportResult>();
-        QVERIFY2(result.ok, qPrintable(result.error));
+        QVERIFY2(result.ok(), qPrintable(result.message()));
         QFile file(txt);
         QVERIFY(file.open(QIODevice::ReadOnly));
         QStringList lines =
@@ -309,7 +309,7 @@ private Q_SLOTS:
             window.exportSelection(format, out, {});
             QTRY_COMPARE_WITH_TIMEOUT(spy.count(), 1, kRunTimeout / 10);
             const ExportResult each = spy.takeFirst().at(0).value<ExportResult>();
-            QVERIFY2(each.ok, qPrintable(format + QStringLiteral(": ") + each.error));
+            QVERIFY2(each.ok(), qPrintable(format + QStringLiteral(": ") + each.message()));
         }
     }
 
@@ -517,7 +517,7 @@ private Q_SLOTS:
         dialog.show();
         QVERIFY(QTest::qWaitForWindowExposed(&dialog));
         DownloadResult failed;
-        failed.error = QStringLiteral("connection refused by dl.example.org");
+        failed.status = Error::environment(QStringLiteral("connection refused by dl.example.org"));
         dialog.onFinished(failed);
         auto* error = dialog.findChild<QLabel*>(QStringLiteral("downloadError"));
         QVERIFY(error);

@@ -154,7 +154,7 @@ private Q_SLOTS:
         writeFile(siteB + QStringLiteral("/tiny.pth"), "0123456789");
         QCOMPARE(cache.locate(model), siteB + QStringLiteral("/tiny.pth"));
         QVERIFY(cache.isCached(model));
-        QVERIFY(cache.verifyCached(model).ok);
+        QVERIFY(cache.verifyCached(model).ok());
         QCOMPARE(cache.pathFor(model), cacheDir + QStringLiteral("/tiny.pth"));
 
         writeFile(cacheDir + QStringLiteral("/tiny.pth"), "0123456789ab");

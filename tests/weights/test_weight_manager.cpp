@@ -49,15 +49,19 @@ void writeFile(const QString& path, const QByteArray& bytes) {
         qFatal("cannot write %s", qPrintable(path));
 }
 
+DownloadResult failedDownload(const QString& why) {
+    DownloadResult result;
+    result.status = Error::internal(why);
+    return result;
+}
+
 DownloadResult runDownload(WeightDownloader& downloader, const DownloadRequest& request) {
     QSignalSpy spy(&downloader, &WeightDownloader::finished);
     downloader.start(request);
     if (spy.isEmpty() && !spy.wait(20000))
-        return DownloadResult{false, false, {}, QStringLiteral("test: no finished() signal"),
-                              {},    0};
+        return failedDownload(QStringLiteral("test: no finished() signal"));
     if (spy.count() != 1)
-        return DownloadResult{false, false, {}, QStringLiteral("test: finished() emitted twice"),
-                              {},    0};
+        return failedDownload(QStringLiteral("test: finished() emitted twice"));
     return spy.at(0).at(0).value<DownloadResult>();
 }
 
@@ -129,11 +133,9 @@ private Q_SLOTS:
 
     void manifestParsesSizeAndHash() {
         const QString sha(64, QLatin1Char('A'));
-        QString error;
-        const auto manifest =
-            ModelManifest::fromJson(manifestWith(QString::fromLatin1(kManifestEntry).arg(sha)),
-                                    QStringLiteral("m.json"), &error);
-        QVERIFY2(manifest, qPrintable(error));
+        const auto manifest = ModelManifest::fromJson(
+            manifestWith(QString::fromLatin1(kManifestEntry).arg(sha)), QStringLiteral("m.json"));
+        QVERIFY2(manifest, qPrintable(manifest.message()));
         const ModelInfo* tiny = manifest->find(QStringLiteral("tiny"));
         QVERIFY(tiny);
         QCOMPARE(tiny->size, qint64(1234));
@@ -164,8 +166,10 @@ private Q_SLOTS:
              "architecture.depth"},
         };
         for (const auto& c : cases) {
-            QString error;
-            QVERIFY(!ModelManifest::fromJson(c.json, QStringLiteral("m.json"), &error));
+            const auto refused = ModelManifest::fromJson(c.json, QStringLiteral("m.json"));
+            QVERIFY(!refused);
+            QCOMPARE(refused.error().category, ErrorCategory::UserInput);
+            const QString error = refused.message();
             QVERIFY2(error.contains(QLatin1String("m.json")), qPrintable(error));
             QVERIFY2(error.contains(QLatin1String(c.expected)), qPrintable(error));
         }
@@ -174,22 +178,22 @@ private Q_SLOTS:
     void manifestOverrideFromFileAndEnvironment() {
         const QString path = dir_.filePath(QStringLiteral("override.json"));
         writeFile(path, manifestWith(QString::fromLatin1(kManifestEntry).arg(QString())));
-        QString error;
-        auto fromPath = ModelManifest::load(path, &error);
-        QVERIFY2(fromPath, qPrintable(error));
+        auto fromPath = ModelManifest::load(path);
+        QVERIFY2(fromPath, qPrintable(fromPath.message()));
         QCOMPARE(fromPath->names(), QStringList{QStringLiteral("tiny")});
         QCOMPARE(fromPath->source(), path);
         QVERIFY(!fromPath->find(QStringLiteral("tiny"))->hasSha256()); // empty string -> unknown
 
         qputenv(ModelManifest::kEnvOverride, path.toLocal8Bit());
-        auto fromEnv = ModelManifest::load(QString(), &error);
+        auto fromEnv = ModelManifest::load(QString());
         qunsetenv(ModelManifest::kEnvOverride);
-        QVERIFY2(fromEnv, qPrintable(error));
+        QVERIFY2(fromEnv, qPrintable(fromEnv.message()));
         QCOMPARE(fromEnv->names(), QStringList{QStringLiteral("tiny")});
-        QVERIFY(ModelManifest::load(QString(), &error)->find(QStringLiteral("dino_vits16")));
+        QVERIFY(ModelManifest::load(QString())->find(QStringLiteral("dino_vits16")));
 
-        QVERIFY(!ModelManifest::load(dir_.filePath(QStringLiteral("absent.json")), &error));
-        QVERIFY(error.contains(QLatin1String("absent.json")));
+        const auto absent = ModelManifest::load(dir_.filePath(QStringLiteral("absent.json")));
+        QVERIFY(!absent);
+        QVERIFY(absent.message().contains(QLatin1String("absent.json")));
     }
 
     void cacheLocationAndVerification() {
@@ -209,24 +213,23 @@ private Q_SLOTS:
         QCOMPARE(cache.pathFor(model), custom + QStringLiteral("/tiny.pth"));
         QCOMPARE(cache.partialPathFor(model), custom + QStringLiteral("/tiny.pth.part"));
         QVERIFY(!cache.isCached(model));
-        QString error;
-        QVERIFY(cache.ensureDirectory(&error));
+        QVERIFY(cache.ensureDirectory());
         writeFile(cache.pathFor(model), "0123456789");
         QVERIFY(cache.isCached(model)); // nothing known: existence is enough
-        QVERIFY(cache.verifyCached(model).ok);
+        QVERIFY(cache.verifyCached(model).ok());
 
         model.size = 11;
         QVERIFY(!cache.isCached(model));
-        QVERIFY(cache.verifyCached(model).error.contains(QLatin1String("expected 11 bytes")));
+        QVERIFY(cache.verifyCached(model).error().contains(QLatin1String("expected 11 bytes")));
         model.size = 10;
         model.sha256 = QByteArray(64, '0');
         const WeightVerification bad = cache.verifyCached(model);
-        QVERIFY(!bad.ok);
-        QVERIFY(bad.error.contains(QLatin1String("SHA-256")));
-        QVERIFY(bad.error.contains(cache.pathFor(model)));
+        QVERIFY(!bad.ok());
+        QVERIFY(bad.error().contains(QLatin1String("SHA-256")));
+        QVERIFY(bad.error().contains(cache.pathFor(model)));
         model.sha256 = sha256Hex("0123456789");
         const WeightVerification good = cache.verifyCached(model);
-        QVERIFY2(good.ok, qPrintable(good.error));
+        QVERIFY2(good.ok(), qPrintable(good.error()));
         QCOMPARE(good.sha256, model.sha256);
 
         const QString help = cache.offlineHelp(model);
@@ -242,7 +245,7 @@ private Q_SLOTS:
         QSignalSpy progress(&downloader, &WeightDownloader::progress);
         const DownloadRequest r = request(server);
         const DownloadResult result = runDownload(downloader, r);
-        QVERIFY2(result.ok, qPrintable(result.error));
+        QVERIFY2(result.ok(), qPrintable(result.error()));
         QCOMPARE(result.path, r.destination);
         QCOMPARE(result.sha256, sha256Hex(file_));
         QCOMPARE(result.resumedFrom, qint64(0));
@@ -261,7 +264,7 @@ private Q_SLOTS:
 
         // A second start finds the verified file and sends no request.
         const DownloadResult again = runDownload(downloader, r);
-        QVERIFY2(again.ok, qPrintable(again.error));
+        QVERIFY2(again.ok(), qPrintable(again.error()));
         QCOMPARE(server.requestCount(), 1);
     }
 
@@ -271,7 +274,7 @@ private Q_SLOTS:
         WeightDownloader downloader;
         const DownloadRequest r = request(server, false);
         const DownloadResult result = runDownload(downloader, r);
-        QVERIFY2(result.ok, qPrintable(result.error));
+        QVERIFY2(result.ok(), qPrintable(result.error()));
         QCOMPARE(result.sha256, sha256Hex(file_)); // reported so it can go into the manifest
         QCOMPARE(readAll(r.destination), file_);
     }
@@ -284,9 +287,9 @@ private Q_SLOTS:
         const DownloadRequest r = request(server);
         WeightDownloader downloader;
         const DownloadResult broken = runDownload(downloader, r);
-        QVERIFY(!broken.ok);
+        QVERIFY(!broken.ok());
         QVERIFY(!broken.cancelled);
-        QVERIFY2(broken.error.contains(r.url.toString()), qPrintable(broken.error));
+        QVERIFY2(broken.error().contains(r.url.toString()), qPrintable(broken.error()));
         QVERIFY(!QFileInfo::exists(r.destination)); // never a half file under the final name
         const qint64 partial = QFileInfo(r.partialPath()).size();
         QVERIFY2(partial > 0 && partial <= 300000, qPrintable(QString::number(partial)));
@@ -294,7 +297,7 @@ private Q_SLOTS:
 
         server.setMode(LocalHttpServer::Mode::Normal);
         const DownloadResult resumed = runDownload(downloader, r);
-        QVERIFY2(resumed.ok, qPrintable(resumed.error));
+        QVERIFY2(resumed.ok(), qPrintable(resumed.error()));
         // Qt may itself resend a request whose connection dropped, so the first attempt can show
         // up more than once; every one of them asked for the whole file.
         const QList<qint64> starts = server.rangeStarts();
@@ -323,14 +326,14 @@ private Q_SLOTS:
         const DownloadResult full = runDownload(downloader, r);
         ::setrlimit(RLIMIT_FSIZE, &saved);
         ::signal(SIGXFSZ, previousHandler);
-        QVERIFY(!full.ok);
-        QVERIFY2(full.error.contains(r.partialPath()), qPrintable(full.error));
-        QVERIFY2(full.error.contains(QStringLiteral("File too large")), qPrintable(full.error));
+        QVERIFY(!full.ok());
+        QVERIFY2(full.error().contains(r.partialPath()), qPrintable(full.error()));
+        QVERIFY2(full.error().contains(QStringLiteral("File too large")), qPrintable(full.error()));
         QVERIFY(!QFileInfo::exists(r.destination));
         QCOMPARE(readAll(r.partialPath()), file_.left(300000)); // what fitted, kept for later
 
         const DownloadResult resumed = runDownload(downloader, r);
-        QVERIFY2(resumed.ok, qPrintable(resumed.error));
+        QVERIFY2(resumed.ok(), qPrintable(resumed.error()));
         QCOMPARE(resumed.resumedFrom, qint64(300000));
         QCOMPARE(readAll(r.destination), file_);
     }
@@ -344,7 +347,7 @@ private Q_SLOTS:
         writeFile(r.partialPath(), QByteArray(1000, 'x')); // wrong bytes: must not survive
         WeightDownloader downloader;
         const DownloadResult result = runDownload(downloader, r);
-        QVERIFY2(result.ok, qPrintable(result.error));
+        QVERIFY2(result.ok(), qPrintable(result.error()));
         QCOMPARE(server.rangeStarts(), QList<qint64>{1000});
         QCOMPARE(result.resumedFrom, qint64(0));
         QCOMPARE(readAll(r.destination), file_);
@@ -358,7 +361,7 @@ private Q_SLOTS:
         writeFile(r.partialPath(), file_ + QByteArray("tail"));
         WeightDownloader downloader;
         const DownloadResult result = runDownload(downloader, r);
-        QVERIFY2(result.ok, qPrintable(result.error));
+        QVERIFY2(result.ok(), qPrintable(result.error()));
         QCOMPARE(server.rangeStarts(), (QList<qint64>{file_.size() + 4, -1}));
         QCOMPARE(readAll(r.destination), file_);
     }
@@ -372,9 +375,9 @@ private Q_SLOTS:
         writeFile(r.destination, "previous version"); // fails verification, must stay untouched
         WeightDownloader downloader;
         const DownloadResult result = runDownload(downloader, r);
-        QVERIFY(!result.ok);
-        QVERIFY2(result.error.contains(QLatin1String("SHA-256")), qPrintable(result.error));
-        QVERIFY(result.error.contains(QLatin1String("verification")));
+        QVERIFY(!result.ok());
+        QVERIFY2(result.error().contains(QLatin1String("SHA-256")), qPrintable(result.error()));
+        QVERIFY(result.error().contains(QLatin1String("verification")));
         QCOMPARE(readAll(r.destination), QByteArray("previous version"));
         QVERIFY(!QFileInfo::exists(r.partialPath())); // corrupt bytes are not kept for resume
     }
@@ -391,9 +394,9 @@ private Q_SLOTS:
                         downloader.cancel();
                 });
         const DownloadResult result = runDownload(downloader, r);
-        QVERIFY(!result.ok);
+        QVERIFY(!result.ok());
         QVERIFY(result.cancelled);
-        QVERIFY(result.error.contains(QLatin1String("cancelled")));
+        QVERIFY(result.error().contains(QLatin1String("cancelled")));
         QVERIFY(!QFileInfo::exists(r.destination));
         const qint64 partial = QFileInfo(r.partialPath()).size();
         QVERIFY(partial > 0 && partial < file_.size());
@@ -401,7 +404,7 @@ private Q_SLOTS:
         server.setMode(LocalHttpServer::Mode::Normal);
         WeightDownloader second;
         const DownloadResult resumed = runDownload(second, r);
-        QVERIFY2(resumed.ok, qPrintable(resumed.error));
+        QVERIFY2(resumed.ok(), qPrintable(resumed.error()));
         QCOMPARE(server.rangeStarts().last(), partial);
         QCOMPARE(readAll(r.destination), file_);
     }
@@ -416,10 +419,10 @@ private Q_SLOTS:
         r.destination = dir_.filePath(QStringLiteral("offline/model.pth"));
         WeightDownloader downloader;
         const DownloadResult result = runDownload(downloader, r);
-        QVERIFY(!result.ok);
-        QVERIFY2(result.error.contains(r.url.toString()), qPrintable(result.error));
-        QVERIFY(result.error.contains(QLatin1String("--weights")));
-        QVERIFY(result.error.contains(r.destination));
+        QVERIFY(!result.ok());
+        QVERIFY2(result.error().contains(r.url.toString()), qPrintable(result.error()));
+        QVERIFY(result.error().contains(QLatin1String("--weights")));
+        QVERIFY(result.error().contains(r.destination));
         QVERIFY(!QFileInfo::exists(r.destination));
     }
 
@@ -430,8 +433,8 @@ private Q_SLOTS:
         r.url = server.missingUrl();
         WeightDownloader downloader;
         const DownloadResult result = runDownload(downloader, r);
-        QVERIFY(!result.ok);
-        QVERIFY2(result.error.contains(QLatin1String("HTTP 404")), qPrintable(result.error));
+        QVERIFY(!result.ok());
+        QVERIFY2(result.error().contains(QLatin1String("HTTP 404")), qPrintable(result.error()));
         QVERIFY(!QFileInfo::exists(r.destination));
         QVERIFY(!QFileInfo::exists(r.partialPath())); // an empty .part is not kept
     }
@@ -443,7 +446,7 @@ private Q_SLOTS:
         qint64 lastReceived = 0;
         const DownloadResult result = WeightDownloader::downloadBlocking(
             r, [&](qint64 received, qint64) { lastReceived = received; });
-        QVERIFY2(result.ok, qPrintable(result.error));
+        QVERIFY2(result.ok(), qPrintable(result.error()));
         QCOMPARE(lastReceived, qint64(file_.size()));
         QCOMPARE(readAll(r.destination), file_);
 

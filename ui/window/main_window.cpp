@@ -490,11 +490,11 @@ void MainWindow::openExportDialog() {
 }
 
 void MainWindow::onExportFinished(const ExportResult& result) {
-    if (result.ok) {
-        log(tr("Exported: %1").arg(result.files.join(QStringLiteral(", "))));
-        statusBar()->showMessage(tr("Exported %1 file(s)").arg(result.files.size()), 8000);
+    if (result.ok()) {
+        log(tr("Exported: %1").arg(result.value().join(QStringLiteral(", "))));
+        statusBar()->showMessage(tr("Exported %1 file(s)").arg(result.value().size()), 8000);
     } else {
-        onRunFailed(tr("Export failed: %1").arg(result.error));
+        onRunFailed(tr("Export failed: %1").arg(result.message()));
     }
     Q_EMIT exportFinished(result);
 }

@@ -13,12 +13,11 @@ bool ProjectFile::save(const QString& path, QString* error) const {
     const QJsonObject root{{QStringLiteral("format"), QStringLiteral("freesel-project")},
                            {QStringLiteral("version"), kVersion},
                            {QStringLiteral("parameters"), parameters.toJson()}};
-    QString why;
-    if (!saveFileAtomically(path, QJsonDocument(root).toJson(QJsonDocument::Indented), &why)) {
-        *error = QObject::tr("project not saved: %1").arg(why);
-        return false;
-    }
-    return true;
+    const Status saved =
+        saveFileAtomically(path, QJsonDocument(root).toJson(QJsonDocument::Indented));
+    if (!saved)
+        *error = QObject::tr("project not saved: %1").arg(saved.message());
+    return saved.ok();
 }
 
 bool ProjectFile::load(const QString& path, QString* error) {

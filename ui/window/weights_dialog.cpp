@@ -76,7 +76,7 @@ void WeightsDialog::onProgress(qint64 received, qint64 total) {
 
 void WeightsDialog::onFinished(const DownloadResult& result) {
     downloading_ = false;
-    if (result.ok) {
+    if (result.ok()) {
         done(Downloaded);
         return;
     }
@@ -89,7 +89,7 @@ void WeightsDialog::onFinished(const DownloadResult& result) {
     offline_->setEnabled(true);
     // In its own label, and the dialog grows to show it (appended to the message it was cut
     // off below the dialog's first height, so a failure looked like nothing happened).
-    error_->setText(tr("Download failed: %1").arg(result.error));
+    error_->setText(tr("Download failed: %1").arg(result.error()));
     error_->setVisible(true);
     adjustSize();
 }

@@ -92,8 +92,8 @@ ImageDetail ImageDetailLoader::compute(int poolIndex, const QString& path,
     try {
         if (!shared_->store) {
             auto store = std::make_unique<FeatureStore>();
-            if (!store->openForReading(context.storeFolder)) {
-                detail.error = store->errorString();
+            if (const Status opened = store->openForReading(context.storeFolder); !opened) {
+                detail.error = opened.message();
                 return detail;
             }
             shared_->store = std::move(store);

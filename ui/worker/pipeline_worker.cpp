@@ -137,17 +137,14 @@ void PipelineWorker::exportSelection(const QString& format, const QString& path,
         const ExportFormat kind = parseExportFormat(format);
         result = freesel::exportSelection(session_->selectionExport(), kind, path, options);
     } catch (const std::exception& error) {
-        result.ok = false;
-        result.error = QString::fromUtf8(error.what());
+        result = errorFromException(error);
     }
     Q_EMIT exportFinished(result);
 }
 
 void PipelineWorker::resetStore(const QString& folder) {
     session_->closeStore(); // releases the files before they go
-    QString error;
-    FeatureStore::remove(folder, &error);
-    Q_EMIT storeReset(folder, error);
+    Q_EMIT storeReset(folder, FeatureStore::remove(folder).message());
 }
 
 void PipelineWorker::startDownload(const QString& model) {
@@ -155,11 +152,10 @@ void PipelineWorker::startDownload(const QString& model) {
     const ModelManifest manifest = ModelManifest::builtin();
     const ModelInfo* info = manifest.find(model);
     const WeightCache cache;
-    QString error;
     if (!info) {
-        failure.error = tr("unknown model %1").arg(model);
-    } else if (!cache.ensureDirectory(&error)) {
-        failure.error = error;
+        failure.status = Error::userInput(tr("unknown model %1").arg(model));
+    } else if (const Status folder = cache.ensureDirectory(); !folder) {
+        failure.status = folder;
     } else {
         if (!downloader_) {
             downloader_ = new WeightDownloader(this);
