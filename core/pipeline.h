@@ -81,12 +81,11 @@ PoolPatterns computePatterns(const FeatureStore& store, const std::vector<int>& 
 SelectionResult selectImages(const PoolPatterns& patterns, StrategyKind strategy,
                              const SelectionRequest& request);
 
-/// The ELFS stage (core/elfs, /work/shared/ELFS.md): each usable image's [CLS] feature and
-/// patch tokens from the store, spherical k-means pseudo-labels, the proxy's training
-/// dynamics, then the double-end window (or CCS). Picks are pool indices, scored by the chosen
-/// difficulty score; `elfs` receives the pseudo-labels and scores in usable-image order.
-/// Throws std::invalid_argument when the store keeps no patch tokens or a parameter is out of
-/// range.
+/// The ELFS stage (core/elfs, docs/ALGORITHM.md sections E1-E3): each usable image's [CLS] feature
+/// and patch tokens from the store, spherical k-means pseudo-labels, the proxy's training dynamics,
+/// then the double-end window (or CCS). Picks are pool indices, scored by the chosen difficulty
+/// score; `elfs` receives the pseudo-labels and scores in usable-image order. Throws
+/// std::invalid_argument when the store keeps no patch tokens or a parameter is out of range.
 SelectionResult selectElfs(const FeatureStore& store, const PoolPatterns& patterns,
                            const SelectionRequest& request, const ElfsParameters& params,
                            ElfsResult& elfs, const ElfsProgressCallback& progress = {},

@@ -32,7 +32,8 @@ struct RunParameters {
     QString strategy = QStringLiteral("freesel");
     quint64 seed = 0;
     QString storeDir; ///< empty: a folder in the user cache derived from pool and backend
-    // Strategy elfs only (/work/shared/ELFS.md); in the selection key only when it is chosen.
+    // Strategy elfs only (docs/ALGORITHM.md sections E1-E3); in the selection key only when
+    // it is chosen.
     int elfsClusters = 10;                       ///< pseudo-classes K
     double elfsBeta = -1.0;                      ///< < 0: the default for the keep ratio
     QString elfsMode = QStringLiteral("window"); ///< window or ccs

@@ -5,7 +5,7 @@
     python3 tests/generate_clip_tokens.py [--vocab models/clip/bpe_simple_vocab_16e6.txt.gz]
 
 A reference tokenizer written from the published description of CLIP's byte-level BPE
-(openai/CLIP, clip/simple_tokenizer.py; /work/shared/CLIP_SELECTION.md section 6), independent of
+(openai/CLIP, clip/simple_tokenizer.py; docs/ALGORITHM.md section C6), independent of
 the C++ one (core/text/clip_tokenizer.cpp): Python's html.unescape, str.lower, the `regex`
 module for the Unicode classes, and the merge loop on tuples. ftfy has no twin on either side;
 for the strings below it would change nothing. Needs the `regex` module (PyPI), not PyTorch.

@@ -1,13 +1,13 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Writes tests/elfs/temi_reference.h: the TEMI loss of ELFS.md on one fixed batch, for
-tests/elfs/test_elfs_temi.cpp.
+"""Writes tests/elfs/temi_reference.h: the TEMI loss of docs/ALGORITHM.md section E1 on one
+fixed batch, for tests/elfs/test_elfs_temi.cpp.
 
 Run with a Python that has PyTorch (on Debian: /usr/bin/python3 with python3-torch):
     /usr/bin/python3 tests/generate_temi_reference.py [--out tests/elfs/temi_reference.h]
 
-Written from ELFS.md's statement of the loss (TEMI as the official ELFS code configures it),
-independently of the C++ code it checks:
+Written from the statement of the loss in docs/ALGORITHM.md section E1 (TEMI as the official
+ELFS code configures it), independently of the C++ code it checks:
   per head h: q = softmax(teacher / 0.1), p = softmax(student / 0.1);
   pk_h <- 0.9 pk_h + 0.1 mean(q over the batch and both views), updated before use;
   w_i = mean over heads of sum_k q_a,ik q_b,ik (no gradient);

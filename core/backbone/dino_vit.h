@@ -13,7 +13,7 @@
 
 namespace freesel {
 
-/// Which block's tokens become the patch features F (ALGORITHM.md section 1).
+/// Which block's tokens become the patch features F (docs/ALGORITHM.md section 1).
 enum class FeatureLayer {
     Last,        ///< last block, after the final LayerNorm (default)
     Penultimate, ///< block L-1 through the final LayerNorm (the authors' older code)

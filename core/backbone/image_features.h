@@ -8,7 +8,7 @@
 namespace freesel {
 
 /// Everything FreeSel keeps of one image after ONE forward pass of the backbone
-/// (ALGORITHM.md section 1). Plain data: no torch types, so the store, the engine and the
+/// (docs/ALGORITHM.md section 1). Plain data: no torch types, so the store, the engine and the
 /// tests use it without including LibTorch.
 struct ImageFeatures {
     PatchGrid grid;                       ///< h x w patch grid

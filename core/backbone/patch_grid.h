@@ -6,7 +6,7 @@
 
 namespace freesel {
 
-/// The h x w grid of patch tokens a ViT sees (ALGORITHM.md section 0). Patch i sits at row
+/// The h x w grid of patch tokens a ViT sees (docs/ALGORITHM.md section 0). Patch i sits at row
 /// i / cols and column i % cols, in the token order of the network.
 struct PatchGrid {
     int rows = 0;

@@ -103,7 +103,7 @@ VitForwardOutput vitForward(const VitWeights& weights, const torch::Tensor& imag
 VitWeights prepareVitWeights(const VitWeights& weights, const torch::Device& device,
                              const VitExecution& execution);
 
-/// The store's view of one forward pass (ALGORITHM.md section 1): the CLS row over patch
+/// The store's view of one forward pass (docs/ALGORITHM.md section 1): the CLS row over patch
 /// columns renormalised to sum 1 (B x n) and the radius-R band of the patch attention
 /// (B x n x (2R+1)^2, NeighbourhoodAttention's slot order, 0 outside the grid).
 torch::Tensor clsPatchAttention(const torch::Tensor& attention, int prefixTokens);

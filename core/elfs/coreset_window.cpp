@@ -79,7 +79,7 @@ double defaultElfsBeta(double keepRatio) {
 
 namespace {
 
-/// m and c for a pool of n, clamping beta so the window fits (ELFS.md section 3).
+/// m and c for a pool of n, clamping beta so the window fits (docs/ALGORITHM.md section E3).
 WindowSelection windowBounds(int64_t n, int64_t budget, double beta) {
     if (!(beta >= 0.0 && beta < 1.0))
         throw std::invalid_argument("--elfs-beta: " + std::to_string(beta) +

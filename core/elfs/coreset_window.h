@@ -7,7 +7,7 @@
 
 namespace freesel {
 
-/// Which difficulty score ranks the pool (ELFS.md section 2).
+/// Which difficulty score ranks the pool (docs/ALGORITHM.md section E2).
 enum class ElfsScore { Aum, Forgetting, El2n };
 /// The ELFS double-end window, or CCS stratified sampling after dropping the hardest.
 enum class ElfsMode { Window, Ccs };
@@ -36,9 +36,9 @@ struct WindowSelection {
     std::string note;        ///< what was clamped, for the user; empty otherwise
 };
 
-/// ELFS.md section 3: m = floor(beta N), selected = order[m : m + c] with c = min(budget, N).
-/// When m + c > N, beta is clamped to 1 - c/N (m = N - c) and the note says so. Throws
-/// std::invalid_argument for beta outside [0, 1) or a negative budget.
+/// docs/ALGORITHM.md section E3: m = floor(beta N), selected = order[m : m + c] with c =
+/// min(budget, N). When m + c > N, beta is clamped to 1 - c/N (m = N - c) and the note says so.
+/// Throws std::invalid_argument for beta outside [0, 1) or a negative budget.
 WindowSelection doubleEndWindow(const std::vector<int>& order, int64_t budget, double beta);
 
 /// CCS budget allocation: strata visited smallest first, b_i = min(n_i, floor(R / (S - i))),

@@ -14,7 +14,7 @@
 
 namespace freesel {
 
-/// The parameters of the `elfs` strategy (ELFS.md; CLI options --elfs-*).
+/// The parameters of the `elfs` strategy (docs/ALGORITHM.md sections E1-E3; CLI options --elfs-*).
 struct ElfsParameters {
     int clusters = 10;  ///< K pseudo-classes
     int restarts = 5;   ///< spherical k-means starts

@@ -11,7 +11,7 @@
 
 namespace freesel {
 
-/// The default proxy's training (ELFS.md section 2, scaled to a small network on token
+/// The default proxy's training (docs/ALGORITHM.md section E2, scaled to a small network on token
 /// views): SGD, momentum 0.9, Nesterov, weight decay 5e-4, cosine annealing per iteration from
 /// `learningRate` to `finalLearningRate`.
 struct ProxyOptions {

@@ -25,10 +25,10 @@ struct ProxyInputs {
     int viewWidth() const { return 5 * dims; }
 };
 
-/// The random view of ELFS.md's pixel augmentations, on the cell grid: a rectangle with area
-/// fraction in [minArea, 1] and aspect ratio in [3/4, 4/3] (RandomResizedCrop's rule, ten
-/// tries, then the whole grid), mirrored left-right with probability 1/2, pooled to 2 x 2 so
-/// both the crop and the flip change the input.
+/// The random view standing in for the official proxy's pixel augmentations (docs/ALGORITHM.md
+/// section E2), on the cell grid: a rectangle with area fraction in [minArea, 1] and aspect ratio
+/// in [3/4, 4/3] (RandomResizedCrop's rule, ten tries, then the whole grid), mirrored left-right
+/// with probability 1/2, pooled to 2 x 2 so both the crop and the flip change the input.
 struct ViewRule {
     double minArea = 0.25;
     double minRatio = 3.0 / 4.0;

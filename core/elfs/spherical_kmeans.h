@@ -20,10 +20,10 @@ struct SphericalKMeansResult {
     double cohesion = 0.0;     ///< sum over rows of the cosine to their centroid
 };
 
-/// Spherical k-means (ELFS.md section 1, the fast pseudo-label option): rows L2-normalised,
-/// k-means++ starts on 1 - cosine, centroids the normalised means, restarts seeded per start.
-/// Single-threaded matrix products, so the result never depends on a thread count. Throws
-/// std::invalid_argument when clusters is < 1 or exceeds the row count.
+/// Spherical k-means (docs/ALGORITHM.md section E1, the fast pseudo-label option): rows
+/// L2-normalised, k-means++ starts on 1 - cosine, centroids the normalised means, restarts seeded
+/// per start. Single-threaded matrix products, so the result never depends on a thread count.
+/// Throws std::invalid_argument when clusters is < 1 or exceeds the row count.
 SphericalKMeansResult sphericalKMeans(const Eigen::MatrixXf& rows,
                                       const SphericalKMeansOptions& options);
 

@@ -13,7 +13,7 @@ class Tensor;
 
 namespace freesel {
 
-/// TEMI clustering heads as the official ELFS code configures them (ELFS.md section 1).
+/// TEMI clustering heads as the official ELFS code configures them (docs/ALGORITHM.md section E1).
 struct TemiOptions {
     int clusters = 10;
     int heads = 16;   ///< H independent heads (ELFS: 50; 16 is TEMI's cheaper setting)

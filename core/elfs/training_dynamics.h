@@ -6,7 +6,7 @@
 
 namespace freesel {
 
-/// The three difficulty scores of ELFS.md section 2, per sample.
+/// The three difficulty scores of docs/ALGORITHM.md section E2, per sample.
 struct DynamicsScores {
     std::vector<double> aum;        ///< sum over epochs of p[y] - max_{k != y} p[k]; low = hard
     std::vector<double> forgetting; ///< learned-then-forgotten events, start state 0; high = hard

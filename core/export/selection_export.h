@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-// Exporters of a selection (DESIGN.md, Exports). Every export also writes a provenance sidecar,
-// so a file found later says which model, parameters and pool produced it.
+// Exporters of a selection (docs/CLI.md, "Export formats"). Every export also writes a provenance
+// sidecar, so a file found later says which model, parameters and pool produced it.
 
 #include "selection/selection.h"
 #include "util/error.h"

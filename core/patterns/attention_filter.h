@@ -9,7 +9,7 @@ namespace freesel {
 /// order (and everything after it) is deterministic.
 std::vector<int> rankPatchesByAttention(const float* clsAttention, int patchCount);
 
-/// The attention filter of Eq. 2 (ALGORITHM.md section 2). The attention is normalised to sum
+/// The attention filter of Eq. 2 (docs/ALGORITHM.md section 2). The attention is normalised to sum
 /// 1; patches are taken in rank order and patch i is kept iff the mass ranked above it is
 /// < tau, so the patch that crosses tau is kept and at least one patch always is. tau = 1
 /// keeps every patch. Returns the kept patch indices in ascending order.

@@ -8,7 +8,7 @@
 
 namespace freesel {
 
-/// The affinity of Eq. 3 over the kept patches (ALGORITHM.md section 3): for kept patches a, b
+/// The affinity of Eq. 3 over the kept patches (docs/ALGORITHM.md section 3): for kept patches a, b
 /// S_ab = Ap(kept[a], kept[b]) if their Chebyshev distance is <= eps, else 0, and
 /// W = (S + S^T) / 2 with the diagonal kept. Rows and columns follow the order of `kept`.
 /// Throws std::invalid_argument when eps < 1 or eps exceeds the stored radius.

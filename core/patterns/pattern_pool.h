@@ -7,7 +7,7 @@
 namespace freesel {
 
 /// All semantic patterns of all images in one row-major float matrix, each row tagged with
-/// its image (ALGORITHM.md section 6: "all patterns of all images form one pool"). With one
+/// its image (docs/ALGORITHM.md section 6: "all patterns of all images form one pool"). With one
 /// row per image it is also the pool of global features (Core-Set, k-means).
 class PatternPool {
 public:

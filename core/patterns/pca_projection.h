@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-// The 2-D view of the pattern pool the GUI plots (DESIGN.md "GUI", bottom tabs): a principal
+// The 2-D view of the pattern pool the GUI plots (docs/GUI.md, "Bottom tabs"): a principal
 // component projection of pattern rows. Plain data, no QtGui, so tests check it directly.
 
 #include "patterns/pattern_pool.h"

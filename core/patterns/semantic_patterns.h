@@ -12,7 +12,7 @@ namespace freesel {
 
 using RowMatrixXf = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-/// The parameters of the pattern stage (ALGORITHM.md sections 2-5).
+/// The parameters of the pattern stage (docs/ALGORITHM.md sections 2-5).
 struct PatternParameters {
     double tau = 0.5; ///< attention share kept, (0, 1]
     int clusters = 5; ///< K

@@ -27,7 +27,7 @@ struct SpectralClusteringOptions {
 Eigen::MatrixXd spectralEmbedding(const Eigen::SparseMatrix<double>& affinity, int clusters,
                                   EigenSolverChoice solver = EigenSolverChoice::Automatic);
 
-/// Spectral clustering of the kept patches (ALGORITHM.md section 4). m <= K: every patch is
+/// Spectral clustering of the kept patches (docs/ALGORITHM.md section 4). m <= K: every patch is
 /// its own cluster. K = 1: one cluster. Otherwise embedding + seeded k-means with restarts.
 /// Labels are numbered by first appearance; empty clusters are dropped, so there can be
 /// fewer than K clusters.

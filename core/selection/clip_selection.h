@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-// CLIP-powered data selection (Yang et al., ICLR 2025; CLIP_SELECTION.md sections 3-5) on
+// CLIP-powered data selection (Yang et al., ICLR 2025; docs/ALGORITHM.md sections C3-C5) on
 // embeddings: the semantic alignment and diversity scores, their combination and the exact
 // top-k, the replay of the official optimiser, and zero-shot pseudo-labels. Plain C++ and
 // Eigen; the embeddings come from backbone/clip_model.h (adapters, when any, already applied).
@@ -13,7 +13,7 @@
 
 namespace freesel {
 
-/// One adapter of section 2: y = W x + b (nn.Linear). Empty weight: the identity (zero-shot
+/// One adapter of section C2: y = W x + b (nn.Linear). Empty weight: the identity (zero-shot
 /// CLIP features; the paper releases no trained adapters).
 struct ClipAdapter {
     Eigen::MatrixXf weight; ///< out x in

@@ -36,7 +36,7 @@ struct DistanceSamplingStats {
     double applySeconds = 0.0;    ///< tree and bound updates
 };
 
-/// Distance sampling over a pool (ALGORITHM.md section 6): the first image uniformly (seeded),
+/// Distance sampling over a pool (docs/ALGORITHM.md section 6): the first image uniformly (seeded),
 /// then, until `budget` images are taken, D_j = distance from row j to the nearest row of a
 /// selected image, the next row by `rule`, and ALL rows of its image join the selected set.
 /// When every remaining D is 0 the next image is uniform among the unselected ones.

@@ -5,7 +5,7 @@
 
 namespace freesel {
 
-/// The K-Means baseline (ALGORITHM.md section 7): k-means with k = budget on one global
+/// The K-Means baseline (docs/ALGORITHM.md section 7): k-means with k = budget on one global
 /// feature per image (Euclidean), k-means++ starts (seeded), then the image closest to each
 /// centre. Images come out by cluster size, largest first; the score is the distance to the
 /// centre. Lloyd stops when assignments settle or after `maxIterations`.

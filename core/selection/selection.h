@@ -45,7 +45,7 @@ struct SelectionResult {
     std::vector<double> coverage;
 };
 
-/// A selection strategy (ALGORITHM.md sections 6 and 7).
+/// A selection strategy (docs/ALGORITHM.md sections 6 and 7).
 class SelectionStrategy {
 public:
     virtual ~SelectionStrategy() = default;

@@ -2,8 +2,8 @@
 #pragma once
 
 // The feature store: what one forward pass gave for every image of a pool, kept on disk so the
-// pattern and selection stages re-run without the network (DESIGN.md "Data flow"). The on-disk
-// layout is documented in store_format.h.
+// pattern and selection stages re-run without the network (docs/ARCHITECTURE.md, "The pipeline
+// session" and "The feature store"). The on-disk layout is documented in store_format.h.
 
 #include "backbone/image_features.h"
 #include "image/image_preprocessing.h"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-// Prompts for CLIP's text side (CLIP_SELECTION.md section 1): the paper's single template and
+// Prompts for CLIP's text side (docs/ALGORITHM.md section C1): the paper's single template and
 // the 80-template ImageNet ensemble of openai/CLIP's zero-shot notebook, and class-name files.
 
 #include <QString>

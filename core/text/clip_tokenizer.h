@@ -3,7 +3,7 @@
 
 // CLIP's text tokenizer (openai/CLIP, clip/simple_tokenizer.py): byte-level BPE over the merges
 // of bpe_simple_vocab_16e6.txt.gz (MIT, OpenAI; shipped in the data folder as
-// clip/bpe_simple_vocab_16e6.txt.gz). Spec: CLIP_SELECTION.md section 6.
+// clip/bpe_simple_vocab_16e6.txt.gz). Spec: docs/ALGORITHM.md section C6.
 
 #include <QByteArray>
 #include <QString>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// ELFS pseudo-labels and proxy (/work/shared/ELFS.md sections 1-2): spherical k-means finds
+// ELFS pseudo-labels and proxy (docs/ALGORITHM.md sections E1-E2): spherical k-means finds
 // planted clusters, the rank-correlation diagnostic, token views (crop and mirror), the
 // proxy's scores, cancel, and the same scores whatever the thread count.
 #include "elfs/elfs_selection.h"

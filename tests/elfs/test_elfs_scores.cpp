@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// ELFS scores and selection (/work/shared/ELFS.md sections 2-3) from hand-built logit
+// ELFS scores and selection (docs/ALGORITHM.md sections E2-E3) from hand-built logit
 // sequences and hand-worked windows and CCS allocations.
 #include "elfs/coreset_window.h"
 #include "elfs/training_dynamics.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// TEMI (ELFS.md section 1): the loss on a fixed batch equals the PyTorch reference written
-// from ELFS.md's formula (tests/generate_temi_reference.py), and the heads recover planted
+// TEMI (docs/ALGORITHM.md section E1): the loss on a fixed batch equals the PyTorch reference
+// written from that formula (tests/generate_temi_reference.py), and the heads recover planted
 // clusters.
 #include "elfs/temi_clustering.h"
 #include "elfs/temi_reference.h"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The attention filter of Eq. 2 (ALGORITHM.md section 2).
+// The attention filter of Eq. 2 (docs/ALGORITHM.md section 2).
 #include "patterns/attention_filter.h"
 
 #include <QtTest>

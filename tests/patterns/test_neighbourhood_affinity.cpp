@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Neighbourhood attention storage and the affinity of Eq. 3 (ALGORITHM.md section 3).
+// Neighbourhood attention storage and the affinity of Eq. 3 (docs/ALGORITHM.md section 3).
 #include "patterns/neighbourhood_affinity.h"
 #include "util/random_stream.h"
 

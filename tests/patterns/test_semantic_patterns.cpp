@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Semantic patterns (Eq. 4, ALGORITHM.md section 5) and the whole per-image pattern stage.
+// Semantic patterns (Eq. 4, docs/ALGORITHM.md section 5) and the whole per-image pattern stage.
 #include "patterns/neighbourhood_affinity.h"
 #include "patterns/semantic_patterns.h"
 #include "patterns/spectral_clustering.h"
@@ -129,7 +129,7 @@ void TestSemanticPatterns::refusesBadParameters() {
 }
 
 void TestSemanticPatterns::acceptsTheLargestDocumentedK() {
-    // K in [1, 64] (CLI help, ALGORITHM.md): 64 must pass, 65 must not.
+    // K in [1, 64] (CLI help, docs/ALGORITHM.md section 4): 64 must pass, 65 must not.
     const ImageFeatures image = twoObjectImage(4);
     PatternParameters params;
     params.tau = 1.0;

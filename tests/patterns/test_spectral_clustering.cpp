@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Spectral clustering (ALGORITHM.md section 4) and its k-means.
+// Spectral clustering (docs/ALGORITHM.md section 4) and its k-means.
 #include "patterns/kmeans.h"
 #include "patterns/spectral_clustering.h"
 #include "util/random_stream.h"
@@ -178,7 +178,7 @@ void TestSpectralClustering::embeddingMatchesIndependentEigenvectors() {
     // A random affinity whose degrees differ by a factor ~25 between patches: the leading
     // eigenvectors of W and of G^-1/2 W G^-1/2 then differ, so this rules out a dropped degree
     // normalisation, the smallest instead of the largest eigenvectors, and unnormalised rows.
-    // The expected embedding is computed here from the definition (ALGORITHM.md section 4).
+    // The expected embedding is computed here from the definition (docs/ALGORITHM.md section 4).
     QFETCH(int, solver);
     QFETCH(int, size);
     RandomStream random(17);

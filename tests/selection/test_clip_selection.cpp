@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// CLIP-powered selection scores (CLIP_SELECTION.md sections 3-5) on hand-checkable embeddings,
+// CLIP-powered selection scores (docs/ALGORITHM.md sections C3-C5) on hand-checkable embeddings,
 // the exact top-k, and the replay of the official optimiser against it.
 #include "selection/clip_search.h"
 #include "selection/clip_selection.h"

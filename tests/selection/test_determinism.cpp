@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// A seed gives the same result whatever the thread count (ALGORITHM.md section 6), and the
+// A seed gives the same result whatever the thread count (docs/ALGORITHM.md section 6), and the
 // whole `freesel select` run gives the same selection across runs, thread counts and batch
 // sizes, with the offline backend and with a (small, generated) DINO ViT.
 #include "patterns/pool_patterns.h"

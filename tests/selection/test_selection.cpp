@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Selection strategies (ALGORITHM.md sections 6 and 7).
+// Selection strategies (docs/ALGORITHM.md sections 6 and 7).
 #include "selection/distance_kernels.h"
 #include "selection/distance_sampling.h"
 #include "selection/random_selection.h"
@@ -363,7 +363,7 @@ void TestSelection::refusesBadInput() {
 }
 
 void TestSelection::coverageIsTheMeanNearestDistance() {
-    // Coverage after k picks, computed here from its definition (ALGORITHM.md section 7): the
+    // Coverage after k picks, computed here from its definition (docs/ALGORITHM.md section 7): the
     // mean over ALL pattern rows of the Euclidean distance to the nearest pattern of a picked
     // image. Rules out a mean over images instead of rows, or a sum that is not lowered.
     const PatternPool pool = makeClusteredPool(60, 6, 5, 4, 0.5, 31);
@@ -458,7 +458,7 @@ void TestSelection::randomOrdersAreUniform() {
 }
 
 void TestSelection::strategiesDeclareTheirInput() {
-    // ALGORITHM.md section 6: FreeSel and FDS work on semantic patterns, the baselines on one
+    // docs/ALGORITHM.md section 6: FreeSel and FDS work on semantic patterns, the baselines on one
     // global feature per image.
     QVERIFY(makeSelectionStrategy(StrategyKind::FreeSel)->usesPatterns());
     QVERIFY(makeSelectionStrategy(StrategyKind::Fds)->usesPatterns());

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // Test-data generators and an independent float64 reference of distance sampling
-// (ALGORITHM.md section 6), shared by the engine tests and the benchmarks.
+// (docs/ALGORITHM.md section 6), shared by the engine tests and the benchmarks.
 
 #include "patterns/pattern_pool.h"
 #include "selection/selection.h"

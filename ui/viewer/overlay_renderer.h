@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-// Draws the teaching overlays of one image (DESIGN.md "GUI", right panel): the [CLS]
+// Draws the teaching overlays of one image (docs/GUI.md, "Right: the teaching view"): the [CLS]
 // attention heatmap, the attention-filter mask at tau, and the spectral clusters with one
 // colour per semantic pattern. Pure painting: everything comes from an ImageDetail.
 

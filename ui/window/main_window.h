@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-// The FreeSel Studio main window (DESIGN.md "GUI"): dataset and parameters on the left, the
+// The FreeSel Studio main window (docs/GUI.md): dataset and parameters on the left, the
 // thumbnail grid in the centre, the image with its overlays on the right, plots and the log in
 // bottom tabs, stage / progress / ETA / device / backend in the status bar. Every long stage
 // runs on the PipelineWorker's thread.
