@@ -20,7 +20,7 @@ struct DistanceSamplingOptions {
     int threads = 0;       ///< 0: all cores; results do not depend on it
     bool pruning = true;   ///< skip rows whose D provably cannot change (same result, faster)
     bool prefilter = true; ///< with pruning and cosine: rule pairs out on bfloat16 copies first
-    int groups = 0;        ///< groups for the bounds; 0: about sqrt(rows)
+    int groups = 0;        ///< groups for the bounds; 0: about 4 sqrt(rows)
     std::vector<int> replayOrder; ///< the image order for SamplingRule::Replay
 };
 
