@@ -164,4 +164,38 @@ void CliSessionOutput::backendReady(const PipelineSession& session) {
                        .arg(backend.modelName, backend.backend->deviceDescription()));
 }
 
+void addElfsOptions(QCommandLineParser& parser) {
+    addOption(parser, QStringLiteral("elfs-clusters"),
+              QStringLiteral("elfs: pseudo-label clusters K (spherical k-means)."),
+              QStringLiteral("K"), QStringLiteral("10"));
+    addOption(parser, QStringLiteral("elfs-beta"),
+              QStringLiteral("elfs: fraction of hardest images skipped, in [0, 1) (default: by "
+                             "keep ratio, clamped to 1 - r)."),
+              QStringLiteral("BETA"));
+    addOption(parser, QStringLiteral("elfs-mode"),
+              QStringLiteral("elfs: window (double-end) or ccs (50 strata)."),
+              QStringLiteral("MODE"), QStringLiteral("window"));
+    addOption(parser, QStringLiteral("elfs-score"),
+              QStringLiteral("elfs: aum, forgetting or el2n."), QStringLiteral("SCORE"),
+              QStringLiteral("aum"));
+    addOption(parser, QStringLiteral("elfs-epochs"), QStringLiteral("elfs: proxy training epochs."),
+              QStringLiteral("N"), QStringLiteral("50"));
+}
+
+/// The --elfs-* options, checked before any work (ranges by RunParameters::elfsParameters).
+void readElfsOptions(const QCommandLineParser& parser, RunParameters& run) {
+    run.elfsClusters = integerOption(parser, QStringLiteral("elfs-clusters"));
+    run.elfsEpochs = integerOption(parser, QStringLiteral("elfs-epochs"));
+    if (parser.isSet(QStringLiteral("elfs-beta"))) {
+        bool ok = false;
+        run.elfsBeta = parser.value(QStringLiteral("elfs-beta")).toDouble(&ok);
+        if (!ok || run.elfsBeta < 0.0)
+            throw UsageError(QStringLiteral("--elfs-beta must be a number in [0, 1), got '%1'")
+                                 .arg(parser.value(QStringLiteral("elfs-beta"))));
+    }
+    run.elfsMode = parser.value(QStringLiteral("elfs-mode"));
+    run.elfsScore = parser.value(QStringLiteral("elfs-score"));
+    run.elfsParameters();
+}
+
 } // namespace freesel

@@ -37,6 +37,11 @@ private:
     bool patternOptions_;
 };
 
+/// The --elfs-* options of the elfs strategy (select, compare), and reading them into `run`,
+/// checked before any work (ranges by RunParameters::elfsParameters).
+void addElfsOptions(QCommandLineParser& parser);
+void readElfsOptions(const QCommandLineParser& parser, RunParameters& run);
+
 /// The value of --NAME as a number / whole number; UsageError naming it otherwise.
 double numberOption(const QCommandLineParser& parser, const QString& name);
 int integerOption(const QCommandLineParser& parser, const QString& name);

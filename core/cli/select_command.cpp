@@ -35,31 +35,6 @@ struct SelectOptions {
     RunParameters run; ///< only its budget and elfs* fields are read here
 };
 
-int intOption(const QCommandLineParser& parser, const QString& name) {
-    bool ok = false;
-    const int value = parser.value(name).toInt(&ok);
-    if (!ok)
-        throw UsageError(
-            QStringLiteral("--%1 must be an integer, got '%2'").arg(name, parser.value(name)));
-    return value;
-}
-
-/// The --elfs-* options, checked before any work (ranges by RunParameters::elfsParameters).
-void readElfsOptions(const QCommandLineParser& parser, RunParameters& run) {
-    run.elfsClusters = intOption(parser, QStringLiteral("elfs-clusters"));
-    run.elfsEpochs = intOption(parser, QStringLiteral("elfs-epochs"));
-    if (parser.isSet(QStringLiteral("elfs-beta"))) {
-        bool ok = false;
-        run.elfsBeta = parser.value(QStringLiteral("elfs-beta")).toDouble(&ok);
-        if (!ok || run.elfsBeta < 0.0)
-            throw UsageError(QStringLiteral("--elfs-beta must be a number in [0, 1), got '%1'")
-                                 .arg(parser.value(QStringLiteral("elfs-beta"))));
-    }
-    run.elfsMode = parser.value(QStringLiteral("elfs-mode"));
-    run.elfsScore = parser.value(QStringLiteral("elfs-score"));
-    run.elfsParameters();
-}
-
 /// --budget "N" images or "P%" of the usable pool into `run` (the session resolves a percentage
 /// against the usable images); refused outside [0, ...] or [0%, 100%].
 void readBudget(const QString& text, RunParameters& run) {
@@ -170,21 +145,7 @@ void addSelectOptions(QCommandLineParser& parser) {
     addOption(parser, QStringLiteral("strategy"),
               QStringLiteral("freesel, fds, random, kcenter, kmeans or elfs."),
               QStringLiteral("NAME"), QStringLiteral("freesel"));
-    addOption(parser, QStringLiteral("elfs-clusters"),
-              QStringLiteral("elfs: pseudo-label clusters K (spherical k-means)."),
-              QStringLiteral("K"), QStringLiteral("10"));
-    addOption(parser, QStringLiteral("elfs-beta"),
-              QStringLiteral("elfs: fraction of hardest images skipped, in [0, 1) (default: by "
-                             "keep ratio, clamped to 1 - r)."),
-              QStringLiteral("BETA"));
-    addOption(parser, QStringLiteral("elfs-mode"),
-              QStringLiteral("elfs: window (double-end) or ccs (50 strata)."),
-              QStringLiteral("MODE"), QStringLiteral("window"));
-    addOption(parser, QStringLiteral("elfs-score"),
-              QStringLiteral("elfs: aum, forgetting or el2n."), QStringLiteral("SCORE"),
-              QStringLiteral("aum"));
-    addOption(parser, QStringLiteral("elfs-epochs"), QStringLiteral("elfs: proxy training epochs."),
-              QStringLiteral("N"), QStringLiteral("50"));
+    addElfsOptions(parser);
     addOption(parser, QStringLiteral("overwrite"),
               QStringLiteral("Replace an earlier folder export."));
     addOption(parser, QStringLiteral("copy"),

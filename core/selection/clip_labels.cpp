@@ -133,6 +133,7 @@ PoolLabels labelsFromCoco(const QString& jsonPath, const QString& root,
     }
     std::vector<double> largest(size_t(imagePaths.size()), -1.0);
     std::vector<QString> names(size_t(imagePaths.size()));
+    std::vector<std::vector<QString>> boxNames(size_t(imagePaths.size()));
     for (const QJsonValue& a : root0.value(QStringLiteral("annotations")).toArray()) {
         const int index = imageOf.value(a[QStringLiteral("image_id")].toInteger(), -1);
         if (index < 0)
@@ -144,6 +145,7 @@ PoolLabels labelsFromCoco(const QString& jsonPath, const QString& root,
             fail(jsonPath, QStringLiteral("annotation of category %1, which is not in "
                                           "\"categories\"")
                                .arg(category));
+        boxNames[size_t(index)].push_back(categories.value(category));
         if (area > largest[size_t(index)]) { // strictly larger: the first box wins ties
             largest[size_t(index)] = area;
             names[size_t(index)] = categories.value(category);
@@ -153,7 +155,16 @@ PoolLabels labelsFromCoco(const QString& jsonPath, const QString& root,
     if (order.isEmpty()) // COCO's own category order, not alphabetical
         for (const QJsonValue& c : root0.value(QStringLiteral("categories")).toArray())
             order << c[QStringLiteral("name")].toString();
-    return finish(names, order, jsonPath, unmatched);
+    PoolLabels labels = finish(names, order, jsonPath, unmatched);
+    QHash<QString, int> labelOf;
+    for (int c = 0; c < labels.classNames.size(); ++c)
+        labelOf.insert(labels.classNames[c], c);
+    labels.boxLabels.resize(boxNames.size());
+    for (size_t i = 0; i < boxNames.size(); ++i)
+        for (const QString& name : boxNames[i])
+            if (const int label = labelOf.value(name, -1); label >= 0)
+                labels.boxLabels[i].push_back(label);
+    return labels;
 }
 
 PoolLabels labelsFromCsv(const QString& csvPath, const QString& root, const QStringList& imagePaths,

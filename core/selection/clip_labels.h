@@ -15,6 +15,9 @@ struct PoolLabels {
     QStringList classNames;   ///< index = label
     std::vector<int> labels;  ///< per pool image; -1 where the source says nothing about it
     int unmatchedEntries = 0; ///< source entries naming no pool image (ignored)
+    /// COCO only: the label of every box of each pool image (detection users count objects);
+    /// boxes of a category outside `classNames` are left out. Empty for other sources.
+    std::vector<std::vector<int>> boxLabels;
 
     int unlabelled() const;
 };
