@@ -242,13 +242,12 @@ ComparisonResult runComparison(PipelineSession& session, const ComparisonRequest
     if (result.usableImages == 0)
         refuse(QStringLiteral("%1: no usable image to compare selections on").arg(run.source));
 
+    for (const PoolEntry& entry : *session.pool())
+        result.poolPaths << entry.path;
     LoadedLabels loaded;
     UsableLabels labels;
     if (!request.labelsPath.isEmpty()) {
-        QStringList paths;
-        for (const PoolEntry& entry : *session.pool())
-            paths << entry.path;
-        loaded = loadLabels(request.labelsPath, session.poolRoot(), paths);
+        loaded = loadLabels(request.labelsPath, session.poolRoot(), result.poolPaths);
         labels = usableLabels(loaded.labels, patterns.poolIndex);
         result.labelsSource = loaded.source;
         result.classNames = loaded.labels.classNames;

@@ -76,6 +76,7 @@ struct ComparisonResult {
     std::vector<MetricValue> values;
     std::vector<CoverageSeries> curves;
     std::vector<RunSelection> selections;
+    QStringList poolPaths;    ///< every pool image (RunSelection indexes it)
     QStringList notes; ///< e.g. budgets larger than the pool
 };
 

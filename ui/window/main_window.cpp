@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "window/main_window.h"
+#include "window/compare_panel.h"
 #include "window/run_status_bar.h"
 #include "window/shortcut_priority.h"
 
@@ -43,7 +44,9 @@ MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent), worker_(new PipelineWorker), params_(new ParametersPanel(this)),
       browser_(new PoolBrowser(this)), imageView_(new ImageView(this)), tabs_(new QTabWidget(this)),
       coverage_(new CoveragePlot(this)), projection_(new ProjectionPlot(this)),
-      mass_(new AttentionMassPlot(this)), log_(new QPlainTextEdit(this)) {
+      mass_(new AttentionMassPlot(this)),
+      compare_(new ComparePanel([this] { return params_->parameters(); }, this)),
+      log_(new QPlainTextEdit(this)) {
     setWindowTitle(tr("FreeSel Studio"));
     setWindowIcon(QIcon(QStringLiteral(":/freesel/icons/freesel.svg")));
     // The worker lives on its own thread; the thread's end deletes it (Tiled's pattern).
@@ -75,6 +78,8 @@ MainWindow::MainWindow(QWidget* parent)
     tabs_->addTab(projection_, tr("Patterns (PCA)"));
     tabs_->addTab(mass_, tr("Attention mass"));
     tabs_->addTab(log_, tr("Log"));
+    tabs_->addTab(compare_, tr("Compare"));
+    connectToWorker(compare_, worker_);
 
     auto* scroll = new QScrollArea(this);
     scroll->setWidget(params_);

@@ -26,6 +26,7 @@ namespace freesel {
 class RunStatusBar;
 
 class AttentionMassPlot;
+class ComparePanel;
 class CoveragePlot;
 class ImageView;
 class ParametersPanel;
@@ -45,6 +46,7 @@ public:
     CoveragePlot* coveragePlot() const { return coverage_; }
     ProjectionPlot* projectionPlot() const { return projection_; }
     AttentionMassPlot* attentionMassPlot() const { return mass_; }
+    ComparePanel* comparePanel() const { return compare_; }
     QTabWidget* plotTabs() const { return tabs_; }
     QLabel* backendLabel() const;
 
@@ -122,6 +124,7 @@ private:
     CoveragePlot* coverage_;
     ProjectionPlot* projection_;
     AttentionMassPlot* mass_;
+    ComparePanel* compare_;
     QPlainTextEdit* log_;
     RunStatusBar* status_ = nullptr;
     std::function<bool(const QString&)> storeResetQuestion_;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "pipeline_worker.h"
 
+#include "compare/comparison_report.h"
 #include "weights/model_manifest.h"
 #include "weights/weight_cache.h"
 
@@ -62,6 +63,29 @@ PipelineWorker::PipelineWorker(QObject* parent)
     qRegisterMetaType<ExportResult>();
     qRegisterMetaType<ExportOptions>();
     qRegisterMetaType<DownloadResult>();
+    qRegisterMetaType<ComparisonRequest>();
+    qRegisterMetaType<ComparisonResult>();
+}
+
+void PipelineWorker::compare(const ComparisonRequest& request) {
+    cancel_.store(false);
+    auto progressOf = [this](int done, int total, const QString&) {
+        Q_EMIT progress(QStringLiteral("compare"), done, total, -1.0);
+        return !cancel_.load();
+    };
+    try {
+        Q_EMIT stageChanged(QStringLiteral("compare"));
+        Q_EMIT comparisonFinished(runComparison(*session_, request, progressOf, &cancel_));
+    } catch (const StageCancelled&) {
+        Q_EMIT comparisonFailed(tr("comparison cancelled"));
+    } catch (const std::exception& error) {
+        Q_EMIT comparisonFailed(errorFromException(error).message);
+    }
+}
+
+void PipelineWorker::exportComparison(const ComparisonResult& result,
+                                      const ComparisonRequest& request, const QString& folder) {
+    Q_EMIT exportFinished(writeComparisonReport(result, request, folder));
 }
 
 PipelineWorker::~PipelineWorker() = default;

@@ -6,6 +6,7 @@
 // touches a widget. The stages, their caching and the default store are core's PipelineSession
 // (the same the CLI drives): the worker adds only the thread, the cancel flag and the signals.
 
+#include "compare/comparison.h"
 #include "pipeline_session.h"
 #include "weights/weight_downloader.h"
 
@@ -77,6 +78,11 @@ public Q_SLOTS:
     /// Closes and deletes the feature store in `folder` (the next run extracts anew).
     void resetStore(const QString& folder);
     void cancelDownload();
+    /// Every strategy x budget x seed of `request` on this session's store and patterns.
+    void compare(const freesel::ComparisonRequest& request);
+    /// Writes a comparison's report into `folder`; exportFinished follows.
+    void exportComparison(const freesel::ComparisonResult& result,
+                          const freesel::ComparisonRequest& request, const QString& folder);
 
 Q_SIGNALS:
     void stageChanged(const QString& stage);
@@ -90,6 +96,8 @@ Q_SIGNALS:
     void storeReset(const QString& folder, const QString& error); ///< error empty: done
     void downloadProgress(qint64 received, qint64 total);
     void downloadFinished(const freesel::DownloadResult& result);
+    void comparisonFinished(const freesel::ComparisonResult& result);
+    void comparisonFailed(const QString& message); ///< also when cancelled
 
 private:
     class SessionSignals;
@@ -108,3 +116,5 @@ Q_DECLARE_METATYPE(freesel::BackendInfo)
 Q_DECLARE_METATYPE(freesel::RunOutcome)
 Q_DECLARE_METATYPE(freesel::ExportResult)
 Q_DECLARE_METATYPE(freesel::ExportOptions)
+Q_DECLARE_METATYPE(freesel::ComparisonRequest)
+Q_DECLARE_METATYPE(freesel::ComparisonResult)
