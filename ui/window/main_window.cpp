@@ -339,7 +339,6 @@ void MainWindow::showBackend(const BackendInfo& backend) {
 void MainWindow::onRunFinished(const RunOutcome& outcome) {
     outcome_ = outcome;
     hasOutcome_ = true;
-    ++runsFinished_;
     showBackend(outcome.backend); // the note was logged when the backend became ready
     browser_->model()->setOutcome(outcome);
     DetailContext context{outcome.storeFolder, outcome.patternSeed, outcome.storeRecords,
@@ -427,12 +426,12 @@ void MainWindow::onRunFailed(const QString& message) {
 }
 
 void MainWindow::onRunCancelled(const QString& stage) {
-    ++runsCancelled_;
     if (superseded_)
         log(tr("Stopped during %1: the parameters changed, re-running").arg(stage));
     else
         log(tr("Cancelled during %1; the store keeps what was extracted").arg(stage));
     status_->showMessage(tr("Cancelled during %1").arg(stage));
+    Q_EMIT runCancelled();
     onRunEnded();
 }
 

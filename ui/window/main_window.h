@@ -51,8 +51,6 @@ public:
     bool isRunning() const { return running_; }
     bool hasOutcome() const { return hasOutcome_; }
     const RunOutcome& lastOutcome() const { return outcome_; }
-    int runsFinished() const { return runsFinished_; }
-    int runsCancelled() const { return runsCancelled_; }
     QString lastError() const { return lastError_; }
     QString logText() const;
 
@@ -81,7 +79,8 @@ public Q_SLOTS:
 
 Q_SIGNALS:
     void runFinished();
-    void runEnded(); ///< finished, failed or cancelled
+    void runCancelled(); ///< by the user, or stopped for newer parameters
+    void runEnded();     ///< finished, failed or cancelled
     void exportFinished(const freesel::ExportResult& result);
     void storeWasReset();
     void errorShown(const QString& message); ///< every error the window shows, run or not
@@ -138,8 +137,6 @@ private:
     bool rerunPending_ = false;
     bool weightsPrompt_ = true;
     bool autoRerun_ = true;
-    int runsFinished_ = 0;
-    int runsCancelled_ = 0;
     QString lastError_;
     QStringList recentPools_;
 };
