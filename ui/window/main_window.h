@@ -3,8 +3,8 @@
 
 // The FreeSel Studio main window (DESIGN.md "GUI"): dataset and parameters on the left, the
 // thumbnail grid in the centre, the image with its overlays on the right, plots and the log in
-// bottom tabs, stage / progress / ETA / device / backend in the status bar. Every long stage
-// runs on the PipelineWorker's thread.
+// bottom tabs, the Issues dock below, stage / progress / ETA / device / backend in the status
+// bar. Every long stage runs on the PipelineWorker's thread.
 
 #include "worker/pipeline_worker.h"
 
@@ -23,6 +23,7 @@ class QTabWidget;
 
 namespace freesel {
 
+class IssuesDock;
 class RunStatusBar;
 
 class AttentionMassPlot;
@@ -46,6 +47,7 @@ public:
     ProjectionPlot* projectionPlot() const { return projection_; }
     AttentionMassPlot* attentionMassPlot() const { return mass_; }
     QTabWidget* plotTabs() const { return tabs_; }
+    IssuesDock* issuesDock() const { return issues_; }
     QLabel* backendLabel() const;
 
     bool isRunning() const { return running_; }
@@ -107,6 +109,8 @@ private:
     void onStoreReset(const QString& folder, const QString& error);
     void showPredictedBackend();
     void showBackend(const BackendInfo& backend); ///< the status bar labels and tooltip
+    /// An issue's file: opened when it is part of the pool, else named in the status bar.
+    void showIssuePath(const QString& path);
     void log(const QString& line);
     void rememberPool(const QString& source);
     void loadSettings();
@@ -122,6 +126,7 @@ private:
     ProjectionPlot* projection_;
     AttentionMassPlot* mass_;
     QPlainTextEdit* log_;
+    IssuesDock* issues_;
     RunStatusBar* status_ = nullptr;
     std::function<bool(const QString&)> storeResetQuestion_;
     QSet<QString> offlineChosenFor_; ///< models whose weights prompt was answered "offline"
