@@ -3,6 +3,7 @@
 // weight download from a local HTTP server through `freesel models download`.
 #include "support/cli_test_support.h"
 #include "support/local_http_server.h"
+#include "support/scene_pool.h"
 
 #include <QCryptographicHash>
 #include <QDir>
@@ -26,7 +27,7 @@ namespace {
 using clitest::readLines;
 using clitest::Run;
 using clitest::runFreesel;
-using clitest::writePool;
+using scenepool::writePool;
 
 QStringList selectArguments(const QString& pool, const QTemporaryDir& dir, const QString& out,
                             const QString& format) {

@@ -4,6 +4,7 @@
 #include "store/feature_store.h"
 #include "store/store_format.h"
 #include "support/cli_test_support.h"
+#include "support/scene_pool.h"
 
 #include <QDateTime>
 #include <QElapsedTimer>
@@ -12,12 +13,13 @@
 #include <QRandomGenerator>
 #include <QThread>
 #include <QtTest>
+#include <opencv2/imgcodecs.hpp>
 
 using clitest::readAll;
 using clitest::readLines;
 using clitest::Run;
 using clitest::runFreesel;
-using clitest::writePool;
+using scenepool::writePool;
 
 namespace {
 
@@ -222,7 +224,7 @@ void TestCliPipeline::changedFileIsExtractedAgain() {
     const QString store = dir.filePath(QStringLiteral("store"));
     QCOMPARE(runFreesel(extractArguments(pool, store)).exitCode, 0);
     const QString changed = pool + QStringLiteral("/img_003.png");
-    cv::imwrite(changed.toStdString(), clitest::sceneImage(77));
+    cv::imwrite(changed.toStdString(), scenepool::sceneImage(77));
     {
         QFile file(changed);
         QVERIFY(file.open(QIODevice::ReadWrite));
@@ -287,7 +289,7 @@ void TestCliPipeline::patternsSummariseTheStore() {
     }
     QCOMPARE(summary.value(QStringLiteral("patterns")).toInt(), total);
     // One more image in the pool: the store lacks it, and patterns says what to run.
-    cv::imwrite((pool + QStringLiteral("/late.png")).toStdString(), clitest::sceneImage(50));
+    cv::imwrite((pool + QStringLiteral("/late.png")).toStdString(), scenepool::sceneImage(50));
     expectFailure({QStringLiteral("patterns"), pool, QStringLiteral("--store"), store}, 2,
                   QStringLiteral("1 of the 11 images"));
 }

@@ -6,6 +6,7 @@
 
 #include "support/cli_test_support.h"
 #include "support/hostile_corpus.h"
+#include "support/scene_pool.h"
 
 #include "backbone/offline_backend.h"
 #include "image/pool_scanner.h"
@@ -16,6 +17,7 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QtTest>
+#include <opencv2/imgcodecs.hpp>
 
 #include <grp.h>
 #include <signal.h>
@@ -23,6 +25,7 @@
 #include <unistd.h>
 
 using namespace clitest;
+using namespace scenepool;
 using hostile::Outcome;
 
 namespace {

@@ -3,6 +3,7 @@
 // carries pseudo-labels and scores, the selection is the double-end window of the exported
 // AUM, the run is reproducible across runs and thread counts, and bad parameters exit 2.
 #include "support/cli_test_support.h"
+#include "support/scene_pool.h"
 
 #include <QtTest>
 
@@ -57,7 +58,7 @@ class TestElfsCli : public QObject {
 private Q_SLOTS:
     void selectsTheWindowAndExportsScores() {
         QTemporaryDir dir;
-        const QString pool = clitest::writePool(dir, 24);
+        const QString pool = scenepool::writePool(dir, 24);
         const QString store = dir.filePath(QStringLiteral("store"));
         const QString csv = dir.filePath(QStringLiteral("elfs.csv"));
         const Run run = runFreesel(elfsArguments(pool, store, csv));
@@ -115,7 +116,7 @@ private Q_SLOTS:
 
     void badParametersExitTwo() {
         QTemporaryDir dir;
-        const QString pool = clitest::writePool(dir, 8);
+        const QString pool = scenepool::writePool(dir, 8);
         const QString store = dir.filePath(QStringLiteral("store"));
         const QString out = dir.filePath(QStringLiteral("x.csv"));
         const std::vector<std::pair<QStringList, QString>> cases = {

@@ -6,6 +6,7 @@
 #include "selection/distance_sampling.h"
 #include "selection/selection.h"
 #include "support/cli_test_support.h"
+#include "support/scene_pool.h"
 #include "support/synthetic_pool.h"
 
 #include <QJsonArray>
@@ -171,7 +172,7 @@ void TestDeterminism::wholeRunIsReproducible_data() {
 void TestDeterminism::wholeRunIsReproducible() {
     QFETCH(QString, backend);
     QTemporaryDir dir;
-    const QString pool = clitest::writePool(dir, 20, 128, 96, true);
+    const QString pool = scenepool::writePool(dir, 20, 128, 96, true);
     const QString weights = dir.filePath(QStringLiteral("vit.safetensors"));
     QVERIFY(clitest::writeFile(weights, smallVitSafetensors(21)));
     // (batch size, threads), the first twice: runs, batch sizes and thread counts all vary.

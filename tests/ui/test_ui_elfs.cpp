@@ -3,6 +3,7 @@
 // the worker thread, and the picks equal the core's selectElfs on the same store and seed.
 #include "image/demo_pool.h"
 #include "pipeline_session.h"
+#include "support/run_watcher.h"
 #include "window/elfs_parameters_box.h"
 #include "window/main_window.h"
 #include "window/parameters_panel.h"
@@ -38,6 +39,7 @@ private Q_SLOTS:
         p.seed = 4;
         p.storeDir = store;
         MainWindow window;
+        uitest::RunWatcher runs(window);
         window.setWeightsPromptEnabled(false);
         window.parametersPanel()->setParameters(p);
         window.openPool(pool);
@@ -58,7 +60,7 @@ private Q_SLOTS:
         QCOMPARE(chosen.elfsBeta, -1.0); // auto
 
         QTest::mouseClick(panel->runButton(), Qt::LeftButton);
-        QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 1, kRunTimeout);
+        QVERIFY2(runs.waitForFinished(1, kRunTimeout), qPrintable(window.lastError()));
         QVERIFY2(window.lastError().isEmpty(), qPrintable(window.lastError()));
         const RunOutcome& outcome = window.lastOutcome();
         QCOMPARE(int(outcome.picks.size()), 5);

@@ -9,9 +9,8 @@
 #include "pool/pool_browser.h"
 #include "pool/pool_model.h"
 #include "support/hostile_corpus.h"
+#include "support/run_watcher.h"
 #include "viewer/image_view.h"
-#include "weights/model_manifest.h"
-#include "window/export_dialog.h"
 #include "window/main_window.h"
 #include "window/parameters_panel.h"
 #include "window/project_file.h"
@@ -87,6 +86,7 @@ private Q_SLOTS:
 
     void runMatchesCore() {
         MainWindow window;
+        uitest::RunWatcher runs(window);
         // An empty grid says what to do first; it goes once there is a pool.
         auto* placeholder = window.findChild<QLabel*>(QStringLiteral("poolPlaceholder"));
         QVERIFY(placeholder);
@@ -96,7 +96,7 @@ private Q_SLOTS:
         QVERIFY(placeholder->isVisible());
         QVERIFY(placeholder->text().contains(QStringLiteral("Ctrl+O")));
         QTest::mouseClick(window.parametersPanel()->runButton(), Qt::LeftButton);
-        QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 1, kRunTimeout);
+        QVERIFY2(runs.waitForFinished(1, kRunTimeout), qPrintable(window.lastError()));
         QVERIFY2(window.lastError().isEmpty(), qPrintable(window.lastError()));
         const RunOutcome& outcome = window.lastOutcome();
         QCOMPARE(int(outcome.picks.size()), 6);
@@ -153,10 +153,11 @@ private Q_SLOTS:
 
     void tauChangeUpdatesPatternsWithoutExtraction() {
         MainWindow window;
+        uitest::RunWatcher runs(window);
         configure(window, baseParameters());
         window.show();
         window.startRun();
-        QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 1, kRunTimeout);
+        QVERIFY2(runs.waitForFinished(1, kRunTimeout), qPrintable(window.lastError()));
         // A new window resumes the store of the first test: nothing goes through the network.
         QCOMPARE(window.lastOutcome().extraction.extracted, 0);
         QCOMPARE(window.lastOutcome().extraction.reused, 20);
@@ -172,7 +173,7 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(qAbs(view->detail().parameters.tau - 0.2) < 1e-9,
                                  kRunTimeout / 10);
         QVERIFY(view->detail().kept.size() < keptBefore);
-        QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 2, kRunTimeout);
+        QVERIFY2(runs.waitForFinished(2, kRunTimeout), qPrintable(window.lastError()));
         const RunOutcome& outcome = window.lastOutcome();
         QVERIFY(!outcome.extractionRan);
         QVERIFY(outcome.patternsRan);
@@ -191,9 +192,9 @@ private Q_SLOTS:
         window.parametersPanel()->clustersBox()->setValue(2);
         QTRY_VERIFY_WITH_TIMEOUT(view->detail().parameters.clusters == 2, kRunTimeout / 10);
         QVERIFY(view->detail().patternCount <= 2);
-        QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 3, kRunTimeout);
+        QVERIFY2(runs.waitForFinished(3, kRunTimeout), qPrintable(window.lastError()));
         window.parametersPanel()->budgetBox()->setValue(4);
-        QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 4, kRunTimeout);
+        QVERIFY2(runs.waitForFinished(4, kRunTimeout), qPrintable(window.lastError()));
         QVERIFY(!window.lastOutcome().patternsRan);
         QCOMPARE(int(window.lastOutcome().picks.size()), 4);
     }
@@ -203,6 +204,7 @@ private Q_SLOTS:
         QCOMPARE(writeDemoPool(bigPool, 96, 5), QString());
         const QString bigStore = dir_.filePath(QStringLiteral("big-store"));
         MainWindow window;
+        uitest::RunWatcher runs(window);
         configure(window, parametersFor(bigPool, bigStore));
         window.show();
         auto* stage = window.findChild<QLabel*>(QStringLiteral("stageLabel"));
@@ -210,8 +212,8 @@ private Q_SLOTS:
         window.startRun();
         QTRY_VERIFY_WITH_TIMEOUT(stage->text().contains(QStringLiteral("extract")), kRunTimeout);
         QTest::mouseClick(window.parametersPanel()->cancelButton(), Qt::LeftButton);
-        QTRY_COMPARE_WITH_TIMEOUT(window.runsCancelled(), 1, kRunTimeout);
-        QCOMPARE(window.runsFinished(), 0);
+        QVERIFY(runs.waitForCancelled(1, kRunTimeout));
+        QCOMPARE(runs.finished(), 0);
         QVERIFY(!window.isRunning());
         QVERIFY(window.parametersPanel()->runButton()->isEnabled());
         FeatureStore store;
@@ -223,9 +225,10 @@ private Q_SLOTS:
         RunParameters p = baseParameters();
         p.backend = QStringLiteral("auto"); // no weights in the test-mode cache: offline, noted
         MainWindow window;
+        uitest::RunWatcher runs(window);
         configure(window, p);
         window.startRun();
-        QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 1, kRunTimeout);
+        QVERIFY2(runs.waitForFinished(1, kRunTimeout), qPrintable(window.lastError()));
         QCOMPARE(window.logText().count(QStringLiteral("note: DINO weights not found")), 1);
         QVERIFY(window.backendLabel()->text().contains(QStringLiteral("no DINO weights")));
     }
@@ -249,9 +252,10 @@ private Q_SLOTS:
         options.unreadableFile = ::geteuid() != 0;
         const std::vector<hostile::Case> cases = hostile::writeCorpus(pool, options);
         MainWindow window;
+        uitest::RunWatcher runs(window);
         configure(window, parametersFor(pool, hostileDir.filePath(QStringLiteral("store"))));
         window.startRun();
-        QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 1, kRunTimeout);
+        QVERIFY2(runs.waitForFinished(1, kRunTimeout), qPrintable(window.lastError()));
         hostile::prepareRemoval(pool);
         QVERIFY2(window.lastError().isEmpty(), qPrintable(window.lastError()));
         QCOMPARE(int(window.lastOutcome().picks.size()), 6);
@@ -279,9 +283,10 @@ private Q_SLOTS:
 
     void exportAndReadBack() {
         MainWindow window;
+        uitest::RunWatcher runs(window);
         configure(window, baseParameters());
         window.startRun();
-        QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 1, kRunTimeout);
+        QVERIFY2(runs.waitForFinished(1, kRunTimeout), qPrintable(window.lastError()));
         QSignalSpy spy(&window, &MainWindow::exportFinished);
         const QString txt = dir_.filePath(QStringLiteral("out/selection.txt"));
         window.exportSelection(QStringLiteral("txt"), txt, {});
@@ -360,21 +365,23 @@ private Q_SLOTS:
         QString firstStore;
         {
             MainWindow window;
+            uitest::RunWatcher runs(window);
             configure(window, parametersFor(pool_, QString()));
             QTest::mouseClick(window.parametersPanel()->runButton(), Qt::LeftButton);
-            QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 1, kRunTimeout);
+            QVERIFY2(runs.waitForFinished(1, kRunTimeout), qPrintable(window.lastError()));
             QVERIFY2(window.lastError().isEmpty(), qPrintable(window.lastError()));
             firstStore = window.lastOutcome().storeFolder;
             QVERIFY(window.saveProject(path));
         }
         MainWindow reopened;
+        uitest::RunWatcher reopenedRuns(reopened);
         reopened.setWeightsPromptEnabled(false);
         reopened.setAutoRerun(false);
         QVERIFY(reopened.openProject(path));
         QCOMPARE(reopened.parametersPanel()->parameters().storeDir, QString());
         reopened.openPool(second);
         QTest::mouseClick(reopened.parametersPanel()->runButton(), Qt::LeftButton);
-        QTRY_COMPARE_WITH_TIMEOUT(reopened.runsFinished(), 1, kRunTimeout);
+        QVERIFY2(reopenedRuns.waitForFinished(1, kRunTimeout), qPrintable(reopened.lastError()));
         QVERIFY2(reopened.lastError().isEmpty(), qPrintable(reopened.lastError()));
         const QString secondStore = reopened.lastOutcome().storeFolder;
         BackendChoice offline;
@@ -385,97 +392,20 @@ private Q_SLOTS:
         QVERIFY(secondStore != firstStore);
     }
 
-    void exportDialogExtensionFollowsTheFormatAndAsksBeforeReplacing() {
-        ExportDialog dialog;
-        dialog.setFormat(QStringLiteral("csv"));
-        dialog.setOutputPath(dir_.filePath(QStringLiteral("picks.csv")));
-        dialog.setFormat(QStringLiteral("labelstudio")); // Label Studio JSON, not in picks.csv
-        QCOMPARE(dialog.outputPath(), dir_.filePath(QStringLiteral("picks.json")));
-        dialog.setFormat(QStringLiteral("cvat"));
-        QCOMPARE(dialog.outputPath(), dir_.filePath(QStringLiteral("picks.jsonl")));
-        dialog.setFormat(QStringLiteral("folder")); // a folder keeps the name it was given
-        QCOMPARE(dialog.outputPath(), dir_.filePath(QStringLiteral("picks.jsonl")));
-        // The options a format has are the ones enabled.
-        auto enabled = [&dialog](const QString& text) {
-            for (QCheckBox* box : dialog.findChildren<QCheckBox*>())
-                if (box->text().contains(text))
-                    return box->isEnabled();
-            return false;
-        };
-        QVERIFY(enabled(QStringLiteral("Copy the images")));
-        dialog.setFormat(QStringLiteral("txt"));
-        QVERIFY(!enabled(QStringLiteral("Copy the images")));
-
-        // An existing file is replaced only when the question is answered yes.
-        QFile existing(dir_.filePath(QStringLiteral("exists.txt")));
-        QVERIFY(existing.open(QIODevice::WriteOnly));
-        existing.close();
-        QStringList asked;
-        bool answer = false;
-        dialog.setOverwriteQuestion([&](const QString& path) {
-            asked << path;
-            return answer;
-        });
-        dialog.setOutputPath(existing.fileName());
-        dialog.show();
-        dialog.accept();
-        QCOMPARE(asked, QStringList{existing.fileName()});
-        QVERIFY(dialog.isVisible()); // "no": the dialog stays for another name
-        answer = true;
-        dialog.accept();
-        QVERIFY(!dialog.isVisible());
-        QCOMPARE(dialog.result(), int(QDialog::Accepted));
-        // A new file is not asked about.
-        asked.clear();
-        dialog.setOutputPath(dir_.filePath(QStringLiteral("new.txt")));
-        dialog.show();
-        dialog.accept();
-        QVERIFY(asked.isEmpty());
-    }
-
-    void windowShortcutsWorkInTextFields() {
-        MainWindow window;
-        window.setAutoRerun(false);
-        window.show();
-        window.activateWindow();
-        QVERIFY(QTest::qWaitForWindowActive(&window));
-        QLineEdit* field = window.parametersPanel()->sourceField();
-        field->setFocus();
-        QTRY_VERIFY(field->hasFocus());
-        // Ctrl+E is "end of line" to a QLineEdit; the window's Export must win. With nothing
-        // to export yet, the export action answers with its message.
-        QTest::keyClick(field, Qt::Key_E, Qt::ControlModifier);
-        QVERIFY2(window.lastError().contains(QStringLiteral("Nothing to export")),
-                 qPrintable(window.lastError()));
-    }
-
-    void typedNumbersApplyWhenTheEditIsFinished() {
-        MainWindow window;
-        window.setAutoRerun(false);
-        ParametersPanel* panel = window.parametersPanel();
-        QSignalSpy changed(panel, &ParametersPanel::parametersChanged);
-        QSpinBox* k = panel->clustersBox();
-        k->selectAll();
-        QTest::keyClicks(k, QStringLiteral("12"));
-        QCOMPARE(changed.count(), 0); // not K = 1, then K = 12
-        QTest::keyClick(k, Qt::Key_Return);
-        QCOMPARE(changed.count(), 1);
-        QCOMPARE(panel->parameters().clusters, 12);
-    }
-
     void imageViewFollowsRankOneUnlessTheUserChoseAnImage() {
         MainWindow window;
+        uitest::RunWatcher runs(window);
         configure(window, baseParameters());
         window.setAutoRerun(false);
         QTest::mouseClick(window.parametersPanel()->runButton(), Qt::LeftButton);
-        QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 1, kRunTimeout);
+        QVERIFY2(runs.waitForFinished(1, kRunTimeout), qPrintable(window.lastError()));
         QCOMPARE(window.imageView()->poolIndex(), window.lastOutcome().picks.front());
         // A re-run with other picks: the view follows the new rank 1 (it was not chosen).
         RunParameters p = baseParameters();
         p.seed = 11;
         window.parametersPanel()->setParameters(p);
         window.startRun();
-        QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 2, kRunTimeout);
+        QVERIFY2(runs.waitForFinished(2, kRunTimeout), qPrintable(window.lastError()));
         QCOMPARE(window.imageView()->poolIndex(), window.lastOutcome().picks.front());
         // An image the user opens stays open across re-runs.
         const std::vector<int>& picks = window.lastOutcome().picks;
@@ -486,7 +416,7 @@ private Q_SLOTS:
         p.seed = 12;
         window.parametersPanel()->setParameters(p);
         window.startRun();
-        QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 3, kRunTimeout);
+        QVERIFY2(runs.waitForFinished(3, kRunTimeout), qPrintable(window.lastError()));
         QCOMPARE(window.imageView()->poolIndex(), unselected);
         // Another pool: its own rank 1, never the old pool's index.
         const QString other = dir_.filePath(QStringLiteral("view-pool"));
@@ -496,45 +426,19 @@ private Q_SLOTS:
         window.openPool(other);
         QCOMPARE(window.imageView()->poolIndex(), -1);
         window.startRun();
-        QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 4, kRunTimeout);
+        QVERIFY2(runs.waitForFinished(4, kRunTimeout), qPrintable(window.lastError()));
         QCOMPARE(window.lastOutcome().parameters.source, other);
         QCOMPARE(window.imageView()->poolIndex(), window.lastOutcome().picks.front());
     }
 
-    void weightsDialogShowsTheSizeAndAFailedDownload() {
-        const ModelManifest manifest = ModelManifest::builtin();
-        const ModelInfo* model = manifest.find(QStringLiteral("dino_vits16"));
-        QVERIFY(model);
-        // ViT-S/16 has 21.7 M parameters (DINO, table of models): about 87 MB in float32.
-        QVERIFY(model->estimatedSize() > 4 * 21'600'000LL &&
-                model->estimatedSize() < 4 * 21'800'000LL);
-        WeightsDialog dialog(*model, dir_.filePath(QStringLiteral("w.pth")));
-        auto* download = dialog.findChild<QPushButton*>(QStringLiteral("downloadWeights"));
-        QVERIFY(download);
-        QVERIFY2(download->text().contains(QStringLiteral("about 87")),
-                 qPrintable(download->text()));
-        QVERIFY(!download->text().contains(QStringLiteral("unknown")));
-        dialog.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&dialog));
-        DownloadResult failed;
-        failed.status = Error::environment(QStringLiteral("connection refused by dl.example.org"));
-        dialog.onFinished(failed);
-        auto* error = dialog.findChild<QLabel*>(QStringLiteral("downloadError"));
-        QVERIFY(error);
-        QVERIFY(error->isVisible());
-        QVERIFY(error->text().contains(QStringLiteral("connection refused")));
-        // Inside the dialog, not cut off below it.
-        QTRY_VERIFY(error->geometry().bottom() < dialog.height());
-        QVERIFY(download->isEnabled()); // and it can be tried again
-    }
-
     void storeIsShownAndCanBeReset() {
         MainWindow window;
+        uitest::RunWatcher runs(window);
         const RunParameters p = parametersFor(pool_, dir_.filePath(QStringLiteral("reset-store")));
         configure(window, p);
         window.setAutoRerun(false);
         QTest::mouseClick(window.parametersPanel()->runButton(), Qt::LeftButton);
-        QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 1, kRunTimeout);
+        QVERIFY2(runs.waitForFinished(1, kRunTimeout), qPrintable(window.lastError()));
         const QString folder = window.lastOutcome().storeFolder;
         auto* label = window.findChild<QLabel*>(QStringLiteral("storeLabel"));
         QVERIFY(label);
@@ -561,13 +465,14 @@ private Q_SLOTS:
         QTRY_COMPARE(reset.count(), 1);
         QVERIFY(!QFileInfo::exists(folder + QStringLiteral("/records.bin")));
         window.startRun();
-        QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 2, kRunTimeout);
+        QVERIFY2(runs.waitForFinished(2, kRunTimeout), qPrintable(window.lastError()));
         QVERIFY(window.lastOutcome().extractionRan);
         QCOMPARE(window.lastOutcome().extraction.extracted, 20);
     }
 
     void useOfflineIsForNowNotForGood() {
         MainWindow window;
+        uitest::RunWatcher runs(window);
         RunParameters p = parametersFor(pool_, dir_.filePath(QStringLiteral("prompt-store")));
         p.backend = QStringLiteral("auto"); // no weights in the test cache: the prompt comes
         window.parametersPanel()->setParameters(p);
@@ -579,7 +484,7 @@ private Q_SLOTS:
         auto* offline = dialog->findChild<QPushButton*>(QStringLiteral("useOffline"));
         QVERIFY(offline);
         offline->click();
-        QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 1, kRunTimeout);
+        QVERIFY2(runs.waitForFinished(1, kRunTimeout), qPrintable(window.lastError()));
         QCOMPARE(window.lastOutcome().backend.name, QStringLiteral("offline"));
         // The choice stays auto (DINO once the weights are there), with the note's tooltip.
         QCOMPARE(window.parametersPanel()->parameters().backend, QStringLiteral("auto"));
@@ -590,26 +495,11 @@ private Q_SLOTS:
         again.seed = 9;
         window.parametersPanel()->setParameters(again);
         window.startRun();
-        QTRY_COMPARE_WITH_TIMEOUT(window.runsFinished(), 2, kRunTimeout);
+        QVERIFY2(runs.waitForFinished(2, kRunTimeout), qPrintable(window.lastError()));
         QTest::qWait(20);
         const QList<WeightsDialog*> dialogs = window.findChildren<WeightsDialog*>();
         for (WeightsDialog* each : dialogs)
             QVERIFY(!each->isVisible());
-    }
-
-    void presets() {
-        MainWindow window;
-        window.setAutoRerun(false);
-        ParametersPanel* panel = window.parametersPanel();
-        panel->applyPreset(TaskPreset::Segmentation);
-        QCOMPARE(panel->parameters().clusters, 10);
-        QCOMPARE(panel->parameters().inputSize, 448);
-        panel->applyPreset(TaskPreset::Classification);
-        QCOMPARE(panel->parameters().clusters, 1);
-        panel->applyPreset(TaskPreset::Detection);
-        QCOMPARE(panel->parameters().clusters, 5);
-        QCOMPARE(panel->parameters().tau, 0.5);
-        QCOMPARE(panel->parameters().inputSize, 224);
     }
 };
 

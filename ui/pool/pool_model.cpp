@@ -74,6 +74,13 @@ int PoolModel::rowOf(int poolIndex) const {
     return rowOf_[static_cast<size_t>(poolIndex)];
 }
 
+int PoolModel::poolIndexOf(const QString& path) const {
+    for (int i = 0; i < poolSize(); ++i) // only on a user's click: a scan is fast enough
+        if (entry(i).path == path)
+            return i;
+    return -1;
+}
+
 void PoolModel::rebuild() {
     beginResetModel();
     const int n = pool_.size();

@@ -42,7 +42,8 @@ public:
     QVariant data(const QModelIndex& index, int role) const override;
 
     int poolIndexAt(int row) const { return order_[static_cast<size_t>(row)]; }
-    int rowOf(int poolIndex) const; ///< -1 when filtered out
+    int rowOf(int poolIndex) const;             ///< -1 when filtered out
+    int poolIndexOf(const QString& path) const; ///< -1 when no image of the pool has that path
     int rankOf(int poolIndex) const { return ranks_[static_cast<size_t>(poolIndex)]; }
     bool isFailed(int poolIndex) const;
     int poolSize() const { return pool_.size(); }

@@ -14,6 +14,7 @@
 #include "viewer/image_view.h"
 #include "weights/weight_cache.h"
 #include "window/export_dialog.h"
+#include "window/issues_dock.h"
 #include "window/parameters_panel.h"
 #include "window/project_file.h"
 #include "window/weights_dialog.h"
@@ -46,7 +47,7 @@ MainWindow::MainWindow(QWidget* parent)
       coverage_(new CoveragePlot(this)), projection_(new ProjectionPlot(this)),
       mass_(new AttentionMassPlot(this)),
       compare_(new ComparePanel([this] { return params_->parameters(); }, this)),
-      log_(new QPlainTextEdit(this)) {
+      log_(new QPlainTextEdit(this)), issues_(new IssuesDock(this)) {
     setWindowTitle(tr("FreeSel Studio"));
     setWindowIcon(QIcon(QStringLiteral(":/freesel/icons/freesel.svg")));
     // The worker lives on its own thread; the thread's end deletes it (Tiled's pattern).
@@ -102,6 +103,9 @@ MainWindow::MainWindow(QWidget* parent)
     outer->addWidget(right);
     outer->setStretchFactor(1, 1);
     setCentralWidget(outer);
+    addDockWidget(Qt::BottomDockWidgetArea, issues_);
+    resizeDocks({issues_}, {150}, Qt::Vertical);
+    connect(issues_, &IssuesDock::pathActivated, this, &MainWindow::showIssuePath);
 
     buildMenus();
     new ShortcutPriority(this, {QKeySequence(tr("Ctrl+E")), QKeySequence(tr("Ctrl+R")),
@@ -185,6 +189,8 @@ void MainWindow::buildMenus() {
     for (int tab = 0; tab < 4; ++tab)
         view->addAction(tabs_->tabText(tab), QKeySequence(QStringLiteral("Ctrl+%1").arg(tab + 1)),
                         this, [this, tab] { tabs_->setCurrentIndex(tab); });
+    view->addSeparator();
+    view->addAction(issues_->toggleViewAction());
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About FreeSel Studio"), this, [this] {
         QMessageBox::about(this, tr("About FreeSel Studio"),
@@ -321,12 +327,14 @@ void MainWindow::onPoolScanned(const PoolSnapshot& pool) {
     log(tr("Scanned %1 images from %2").arg(pool.size()).arg(pool.root));
     for (const QString& warning : pool.warnings)
         log(tr("warning: %1").arg(warning));
+    issues_->reportScanWarnings(pool.warnings);
 }
 
 void MainWindow::onBackendReady(const BackendInfo& backend) {
     showBackend(backend);
     if (!backend.note.isEmpty()) {
         log(tr("note: %1").arg(backend.note));
+        issues_->reportNote(backend.note);
         if (!backend.details.isEmpty())
             log(backend.details);
         statusBar()->showMessage(backend.note, 8000);
@@ -344,7 +352,6 @@ void MainWindow::showBackend(const BackendInfo& backend) {
 void MainWindow::onRunFinished(const RunOutcome& outcome) {
     outcome_ = outcome;
     hasOutcome_ = true;
-    ++runsFinished_;
     showBackend(outcome.backend); // the note was logged when the backend became ready
     browser_->model()->setOutcome(outcome);
     DetailContext context{outcome.storeFolder, outcome.patternSeed, outcome.storeRecords,
@@ -359,6 +366,7 @@ void MainWindow::onRunFinished(const RunOutcome& outcome) {
     for (size_t i = 0; i < outcome.failures.size(); ++i)
         if (!outcome.failures[i].isEmpty() && outcome.extractionRan)
             log(skippedImageLine((*outcome.pool.entries)[i].path, outcome.failures[i]));
+    issues_->reportFailures(outcome);
     const QString how = outcome.extractionRan
                             ? tr("%1 extracted, %2 from the store")
                                   .arg(outcome.extraction.extracted)
@@ -420,6 +428,7 @@ void MainWindow::onStoreReset(const QString& folder, const QString& error) {
 void MainWindow::onRunFailed(const QString& message) {
     lastError_ = message;
     log(tr("error: %1").arg(message));
+    issues_->reportError(message);
     status_->showMessage(tr("Failed: %1").arg(message));
     if (running_)
         onRunEnded();
@@ -432,12 +441,12 @@ void MainWindow::onRunFailed(const QString& message) {
 }
 
 void MainWindow::onRunCancelled(const QString& stage) {
-    ++runsCancelled_;
     if (superseded_)
         log(tr("Stopped during %1: the parameters changed, re-running").arg(stage));
     else
         log(tr("Cancelled during %1; the store keeps what was extracted").arg(stage));
     status_->showMessage(tr("Cancelled during %1").arg(stage));
+    Q_EMIT runCancelled();
     onRunEnded();
 }
 
@@ -453,6 +462,14 @@ void MainWindow::onRunEnded() {
         if (params_->parameters().selectionKey() != running_params_.selectionKey())
             startRun();
     }
+}
+
+void MainWindow::showIssuePath(const QString& path) {
+    const int poolIndex = browser_->model()->poolIndexOf(path);
+    if (poolIndex >= 0)
+        browser_->showImage(poolIndex); // selects it in the grid, which opens it in the view
+    else
+        statusBar()->showMessage(tr("Not in the pool (skipped): %1").arg(path), 15000);
 }
 
 void MainWindow::showImage(int poolIndex) {

@@ -3,8 +3,8 @@
 
 // The FreeSel Studio main window (docs/GUI.md): dataset and parameters on the left, the
 // thumbnail grid in the centre, the image with its overlays on the right, plots and the log in
-// bottom tabs, stage / progress / ETA / device / backend in the status bar. Every long stage
-// runs on the PipelineWorker's thread.
+// bottom tabs, the Issues dock below, stage / progress / ETA / device / backend in the status
+// bar. Every long stage runs on the PipelineWorker's thread.
 
 #include "worker/pipeline_worker.h"
 
@@ -23,6 +23,7 @@ class QTabWidget;
 
 namespace freesel {
 
+class IssuesDock;
 class RunStatusBar;
 
 class AttentionMassPlot;
@@ -48,13 +49,12 @@ public:
     AttentionMassPlot* attentionMassPlot() const { return mass_; }
     ComparePanel* comparePanel() const { return compare_; }
     QTabWidget* plotTabs() const { return tabs_; }
+    IssuesDock* issuesDock() const { return issues_; }
     QLabel* backendLabel() const;
 
     bool isRunning() const { return running_; }
     bool hasOutcome() const { return hasOutcome_; }
     const RunOutcome& lastOutcome() const { return outcome_; }
-    int runsFinished() const { return runsFinished_; }
-    int runsCancelled() const { return runsCancelled_; }
     QString lastError() const { return lastError_; }
     QString logText() const;
 
@@ -83,7 +83,8 @@ public Q_SLOTS:
 
 Q_SIGNALS:
     void runFinished();
-    void runEnded(); ///< finished, failed or cancelled
+    void runCancelled(); ///< by the user, or stopped for newer parameters
+    void runEnded();     ///< finished, failed or cancelled
     void exportFinished(const freesel::ExportResult& result);
     void storeWasReset();
     void errorShown(const QString& message); ///< every error the window shows, run or not
@@ -110,6 +111,8 @@ private:
     void onStoreReset(const QString& folder, const QString& error);
     void showPredictedBackend();
     void showBackend(const BackendInfo& backend); ///< the status bar labels and tooltip
+    /// An issue's file: opened when it is part of the pool, else named in the status bar.
+    void showIssuePath(const QString& path);
     void log(const QString& line);
     void rememberPool(const QString& source);
     void loadSettings();
@@ -126,6 +129,7 @@ private:
     AttentionMassPlot* mass_;
     ComparePanel* compare_;
     QPlainTextEdit* log_;
+    IssuesDock* issues_;
     RunStatusBar* status_ = nullptr;
     std::function<bool(const QString&)> storeResetQuestion_;
     QSet<QString> offlineChosenFor_; ///< models whose weights prompt was answered "offline"
@@ -141,8 +145,6 @@ private:
     bool rerunPending_ = false;
     bool weightsPrompt_ = true;
     bool autoRerun_ = true;
-    int runsFinished_ = 0;
-    int runsCancelled_ = 0;
     QString lastError_;
     QStringList recentPools_;
 };

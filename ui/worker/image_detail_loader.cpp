@@ -87,7 +87,7 @@ ImageDetail ImageDetailLoader::compute(int poolIndex, const QString& path,
         return detail;
     const int record = context.storeRecords[static_cast<size_t>(poolIndex)];
     const int usable = context.usableIndex[static_cast<size_t>(poolIndex)];
-    if (record < 0 || usable < 0)
+    if (record < 0) // not extracted yet: the view asks for a run
         return detail;
     try {
         if (!shared_->store) {
@@ -97,6 +97,12 @@ ImageDetail ImageDetailLoader::compute(int poolIndex, const QString& path,
                 return detail;
             }
             shared_->store = std::move(store);
+        }
+        if (usable < 0) { // extracted but failed: say why, not "run the selection"
+            const StoreEntry& entry = shared_->store->entry(record);
+            detail.error = entry.ok ? tr("Not used by this selection.")
+                                    : tr("Not used by the selection: %1").arg(entry.error);
+            return detail;
         }
         const ImageFeatures features = shared_->store->load(record);
         detail.grid = features.grid;

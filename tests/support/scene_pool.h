@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+// Generated image pools for the tests that need real files on disk: coloured shapes on a
+// gradient, distinct per index, written as PNG.
+
+#include <QString>
+#include <QTemporaryDir>
+
+#include <opencv2/core.hpp>
+
+namespace scenepool {
+
+/// One generated scene, distinct per index; `noise` adds texture (slower to decode and
+/// describe, for tests that need a slow extraction).
+cv::Mat sceneImage(int i, int width = 128, int height = 96, bool noise = false);
+
+/// Writes `count` scenes as `<dir>/<name>/img_000.png`, ... and returns that folder.
+QString writePool(const QTemporaryDir& dir, int count, int width = 128, int height = 96,
+                  bool noise = false, const QString& name = QStringLiteral("pool"));
+
+} // namespace scenepool
