@@ -2,6 +2,7 @@
 // freesel compare as a user runs it: a generated pool in class folders, the report's files,
 // its rows, random's exact expectation, COCO instance counts, and the refusals.
 #include "support/cli_test_support.h"
+#include "support/scene_pool.h"
 
 #include <QJsonArray>
 #include <QJsonObject>
@@ -15,6 +16,8 @@
 #include <set>
 
 using namespace clitest;
+using scenepool::sceneImage;
+using scenepool::writePool;
 
 namespace {
 

@@ -170,12 +170,14 @@ void ComparePanel::showResult(const ComparisonResult& result) {
     fillTable();
     diff_->setPool(result.poolPaths);
     fillSelectionChoices();
+    Q_EMIT resultShown();
 }
 
 void ComparePanel::showFailure(const QString& message) {
     setRunning(false);
     status_->setText(message);
     status_->setToolTip(message);
+    Q_EMIT failureShown(message);
 }
 
 void ComparePanel::fillTable() {
@@ -246,6 +248,11 @@ void ComparePanel::exportReport() {
         return;
     const QString folder = QFileDialog::getExistingDirectory(this, tr("Write the report into"));
     if (!folder.isEmpty())
+        exportReportTo(folder);
+}
+
+void ComparePanel::exportReportTo(const QString& folder) {
+    if (hasResult_)
         Q_EMIT reportRequested(result_, lastRequest_, folder);
 }
 

@@ -58,12 +58,21 @@ Q_SIGNALS:
     void cancelRequested();
     void reportRequested(const freesel::ComparisonResult& result,
                          const freesel::ComparisonRequest& request, const QString& folder);
+    void resultShown();                        ///< after showResult
+    void failureShown(const QString& message); ///< after showFailure
 
 private:
     QWidget* buildControls();
     QWidget* buildSelections();
     void startComparison();
     void exportReport();
+
+public:
+    /// Writes the report of the result shown into `folder` (on the worker; the window's
+    /// exportFinished follows). The button asks for the folder first.
+    void exportReportTo(const QString& folder);
+
+private:
     void fillTable();
     void fillSelectionChoices();
     void showSelections();
