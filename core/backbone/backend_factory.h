@@ -4,11 +4,15 @@
 #include "backbone/feature_backend.h"
 
 #include <QString>
+#include <QStringList>
 #include <memory>
 
 namespace freesel {
 
-/// What the user asked for: --backend auto|offline|dino, --model, --weights, --device.
+/// The CLIP model --backend clip runs when --model names none (models/manifest.json).
+constexpr const char* kDefaultClipModel = "clip-vit-b32";
+
+/// What the user asked for: --backend auto|offline|dino|clip, --model, --weights, --device.
 struct BackendChoice {
     QString backend = QStringLiteral("auto");
     QString model = QStringLiteral("dino_vits16");
@@ -35,9 +39,14 @@ struct BackendSelection {
     QString noteDetails;
 };
 
-/// Builds the backend. auto: DINO when the weights are present (--weights, or the cache),
-/// else the offline backend with a note. dino without weights: std::invalid_argument with the
-/// download URL and the cache path. Checkpoint problems surface as exceptions naming the file.
+/// The manifest's CLIP models (family "clip"), in manifest order.
+QStringList clipModelNames();
+
+/// Builds the backend. clip (also auto or dino when --model names a CLIP model or --weights
+/// holds CLIP): the CLIP image encoder (clip_backend.h), never a fallback. auto: DINO when the
+/// weights are present (--weights, or the cache), else the offline backend with a note. dino
+/// without weights: std::invalid_argument with the download URL and the cache path. Checkpoint
+/// problems surface as exceptions naming the file.
 BackendSelection createBackend(const BackendChoice& choice);
 
 } // namespace freesel

@@ -45,6 +45,7 @@ void printOut(const QString& text);
 void printError(const QString& text);
 
 int runSelectCommand(const QStringList& arguments);
+int runSearchCommand(const QStringList& arguments);
 int runDemoCommand(const QStringList& arguments);
 int runModelsCommand(const QStringList& arguments);
 int runInfoCommand(const QStringList& arguments);
