@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The Studio runs the clip strategy: picked in the parameter panel (its box appears, the class
 // names file is typed into it), run on the worker thread with a generated CLIP checkpoint, and
-// the picks equal the core's selectClip on the store the run wrote.
+// the picks equal the core's selectClip on the store the run wrote; then a query typed into the
+// content search ranks the grid as the cosines computed here do.
 #include "backbone/clip_backend.h"
 #include "clip_stage.h"
 #include "image/demo_pool.h"
 #include "pipeline_session.h"
+#include "pool/pool_browser.h"
+#include "pool/pool_model.h"
 #include "support/clip_test_support.h"
+#include "weights/clip_checkpoint.h"
 #include "window/clip_parameters_box.h"
 #include "window/main_window.h"
 #include "window/parameters_panel.h"
@@ -91,6 +95,38 @@ private Q_SLOTS:
         for (size_t r = 0; r < 4; ++r)
             QCOMPARE(outcome.picks[r], expected.picks[r].image);
         QVERIFY(scores.zeroShot);
+
+        // Search by content: type a query, press Enter; the grid shows the pool ranked by the
+        // cosine of the stored embeddings with the query's text embedding, computed here.
+        const QString query = QStringLiteral("a photo of a tree");
+        QLineEdit* search = window.poolBrowser()->contentSearchField();
+        search->setFocus();
+        QTest::keyClicks(search, query);
+        QTest::keyClick(search, Qt::Key_Return);
+        PoolModel* model = window.poolBrowser()->model();
+        QTRY_VERIFY_WITH_TIMEOUT(model->isRanked(), 60000);
+        const ClipWeights weights = loadClipCheckpoint(checkpoint.toStdString());
+        const std::vector<int> ids = ClipTokenizer::shipped().tokenize(query);
+        const torch::Tensor text =
+            clipEncodeText(
+                weights,
+                torch::tensor(std::vector<int64_t>(ids.begin(), ids.end())).reshape({1, -1}))[0]
+                .to(torch::kFloat64);
+        std::vector<std::pair<double, int>> expectedOrder;
+        for (size_t i = 0; i < records.size(); ++i) {
+            const std::vector<float> e = features.loadClipEmbedding(records[i]);
+            const torch::Tensor image = torch::tensor(e).to(torch::kFloat64);
+            expectedOrder.push_back(
+                {(image.dot(text) / (image.norm() * text.norm())).item<double>(), int(i)});
+        }
+        std::stable_sort(expectedOrder.begin(), expectedOrder.end(),
+                         [](const auto& a, const auto& b) { return a.first > b.first; });
+        QCOMPARE(model->rowCount(), 12);
+        for (int row = 0; row < 12; ++row)
+            QCOMPARE(model->poolIndexAt(row), expectedOrder[size_t(row)].second);
+        search->clear(); // the selection order again
+        QVERIFY(!model->isRanked());
+        QCOMPARE(model->poolIndexAt(0), outcome.picks[0]);
     }
 };
 

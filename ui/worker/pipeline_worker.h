@@ -77,6 +77,9 @@ public Q_SLOTS:
     /// Closes and deletes the feature store in `folder` (the next run extracts anew).
     void resetStore(const QString& folder);
     void cancelDownload();
+    /// Ranks the pool of the last run by CLIP similarity to `text` (its store must hold CLIP
+    /// embeddings); answers with searchFinished.
+    void search(const QString& text);
 
 Q_SIGNALS:
     void stageChanged(const QString& stage);
@@ -90,6 +93,8 @@ Q_SIGNALS:
     void storeReset(const QString& folder, const QString& error); ///< error empty: done
     void downloadProgress(qint64 received, qint64 total);
     void downloadFinished(const freesel::DownloadResult& result);
+    /// `ranking`: pool indices, best first; empty with `error` when the search could not run.
+    void searchFinished(const QString& text, const QList<int>& ranking, const QString& error);
 
 private:
     class SessionSignals;
