@@ -133,15 +133,6 @@ BackendSelection clipFromChoice(const BackendChoice& choice, const ModelManifest
 
 } // namespace
 
-QStringList clipModelNames() {
-    QStringList names;
-    const ModelManifest manifest = ModelManifest::builtin(); // outlives the loop over its models
-    for (const ModelInfo& model : manifest.models())
-        if (model.family == QLatin1String("clip"))
-            names << model.name;
-    return names;
-}
-
 BackendSelection createBackend(const BackendChoice& choice) {
     if (choice.backend != QLatin1String("auto") && choice.backend != QLatin1String("offline") &&
         choice.backend != QLatin1String("dino") && choice.backend != QLatin1String("clip"))

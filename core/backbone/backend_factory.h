@@ -4,7 +4,6 @@
 #include "backbone/feature_backend.h"
 
 #include <QString>
-#include <QStringList>
 #include <memory>
 
 namespace freesel {
@@ -39,13 +38,10 @@ struct BackendSelection {
     QString noteDetails;
 };
 
-/// The manifest's CLIP models (family "clip"), in manifest order.
-QStringList clipModelNames();
-
-/// Builds the backend. clip (also auto or dino when --model names a CLIP model or --weights
-/// holds CLIP): the CLIP image encoder (clip_backend.h), never a fallback. auto: DINO when the
-/// weights are present (--weights, or the cache), else the offline backend with a note. dino
-/// without weights: std::invalid_argument with the download URL and the cache path. Checkpoint
+/// Builds the backend. clip (also auto or dino when --model names a CLIP model, and auto when
+/// --weights holds CLIP): the CLIP image encoder (clip_backend.h), never a fallback. auto: DINO
+/// when the weights are present (--weights, or the cache), else the offline backend with a note.
+/// dino without weights: std::invalid_argument with the download URL and the cache path. Checkpoint
 /// problems surface as exceptions naming the file.
 BackendSelection createBackend(const BackendChoice& choice);
 
