@@ -268,6 +268,8 @@ bool PipelineSession::select(const RunParameters& p) {
                 .arg(p.source)
                 .toStdString());
     const StrategyKind strategy = parseStrategyKind(p.strategy.toStdString());
+    if (strategy == StrategyKind::Clip) // refuse bad options before any work
+        p.clipOptions();
     const int64_t budget = resolveBudget(p, static_cast<int>(patterns_.poolIndex.size()));
     if (selectionKey_ == p.selectionKey()) {
         parameters_ = p;
@@ -281,8 +283,13 @@ bool PipelineSession::select(const RunParameters& p) {
     request.seed = p.seed;
     request.threads = p.threads;
     elfs_ = ElfsResult();
-    selection_ = strategy == StrategyKind::Elfs ? runElfsStage(p, request)
-                                                : selectImages(patterns_, strategy, request);
+    clipScores_ = ClipSelectionScores();
+    if (strategy == StrategyKind::Elfs)
+        selection_ = runElfsStage(p, request);
+    else if (strategy == StrategyKind::Clip)
+        selection_ = runClipStage(p, budget);
+    else
+        selection_ = selectImages(patterns_, strategy, request);
     checkCancel(QStringLiteral("selection"));
     budget_ = budget;
     parameters_ = p;
@@ -318,6 +325,16 @@ SelectionResult PipelineSession::runElfsStage(const RunParameters& p,
         throw StageCancelled(current.isEmpty() ? QStringLiteral("selection") : current);
     elfs_ = std::move(result);
     return selection;
+}
+
+SelectionResult PipelineSession::runClipStage(const RunParameters& p, int64_t budget) {
+    const ClipBackend& clip =
+        requireClipBackend(*backend_.backend, QStringLiteral("--strategy clip"));
+    ClipSelectionScores scores;
+    SelectionResult result =
+        selectClip(clip, *store_, *pool_, poolRoot_, records_, budget, p.clipOptions(), scores);
+    clipScores_ = std::move(scores);
+    return result;
 }
 
 StagesRun PipelineSession::run(const RunParameters& p) {
@@ -404,6 +421,17 @@ SelectionExport PipelineSession::selectionExport() const {
     SelectionExport exported =
         buildSelectionExport(*pool_, *store_, records_, patterns_, selection_, provenance(),
                              elfs_.scores.aum.empty() ? nullptr : &elfs_);
+    if (!clipScores_.label.empty()) {
+        exported.hasClipScores = true;
+        for (size_t i = 0; i < exported.images.size() && i < clipScores_.label.size(); ++i) {
+            ExportImage& image = exported.images[i];
+            const int label = clipScores_.label[i];
+            image.clipLabel = label >= 0 ? clipScores_.classNames.value(label) : QString();
+            image.sas = clipScores_.sas[i];
+            image.sds = clipScores_.sds[i];
+            image.clipScore = clipScores_.combined[i];
+        }
+    }
     fillExportImageSizes(exported);
     return exported;
 }

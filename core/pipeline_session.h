@@ -12,6 +12,7 @@
 // sees it throws StageCancelled after its current batch, and the next call resumes.
 
 #include "backbone/backend_factory.h"
+#include "clip_stage.h"
 #include "patterns/pca_projection.h"
 #include "pipeline.h"
 #include "run_parameters.h"
@@ -137,6 +138,8 @@ public:
     const SelectionResult& selection() const { return selection_; }
     /// Pseudo-labels, scores, training curve and notes of an elfs selection (else empty).
     const ElfsResult& elfs() const { return elfs_; }
+    /// Per pool image labels and scores of a clip selection (else empty), with its notes.
+    const ClipSelectionScores& clipScores() const { return clipScores_; }
     bool hasSelection() const { return !selectionKey_.isEmpty(); }
     /// The budget the selection ran with (resolved from a percentage).
     int64_t budget() const { return budget_; }
@@ -158,6 +161,7 @@ private:
     void forgetFrom(int stage);
     void openForWriting(FeatureStore& store, const QString& folder, const RunParameters& p);
     SelectionResult runElfsStage(const RunParameters& p, const SelectionRequest& request);
+    SelectionResult runClipStage(const RunParameters& p, int64_t budget);
 
     SessionObserver* observer_;
     const std::atomic<bool>* cancel_;
@@ -176,6 +180,7 @@ private:
     quint64 patternSeed_ = 0;
     SelectionResult selection_;
     ElfsResult elfs_;
+    ClipSelectionScores clipScores_;
     int64_t budget_ = 0;
     RunParameters parameters_;
     PatternProjection projection_;

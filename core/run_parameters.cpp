@@ -12,9 +12,16 @@ QString RunParameters::scanKey() const {
     return source + QLatin1Char('|') + imageRoot;
 }
 
+QString RunParameters::effectiveBackend() const {
+    // The CLIP-powered selection needs CLIP embeddings: auto means the CLIP backend then.
+    if (strategy == QLatin1String("clip") && backend == QLatin1String("auto"))
+        return QStringLiteral("clip");
+    return backend;
+}
+
 BackendChoice RunParameters::backendChoice() const {
     BackendChoice choice;
-    choice.backend = backend;
+    choice.backend = effectiveBackend();
     choice.model = model;
     choice.weights = weights;
     choice.checkModel = checkModel;
@@ -34,12 +41,13 @@ PatternParameters RunParameters::patternParameters() const {
 }
 
 QString RunParameters::backendKey() const {
-    return QStringList{backend, model, weights, device, precision}.join(QLatin1Char('|'));
+    return QStringList{effectiveBackend(), model, weights, device, precision}.join(
+        QLatin1Char('|'));
 }
 
 QString RunParameters::extractionKey() const {
     return scanKey() + QStringLiteral("|%1|%2|%3|%4|%5|%6|%7")
-                           .arg(backend, model, weights, device, precision)
+                           .arg(effectiveBackend(), model, weights, device, precision)
                            .arg(inputSize)
                            .arg(storeDir);
 }
@@ -59,7 +67,20 @@ QString RunParameters::selectionKey() const {
                    .arg(elfsBeta, 0, 'g', 17)
                    .arg(elfsMode, elfsScore)
                    .arg(elfsEpochs);
+    if (strategy == QLatin1String("clip"))
+        key += QStringLiteral("|%1|%2|%3|%4")
+                   .arg(clipLabels, clipClasses, clipPromptTemplate, clipMode);
     return key;
+}
+
+ClipSelectionOptions RunParameters::clipOptions() const {
+    ClipSelectionOptions options;
+    options.labels = clipLabels;
+    options.classes = clipClasses;
+    options.promptTemplate = clipPromptTemplate;
+    options.mode = clipMode;
+    options.validate();
+    return options;
 }
 
 ElfsParameters RunParameters::elfsParameters() const {
@@ -102,7 +123,11 @@ QJsonObject RunParameters::toJson() const {
             {QStringLiteral("elfsBeta"), elfsBeta},
             {QStringLiteral("elfsMode"), elfsMode},
             {QStringLiteral("elfsScore"), elfsScore},
-            {QStringLiteral("elfsEpochs"), elfsEpochs}};
+            {QStringLiteral("elfsEpochs"), elfsEpochs},
+            {QStringLiteral("clipLabels"), clipLabels},
+            {QStringLiteral("clipClasses"), clipClasses},
+            {QStringLiteral("clipPromptTemplate"), clipPromptTemplate},
+            {QStringLiteral("clipMode"), clipMode}};
 }
 
 RunParameters RunParameters::fromJson(const QJsonObject& o) {
@@ -128,6 +153,11 @@ RunParameters RunParameters::fromJson(const QJsonObject& o) {
     p.elfsMode = o.value(QStringLiteral("elfsMode")).toString(p.elfsMode);
     p.elfsScore = o.value(QStringLiteral("elfsScore")).toString(p.elfsScore);
     p.elfsEpochs = o.value(QStringLiteral("elfsEpochs")).toInt(p.elfsEpochs);
+    p.clipLabels = o.value(QStringLiteral("clipLabels")).toString(p.clipLabels);
+    p.clipClasses = o.value(QStringLiteral("clipClasses")).toString(p.clipClasses);
+    p.clipPromptTemplate =
+        o.value(QStringLiteral("clipPromptTemplate")).toString(p.clipPromptTemplate);
+    p.clipMode = o.value(QStringLiteral("clipMode")).toString(p.clipMode);
     return p;
 }
 

@@ -6,6 +6,7 @@
 // stage by stage (the keys below) so a re-run redoes only what changed.
 
 #include "backbone/backend_factory.h"
+#include "clip_stage.h"
 #include "elfs/elfs_selection.h"
 #include "patterns/semantic_patterns.h"
 
@@ -39,15 +40,24 @@ struct RunParameters {
     QString elfsMode = QStringLiteral("window"); ///< window or ccs
     QString elfsScore = QStringLiteral("aum");   ///< aum, forgetting or el2n
     int elfsEpochs = 50;                         ///< proxy training epochs
+    // Strategy clip only (/work/shared/CLIP_SELECTION.md); in the selection key when chosen.
+    QString clipLabels;  ///< ImageFolder folder, COCO .json or .csv; empty: zero-shot
+    QString clipClasses; ///< class names file (zero-shot pseudo-labels, or the class order)
+    QString clipPromptTemplate = QStringLiteral("A photo of a {}"); ///< or "ensemble"
+    QString clipMode = QStringLiteral("topk");                      ///< topk or optimiser
     // How, not what: these change no result, so they are in no key and no project file.
     int threads = 0;        ///< CPU threads of the pattern and selection stages (0: all cores)
     int batchSize = 8;      ///< images per forward pass
     bool checkModel = true; ///< with `weights`: check them against `model` (BackendChoice)
 
+    /// `backend`, except that strategy clip turns auto into clip (it needs CLIP embeddings).
+    QString effectiveBackend() const;
     BackendChoice backendChoice() const;
     PatternParameters patternParameters() const;
     /// Throws std::invalid_argument naming the option for a mode, score or range it refuses.
     ElfsParameters elfsParameters() const;
+    /// Throws std::invalid_argument naming the option it refuses (ClipSelectionOptions).
+    ClipSelectionOptions clipOptions() const;
 
     /// Keys of the stages: a stage re-runs when its key or an earlier stage's key changes.
     QString scanKey() const;

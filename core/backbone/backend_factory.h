@@ -8,7 +8,10 @@
 
 namespace freesel {
 
-/// What the user asked for: --backend auto|offline|dino, --model, --weights, --device.
+/// The CLIP model --backend clip runs when --model names none (models/manifest.json).
+constexpr const char* kDefaultClipModel = "clip-vit-b32";
+
+/// What the user asked for: --backend auto|offline|dino|clip, --model, --weights, --device.
 struct BackendChoice {
     QString backend = QStringLiteral("auto");
     QString model = QStringLiteral("dino_vits16");
@@ -35,9 +38,11 @@ struct BackendSelection {
     QString noteDetails;
 };
 
-/// Builds the backend. auto: DINO when the weights are present (--weights, or the cache),
-/// else the offline backend with a note. dino without weights: std::invalid_argument with the
-/// download URL and the cache path. Checkpoint problems surface as exceptions naming the file.
+/// Builds the backend. clip (also auto or dino when --model names a CLIP model, and auto when
+/// --weights holds CLIP): the CLIP image encoder (clip_backend.h), never a fallback. auto: DINO
+/// when the weights are present (--weights, or the cache), else the offline backend with a note.
+/// dino without weights: std::invalid_argument with the download URL and the cache path. Checkpoint
+/// problems surface as exceptions naming the file.
 BackendSelection createBackend(const BackendChoice& choice);
 
 } // namespace freesel

@@ -21,7 +21,9 @@ void require(bool ok, const std::string& message) {
         throw std::invalid_argument(message);
 }
 
-torch::Device resolveDevice(const std::string& name) {
+} // namespace
+
+torch::Device resolveTorchDevice(const std::string& name) {
     if (name == "auto")
         return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0)
                                            : torch::Device(torch::kCPU);
@@ -40,6 +42,8 @@ torch::Device resolveDevice(const std::string& name) {
     }
     throw std::invalid_argument("device must be auto, cpu, cuda or cuda:N, got '" + name + "'");
 }
+
+namespace {
 
 /// glibc returns large blocks (above a dynamic threshold of 128 KiB-32 MiB) to the kernel on
 /// free and takes them back page by page on the next allocation; every forward pass then pays
@@ -126,7 +130,7 @@ struct DinoVit::Impl {
 
     Impl(const VitWeights& cpuWeights, const DinoVitOptions& opts) : options(opts) {
         options.validate();
-        device = resolveDevice(options.device);
+        device = resolveTorchDevice(options.device);
         execution.computeType = computeTypeOf(options.precision);
         require(device.is_cuda() || options.precision != VitPrecision::Float16,
                 "precision float16 needs a CUDA device; use bfloat16 or float32 on the CPU");

@@ -17,6 +17,9 @@ struct ImageFeatures {
     std::vector<float> clsToken;          ///< d: the global [CLS] feature (Core-Set, k-means)
     std::vector<float> clsAttention;      ///< n: CLS row of the last-block attention (patches only)
     NeighbourhoodAttention neighbourhood; ///< Ap restricted to Chebyshev radius R
+    /// CLIP backends only: the image embedding ln_post([CLS]) @ proj (E, not normalised), what
+    /// text search and the CLIP-powered selection compare with text embeddings. Empty otherwise.
+    std::vector<float> clipEmbedding;
 };
 
 } // namespace freesel

@@ -103,6 +103,10 @@ VitForwardOutput vitForward(const VitWeights& weights, const torch::Tensor& imag
 VitWeights prepareVitWeights(const VitWeights& weights, const torch::Device& device,
                              const VitExecution& execution);
 
+/// "auto" (CUDA when present, else the CPU), "cpu", "cuda" or "cuda:N"; throws
+/// std::invalid_argument naming the device when it is not there.
+torch::Device resolveTorchDevice(const std::string& name);
+
 /// The store's view of one forward pass (docs/ALGORITHM.md section 1): the CLS row over patch
 /// columns renormalised to sum 1 (B x n) and the radius-R band of the patch attention
 /// (B x n x (2R+1)^2, NeighbourhoodAttention's slot order, 0 outside the grid).

@@ -53,6 +53,7 @@ void printError(const QString& text);
 
 int runSelectCommand(const QStringList& arguments);
 int runCompareCommand(const QStringList& arguments);
+int runSearchCommand(const QStringList& arguments);
 int runDemoCommand(const QStringList& arguments);
 int runModelsCommand(const QStringList& arguments);
 int runInfoCommand(const QStringList& arguments);

@@ -25,11 +25,13 @@ PipelineOptions::PipelineOptions(QCommandLineParser& parser, bool patternOptions
                   QStringLiteral("E"), QStringLiteral("2"));
     }
     addOption(parser, QStringLiteral("backend"),
-              QStringLiteral("auto (DINO when its weights are present), dino or offline."),
+              QStringLiteral("auto (DINO when its weights are present), dino or offline; or clip "
+                             "(also chosen when --model or --weights is CLIP)."),
               QStringLiteral("NAME"), QStringLiteral("auto"));
     addOption(parser, QStringLiteral("model"),
-              QStringLiteral("DINO model name (see freesel models list)."), QStringLiteral("NAME"),
-              QStringLiteral("dino_vits16"));
+              QStringLiteral("DINO model name (see freesel models list), or a CLIP model: "
+                             "clip-vit-b32, clip-vit-b16 or clip-vit-l14."),
+              QStringLiteral("NAME"), QStringLiteral("dino_vits16"));
     addOption(parser, QStringLiteral("weights"),
               QStringLiteral("A local checkpoint file instead of the cache; its architecture is "
                              "read from it (checked against --model when that is given)."),
@@ -75,11 +77,16 @@ int integerOption(const QCommandLineParser& parser, const QString& name) {
     return value;
 }
 
-void PipelineOptions::read(const QString& command) {
-    if (parser_.positionalArguments().size() != 1)
+void PipelineOptions::read(const QString& command, int extraArguments) {
+    if (parser_.positionalArguments().size() != 1 + extraArguments)
         throw UsageError(
-            QStringLiteral("%1 needs exactly one POOL (a folder, list file or COCO json)")
-                .arg(command));
+            extraArguments == 0
+                ? QStringLiteral("%1 needs exactly one POOL (a folder, list file or COCO json)")
+                      .arg(command)
+                : QStringLiteral("%1 needs a POOL (a folder, list file or COCO json) and %2 "
+                                 "more argument(s); see freesel %1 --help")
+                      .arg(command)
+                      .arg(extraArguments));
     run.source = parser_.positionalArguments().first();
     if (patternOptions_) {
         bool seedOk = false;

@@ -26,8 +26,9 @@ public:
 
     /// Reads and validates the values after parsing into `run`; throws UsageError (or
     /// std::invalid_argument) naming the parameter and its valid range. `command` names the
-    /// subcommand in messages.
-    void read(const QString& command);
+    /// subcommand in messages. `extraArguments`: positional arguments the command takes after
+    /// POOL (declared by it).
+    void read(const QString& command, int extraArguments = 0);
 
     RunParameters run; ///< what the session runs with (budget and strategy: select only)
     bool json = false;

@@ -143,9 +143,26 @@ void addSelectOptions(QCommandLineParser& parser) {
                   QStringLiteral(" (default: the one the --out extension names, else txt)."),
               QStringLiteral("FORMAT"));
     addOption(parser, QStringLiteral("strategy"),
-              QStringLiteral("freesel, fds, random, kcenter, kmeans or elfs."),
+              QStringLiteral("freesel, fds, random, kcenter, kmeans or elfs; or clip (CLIP-powered "
+                             "selection: runs the CLIP backend, needs --labels or --classes)."),
               QStringLiteral("NAME"), QStringLiteral("freesel"));
     addElfsOptions(parser);
+    addOption(parser, QStringLiteral("labels"),
+              QStringLiteral("clip: the pool's labels: a folder with one subfolder per class, a "
+                             "COCO .json or a .csv of path,label."),
+              QStringLiteral("PATH"));
+    addOption(parser, QStringLiteral("classes"),
+              QStringLiteral("clip: class names, one per line; without --labels each image gets "
+                             "CLIP's zero-shot label (label-noise detection is then off)."),
+              QStringLiteral("FILE"));
+    addOption(parser, QStringLiteral("prompt-template"),
+              QStringLiteral("clip: the text of a class, {} being its name, or ensemble (the 80 "
+                             "ImageNet templates of openai/CLIP, averaged)."),
+              QStringLiteral("TEXT"), QStringLiteral("A photo of a {}"));
+    addOption(parser, QStringLiteral("clip-mode"),
+              QStringLiteral("clip: topk (the exact top-k by a_i) or optimiser (replays the "
+                             "official optimisation loop)."),
+              QStringLiteral("MODE"), QStringLiteral("topk"));
     addOption(parser, QStringLiteral("overwrite"),
               QStringLiteral("Replace an earlier folder export."));
     addOption(parser, QStringLiteral("copy"),
@@ -168,6 +185,12 @@ SelectOptions readSelectOptions(const QCommandLineParser& parser) {
                                         "folder or --json"));
     options.strategy = parseStrategyKind(parser.value(QStringLiteral("strategy")).toStdString());
     readElfsOptions(parser, options.run);
+    options.run.clipLabels = parser.value(QStringLiteral("labels"));
+    options.run.clipClasses = parser.value(QStringLiteral("classes"));
+    options.run.clipPromptTemplate = parser.value(QStringLiteral("prompt-template"));
+    options.run.clipMode = parser.value(QStringLiteral("clip-mode"));
+    if (options.strategy == StrategyKind::Clip)
+        options.run.clipOptions(); // before any work
     options.exportOptions.overwrite = parser.isSet(QStringLiteral("overwrite"));
     options.exportOptions.copyFiles = parser.isSet(QStringLiteral("copy"));
     return options;
@@ -192,6 +215,10 @@ int runSelectCommand(const QStringList& arguments) {
     run.elfsMode = options.run.elfsMode;
     run.elfsScore = options.run.elfsScore;
     run.elfsEpochs = options.run.elfsEpochs;
+    run.clipLabels = options.run.clipLabels;
+    run.clipClasses = options.run.clipClasses;
+    run.clipPromptTemplate = options.run.clipPromptTemplate;
+    run.clipMode = options.run.clipMode;
     run.budget = options.run.budget;
     run.budgetPercent = options.run.budgetPercent;
 
@@ -228,12 +255,13 @@ int runSelectCommand(const QStringList& arguments) {
                         exported.provenance.device, seconds);
         summary.insert(QStringLiteral("parameters"),
                        parametersJson(exported.provenance, !session.backend().note.isEmpty()));
-        if (!session.elfs().notes.empty()) {
-            QJsonArray notes;
-            for (const std::string& note : session.elfs().notes)
-                notes.append(QString::fromStdString(note));
+        QJsonArray notes;
+        for (const std::string& note : session.elfs().notes)
+            notes.append(QString::fromStdString(note));
+        for (const std::string& note : session.clipScores().notes)
+            notes.append(QString::fromStdString(note));
+        if (!notes.isEmpty())
             summary.insert(QStringLiteral("notes"), notes);
-        }
         printOut(QString::fromUtf8(QJsonDocument(summary).toJson(QJsonDocument::Indented)));
     } else {
         for (const ExportImage& image : exported.images)
@@ -241,6 +269,8 @@ int runSelectCommand(const QStringList& arguments) {
                 printError(skippedImageLine(image.path, image.error));
         for (const std::string& note : session.elfs().notes)
             printError(QString::fromStdString(note));
+        for (const std::string& note : session.clipScores().notes)
+            printError(QStringLiteral("note: ") + QString::fromStdString(note));
         printError(QStringLiteral("selected %1 of %2 images (%3 extracted now, %4 from the store "
                                   "%5, %6 skipped) with %7 in %8 s -> %9")
                        .arg(session.selection().picks.size())

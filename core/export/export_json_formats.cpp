@@ -19,6 +19,27 @@ QByteArray indented(const QJsonObject& object) {
     return QJsonDocument(object).toJson(QJsonDocument::Indented);
 }
 
+/// Strategy clip: the label scored, SAS, SDS and a_i (null where the image has none).
+void insertClipScores(QJsonObject& entry, const ExportImage& image) {
+    entry.insert(QStringLiteral("clip_label"), image.clipLabel);
+    entry.insert(QStringLiteral("sas"), scoreJson(image.sas));
+    entry.insert(QStringLiteral("sds"), scoreJson(image.sds));
+    entry.insert(QStringLiteral("clip_score"), scoreJson(image.clipScore));
+}
+
+/// Strategy clip: every scored image (selected or not), in pool order.
+QJsonArray clipScoresJson(const SelectionExport& selection) {
+    QJsonArray rows;
+    for (const ExportImage& image : selection.images) {
+        if (image.failed || image.clipLabel.isEmpty())
+            continue;
+        QJsonObject row{{QStringLiteral("path"), absolutePath(image)}};
+        insertClipScores(row, image);
+        rows.append(row);
+    }
+    return rows;
+}
+
 QJsonArray selectedJson(const SelectionExport& selection) {
     QJsonArray selected;
     for (size_t rank = 0; rank < selection.picks.size(); ++rank) {
@@ -34,6 +55,8 @@ QJsonArray selectedJson(const SelectionExport& selection) {
             entry.insert(QStringLiteral("forgetting"), scoreJson(image.forgetting));
             entry.insert(QStringLiteral("el2n"), scoreJson(image.el2n));
         }
+        if (selection.hasClipScores)
+            insertClipScores(entry, image);
         selected.append(entry);
     }
     return selected;
@@ -143,10 +166,12 @@ ExportResult writeJson(const SelectionExport& selection, const QString& path) {
     QJsonArray unselected;
     for (int index : partition.unselected)
         unselected.append(absolutePath(selection.images[size_t(index)]));
-    const QJsonObject root{{QStringLiteral("provenance"), provenanceJson(selection.provenance)},
-                           {QStringLiteral("selected"), selectedJson(selection)},
-                           {QStringLiteral("unselected"), unselected},
-                           {QStringLiteral("failed"), failedJson(selection, partition.failed)}};
+    QJsonObject root{{QStringLiteral("provenance"), provenanceJson(selection.provenance)},
+                     {QStringLiteral("selected"), selectedJson(selection)},
+                     {QStringLiteral("unselected"), unselected},
+                     {QStringLiteral("failed"), failedJson(selection, partition.failed)}};
+    if (selection.hasClipScores)
+        root.insert(QStringLiteral("clip_scores"), clipScoresJson(selection));
     return writeSingleFile(path, indented(root));
 }
 

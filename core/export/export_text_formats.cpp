@@ -47,27 +47,37 @@ QStringList elfsFields(const SelectionExport& selection, const ExportImage& imag
             scoreText(image.el2n)};
 }
 
+/// CLIP exports add clip_label, sas, sds and clip_score (empty where an image has none).
+QStringList clipFields(const SelectionExport& selection, const ExportImage& image) {
+    if (!selection.hasClipScores)
+        return {};
+    if (image.clipLabel.isEmpty())
+        return {QString(), QString(), QString(), QString()};
+    return {image.clipLabel, scoreText(image.sas), scoreText(image.sds),
+            scoreText(image.clipScore)};
+}
+
 QString csvSelectedRow(const SelectionExport& selection, size_t rank) {
     const Pick& pick = selection.picks[rank];
     const ExportImage& image = selection.images[size_t(pick.image)];
     return csvRecord(QStringList{absolutePath(image), QString::number(rank + 1),
                                  scoreText(pick.score), QString::number(image.patternCount),
                                  QStringLiteral("1"), QStringLiteral("ok"), QString()} +
-                     elfsFields(selection, image));
+                     elfsFields(selection, image) + clipFields(selection, image));
 }
 
 QString csvUnselectedRow(const SelectionExport& selection, const ExportImage& image) {
     return csvRecord(QStringList{absolutePath(image), QString(), QString(),
                                  QString::number(image.patternCount), QStringLiteral("0"),
                                  QStringLiteral("ok"), QString()} +
-                     elfsFields(selection, image));
+                     elfsFields(selection, image) + clipFields(selection, image));
 }
 
 /// A failed image has no patterns: the column stays empty rather than claiming zero.
 QString csvFailedRow(const SelectionExport& selection, const ExportImage& image) {
     return csvRecord(QStringList{absolutePath(image), QString(), QString(), QString(),
                                  QStringLiteral("0"), QStringLiteral("failed"), image.error} +
-                     elfsFields(selection, image));
+                     elfsFields(selection, image) + clipFields(selection, image));
 }
 
 /// The images the embeddings export covers, or an empty list and *error.
@@ -140,6 +150,9 @@ ExportResult writeCsv(const SelectionExport& selection, const QString& path) {
     if (selection.hasElfsScores)
         header << QStringLiteral("pseudo_label") << QStringLiteral("aum")
                << QStringLiteral("forgetting") << QStringLiteral("el2n");
+    if (selection.hasClipScores)
+        header << QStringLiteral("clip_label") << QStringLiteral("sas") << QStringLiteral("sds")
+               << QStringLiteral("clip_score");
     QString text = csvRecord(header);
     for (size_t rank = 0; rank < selection.picks.size(); ++rank)
         text += csvSelectedRow(selection, rank);

@@ -32,6 +32,12 @@ struct ExportImage {
     double aum = std::numeric_limits<double>::quiet_NaN();
     double forgetting = std::numeric_limits<double>::quiet_NaN();
     double el2n = std::numeric_limits<double>::quiet_NaN();
+    /// CLIP-powered selection (strategy clip only): the label scored (given or zero-shot),
+    /// SAS, SDS and the combined score a_i.
+    QString clipLabel;
+    double sas = std::numeric_limits<double>::quiet_NaN();
+    double sds = std::numeric_limits<double>::quiet_NaN();
+    double clipScore = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// Everything needed to reproduce the selection; written into every sidecar.
@@ -58,6 +64,8 @@ struct SelectionExport {
     Provenance provenance;
     /// True when the images carry ELFS pseudo-labels and scores (CSV and JSON add columns).
     bool hasElfsScores = false;
+    /// True when the images carry CLIP labels and scores (CSV and JSON add columns).
+    bool hasClipScores = false;
 };
 
 enum class ExportFormat { Txt, Csv, Json, Coco, LabelStudio, Cvat, Embeddings, Folder };

@@ -59,6 +59,7 @@ const std::pair<StrategyKind, const char*> kNames[] = {
     {StrategyKind::FreeSel, "freesel"}, {StrategyKind::Fds, "fds"},
     {StrategyKind::Random, "random"},   {StrategyKind::KCenter, "kcenter"},
     {StrategyKind::KMeans, "kmeans"},   {StrategyKind::Elfs, "elfs"},
+    {StrategyKind::Clip, "clip"},
 };
 
 } // namespace
@@ -78,6 +79,9 @@ std::unique_ptr<SelectionStrategy> makeSelectionStrategy(StrategyKind kind) {
     case StrategyKind::Elfs:
         throw std::invalid_argument("the elfs strategy needs the feature store's patch tokens: "
                                     "run it through the pipeline (selectElfs)");
+    case StrategyKind::Clip:
+        throw std::invalid_argument("the clip strategy needs the store's CLIP embeddings and the "
+                                    "text encoder: run it through the pipeline (selectClip)");
     }
     throw std::invalid_argument("unknown selection strategy");
 }
@@ -88,7 +92,7 @@ StrategyKind parseStrategyKind(const std::string& name) {
             return kind;
     }
     throw std::invalid_argument("strategy must be one of freesel, fds, random, kcenter, "
-                                "kmeans, elfs; got '" +
+                                "kmeans, elfs, clip; got '" +
                                 name + "'");
 }
 

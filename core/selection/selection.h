@@ -20,6 +20,7 @@ enum class StrategyKind {
     KCenter, ///< Core-Set k-center greedy on one global feature per image
     KMeans,  ///< k-means on global features, the image closest to each centre
     Elfs,    ///< ELFS: pseudo-labels, proxy training dynamics, double-end window (core/elfs)
+    Clip,    ///< CLIP-powered selection: SAS + SDS on CLIP embeddings (core/clip_stage.h)
 };
 
 /// What every strategy needs to know besides the pool.
@@ -62,8 +63,8 @@ public:
 /// std::invalid_argument.
 std::unique_ptr<SelectionStrategy> makeSelectionStrategy(StrategyKind kind);
 
-/// "freesel", "fds", "random", "kcenter", "kmeans", "elfs"; throws std::invalid_argument naming the
-/// valid choices for anything else.
+/// "freesel", "fds", "random", "kcenter", "kmeans", "elfs", "clip"; throws std::invalid_argument
+/// naming the valid choices for anything else.
 StrategyKind parseStrategyKind(const std::string& name);
 std::string strategyName(StrategyKind kind);
 

@@ -53,12 +53,17 @@ quint64 identityHash(const StoreHeader& h) {
     return fmt::checksum64(text.constData(), text.size());
 }
 
+/// A store opened from disk keeps its own version; a new one gets the current.
+int versionOf(const StoreHeader& h) {
+    return h.formatVersion > 0 ? h.formatVersion : fmt::kVersion;
+}
+
 QByteArray headerJson(const StoreHeader& h) {
     QJsonObject fingerprint{{QStringLiteral("backend"), h.fingerprint.backend},
                             {QStringLiteral("input"), h.fingerprint.input},
                             {QStringLiteral("radius"), h.fingerprint.radius}};
     QJsonObject root{{QStringLiteral("format"), QString::fromLatin1(fmt::kFormatName)},
-                     {QStringLiteral("version"), fmt::kVersion},
+                     {QStringLiteral("version"), versionOf(h)},
                      {QStringLiteral("fingerprint"), fingerprint},
                      {QStringLiteral("fingerprintText"), h.fingerprint.canonical()},
                      {QStringLiteral("patternsOnly"), h.patternsOnly},
@@ -70,7 +75,7 @@ QByteArray headerJson(const StoreHeader& h) {
 QByteArray fileHeaderBytes(const StoreHeader& h) {
     fmt::FileHeader head{};
     std::memcpy(head.magic, fmt::kFileMagic, sizeof(head.magic));
-    head.version = fmt::kVersion;
+    head.version = quint32(versionOf(h));
     head.headerBytes = sizeof(fmt::FileHeader);
     head.fingerprintHash = identityHash(h);
     return QByteArray(reinterpret_cast<const char*>(&head), sizeof(head));
@@ -88,6 +93,7 @@ StoreEntry entryFromRecord(const uchar* record, const fmt::RecordHeader& h, qint
     e.dims = h.dims;
     e.radius = h.radius;
     e.patternCount = h.patternCount;
+    e.embeddingDims = int(h.embeddingDims);
     e.sections = h.sections;
     e.offset = offset;
     e.bytes = qint64(sizeof(fmt::RecordHeader) + h.payloadBytes);
@@ -229,12 +235,15 @@ Status FeatureStore::readHeaderFile(StoreHeader* header) {
         return fail(ErrorCategory::UserInput,
                     QStringLiteral("%1: not a FreeSel feature store header").arg(path));
     const int version = root.value(QStringLiteral("version")).toInt();
-    if (version != fmt::kVersion)
-        return fail(ErrorCategory::UserInput,
-                    QStringLiteral("%1: store format version %2, this build reads version %3")
-                        .arg(path)
-                        .arg(version)
-                        .arg(fmt::kVersion));
+    if (version < fmt::kOldestVersion || version > fmt::kVersion)
+        return fail(
+            ErrorCategory::UserInput,
+            QStringLiteral("%1: store format version %2, this build reads versions %3 to %4")
+                .arg(path)
+                .arg(version)
+                .arg(fmt::kOldestVersion)
+                .arg(fmt::kVersion));
+    header->formatVersion = version;
     const QJsonObject fp = root.value(QStringLiteral("fingerprint")).toObject();
     header->fingerprint.backend = fp.value(QStringLiteral("backend")).toString();
     header->fingerprint.input = fp.value(QStringLiteral("input")).toString();
@@ -310,6 +319,7 @@ Status FeatureStore::openForWriting(const QString& folder, const StoreHeader& wa
     }
     if (!QFileInfo::exists(jsonPath)) {
         StoreHeader fresh = wanted;
+        fresh.formatVersion = 0; // a new store is written in the current version
         fresh.created = QDateTime::currentDateTimeUtc().toString(Qt::ISODate);
         if (const Status written = writeNewStore(fresh); !written)
             return written;
@@ -443,6 +453,14 @@ Status FeatureStore::append(const StoreKey& key, const ImageFeatures& features,
         return fail(
             ErrorCategory::Internal,
             QStringLiteral("%1: features of %2 not stored: %3").arg(folder_, key.path, problem));
+    // A version-1 reader would reject the record; such a store only ever comes from a backend
+    // without CLIP embeddings, whose fingerprint a CLIP backend cannot share.
+    if (!features.clipEmbedding.empty() && versionOf(header_) < 2)
+        return fail(ErrorCategory::UserInput,
+                    QStringLiteral("%1: a version %2 store cannot keep CLIP embeddings; use a "
+                                   "new store (--store DIR)")
+                        .arg(folder_)
+                        .arg(versionOf(header_)));
     if (patterns.size() != size_t(patternCount) * size_t(features.dims))
         return fail(ErrorCategory::Internal,
                     QStringLiteral("%1: patterns of %2 are not patternCount x dims")
@@ -549,6 +567,21 @@ std::vector<float> FeatureStore::loadPatterns(int index) const {
     fmt::RecordHeader head{};
     std::memcpy(&head, base + e.offset, sizeof(head));
     return fmt::decodePatterns(base + e.offset, head);
+}
+
+std::vector<float> FeatureStore::loadClipEmbedding(int index) const {
+    if (index < 0 || index >= count() || !entry(index).ok || entry(index).embeddingDims == 0)
+        return {};
+    const StoreEntry& e = entry(index);
+    const uchar* base = mapped(e.offset + e.bytes);
+    fmt::RecordHeader head{};
+    if (base)
+        std::memcpy(&head, base + e.offset, sizeof(head));
+    if (!base || !fmt::payloadMatches(base + e.offset, head))
+        throw std::runtime_error(QStringLiteral("%1: the record of %2 is damaged (checksum)")
+                                     .arg(folder_, e.path)
+                                     .toStdString());
+    return fmt::decodeClipEmbedding(base + e.offset, head);
 }
 
 QStringList FeatureStore::verify() const {

@@ -41,6 +41,9 @@ struct StoreHeader {
     bool patternsOnly = false;
     QString patternParameters;
     QString created; ///< ISO 8601 UTC, set when the store is created
+    /// store_format version of an opened store (an older one opens and stays as it is); 0 when
+    /// not read from disk: a new store gets the current version.
+    int formatVersion = 0;
 
     /// Empty when `other` may share this store; otherwise names both fingerprints.
     QString incompatibility(const StoreHeader& other) const;
@@ -59,9 +62,10 @@ struct StoreEntry {
     int dims = 0;
     int radius = 0;
     int patternCount = 0;
-    quint32 sections = 0; ///< store_format::Section bits present
-    qint64 offset = 0;    ///< of the record header in records.bin
-    qint64 bytes = 0;     ///< header + payload
+    int embeddingDims = 0; ///< E of the CLIP image embedding; 0 when the record has none
+    quint32 sections = 0;  ///< store_format::Section bits present
+    qint64 offset = 0;     ///< of the record header in records.bin
+    qint64 bytes = 0;      ///< header + payload
 };
 
 /// The file identity a record is keyed on (from PoolEntry).
@@ -138,6 +142,9 @@ public:
     ImageFeatures load(int index) const;
     /// patternCount x dims patterns of a patterns-only record (empty when absent).
     std::vector<float> loadPatterns(int index) const;
+    /// The CLIP image embedding of an ok record (empty when the record has none), without
+    /// decoding the other sections. Throws as load() does on a damaged record.
+    std::vector<float> loadClipEmbedding(int index) const;
     /// Checks every payload checksum; returns the problems found (empty when sound).
     QStringList verify() const;
 

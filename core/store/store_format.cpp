@@ -18,7 +18,7 @@ constexpr qint64 kMaxPatches = qint64(1) << 22;
 
 /// Byte offsets of each section inside the payload; -1 when absent.
 struct Layout {
-    qint64 tokens = -1, cls = -1, attention = -1, band = -1, patterns = -1;
+    qint64 tokens = -1, cls = -1, attention = -1, band = -1, patterns = -1, embedding = -1;
     qint64 payloadBytes = 0;
 };
 
@@ -46,6 +46,7 @@ Layout layoutOf(const RecordHeader& h) {
     place(ClsAttention, n * 4, &layout.attention);
     place(Band, n * bandWidth(h) * 2, &layout.band);
     place(Patterns, qint64(h.patternCount) * h.dims * 4, &layout.patterns);
+    place(ClipEmbedding, qint64(h.embeddingDims) * 4, &layout.embedding);
     layout.payloadBytes = at;
     return layout;
 }
@@ -92,6 +93,8 @@ quint32 sectionsFor(const ImageFeatures* f, bool keepTokens, bool hasPatterns) {
         sections |= ClsAttention;
     if (!f->neighbourhood.values().empty())
         sections |= Band;
+    if (!f->clipEmbedding.empty())
+        sections |= ClipEmbedding;
     return sections;
 }
 
@@ -108,6 +111,8 @@ void writeSections(const Layout& layout, const ImageFeatures* f, qint64 n,
                payload + layout.band);
     if (layout.patterns >= 0)
         writeFloats(patterns, payload + layout.patterns);
+    if (layout.embedding >= 0)
+        writeFloats(f->clipEmbedding, payload + layout.embedding);
 }
 
 } // namespace
@@ -130,7 +135,8 @@ QByteArray encodeRecord(RecordHeader head, const QString& path, const QString& e
     head.pathBytes = quint32(path8.size());
     head.errorBytes = quint32(error8.size());
     head.sections = sectionsFor(features, keepTokens, !patterns.empty());
-    head.reserved = 0;
+    head.embeddingDims =
+        (head.sections & ClipEmbedding) ? quint32(features->clipEmbedding.size()) : 0u;
     const Layout layout = layoutOf(head);
     head.payloadBytes = quint64(layout.payloadBytes);
 
@@ -161,7 +167,8 @@ QString checkRecordHeader(const uchar* data, qint64 available, RecordHeader* hea
         h.status > StatusFailed || h.rows < 0 || h.cols < 0 || h.rows > 65535 || h.cols > 65535 ||
         patchCount(h) > kMaxPatches || h.dims < 0 || h.dims > (1 << 20) || h.radius < 0 ||
         h.radius > 255 || h.patternCount < 0 || h.patternCount > (1 << 20) ||
-        h.pathBytes > (1u << 20) || h.errorBytes > (1u << 24))
+        h.pathBytes > (1u << 20) || h.errorBytes > (1u << 24) || h.embeddingDims > (1u << 16) ||
+        ((h.sections & ClipEmbedding) != 0) != (h.embeddingDims != 0))
         return QStringLiteral("record header fields out of range");
     if (qint64(h.payloadBytes) != layoutOf(h).payloadBytes)
         return QStringLiteral("record payload size disagrees with its sections");
@@ -207,6 +214,8 @@ ImageFeatures decodeFeatures(const uchar* record, const RecordHeader& h) {
         f.neighbourhood = NeighbourhoodAttention(f.grid, h.radius);
         fromHalf(payload + layout.band, n * bandWidth(h), f.neighbourhood.values().data());
     }
+    if (layout.embedding >= 0)
+        f.clipEmbedding = readFloats(payload + layout.embedding, h.embeddingDims);
     return f;
 }
 
@@ -216,6 +225,13 @@ std::vector<float> decodePatterns(const uchar* record, const RecordHeader& h) {
         return {};
     return readFloats(record + sizeof(RecordHeader) + layout.patterns,
                       qint64(h.patternCount) * h.dims);
+}
+
+std::vector<float> decodeClipEmbedding(const uchar* record, const RecordHeader& h) {
+    const Layout layout = layoutOf(h);
+    if (layout.embedding < 0)
+        return {};
+    return readFloats(record + sizeof(RecordHeader) + layout.embedding, h.embeddingDims);
 }
 
 } // namespace freesel::store_format

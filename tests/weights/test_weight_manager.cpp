@@ -106,7 +106,7 @@ private Q_SLOTS:
 
     void builtinManifestListsTheOfficialModels() {
         const ModelManifest manifest = ModelManifest::builtin();
-        QCOMPARE(manifest.models().size(), 6);
+        QCOMPARE(manifest.models().size(), 9);
         QVERIFY(manifest.defaultModel());
         QCOMPARE(manifest.defaultModel()->name, QStringLiteral("dino_vits16"));
         const ModelInfo* s16 = manifest.find(QStringLiteral("dino_vits16"));
@@ -129,6 +129,30 @@ private Q_SLOTS:
         QVERIFY(v2->architecture.layerScale);
         QVERIFY(manifest.find(QStringLiteral("dinov2_vitb14")));
         QVERIFY(!manifest.find(QStringLiteral("resnet50")));
+        // CLIP: openai/CLIP's URLs, whose folder is the file's sha256 (clip.py _download).
+        const struct {
+            const char* name;
+            const char* file;
+            const char* sha;
+        } clip[] = {
+            {"clip-vit-b32", "ViT-B-32.pt",
+             "40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af"},
+            {"clip-vit-b16", "ViT-B-16.pt",
+             "5806e77cd80f8b59890b7e101eabd078d9fb84e6937f9e85e4ecb61988df416f"},
+            {"clip-vit-l14", "ViT-L-14.pt",
+             "b8cca3fd41ae0c99ba7e8951adf17d267cdb84cd88be6f7c2e0eca1737a03836"},
+        };
+        for (const auto& entry : clip) {
+            const ModelInfo* model = manifest.find(QLatin1String(entry.name));
+            QVERIFY2(model, entry.name);
+            QCOMPARE(model->family, QStringLiteral("clip"));
+            QCOMPARE(model->sha256, QByteArray(entry.sha));
+            QCOMPARE(model->url.toString(),
+                     QStringLiteral("https://openaipublic.azureedge.net/clip/models/%1/%2")
+                         .arg(QLatin1String(entry.sha), QLatin1String(entry.file)));
+            QCOMPARE(model->fileName, QLatin1String(entry.file));
+        }
+        QCOMPARE(manifest.find(QStringLiteral("clip-vit-l14"))->size, 932768134);
     }
 
     void manifestParsesSizeAndHash() {

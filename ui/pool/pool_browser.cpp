@@ -21,7 +21,8 @@ constexpr int kThumbnailSide = 112;
 PoolBrowser::PoolBrowser(QWidget* parent)
     : QWidget(parent), thumbnails_(new ThumbnailCache(kThumbnailSide, 4000, this)),
       model_(new PoolModel(thumbnails_, this)), view_(new QListView(this)),
-      filter_(new QComboBox(this)), search_(new QLineEdit(this)), summary_(new QLabel(this)),
+      filter_(new QComboBox(this)), search_(new QLineEdit(this)),
+      contentSearch_(new QLineEdit(this)), summary_(new QLabel(this)),
       placeholder_(new QLabel(view_->viewport())) {
     filter_->setObjectName(QStringLiteral("poolFilter"));
     filter_->addItem(tr("All images"), int(PoolModel::Filter::All));
@@ -31,6 +32,11 @@ PoolBrowser::PoolBrowser(QWidget* parent)
     search_->setObjectName(QStringLiteral("poolSearch"));
     search_->setPlaceholderText(tr("Search file name (Ctrl+F)"));
     search_->setClearButtonEnabled(true);
+    contentSearch_->setObjectName(QStringLiteral("contentSearch"));
+    contentSearch_->setPlaceholderText(tr("Search by content (CLIP), Enter"));
+    contentSearch_->setToolTip(tr("Ranks the pool by CLIP similarity to the text (a pool run "
+                                  "with the CLIP backend); clear it to see the selection again"));
+    contentSearch_->setClearButtonEnabled(true);
     summary_->setObjectName(QStringLiteral("poolSummary"));
 
     view_->setObjectName(QStringLiteral("poolView"));
@@ -58,6 +64,7 @@ PoolBrowser::PoolBrowser(QWidget* parent)
     auto* bar = new QHBoxLayout;
     bar->addWidget(filter_);
     bar->addWidget(search_, 1);
+    bar->addWidget(contentSearch_, 1);
     bar->addWidget(summary_);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -68,6 +75,14 @@ PoolBrowser::PoolBrowser(QWidget* parent)
         model_->setFilter(static_cast<PoolModel::Filter>(filter_->currentData().toInt()));
     });
     connect(search_, &QLineEdit::textChanged, model_, &PoolModel::setSearchText);
+    connect(contentSearch_, &QLineEdit::returnPressed, this, [this] {
+        if (!contentSearch_->text().trimmed().isEmpty())
+            Q_EMIT contentSearchRequested(contentSearch_->text().trimmed());
+    });
+    connect(contentSearch_, &QLineEdit::textChanged, this, [this](const QString& text) {
+        if (text.isEmpty())
+            model_->setRanking({});
+    });
     connect(model_, &QAbstractItemModel::modelReset, this, &PoolBrowser::updateSummary);
     connect(view_->selectionModel(), &QItemSelectionModel::currentChanged, this,
             [this](const QModelIndex& current) {

@@ -25,6 +25,8 @@ public:
     QListView* view() const { return view_; }
     QComboBox* filterBox() const { return filter_; }
     QLineEdit* searchField() const { return search_; }
+    /// Search by content (CLIP): Enter asks for a ranking, an empty field drops it.
+    QLineEdit* contentSearchField() const { return contentSearch_; }
 
     /// Makes `poolIndex` current (clearing the search/filter if it hides it).
     void showImage(int poolIndex);
@@ -32,6 +34,7 @@ public:
 
 Q_SIGNALS:
     void imageChosen(int poolIndex);
+    void contentSearchRequested(const QString& text);
 
 private:
     ThumbnailCache* thumbnails_;
@@ -39,6 +42,7 @@ private:
     QListView* view_;
     QComboBox* filter_;
     QLineEdit* search_;
+    QLineEdit* contentSearch_;
     QLabel* summary_;
     QLabel* placeholder_; ///< guidance on an empty grid
 };

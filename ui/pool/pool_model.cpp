@@ -68,6 +68,11 @@ int PoolModel::failedCount() const {
     return count;
 }
 
+void PoolModel::setRanking(const QList<int>& poolOrder) {
+    ranking_ = poolOrder;
+    rebuild();
+}
+
 int PoolModel::rowOf(int poolIndex) const {
     if (poolIndex < 0 || poolIndex >= static_cast<int>(rowOf_.size()))
         return -1;
@@ -98,6 +103,13 @@ void PoolModel::rebuild() {
         rowOf_[static_cast<size_t>(i)] = static_cast<int>(order_.size());
         order_.push_back(i);
     };
+    for (int i : ranking_) // a content search ranks before any filter
+        if (i >= 0 && i < n)
+            add(i);
+    if (!ranking_.isEmpty()) {
+        endResetModel();
+        return;
+    }
     if (filter_ == Filter::All || filter_ == Filter::Selected)
         for (int i : picks_)
             add(i);

@@ -37,6 +37,10 @@ public:
     void setFilter(Filter filter);
     Filter filter() const { return filter_; }
     void setSearchText(const QString& text);
+    /// A content search's result: only these pool indices, in this order (empty: the usual
+    /// selected / unselected / failed order again).
+    void setRanking(const QList<int>& poolOrder);
+    bool isRanked() const { return !ranking_.isEmpty(); }
 
     int rowCount(const QModelIndex& parent = {}) const override;
     QVariant data(const QModelIndex& index, int role) const override;
@@ -68,6 +72,7 @@ private:
     std::vector<int> rowOf_; // pool index -> visible row or -1
     Filter filter_ = Filter::All;
     QString search_;
+    QList<int> ranking_;
 };
 
 } // namespace freesel

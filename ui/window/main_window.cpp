@@ -62,6 +62,16 @@ MainWindow::MainWindow(QWidget* parent)
     connect(worker_, &PipelineWorker::runCancelled, this, &MainWindow::onRunCancelled);
     connect(worker_, &PipelineWorker::exportFinished, this, &MainWindow::onExportFinished);
     connect(worker_, &PipelineWorker::storeReset, this, &MainWindow::onStoreReset);
+    connect(browser_, &PoolBrowser::contentSearchRequested, worker_, &PipelineWorker::search);
+    connect(worker_, &PipelineWorker::searchFinished, this,
+            [this](const QString& text, const QList<int>& ranking, const QString& error) {
+                browser_->model()->setRanking(ranking);
+                statusBar()->showMessage(
+                    error.isEmpty()
+                        ? tr("%1 images ranked for \"%2\"").arg(ranking.size()).arg(text)
+                        : error,
+                    8000);
+            });
     storeResetQuestion_ = [this](const QString& folder) {
         return QMessageBox::question(
                    this, tr("Reset the feature store?"),

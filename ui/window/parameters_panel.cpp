@@ -2,6 +2,7 @@
 #include "window/parameters_panel.h"
 
 #include "weights/model_manifest.h"
+#include "window/clip_parameters_box.h"
 #include "window/elfs_parameters_box.h"
 
 #include <QComboBox>
@@ -28,8 +29,8 @@ ParametersPanel::ParametersPanel(QWidget* parent)
       tau_(new QSlider(Qt::Horizontal, this)), tauLabel_(new QLabel(this)),
       clusters_(new QSpinBox(this)), eps_(new QSpinBox(this)), budget_(new QDoubleSpinBox(this)),
       budgetUnit_(new QComboBox(this)), strategy_(new QComboBox(this)), seed_(new QSpinBox(this)),
-      elfs_(new ElfsParametersBox(this)), run_(new QPushButton(tr("&Run"), this)),
-      cancel_(new QPushButton(tr("Cancel"), this)) {
+      elfs_(new ElfsParametersBox(this)), clip_(new ClipParametersBox(this)),
+      run_(new QPushButton(tr("&Run"), this)), cancel_(new QPushButton(tr("Cancel"), this)) {
     source_->setObjectName(QStringLiteral("poolSource"));
     source_->setPlaceholderText(tr("Folder, list file or COCO json"));
     auto* folder = new QPushButton(tr("Folder..."), this);
@@ -44,6 +45,7 @@ ParametersPanel::ParametersPanel(QWidget* parent)
     backend_->addItem(tr("auto (DINO if weights present)"), QStringLiteral("auto"));
     backend_->addItem(tr("offline (no weights)"), QStringLiteral("offline"));
     backend_->addItem(tr("DINO"), QStringLiteral("dino"));
+    backend_->addItem(tr("CLIP"), QStringLiteral("clip"));
     backend_->setObjectName(QStringLiteral("backend"));
     const ModelManifest manifest = ModelManifest::builtin();
     for (const ModelInfo& info : manifest.models())
@@ -88,6 +90,7 @@ ParametersPanel::ParametersPanel(QWidget* parent)
     strategy_->addItem(tr("k-center (Core-Set)"), QStringLiteral("kcenter"));
     strategy_->addItem(tr("k-means"), QStringLiteral("kmeans"));
     strategy_->addItem(tr("ELFS (pseudo-label training dynamics)"), QStringLiteral("elfs"));
+    strategy_->addItem(tr("CLIP-powered (labels or class names)"), QStringLiteral("clip"));
     seed_->setObjectName(QStringLiteral("seed"));
     seed_->setRange(0, 2147483647);
     run_->setObjectName(QStringLiteral("runButton"));
@@ -139,6 +142,7 @@ ParametersPanel::ParametersPanel(QWidget* parent)
     layout->addWidget(model);
     layout->addWidget(params);
     layout->addWidget(elfs_);
+    layout->addWidget(clip_);
     layout->addLayout(actions);
     layout->addStretch(1);
 
@@ -180,8 +184,10 @@ ParametersPanel::ParametersPanel(QWidget* parent)
     for (QComboBox* box : {budgetUnit_, strategy_, backend_, model_, device_, precision_})
         connect(box, &QComboBox::currentIndexChanged, this, changed);
     connect(elfs_, &ElfsParametersBox::changed, this, changed);
+    connect(clip_, &ClipParametersBox::changed, this, changed);
     auto showElfs = [this] {
         elfs_->setVisible(strategy_->currentData().toString() == QLatin1String("elfs"));
+        clip_->setVisible(strategy_->currentData().toString() == QLatin1String("clip"));
     };
     connect(strategy_, &QComboBox::currentIndexChanged, this, showElfs);
     showElfs();
@@ -216,6 +222,7 @@ RunParameters ParametersPanel::parameters() const {
     p.seed = static_cast<quint64>(seed_->value());
     p.storeDir = storeDir_;
     elfs_->read(p);
+    clip_->read(p);
     return p;
 }
 
@@ -238,6 +245,7 @@ void ParametersPanel::setParameters(const RunParameters& p) {
     budget_->setValue(p.budget);
     selectData(strategy_, p.strategy);
     elfs_->write(p);
+    clip_->write(p);
     seed_->setValue(static_cast<int>(std::min<quint64>(p.seed, 2147483647)));
     updateTauLabel();
     loading_ = false;

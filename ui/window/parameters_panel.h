@@ -20,6 +20,7 @@ class QSpinBox;
 namespace freesel {
 
 class ElfsParametersBox;
+class ClipParametersBox;
 
 class ParametersPanel : public QWidget {
     Q_OBJECT
@@ -45,6 +46,7 @@ public:
     QComboBox* presetBox() const { return preset_; }
     QSpinBox* seedBox() const { return seed_; }
     ElfsParametersBox* elfsBox() const { return elfs_; }
+    ClipParametersBox* clipBox() const { return clip_; }
     QLineEdit* sourceField() const { return source_; }
 
 public Q_SLOTS:
@@ -78,6 +80,7 @@ private:
     QComboBox* strategy_;
     QSpinBox* seed_;
     ElfsParametersBox* elfs_; ///< shown while the strategy is elfs
+    ClipParametersBox* clip_; ///< shown while the strategy is clip
     QPushButton* run_;
     QPushButton* cancel_;
     QString imageRoot_, weights_, storeDir_;

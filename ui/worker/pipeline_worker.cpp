@@ -166,6 +166,23 @@ void PipelineWorker::exportSelection(const QString& format, const QString& path,
     Q_EMIT exportFinished(result);
 }
 
+void PipelineWorker::search(const QString& text) {
+    QList<int> ranking;
+    try {
+        if (!session_->hasStore() || !session_->hasBackend())
+            throw std::invalid_argument("run the pool with the CLIP backend first");
+        const ClipBackend& clip =
+            requireClipBackend(*session_->backend().backend, tr("Search by content"));
+        const PoolClipEmbeddings pool = poolClipEmbeddings(session_->store(), session_->records());
+        for (const SearchHit& hit : searchPool(clip, pool, text, int64_t(pool.poolIndex.size())))
+            ranking.append(hit.image);
+    } catch (const std::exception& error) {
+        Q_EMIT searchFinished(text, {}, QString::fromUtf8(error.what()));
+        return;
+    }
+    Q_EMIT searchFinished(text, ranking, QString());
+}
+
 void PipelineWorker::resetStore(const QString& folder) {
     session_->closeStore(); // releases the files before they go
     Q_EMIT storeReset(folder, FeatureStore::remove(folder).message());

@@ -83,6 +83,9 @@ public Q_SLOTS:
     /// Writes a comparison's report into `folder`; exportFinished follows.
     void exportComparison(const freesel::ComparisonResult& result,
                           const freesel::ComparisonRequest& request, const QString& folder);
+    /// Ranks the pool of the last run by CLIP similarity to `text` (its store must hold CLIP
+    /// embeddings); answers with searchFinished.
+    void search(const QString& text);
 
 Q_SIGNALS:
     void stageChanged(const QString& stage);
@@ -98,6 +101,8 @@ Q_SIGNALS:
     void downloadFinished(const freesel::DownloadResult& result);
     void comparisonFinished(const freesel::ComparisonResult& result);
     void comparisonFailed(const QString& message); ///< also when cancelled
+    /// `ranking`: pool indices, best first; empty with `error` when the search could not run.
+    void searchFinished(const QString& text, const QList<int>& ranking, const QString& error);
 
 private:
     class SessionSignals;

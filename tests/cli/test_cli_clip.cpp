@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// freesel search and freesel select --strategy clip, run as processes on a generated pool with a
+// generated CLIP checkpoint. The expected rankings are computed here, independently of the
+// program: the image embeddings read back from the store the run wrote, the text embeddings by
+// the tokenizer and text encoder called directly.
+#include "backbone/clip_model.h"
+#include "selection/clip_selection.h"
+#include "store/feature_store.h"
+#include "support/cli_test_support.h"
+#include "support/clip_test_support.h"
+#include "support/scene_pool.h"
+#include "weights/clip_checkpoint.h"
+
+#include <QJsonArray>
+#include <QtTest>
+
+#include <algorithm>
+#include <map>
+
+using namespace clitest;
+using scenepool::writePool;
+using namespace freesel;
+
+namespace {
+
+/// Pool path -> stored CLIP embedding, for every ok record of the store.
+std::map<QString, Eigen::VectorXd> storedEmbeddings(const QString& folder) {
+    FeatureStore store;
+    if (!store.openForReading(folder))
+        return {};
+    std::map<QString, Eigen::VectorXd> out;
+    for (int i = 0; i < store.count(); ++i)
+        if (store.entry(i).ok) {
+            const std::vector<float> e = store.loadClipEmbedding(i);
+            out[store.entry(i).path] =
+                Eigen::Map<const Eigen::VectorXf>(e.data(), Eigen::Index(e.size())).cast<double>();
+        }
+    return out;
+}
+
+Eigen::VectorXd textEmbedding(const ClipWeights& weights, const QString& text) {
+    const std::vector<int> ids = ClipTokenizer::shipped().tokenize(text);
+    const torch::Tensor row =
+        torch::tensor(std::vector<int64_t>(ids.begin(), ids.end())).reshape({1, -1});
+    const torch::Tensor e = clipEncodeText(weights, row)[0].to(torch::kFloat64).contiguous();
+    return Eigen::Map<const Eigen::VectorXd>(e.data_ptr<double>(), e.numel());
+}
+
+double cosine(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
+    return a.dot(b) / (a.norm() * b.norm());
+}
+
+QProcessEnvironment isolated(const QTemporaryDir& dir) {
+    auto environment = QProcessEnvironment::systemEnvironment();
+    environment.insert(QStringLiteral("XDG_CACHE_HOME"), dir.filePath(QStringLiteral("cache")));
+    environment.insert(QStringLiteral("FREESEL_MODEL_DIR"), dir.filePath(QStringLiteral("models")));
+    return environment;
+}
+
+} // namespace
+
+class TestCliClip : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void searchRanksByCosine();
+    void searchRefusesWhatItCannotDo();
+    void selectClipZeroShotAsWritten();
+    void selectClipWithFolderLabels();
+    void selectClipRefusesMissingLabels();
+
+private:
+    QTemporaryDir dir_;
+    QString pool_, checkpoint_;
+};
+
+void TestCliClip::initTestCase() {
+    QVERIFY(dir_.isValid());
+    pool_ = writePool(dir_, 12, 64, 48, true);
+    checkpoint_ = dir_.filePath(QStringLiteral("ViT-small.pt"));
+    QVERIFY(test::writeClipCheckpoint(checkpoint_,
+                                      test::seededClipTensors(test::smallClipConfig(), 11)));
+}
+
+void TestCliClip::searchRanksByCosine() {
+    const QString store = dir_.filePath(QStringLiteral("search-store"));
+    const QString hits = dir_.filePath(QStringLiteral("hits.txt"));
+    const QString query = QStringLiteral("a red circle on green");
+    const Run run =
+        runFreesel({QStringLiteral("search"), pool_, query, QStringLiteral("--weights"),
+                    checkpoint_, QStringLiteral("--store"), store, QStringLiteral("--top"),
+                    QStringLiteral("0"), QStringLiteral("--out"), hits},
+                   isolated(dir_));
+    QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+    const std::map<QString, Eigen::VectorXd> images = storedEmbeddings(store);
+    QCOMPARE(int(images.size()), 12);
+    const ClipWeights weights = loadClipCheckpoint(checkpoint_.toStdString());
+    const Eigen::VectorXd text = textEmbedding(weights, query);
+    std::vector<std::pair<double, QString>> expected;
+    for (const auto& [path, embedding] : images)
+        expected.push_back({cosine(embedding, text), path});
+    std::stable_sort(expected.begin(), expected.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    QVERIFY(expected.front().first - expected.back().first > 1e-3); // the order means something
+    QStringList ranking;
+    for (const auto& hit : expected)
+        ranking << hit.second;
+    QCOMPARE(readLines(hits), ranking);
+
+    // --json: the top 3 with their cosines, from the store (no extraction the second time)
+    const Run json =
+        runFreesel({QStringLiteral("search"), pool_, query, QStringLiteral("--weights"),
+                    checkpoint_, QStringLiteral("--store"), store, QStringLiteral("--top"),
+                    QStringLiteral("3"), QStringLiteral("--json")},
+                   isolated(dir_));
+    QVERIFY2(json.exitCode == 0, qPrintable(json.err));
+    const QJsonArray rows = json.json().value(QStringLiteral("hits")).toArray();
+    QCOMPARE(rows.size(), 3);
+    for (int k = 0; k < 3; ++k) {
+        const QJsonObject row = rows[k].toObject();
+        QCOMPARE(row.value(QStringLiteral("path")).toString(), ranking[k]);
+        QVERIFY(std::abs(row.value(QStringLiteral("cosine")).toDouble() -
+                         expected[size_t(k)].first) < 1e-5);
+    }
+}
+
+void TestCliClip::searchRefusesWhatItCannotDo() {
+    const Run noText = runFreesel({QStringLiteral("search"), pool_}, isolated(dir_));
+    QCOMPARE(noText.exitCode, 2);
+    const Run offline = runFreesel({QStringLiteral("search"), pool_, QStringLiteral("a dog"),
+                                    QStringLiteral("--backend"), QStringLiteral("offline")},
+                                   isolated(dir_));
+    QCOMPARE(offline.exitCode, 2);
+    QVERIFY2(offline.err.contains(QStringLiteral("CLIP backend")), qPrintable(offline.err));
+    const Run noWeights =
+        runFreesel({QStringLiteral("search"), pool_, QStringLiteral("a dog")}, isolated(dir_));
+    QCOMPARE(noWeights.exitCode, 2);
+    QVERIFY2(noWeights.err.contains(QStringLiteral("freesel models download clip-vit-b32")),
+             qPrintable(noWeights.err));
+    const Run badTop = runFreesel({QStringLiteral("search"), pool_, QStringLiteral("a dog"),
+                                   QStringLiteral("--top"), QStringLiteral("-1")},
+                                  isolated(dir_));
+    QCOMPARE(badTop.exitCode, 2);
+    QVERIFY(badTop.err.contains(QStringLiteral("--top")));
+}
+
+void TestCliClip::selectClipZeroShotAsWritten() {
+    const QString classes = dir_.filePath(QStringLiteral("names.txt"));
+    QVERIFY(writeFile(classes, "red circle\nblue sky\n# a comment\ngreen field\n"));
+    const QString picks = dir_.filePath(QStringLiteral("picks.txt"));
+    // The command of the issue, as written (the store goes to the isolated cache).
+    const Run run = runFreesel(
+        {QStringLiteral("select"), pool_, QStringLiteral("--strategy"), QStringLiteral("clip"),
+         QStringLiteral("--classes"), classes, QStringLiteral("--weights"), checkpoint_,
+         QStringLiteral("--budget"), QStringLiteral("25%"), QStringLiteral("--out"), picks},
+        isolated(dir_));
+    QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+    QVERIFY2(run.err.contains(QStringLiteral("label-noise detection is off")), qPrintable(run.err));
+
+    // Independently: zero-shot labels, scores and the top 3 by a_i from the stored embeddings.
+    const QString csv = dir_.filePath(QStringLiteral("picks.csv"));
+    const QString store = dir_.filePath(QStringLiteral("select-store"));
+    const Run table = runFreesel({QStringLiteral("select"), pool_, QStringLiteral("--strategy"),
+                                  QStringLiteral("clip"), QStringLiteral("--classes"), classes,
+                                  QStringLiteral("--weights"), checkpoint_,
+                                  QStringLiteral("--budget"), QStringLiteral("25%"),
+                                  QStringLiteral("--store"), store, QStringLiteral("--out"), csv},
+                                 isolated(dir_));
+    QVERIFY2(table.exitCode == 0, qPrintable(table.err));
+    const std::map<QString, Eigen::VectorXd> images = storedEmbeddings(store);
+    const ClipWeights weights = loadClipCheckpoint(checkpoint_.toStdString());
+    const QStringList names{QStringLiteral("red circle"), QStringLiteral("blue sky"),
+                            QStringLiteral("green field")};
+    Eigen::MatrixXf texts(3, 32), rows(Eigen::Index(images.size()), 32);
+    for (int c = 0; c < 3; ++c)
+        texts.row(c) =
+            textEmbedding(weights, QStringLiteral("A photo of a ") + names[c]).cast<float>();
+    QStringList paths;
+    for (const auto& [path, embedding] : images) {
+        rows.row(paths.size()) = embedding.cast<float>().transpose();
+        paths << path;
+    }
+    const std::vector<int> labels = zeroShotLabels(rows, texts);
+    const ClipScores scores = clipScores(rows, texts, labels);
+    QStringList expected;
+    for (int row : topKByScore(scores.combined, 3))
+        expected << paths[row];
+    QCOMPARE(readLines(picks), expected);
+    const QStringList lines = readLines(csv);
+    QVERIFY(lines.first().trimmed().endsWith(QStringLiteral("clip_label,sas,sds,clip_score")));
+    for (int k = 1; k < lines.size(); ++k) {
+        const QStringList fields = lines[k].trimmed().split(QLatin1Char(','));
+        const int row = int(paths.indexOf(fields[0]));
+        QVERIFY(row >= 0);
+        QCOMPARE(fields[fields.size() - 4], names[labels[size_t(row)]]);
+        QVERIFY(std::abs(fields[fields.size() - 3].toDouble() - scores.sas[size_t(row)]) < 1e-5);
+        QVERIFY(std::abs(fields.last().toDouble() - scores.combined[size_t(row)]) < 1e-4);
+        if (k <= 3)
+            QCOMPARE(fields[0], expected[k - 1]);
+    }
+}
+
+void TestCliClip::selectClipWithFolderLabels() {
+    // An ImageFolder: the first 6 images under cat/, the rest under dog/.
+    const QString root = dir_.filePath(QStringLiteral("folders"));
+    QStringList files = QDir(pool_).entryList(QDir::Files, QDir::Name);
+    for (int i = 0; i < files.size(); ++i) {
+        const QString folder = root + (i < 6 ? QStringLiteral("/cat") : QStringLiteral("/dog"));
+        QDir().mkpath(folder);
+        QVERIFY(
+            QFile::copy(pool_ + QLatin1Char('/') + files[i], folder + QLatin1Char('/') + files[i]));
+    }
+    const QString json = dir_.filePath(QStringLiteral("labelled.json"));
+    const Run run = runFreesel(
+        {QStringLiteral("select"), root, QStringLiteral("--strategy"), QStringLiteral("clip"),
+         QStringLiteral("--labels"), root, QStringLiteral("--weights"), checkpoint_,
+         QStringLiteral("--clip-mode"), QStringLiteral("optimiser"), QStringLiteral("--budget"),
+         QStringLiteral("4"), QStringLiteral("--out"), json},
+        isolated(dir_));
+    QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+    QVERIFY(!run.err.contains(QStringLiteral("label-noise detection is off")));
+    const QJsonObject root_ = QJsonDocument::fromJson(readAll(json)).object();
+    const QJsonArray scored = root_.value(QStringLiteral("clip_scores")).toArray();
+    QCOMPARE(scored.size(), 12);
+    for (const QJsonValue& value : scored) {
+        const QJsonObject row = value.toObject();
+        const QString folder =
+            QFileInfo(row.value(QStringLiteral("path")).toString()).dir().dirName();
+        QCOMPARE(row.value(QStringLiteral("clip_label")).toString(), folder);
+        QVERIFY(row.value(QStringLiteral("sds")).toDouble() > 0);
+    }
+    QVERIFY(!root_.value(QStringLiteral("selected")).toArray().isEmpty());
+}
+
+void TestCliClip::selectClipRefusesMissingLabels() {
+    const Run run = runFreesel({QStringLiteral("select"), pool_, QStringLiteral("--strategy"),
+                                QStringLiteral("clip"), QStringLiteral("--weights"), checkpoint_,
+                                QStringLiteral("--budget"), QStringLiteral("3"),
+                                QStringLiteral("--out"), dir_.filePath(QStringLiteral("x.txt"))},
+                               isolated(dir_));
+    QCOMPARE(run.exitCode, 2);
+    QVERIFY2(run.err.contains(QStringLiteral("--classes")), qPrintable(run.err));
+    const Run mode = runFreesel({QStringLiteral("select"), pool_, QStringLiteral("--strategy"),
+                                 QStringLiteral("clip"), QStringLiteral("--classes"), checkpoint_,
+                                 QStringLiteral("--clip-mode"), QStringLiteral("best"),
+                                 QStringLiteral("--budget"), QStringLiteral("3"),
+                                 QStringLiteral("--out"), dir_.filePath(QStringLiteral("x.txt"))},
+                                isolated(dir_));
+    QCOMPARE(mode.exitCode, 2);
+    QVERIFY2(mode.err.contains(QStringLiteral("--clip-mode")), qPrintable(mode.err));
+}
+
+QTEST_GUILESS_MAIN(TestCliClip)
+#include "test_cli_clip.moc"
