@@ -5,12 +5,14 @@
 #include "pool/pool_browser.h"
 #include "util/version.h"
 #include "viewer/image_view.h"
+#include "window/compare_panel.h"
 #include "window/demo_mode.h"
 #include "window/main_window.h"
 #include "window/parameters_panel.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QPushButton>
 #include <QTabWidget>
 #include <QTimer>
 
@@ -85,7 +87,7 @@ int runStudio(int argc, char** argv) {
         QStringLiteral("LIST"));
     const QCommandLineOption tab(QStringLiteral("tab"),
                                  QStringLiteral("Bottom tab to show: 0 coverage, 1 patterns, "
-                                                "2 attention mass, 3 log."),
+                                                "2 attention mass, 3 log, 4 compare."),
                                  QStringLiteral("N"));
     const QCommandLineOption image(QStringLiteral("image-rank"),
                                    QStringLiteral("After the run, show the image of this rank."),
@@ -97,7 +99,12 @@ int runStudio(int argc, char** argv) {
     const QCommandLineOption printSelection(
         QStringLiteral("print-selection"),
         QStringLiteral("When the run finishes, print \"RANK PATH\" per pick and quit."));
-    parser.addOptions({open, project, run, budget, overlays, tab, image, demo, printSelection});
+    const QCommandLineOption compare(
+        QStringLiteral("compare"),
+        QStringLiteral("After the run, compare the strategies with the Compare tab's settings "
+                       "and show that tab."));
+    parser.addOptions(
+        {open, project, run, budget, overlays, tab, image, demo, printSelection, compare});
     parser.process(app);
 
     MainWindow window;
@@ -136,6 +143,11 @@ int runStudio(int argc, char** argv) {
                 window.poolBrowser()->showImage(picks[static_cast<size_t>(rank - 1)]);
         });
     }
+    if (parser.isSet(compare))
+        QObject::connect(&window, &MainWindow::runFinished, &window, [&window] {
+            window.plotTabs()->setCurrentWidget(window.comparePanel());
+            window.comparePanel()->runButton()->click();
+        });
     window.show();
     if (parser.isSet(demo)) {
         const QString error = startDemo(window);
