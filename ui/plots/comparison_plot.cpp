@@ -21,7 +21,7 @@ ComparisonPlot::ComparisonPlot(QWidget* parent) : QWidget(parent), plot_(new QCu
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(plot_);
     plot_->xAxis->setLabel(tr("images selected"));
-    plot_->yAxis->setLabel(tr("pattern coverage (lower is better)"));
+    plot_->yAxis->setLabel(tr("coverage (lower: better)"));
     plot_->legend->setVisible(true);
     plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
     plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);

@@ -50,8 +50,13 @@ ComparePanel::ComparePanel(std::function<RunParameters()> parameters, QWidget* p
     auto* results = new QSplitter(Qt::Vertical, splitter);
     results->addWidget(plot_);
     results->addWidget(table_);
+    results->setStretchFactor(0, 3);
+    results->setStretchFactor(1, 2);
+    plot_->setMinimumHeight(150);
     splitter->addWidget(results);
     splitter->addWidget(buildSelections());
+    splitter->setStretchFactor(0, 3);
+    splitter->setStretchFactor(1, 2);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(buildControls());
     layout->addWidget(splitter, 1);
@@ -60,8 +65,12 @@ ComparePanel::ComparePanel(std::function<RunParameters()> parameters, QWidget* p
 
 QWidget* ComparePanel::buildControls() {
     auto* box = new QWidget(this);
-    auto* row = new QHBoxLayout(box);
-    row->setContentsMargins(0, 0, 0, 0);
+    auto* rows = new QVBoxLayout(box);
+    rows->setContentsMargins(0, 0, 0, 0);
+    auto* row = new QHBoxLayout;
+    auto* second = new QHBoxLayout;
+    rows->addLayout(row);
+    rows->addLayout(second);
     for (const char* name : kStrategies) {
         auto* check = new QCheckBox(QString::fromLatin1(name), box);
         check->setObjectName(QStringLiteral("compare_") + QLatin1String(name));
@@ -91,16 +100,18 @@ QWidget* ComparePanel::buildControls() {
     connect(run_, &QPushButton::clicked, this, &ComparePanel::startComparison);
     connect(cancel_, &QPushButton::clicked, this, &ComparePanel::cancelRequested);
     connect(export_, &QPushButton::clicked, this, &ComparePanel::exportReport);
+    budgets_->setMinimumWidth(110);
     row->addWidget(new QLabel(tr("Budgets"), box));
     row->addWidget(budgets_);
     row->addWidget(new QLabel(tr("Seeds"), box));
     row->addWidget(seeds_);
-    row->addWidget(labels_, 1);
-    row->addWidget(browse);
-    row->addWidget(run_);
-    row->addWidget(cancel_);
-    row->addWidget(export_);
-    row->addWidget(status_);
+    row->addStretch(1);
+    second->addWidget(labels_, 1);
+    second->addWidget(browse);
+    second->addWidget(run_);
+    second->addWidget(cancel_);
+    second->addWidget(export_);
+    second->addWidget(status_);
     return box;
 }
 

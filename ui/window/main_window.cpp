@@ -114,7 +114,8 @@ MainWindow::MainWindow(QWidget* parent)
     outer->setStretchFactor(1, 1);
     setCentralWidget(outer);
     addDockWidget(Qt::BottomDockWidgetArea, issues_);
-    resizeDocks({issues_}, {150}, Qt::Vertical);
+    // After the first layout: before it, the dock area takes whatever the window leaves.
+    QTimer::singleShot(0, this, [this] { resizeDocks({issues_}, {120}, Qt::Vertical); });
     connect(issues_, &IssuesDock::pathActivated, this, &MainWindow::showIssuePath);
 
     buildMenus();
