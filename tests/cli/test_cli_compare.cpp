@@ -6,6 +6,7 @@
 
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -115,6 +116,14 @@ private Q_SLOTS:
         QCOMPARE(json.value(QStringLiteral("classes")).toArray().size(), qsizetype(kClasses));
         const QByteArray html = readAll(QDir(out).filePath(QStringLiteral("index.html")));
         QVERIFY(html.contains("<svg") && html.contains("summary.csv"));
+        // Self-contained: every file the page links to is in the report.
+        const QRegularExpression link(QStringLiteral("(?:href|src)='([^']+)'"));
+        int links = 0;
+        for (auto it = link.globalMatch(QString::fromUtf8(html)); it.hasNext(); ++links) {
+            const QString target = it.next().captured(1);
+            QVERIFY2(QFileInfo::exists(QDir(out).filePath(target)), qPrintable(target));
+        }
+        QVERIFY(links >= 2);
     }
 
     void cocoCountsEveryBox() {
@@ -180,6 +189,13 @@ private Q_SLOTS:
                                       << dir.filePath(QStringLiteral("missing.csv")));
         QCOMPARE(labels.exitCode, 2);
         QVERIFY2(labels.err.contains(QStringLiteral("missing.csv")), qPrintable(labels.err));
+        const QString broken = dir.filePath(QStringLiteral("broken.csv"));
+        QVERIFY(writeFile(broken, "path,label\nimg_000.png,a\nno comma here\n"));
+        const Run malformed =
+            runFreesel(baseArguments(pool, store, out) << QStringLiteral("--labels") << broken);
+        QCOMPARE(malformed.exitCode, 2);
+        QVERIFY2(malformed.err.contains(broken) && malformed.err.contains(QStringLiteral("line 3")),
+                 qPrintable(malformed.err));
         const Run strategy =
             runFreesel({QStringLiteral("compare"), pool, QStringLiteral("--out"), out,
                         QStringLiteral("--strategies"), QStringLiteral("best")});

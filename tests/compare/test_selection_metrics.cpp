@@ -108,6 +108,12 @@ private Q_SLOTS:
         QVERIFY(std::abs(all.smallestClassShare - 1.0 / 3.0) < 1e-12);
         QVERIFY(std::abs(all.klDivergence - (std::log(2.0 / 3.0) / 3 + std::log(1.0) / 3 +
                                              std::log(2.0) / 3)) < 1e-12);
+        // A selection of one class only: no entropy, KL = ln(1 / p_0), two classes missed.
+        const LabelMetrics single = labelMetrics(labels, 3, {0, 1, 2});
+        QCOMPARE(single.classesCovered, 1);
+        QCOMPARE(single.entropy, 0.0);
+        QVERIFY(std::abs(single.klDivergence - std::log(2.0)) < 1e-12);
+        QCOMPARE(single.smallestClassShare, 0.0);
         // A class the pool never shows is not counted, nor can it be missed.
         QCOMPARE(labelMetrics(labels, 5, {0}).classes, 3);
     }
