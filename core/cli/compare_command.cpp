@@ -12,6 +12,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <algorithm>
+
 namespace freesel {
 
 namespace {
@@ -30,7 +32,8 @@ void addCompareOptions(QCommandLineParser& parser) {
     addOption(parser, QStringLiteral("out"), QStringLiteral("Report folder (created)."),
               QStringLiteral("DIR"));
     addOption(parser, QStringLiteral("strategies"),
-              QStringLiteral("Comma-separated: freesel, fds, random, kcenter, kmeans, elfs."),
+              QStringLiteral("Comma-separated: freesel, fds, random, kcenter, kmeans, elfs, clip "
+                             "(clip runs the CLIP backend; --labels are then also its labels)."),
               QStringLiteral("LIST"), QStringLiteral("freesel,fds,kcenter,kmeans,random"));
     addOption(parser, QStringLiteral("budgets"),
               QStringLiteral("Comma-separated counts or percentages of the usable images."),
@@ -42,6 +45,15 @@ void addCompareOptions(QCommandLineParser& parser) {
               QStringLiteral("Labels for the label metrics: an ImageFolder root, a COCO json or "
                              "a CSV path,label."),
               QStringLiteral("SOURCE"));
+    addOption(
+        parser, QStringLiteral("classes"),
+        QStringLiteral("clip: class names, one per line (zero-shot labels without --labels)."),
+        QStringLiteral("FILE"));
+    addOption(parser, QStringLiteral("prompt-template"),
+              QStringLiteral("clip: the text of a class, {} being its name, or ensemble."),
+              QStringLiteral("TEXT"), QStringLiteral("A photo of a {}"));
+    addOption(parser, QStringLiteral("clip-mode"), QStringLiteral("clip: topk or optimiser."),
+              QStringLiteral("MODE"), QStringLiteral("topk"));
     addElfsOptions(parser);
 }
 
@@ -55,6 +67,16 @@ ComparisonRequest readRequest(const QCommandLineParser& parser, const RunParamet
     request.seeds = integerOption(parser, QStringLiteral("seeds"));
     request.labelsPath = parser.value(QStringLiteral("labels"));
     readElfsOptions(parser, request.run);
+    if (std::find(request.strategies.begin(), request.strategies.end(), StrategyKind::Clip) !=
+        request.strategies.end()) {
+        // The backend follows the strategy (auto becomes clip), as for freesel select.
+        request.run.strategy = QStringLiteral("clip");
+        request.run.clipLabels = request.labelsPath;
+        request.run.clipClasses = parser.value(QStringLiteral("classes"));
+        request.run.clipPromptTemplate = parser.value(QStringLiteral("prompt-template"));
+        request.run.clipMode = parser.value(QStringLiteral("clip-mode"));
+        request.run.clipOptions(); // before any work
+    }
     return request;
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "compare/comparison.h"
 
+#include "clip_stage.h"
 #include "compare/selection_metrics.h"
 #include "pipeline_session.h"
 #include "selection/clip_labels.h"
@@ -109,6 +110,13 @@ void addMetrics(RunContext& context, const MetricValue& base, const std::vector<
 
 SelectionResult runOne(PipelineSession& session, const RunParameters& run, StrategyKind kind,
                        const SelectionRequest& request, const std::atomic<bool>* cancel) {
+    if (kind == StrategyKind::Clip) { // deterministic: every seed selects the same images
+        const ClipBackend& clip =
+            requireClipBackend(*session.backend().backend, QStringLiteral("--strategies clip"));
+        ClipSelectionScores scores;
+        return selectClip(clip, session.store(), *session.pool(), session.poolRoot(),
+                          session.records(), request.budget, run.clipOptions(), scores);
+    }
     if (kind != StrategyKind::Elfs)
         return selectImages(session.patterns(), kind, request);
     ElfsResult elfs;

@@ -119,6 +119,16 @@ QJsonObject resultJson(const ComparisonResult& result, const ComparisonRequest& 
                                      {QStringLiteral("max"), m.max},
                                      {QStringLiteral("stddev"), m.stddev},
                                      {QStringLiteral("seeds"), m.count}});
+    QJsonArray selections;
+    for (const RunSelection& run : result.selections) {
+        QJsonArray images;
+        for (int image : run.poolImages)
+            images.append(result.poolPaths.value(image));
+        selections.append(QJsonObject{{QStringLiteral("strategy"), run.strategy},
+                                      {QStringLiteral("budget"), run.budget},
+                                      {QStringLiteral("seed_index"), run.seedIndex},
+                                      {QStringLiteral("images"), images}});
+    }
     return {{QStringLiteral("format"), QStringLiteral("freesel-comparison")},
             {QStringLiteral("version"), 1},
             {QStringLiteral("freesel"), applicationVersion()},
@@ -130,7 +140,8 @@ QJsonObject resultJson(const ComparisonResult& result, const ComparisonRequest& 
             {QStringLiteral("labels_source"), result.labelsSource},
             {QStringLiteral("classes"), QJsonArray::fromStringList(result.classNames)},
             {QStringLiteral("values"), values},
-            {QStringLiteral("summary"), summaries}};
+            {QStringLiteral("summary"), summaries},
+            {QStringLiteral("selections"), selections}};
 }
 
 QString summaryTable(const ComparisonResult& result) {

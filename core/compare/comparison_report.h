@@ -4,7 +4,8 @@
 // The report of a comparison, in one folder a user can send to a colleague:
 //   summary.csv   strategy,budget,images,seed,metric,value (one row per measurement; seed
 //                 "expected" marks an exact expectation such as random's classes covered)
-//   summary.json  the request, the pool, every value and the per-seed summaries
+//   summary.json  the request, the pool, every value, the per-seed summaries and every run's
+//                 selected images (in pick order)
 //   <chart>.svg / <chart>.png   coverage curves and each metric against the budget
 //   index.html    self-contained: the charts inline, the summary table
 

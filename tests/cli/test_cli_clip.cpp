@@ -69,10 +69,12 @@ private Q_SLOTS:
     void selectClipZeroShotAsWritten();
     void selectClipWithFolderLabels();
     void selectClipRefusesMissingLabels();
+    void compareRunsClipBesideTheOthers();
 
 private:
     QTemporaryDir dir_;
     QString pool_, checkpoint_;
+    QStringList clipTopThree_; ///< the zero-shot top 3 by a_i, for the compare test
 };
 
 void TestCliClip::initTestCase() {
@@ -199,6 +201,34 @@ void TestCliClip::selectClipZeroShotAsWritten() {
         if (k <= 3)
             QCOMPARE(fields[0], expected[k - 1]);
     }
+    clipTopThree_ = expected;
+}
+
+void TestCliClip::compareRunsClipBesideTheOthers() {
+    QVERIFY2(!clipTopThree_.isEmpty(), "runs after selectClipZeroShotAsWritten");
+    const QString classes = dir_.filePath(QStringLiteral("names.txt"));
+    const QString report = dir_.filePath(QStringLiteral("report"));
+    const Run run =
+        runFreesel({QStringLiteral("compare"), pool_, QStringLiteral("--strategies"),
+                    QStringLiteral("clip,random"), QStringLiteral("--budgets"), QStringLiteral("3"),
+                    QStringLiteral("--seeds"), QStringLiteral("2"), QStringLiteral("--classes"),
+                    classes, QStringLiteral("--weights"), checkpoint_, QStringLiteral("--store"),
+                    dir_.filePath(QStringLiteral("select-store")), QStringLiteral("--out"), report},
+                   isolated(dir_));
+    QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+    const QJsonObject json =
+        QJsonDocument::fromJson(readAll(report + QStringLiteral("/summary.json"))).object();
+    int clipRuns = 0;
+    for (const QJsonValue& selection : json.value(QStringLiteral("selections")).toArray()) {
+        if (selection[QStringLiteral("strategy")].toString() != QLatin1String("clip"))
+            continue;
+        ++clipRuns; // the same top 3 by a_i as freesel select, whatever the seed
+        QStringList images;
+        for (const QJsonValue& image : selection[QStringLiteral("images")].toArray())
+            images << image.toString();
+        QCOMPARE(images, clipTopThree_);
+    }
+    QCOMPARE(clipRuns, 2);
 }
 
 void TestCliClip::selectClipWithFolderLabels() {
