@@ -76,8 +76,8 @@ struct ComparisonResult {
     std::vector<MetricValue> values;
     std::vector<CoverageSeries> curves;
     std::vector<RunSelection> selections;
-    QStringList poolPaths;    ///< every pool image (RunSelection indexes it)
-    QStringList notes; ///< e.g. budgets larger than the pool
+    QStringList poolPaths; ///< every pool image (RunSelection indexes it)
+    QStringList notes;     ///< e.g. budgets larger than the pool
 };
 
 /// Mean, spread and count of one metric over seeds.
