@@ -57,16 +57,12 @@ UsableLabels usableLabels(const PoolLabels& pool, const std::vector<int>& poolIn
     return out;
 }
 
-/// Pool indices of a selection -> usable-image indices (the rows of PoolPatterns).
-std::vector<int> usableIndices(const SelectionResult& result, const std::vector<int>& poolIndex,
-                               int poolSize) {
+/// Per pool image: its usable-image index (its row of PoolPatterns), or -1.
+std::vector<int> usableIndexOf(const std::vector<int>& poolIndex, int poolSize) {
     std::vector<int> usableOf(size_t(poolSize), -1);
     for (size_t k = 0; k < poolIndex.size(); ++k)
         usableOf[size_t(poolIndex[k])] = int(k);
-    std::vector<int> out;
-    for (const Pick& pick : result.picks)
-        out.push_back(usableOf[size_t(pick.image)]);
-    return out;
+    return usableOf;
 }
 
 struct RunContext {
@@ -76,8 +72,9 @@ struct RunContext {
     ComparisonResult& result;
 };
 
-void addMetrics(RunContext& context, const MetricValue& base, const std::vector<int>& chosen,
-                double seconds) {
+/// Adds every metric of one run; returns its pattern-coverage curve.
+std::vector<double> addMetrics(RunContext& context, const MetricValue& base,
+                               const std::vector<int>& chosen, double seconds) {
     const PoolPatterns& patterns = context.session.patterns();
     auto add = [&](const char* metric, double value) {
         MetricValue v = base;
@@ -106,6 +103,7 @@ void addMetrics(RunContext& context, const MetricValue& base, const std::vector<
             add("categories_covered", i.categoriesCovered);
         }
     }
+    return curve;
 }
 
 SelectionResult runOne(PipelineSession& session, const RunParameters& run, StrategyKind kind,
@@ -262,6 +260,7 @@ ComparisonResult runComparison(PipelineSession& session, const ComparisonRequest
     }
     RunContext context{request, session, request.labelsPath.isEmpty() ? nullptr : &labels, result};
 
+    const std::vector<int> usableOf = usableIndexOf(patterns.poolIndex, result.poolImages);
     const int total = int(request.strategies.size() * request.budgets.size()) * request.seeds;
     int done = 0;
     int64_t largest = 0;
@@ -284,16 +283,16 @@ ComparisonResult runComparison(PipelineSession& session, const ComparisonRequest
                 timer.start();
                 const SelectionResult picked = runOne(session, run, kind, selection, cancel);
                 const double seconds = double(timer.nsecsElapsed()) * 1e-9;
-                const std::vector<int> chosen =
-                    usableIndices(picked, patterns.poolIndex, result.poolImages);
+                std::vector<int> chosen;
+                for (const Pick& pick : picked.picks)
+                    chosen.push_back(usableOf[size_t(pick.image)]);
                 MetricValue base{name, budget.text, images, s, selection.seed, {}, 0.0};
-                addMetrics(context, base, chosen, seconds);
+                std::vector<double> curve = addMetrics(context, base, chosen, seconds);
                 const bool hasCurve =
                     std::any_of(result.curves.begin(), result.curves.end(),
                                 [&](const CoverageSeries& c) { return c.strategy == name; });
                 if (s == 0 && images == largest && !hasCurve)
-                    result.curves.push_back(
-                        {name, patternCoverageCurve(patterns.patterns, chosen, run.threads)});
+                    result.curves.push_back({name, std::move(curve)});
                 RunSelection kept{name, budget.text, s, {}};
                 for (const Pick& pick : picked.picks)
                     kept.poolImages.push_back(pick.image);

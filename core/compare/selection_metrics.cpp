@@ -36,13 +36,18 @@ void checkGlobalPool(const PatternPool& global, const std::vector<int>& selected
             throw std::invalid_argument("a selected image is outside the pool");
 }
 
-/// Cosine similarity of every image (rows) to every selected image (columns).
-Eigen::MatrixXf similarityToSelected(const PatternPool& global, const std::vector<int>& selected) {
-    const RowMatrix unit = unitRows(global);
+/// The rows of the selected images, in selection order.
+RowMatrix rowsOf(const RowMatrix& unit, const std::vector<int>& selected) {
     RowMatrix chosen(static_cast<Eigen::Index>(selected.size()), unit.cols());
     for (size_t k = 0; k < selected.size(); ++k)
         chosen.row(static_cast<Eigen::Index>(k)) = unit.row(selected[k]);
-    return unit * chosen.transpose();
+    return chosen;
+}
+
+/// Cosine similarity of every image (rows) to every selected image (columns).
+Eigen::MatrixXf similarityToSelected(const PatternPool& global, const std::vector<int>& selected) {
+    const RowMatrix unit = unitRows(global);
+    return unit * rowsOf(unit, selected).transpose();
 }
 
 } // namespace
@@ -80,10 +85,7 @@ double redundancy(const PatternPool& global, const std::vector<int>& selected) {
     checkGlobalPool(global, selected);
     if (selected.size() < 2)
         return 0.0;
-    const RowMatrix unit = unitRows(global);
-    RowMatrix chosen(static_cast<Eigen::Index>(selected.size()), unit.cols());
-    for (size_t k = 0; k < selected.size(); ++k)
-        chosen.row(static_cast<Eigen::Index>(k)) = unit.row(selected[k]);
+    const RowMatrix chosen = rowsOf(unitRows(global), selected);
     Eigen::MatrixXf similarity = chosen * chosen.transpose();
     similarity.diagonal().setConstant(-2.0f); // an image is not its own neighbour
     double sum = 0;
