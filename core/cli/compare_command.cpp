@@ -45,15 +45,7 @@ void addCompareOptions(QCommandLineParser& parser) {
               QStringLiteral("Labels for the label metrics: an ImageFolder root, a COCO json or "
                              "a CSV path,label."),
               QStringLiteral("SOURCE"));
-    addOption(
-        parser, QStringLiteral("classes"),
-        QStringLiteral("clip: class names, one per line (zero-shot labels without --labels)."),
-        QStringLiteral("FILE"));
-    addOption(parser, QStringLiteral("prompt-template"),
-              QStringLiteral("clip: the text of a class, {} being its name, or ensemble."),
-              QStringLiteral("TEXT"), QStringLiteral("A photo of a {}"));
-    addOption(parser, QStringLiteral("clip-mode"), QStringLiteral("clip: topk or optimiser."),
-              QStringLiteral("MODE"), QStringLiteral("topk"));
+    addClipOptions(parser);
     addElfsOptions(parser);
 }
 
@@ -71,11 +63,8 @@ ComparisonRequest readRequest(const QCommandLineParser& parser, const RunParamet
         request.strategies.end()) {
         // The backend follows the strategy (auto becomes clip), as for freesel select.
         request.run.strategy = QStringLiteral("clip");
-        request.run.clipLabels = request.labelsPath;
-        request.run.clipClasses = parser.value(QStringLiteral("classes"));
-        request.run.clipPromptTemplate = parser.value(QStringLiteral("prompt-template"));
-        request.run.clipMode = parser.value(QStringLiteral("clip-mode"));
-        request.run.clipOptions(); // before any work
+        readClipOptions(parser, request.run); // --labels: the metrics' and clip's alike
+        request.run.clipOptions();            // before any work
     }
     return request;
 }

@@ -205,4 +205,26 @@ void readElfsOptions(const QCommandLineParser& parser, RunParameters& run) {
     run.elfsParameters();
 }
 
+void addClipOptions(QCommandLineParser& parser) {
+    addOption(parser, QStringLiteral("classes"),
+              QStringLiteral("clip: class names, one per line; without --labels each image gets "
+                             "CLIP's zero-shot label (label-noise detection is then off)."),
+              QStringLiteral("FILE"));
+    addOption(parser, QStringLiteral("prompt-template"),
+              QStringLiteral("clip: the text of a class, {} being its name, or ensemble (the 80 "
+                             "ImageNet templates of openai/CLIP, averaged)."),
+              QStringLiteral("TEXT"), QStringLiteral("A photo of a {}"));
+    addOption(parser, QStringLiteral("clip-mode"),
+              QStringLiteral("clip: topk (the exact top-k by a_i) or optimiser (replays the "
+                             "official optimisation loop)."),
+              QStringLiteral("MODE"), QStringLiteral("topk"));
+}
+
+void readClipOptions(const QCommandLineParser& parser, RunParameters& run) {
+    run.clipLabels = parser.value(QStringLiteral("labels"));
+    run.clipClasses = parser.value(QStringLiteral("classes"));
+    run.clipPromptTemplate = parser.value(QStringLiteral("prompt-template"));
+    run.clipMode = parser.value(QStringLiteral("clip-mode"));
+}
+
 } // namespace freesel

@@ -43,6 +43,11 @@ private:
 void addElfsOptions(QCommandLineParser& parser);
 void readElfsOptions(const QCommandLineParser& parser, RunParameters& run);
 
+/// --classes, --prompt-template and --clip-mode of the clip strategy (select, compare); the
+/// command declares --labels itself (its help differs), readClipOptions reads all four.
+void addClipOptions(QCommandLineParser& parser);
+void readClipOptions(const QCommandLineParser& parser, RunParameters& run);
+
 /// The value of --NAME as a number / whole number; UsageError naming it otherwise.
 double numberOption(const QCommandLineParser& parser, const QString& name);
 int integerOption(const QCommandLineParser& parser, const QString& name);

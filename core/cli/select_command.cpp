@@ -151,18 +151,7 @@ void addSelectOptions(QCommandLineParser& parser) {
               QStringLiteral("clip: the pool's labels: a folder with one subfolder per class, a "
                              "COCO .json or a .csv of path,label."),
               QStringLiteral("PATH"));
-    addOption(parser, QStringLiteral("classes"),
-              QStringLiteral("clip: class names, one per line; without --labels each image gets "
-                             "CLIP's zero-shot label (label-noise detection is then off)."),
-              QStringLiteral("FILE"));
-    addOption(parser, QStringLiteral("prompt-template"),
-              QStringLiteral("clip: the text of a class, {} being its name, or ensemble (the 80 "
-                             "ImageNet templates of openai/CLIP, averaged)."),
-              QStringLiteral("TEXT"), QStringLiteral("A photo of a {}"));
-    addOption(parser, QStringLiteral("clip-mode"),
-              QStringLiteral("clip: topk (the exact top-k by a_i) or optimiser (replays the "
-                             "official optimisation loop)."),
-              QStringLiteral("MODE"), QStringLiteral("topk"));
+    addClipOptions(parser);
     addOption(parser, QStringLiteral("overwrite"),
               QStringLiteral("Replace an earlier folder export."));
     addOption(parser, QStringLiteral("copy"),
@@ -185,10 +174,7 @@ SelectOptions readSelectOptions(const QCommandLineParser& parser) {
                                         "folder or --json"));
     options.strategy = parseStrategyKind(parser.value(QStringLiteral("strategy")).toStdString());
     readElfsOptions(parser, options.run);
-    options.run.clipLabels = parser.value(QStringLiteral("labels"));
-    options.run.clipClasses = parser.value(QStringLiteral("classes"));
-    options.run.clipPromptTemplate = parser.value(QStringLiteral("prompt-template"));
-    options.run.clipMode = parser.value(QStringLiteral("clip-mode"));
+    readClipOptions(parser, options.run);
     if (options.strategy == StrategyKind::Clip)
         options.run.clipOptions(); // before any work
     options.exportOptions.overwrite = parser.isSet(QStringLiteral("overwrite"));
