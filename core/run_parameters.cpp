@@ -4,9 +4,34 @@
 #include <stdexcept>
 #include <string>
 
+#include <QCryptographicHash>
+#include <QJsonArray>
 #include <QStringList>
 
 namespace freesel {
+
+namespace {
+
+// The key holds a digest, not the lists: a continued round may name 100,000 labelled images.
+QString pathListDigest(const QStringList& paths) {
+    QCryptographicHash hash(QCryptographicHash::Sha1);
+    for (const QString& path : paths) {
+        hash.addData(path.toUtf8());
+        hash.addData(QByteArrayView("\n"));
+    }
+    return QString::number(paths.size()) + QLatin1Char(':') +
+           QString::fromLatin1(hash.result().toHex().left(16));
+}
+
+QStringList stringList(const QJsonValue& value) {
+    QStringList list;
+    const QJsonArray array = value.toArray();
+    for (const QJsonValue& item : array)
+        list << item.toString();
+    return list;
+}
+
+} // namespace
 
 QString RunParameters::scanKey() const {
     return source + QLatin1Char('|') + imageRoot;
@@ -70,6 +95,9 @@ QString RunParameters::selectionKey() const {
     if (strategy == QLatin1String("clip"))
         key += QStringLiteral("|%1|%2|%3|%4")
                    .arg(clipLabels, clipClasses, clipPromptTemplate, clipMode);
+    if (!labeledImages.isEmpty() || !excludedImages.isEmpty())
+        key += QStringLiteral("|labeled:%1|excluded:%2")
+                   .arg(pathListDigest(labeledImages), pathListDigest(excludedImages));
     return key;
 }
 
@@ -127,7 +155,9 @@ QJsonObject RunParameters::toJson() const {
             {QStringLiteral("clipLabels"), clipLabels},
             {QStringLiteral("clipClasses"), clipClasses},
             {QStringLiteral("clipPromptTemplate"), clipPromptTemplate},
-            {QStringLiteral("clipMode"), clipMode}};
+            {QStringLiteral("clipMode"), clipMode},
+            {QStringLiteral("labeledImages"), QJsonArray::fromStringList(labeledImages)},
+            {QStringLiteral("excludedImages"), QJsonArray::fromStringList(excludedImages)}};
 }
 
 RunParameters RunParameters::fromJson(const QJsonObject& o) {
@@ -158,6 +188,8 @@ RunParameters RunParameters::fromJson(const QJsonObject& o) {
     p.clipPromptTemplate =
         o.value(QStringLiteral("clipPromptTemplate")).toString(p.clipPromptTemplate);
     p.clipMode = o.value(QStringLiteral("clipMode")).toString(p.clipMode);
+    p.labeledImages = stringList(o.value(QStringLiteral("labeledImages")));
+    p.excludedImages = stringList(o.value(QStringLiteral("excludedImages")));
     return p;
 }
 

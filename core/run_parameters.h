@@ -13,6 +13,7 @@
 #include <QJsonObject>
 #include <QMetaType>
 #include <QString>
+#include <QStringList>
 
 namespace freesel {
 
@@ -45,6 +46,11 @@ struct RunParameters {
     QString clipClasses; ///< class names file (zero-shot pseudo-labels, or the class order)
     QString clipPromptTemplate = QStringLiteral("A photo of a {}"); ///< or "ensemble"
     QString clipMode = QStringLiteral("topk");                      ///< topk or optimiser
+    // Continued rounds (any strategy): images already annotated seed the selection and are
+    // never picked again (the budget counts only new images); excluded images are never
+    // candidates. Paths as the pool lists them (absolute); in the selection key.
+    QStringList labeledImages;
+    QStringList excludedImages;
     // How, not what: these change no result, so they are in no key and no project file.
     int threads = 0;        ///< CPU threads of the pattern and selection stages (0: all cores)
     int batchSize = 8;      ///< images per forward pass
