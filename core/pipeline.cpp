@@ -2,10 +2,12 @@
 #include "pipeline.h"
 
 #include "image/decode_queue.h"
+#include "image/image_list.h"
 #include "util/random_stream.h"
 
 #include <QElapsedTimer>
 #include <QFileInfo>
+#include <QSet>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -190,6 +192,34 @@ SelectionResult selectImages(const PoolPatterns& patterns, StrategyKind strategy
 
 namespace {
 
+/// Usable-image indices of the pool entries `names` matches; warnings for the rest.
+std::vector<int> usableImagesNamed(const std::vector<PoolEntry>& pool, const PoolPatterns& patterns,
+                                   const QStringList& names, const QString& what,
+                                   QStringList& warnings) {
+    const PoolImageMatch match = matchPoolImages(pool, names);
+    if (!match.unmatched.isEmpty())
+        warnings << QStringLiteral("%1 of the %2 %3 images are not in the pool (first: %4)")
+                        .arg(match.unmatched.size())
+                        .arg(names.size())
+                        .arg(what, match.unmatched.first());
+    std::vector<int> usableOf(pool.size(), -1);
+    for (size_t k = 0; k < patterns.poolIndex.size(); ++k)
+        usableOf[size_t(patterns.poolIndex[k])] = static_cast<int>(k);
+    std::vector<int> usable;
+    int unusable = 0;
+    for (int index : match.poolIndices) {
+        if (usableOf[size_t(index)] >= 0)
+            usable.push_back(usableOf[size_t(index)]);
+        else
+            ++unusable;
+    }
+    if (unusable > 0)
+        warnings << QStringLiteral("%1 %2 images have no usable features and are left out")
+                        .arg(unusable)
+                        .arg(what);
+    return usable;
+}
+
 ProxyInputs loadProxyInputs(const FeatureStore& store, const std::vector<int>& storeIndex) {
     ProxyInputs inputs;
     for (int record : storeIndex) {
@@ -206,11 +236,37 @@ ProxyInputs loadProxyInputs(const FeatureStore& store, const std::vector<int>& s
 
 } // namespace
 
+ContinuedRound resolveContinuedRound(const std::vector<PoolEntry>& pool,
+                                     const PoolPatterns& patterns, const QStringList& labeled,
+                                     const QStringList& excluded) {
+    ContinuedRound round;
+    if (!labeled.isEmpty())
+        round.labeled =
+            usableImagesNamed(pool, patterns, labeled, QStringLiteral("labeled"), round.warnings);
+    if (!excluded.isEmpty())
+        round.excluded =
+            usableImagesNamed(pool, patterns, excluded, QStringLiteral("excluded"), round.warnings);
+    return round;
+}
+
+SelectionResult withoutKnownImages(SelectionResult result, const PoolPatterns& patterns,
+                                   const ContinuedRound& round, int64_t budget) {
+    QSet<int> known;
+    for (const auto* list : {&round.labeled, &round.excluded})
+        for (int usable : *list)
+            known.insert(patterns.poolIndex[size_t(usable)]);
+    SelectionResult kept;
+    for (const Pick& pick : result.picks)
+        if (!known.contains(pick.image) && int64_t(kept.picks.size()) < budget)
+            kept.picks.push_back(pick);
+    return kept;
+}
+
 SelectionResult selectElfs(const FeatureStore& store, const PoolPatterns& patterns,
                            const SelectionRequest& request, const ElfsParameters& params,
                            ElfsResult& elfs, const ElfsProgressCallback& progress,
                            const std::atomic<bool>* cancel) {
-    validateSelectionRequest(request);
+    validateSelectionRequest(request, patterns.patterns.imageCount());
     const ProxyInputs inputs = loadProxyInputs(store, patterns.storeIndex);
     elfs = runElfs(inputs, request.budget, params, request.seed, request.threads, progress, cancel);
     SelectionResult result;

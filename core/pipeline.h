@@ -81,6 +81,22 @@ PoolPatterns computePatterns(const FeatureStore& store, const std::vector<int>& 
 SelectionResult selectImages(const PoolPatterns& patterns, StrategyKind strategy,
                              const SelectionRequest& request);
 
+/// A continued round's images (RunParameters::labeledImages / excludedImages) as usable-image
+/// indices of `patterns`, for SelectionRequest::labeled / excluded.
+struct ContinuedRound {
+    std::vector<int> labeled, excluded;
+    QStringList warnings; ///< names not in the pool, images without usable features
+    bool empty() const { return labeled.empty() && excluded.empty(); }
+};
+ContinuedRound resolveContinuedRound(const std::vector<PoolEntry>& pool,
+                                     const PoolPatterns& patterns, const QStringList& labeled,
+                                     const QStringList& excluded);
+
+/// For strategies that rank the whole pool (elfs, clip): their picks, run for `budget` plus
+/// the round's known images, without the labeled and excluded images, cut to `budget`.
+SelectionResult withoutKnownImages(SelectionResult result, const PoolPatterns& patterns,
+                                   const ContinuedRound& round, int64_t budget);
+
 /// The ELFS stage (core/elfs, docs/ALGORITHM.md sections E1-E3): each usable image's [CLS] feature
 /// and patch tokens from the store, spherical k-means pseudo-labels, the proxy's training dynamics,
 /// then the double-end window (or CCS). Picks are pool indices, scored by the chosen difficulty

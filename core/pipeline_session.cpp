@@ -282,14 +282,26 @@ bool PipelineSession::select(const RunParameters& p) {
     request.budget = budget;
     request.seed = p.seed;
     request.threads = p.threads;
+    const ContinuedRound round =
+        resolveContinuedRound(*pool_, patterns_, p.labeledImages, p.excludedImages);
+    selectionWarnings_ = round.warnings;
+    request.labeled = round.labeled;
+    request.excluded = round.excluded;
+    // Strategies that rank the whole pool rank it for the known images too, then drop them.
+    const auto known = static_cast<int64_t>(round.labeled.size() + round.excluded.size());
     elfs_ = ElfsResult();
     clipScores_ = ClipSelectionScores();
-    if (strategy == StrategyKind::Elfs)
-        selection_ = runElfsStage(p, request);
-    else if (strategy == StrategyKind::Clip)
-        selection_ = runClipStage(p, budget);
-    else
+    if (strategy == StrategyKind::Elfs) {
+        SelectionRequest whole = request;
+        whole.labeled.clear();
+        whole.excluded.clear();
+        whole.budget += known;
+        selection_ = withoutKnownImages(runElfsStage(p, whole), patterns_, round, budget);
+    } else if (strategy == StrategyKind::Clip) {
+        selection_ = withoutKnownImages(runClipStage(p, budget + known), patterns_, round, budget);
+    } else {
         selection_ = selectImages(patterns_, strategy, request);
+    }
     checkCancel(QStringLiteral("selection"));
     budget_ = budget;
     parameters_ = p;

@@ -127,6 +127,9 @@ public:
     std::shared_ptr<const std::vector<PoolEntry>> pool() const { return pool_; }
     QString poolRoot() const { return poolRoot_; }
     QStringList poolWarnings() const { return poolWarnings_; }
+    /// What the last selection left out of a continued round (names not in the pool, images
+    /// without features).
+    QStringList selectionWarnings() const { return selectionWarnings_; }
     const BackendSelection& backend() const { return backend_; }
     bool hasBackend() const { return backend_.backend != nullptr; }
     bool hasStore() const { return store_ != nullptr; }
@@ -171,6 +174,7 @@ private:
     std::shared_ptr<const std::vector<PoolEntry>> pool_;
     QString poolRoot_;
     QStringList poolWarnings_;
+    QStringList selectionWarnings_;
     BackendSelection backend_;
     std::unique_ptr<FeatureStore> store_;
     bool storeWritable_ = false; ///< holds the write lock (only while extracting)

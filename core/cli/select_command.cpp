@@ -5,6 +5,7 @@
 #include "cli/interrupt.h"
 #include "cli/pipeline_options.h"
 #include "export/export_format.h"
+#include "image/image_list.h"
 
 #include <QCommandLineParser>
 #include <QElapsedTimer>
@@ -152,6 +153,15 @@ void addSelectOptions(QCommandLineParser& parser) {
                              "COCO .json or a .csv of path,label."),
               QStringLiteral("PATH"));
     addClipOptions(parser);
+    addOption(parser, QStringLiteral("labeled"),
+              QStringLiteral("Images already annotated (a list, one per line, or any earlier "
+                             "export): they seed the selection, are never picked again, and the "
+                             "budget counts only new images."),
+              QStringLiteral("FILE"));
+    addOption(parser, QStringLiteral("exclude"),
+              QStringLiteral("Images never to select (a list or an export), e.g. rejected by "
+                             "annotators."),
+              QStringLiteral("FILE"));
     addOption(parser, QStringLiteral("overwrite"),
               QStringLiteral("Replace an earlier folder export."));
     addOption(parser, QStringLiteral("copy"),
@@ -177,6 +187,12 @@ SelectOptions readSelectOptions(const QCommandLineParser& parser) {
     readClipOptions(parser, options.run);
     if (options.strategy == StrategyKind::Clip)
         options.run.clipOptions(); // before any work
+    if (parser.isSet(QStringLiteral("labeled")))
+        options.run.labeledImages =
+            readImageList(parser.value(QStringLiteral("labeled"))).valueOrThrow();
+    if (parser.isSet(QStringLiteral("exclude")))
+        options.run.excludedImages =
+            readImageList(parser.value(QStringLiteral("exclude"))).valueOrThrow();
     options.exportOptions.overwrite = parser.isSet(QStringLiteral("overwrite"));
     options.exportOptions.copyFiles = parser.isSet(QStringLiteral("copy"));
     return options;
@@ -207,6 +223,8 @@ int runSelectCommand(const QStringList& arguments) {
     run.clipMode = options.run.clipMode;
     run.budget = options.run.budget;
     run.budgetPercent = options.run.budgetPercent;
+    run.labeledImages = options.run.labeledImages;
+    run.excludedImages = options.run.excludedImages;
 
     checkOutputFolder(options.out, options.format);
 
@@ -246,6 +264,8 @@ int runSelectCommand(const QStringList& arguments) {
             notes.append(QString::fromStdString(note));
         for (const std::string& note : session.clipScores().notes)
             notes.append(QString::fromStdString(note));
+        for (const QString& warning : session.selectionWarnings())
+            notes.append(warning);
         if (!notes.isEmpty())
             summary.insert(QStringLiteral("notes"), notes);
         printOut(QString::fromUtf8(QJsonDocument(summary).toJson(QJsonDocument::Indented)));
@@ -255,6 +275,8 @@ int runSelectCommand(const QStringList& arguments) {
                 printError(skippedImageLine(image.path, image.error));
         for (const std::string& note : session.elfs().notes)
             printError(QString::fromStdString(note));
+        for (const QString& warning : session.selectionWarnings())
+            printError(QStringLiteral("warning: ") + warning);
         for (const std::string& note : session.clipScores().notes)
             printError(QStringLiteral("note: ") + QString::fromStdString(note));
         printError(QStringLiteral("selected %1 of %2 images (%3 extracted now, %4 from the store "

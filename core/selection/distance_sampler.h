@@ -10,10 +10,12 @@
 #include "selection/distance_sampling.h"
 #include "selection/sampling_tree.h"
 #include "util/random_stream.h"
+#include "util/work_team.h"
 
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -112,6 +114,8 @@ private:
     int dims_;
     int64_t rows_;
     int threads_;
+    // The per-pick steps (plan, evaluate) run on this team, not OpenMP: see work_team.h.
+    std::unique_ptr<WorkTeam> team_;
     float slack_ = 0.0f;
 
     std::vector<int64_t> positionOfRow_;  // original row -> position

@@ -17,7 +17,8 @@ namespace freesel::sampling_detail {
 DistanceSampler::DistanceSampler(PatternPool pool, const DistanceSamplingOptions& options,
                                  DistanceSamplingStats& stats)
     : options_(options), stats_(stats), pool_(std::move(pool)), dims_(pool_.dims()),
-      rows_(pool_.patternCount()), threads_(resolveThreadCount(options.threads)) {
+      rows_(pool_.patternCount()), threads_(resolveThreadCount(options.threads)),
+      team_(std::make_unique<WorkTeam>(threads_)) {
     validateRows();
     QElapsedTimer timer;
     timer.start();

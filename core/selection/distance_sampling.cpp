@@ -9,6 +9,7 @@
 
 #include <QElapsedTimer>
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -41,10 +42,14 @@ void DistanceSampler::planWork(const std::vector<float>& queries, int queryCount
                         options_.metric, &toTops[size_t(q) * topCount_]);
     topWork_.resize(topCount_);
     topWorkQueries_.resize(topCount_);
-#pragma omp parallel for schedule(dynamic, 4)                                                      \
-    num_threads(threads_) if (int64_t(groupCount_) * queryCount > 2048)
-    for (int t = 0; t < topCount_; ++t)
-        planTop(t, queries, queryCount, toTops.data());
+    const auto planTops = [&](int64_t begin, int64_t end) {
+        for (auto t = static_cast<int>(begin); t < end; ++t)
+            planTop(t, queries, queryCount, toTops.data());
+    };
+    if (int64_t(groupCount_) * queryCount > 2048)
+        team_->forEach(topCount_, 4, planTops);
+    else
+        planTops(0, topCount_);
     work_.clear();
     workQueries_.clear();
     for (int t = 0; t < topCount_; ++t) {
@@ -222,14 +227,20 @@ void DistanceSampler::absorb(int image) {
     int64_t checks = 0;
     for (const WorkItem& item : work_)
         checks += activeInGroup_[item.group] * item.queryCount;
-    int64_t evaluations = 0;
-    const auto items = static_cast<int>(work_.size());
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_) \
-    reduction(+ : evaluations) if (checks > kParallelWork)
-    for (int i = 0; i < items; ++i) {
-        changed_[work_[i].group].clear();
-        evaluations += evaluate(work_[i], queries.data(), changed_[work_[i].group]);
-    }
+    std::atomic<int64_t> evaluations{0};
+    const auto evaluateItems = [&](int64_t begin, int64_t end) {
+        int64_t count = 0;
+        for (int64_t i = begin; i < end; ++i) {
+            const WorkItem& item = work_[size_t(i)];
+            changed_[item.group].clear();
+            count += evaluate(item, queries.data(), changed_[item.group]);
+        }
+        evaluations.fetch_add(count, std::memory_order_relaxed);
+    };
+    if (checks > kParallelWork)
+        team_->forEach(int64_t(work_.size()), 1, evaluateItems);
+    else
+        evaluateItems(0, int64_t(work_.size()));
     if (!firstAbsorb_)
         stats_.distanceEvaluations += evaluations;
     firstAbsorb_ = false;
@@ -319,12 +330,15 @@ int DistanceSampler::drawNextImage(RandomStream& random, double& score) {
 SelectionResult DistanceSampler::run(int64_t budget, uint64_t seed) {
     SelectionResult result;
     const int images = pool_.imageCount();
-    const int64_t count = std::min<int64_t>(budget, images);
+    const std::vector<int>& seeds = options_.seedImages;
+    const int64_t count = std::min<int64_t>(budget, images - static_cast<int64_t>(seeds.size()));
     if (count <= 0)
         return result;
     QElapsedTimer timer;
     timer.start();
     RandomStream random(seed);
+    for (int image : seeds) // the order does not matter: D is a minimum over the set
+        absorb(image);
     result.picks.reserve(count);
     result.coverage.reserve(count);
     for (int64_t rank = 0; rank < count; ++rank) {
@@ -332,11 +346,11 @@ SelectionResult DistanceSampler::run(int64_t budget, uint64_t seed) {
         int image = 0;
         if (options_.rule == SamplingRule::Replay)
             image = options_.replayOrder.at(rank);
-        else if (rank == 0)
+        else if (rank == 0 && seeds.empty())
             image = static_cast<int>(random.uniformIndex(images));
         else
             image = drawNextImage(random, score);
-        if (rank > 0) // a naive update computes every other active row against every query
+        if (rank > 0 || !seeds.empty()) // a naive update: every other active row x every query
             stats_.candidatePairs += static_cast<int64_t>(pool_.patternCountOf(image)) *
                                      (activeRows_ - pool_.patternCountOf(image));
         absorb(image);

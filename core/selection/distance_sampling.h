@@ -22,6 +22,10 @@ struct DistanceSamplingOptions {
     bool prefilter = true; ///< with pruning and cosine: rule pairs out on bfloat16 copies first
     int groups = 0;        ///< groups for the bounds; 0: about 4 sqrt(rows)
     std::vector<int> replayOrder; ///< the image order for SamplingRule::Replay
+    /// Images selected before the first draw (a continued round's labelled images): their rows
+    /// are queries from the start, they are never picked, and the first pick is drawn by the
+    /// rule instead of uniformly. Distinct, valid indices.
+    std::vector<int> seedImages;
 };
 
 /// Work counters, for benchmarks and for tests that check the bounds really prune.
@@ -39,7 +43,8 @@ struct DistanceSamplingStats {
 /// Distance sampling over a pool (docs/ALGORITHM.md section 6): the first image uniformly (seeded),
 /// then, until `budget` images are taken, D_j = distance from row j to the nearest row of a
 /// selected image, the next row by `rule`, and ALL rows of its image join the selected set.
-/// When every remaining D is 0 the next image is uniform among the unselected ones.
+/// When every remaining D is 0 the next image is uniform among the unselected ones. With
+/// `options.seedImages` the selected set starts as those images and `budget` counts new picks.
 /// Cosine distance is 1 - cos; Euclidean is the L2 norm. Results are identical for any thread
 /// count and with or without pruning.
 SelectionResult distanceSampling(PatternPool pool, int64_t budget, uint64_t seed,

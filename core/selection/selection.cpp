@@ -20,12 +20,14 @@ public:
         : kind_(kind), rule_(rule), patterns_(patterns) {}
     StrategyKind kind() const override { return kind_; }
     bool usesPatterns() const override { return patterns_; }
-    SelectionResult select(PatternPool pool, const SelectionRequest& request) const override {
-        validateSelectionRequest(request);
+
+protected:
+    SelectionResult selectFrom(PatternPool pool, const SelectionRequest& request) const override {
         DistanceSamplingOptions options;
         options.rule = rule_;
         options.metric = request.metric;
         options.threads = request.threads;
+        options.seedImages = request.labeled;
         return distanceSampling(std::move(pool), request.budget, request.seed, options);
     }
 
@@ -39,9 +41,24 @@ class RandomStrategy : public SelectionStrategy {
 public:
     StrategyKind kind() const override { return StrategyKind::Random; }
     bool usesPatterns() const override { return false; }
-    SelectionResult select(PatternPool pool, const SelectionRequest& request) const override {
-        validateSelectionRequest(request);
-        return randomSelection(pool.imageCount(), request.budget, request.seed);
+
+protected:
+    SelectionResult selectFrom(PatternPool pool, const SelectionRequest& request) const override {
+        if (request.labeled.empty())
+            return randomSelection(pool.imageCount(), request.budget, request.seed);
+        // Uniform over the images not yet labelled.
+        std::vector<uint8_t> labeled(size_t(pool.imageCount()), 0);
+        for (int image : request.labeled)
+            labeled[size_t(image)] = 1;
+        std::vector<int> candidates;
+        for (int image = 0; image < pool.imageCount(); ++image)
+            if (!labeled[size_t(image)])
+                candidates.push_back(image);
+        SelectionResult result =
+            randomSelection(static_cast<int>(candidates.size()), request.budget, request.seed);
+        for (Pick& pick : result.picks)
+            pick.image = candidates[size_t(pick.image)];
+        return result;
     }
 };
 
@@ -49,9 +66,11 @@ class KMeansStrategy : public SelectionStrategy {
 public:
     StrategyKind kind() const override { return StrategyKind::KMeans; }
     bool usesPatterns() const override { return false; }
-    SelectionResult select(PatternPool pool, const SelectionRequest& request) const override {
-        validateSelectionRequest(request);
-        return kmeansSelection(std::move(pool), request.budget, request.seed, request.threads);
+
+protected:
+    SelectionResult selectFrom(PatternPool pool, const SelectionRequest& request) const override {
+        return kmeansSelection(std::move(pool), request.budget, request.seed, request.threads,
+                               request.labeled);
     }
 };
 
@@ -62,7 +81,55 @@ const std::pair<StrategyKind, const char*> kNames[] = {
     {StrategyKind::Clip, "clip"},
 };
 
+/// One flag per image: 1 where `images` names it. Duplicates are harmless.
+std::vector<uint8_t> flagsOf(const std::vector<int>& images, int imageCount) {
+    std::vector<uint8_t> flags(size_t(imageCount), 0);
+    for (int image : images)
+        flags[size_t(image)] = 1;
+    return flags;
+}
+
 } // namespace
+
+PatternPool poolWithout(const PatternPool& pool, const std::vector<uint8_t>& drop,
+                        std::vector<int>& kept) {
+    kept.clear();
+    PatternPool result(pool.dims());
+    for (int image = 0; image < pool.imageCount(); ++image) {
+        if (drop[size_t(image)])
+            continue;
+        kept.push_back(image);
+        result.addImage(pool.pattern(pool.firstPatternOf(image)), pool.patternCountOf(image));
+    }
+    return result;
+}
+
+SelectionResult SelectionStrategy::select(PatternPool pool, const SelectionRequest& request) const {
+    validateSelectionRequest(request, pool.imageCount());
+    if (request.excluded.empty() && request.labeled.empty())
+        return selectFrom(std::move(pool), request);
+    std::vector<uint8_t> labeled = flagsOf(request.labeled, pool.imageCount());
+    const std::vector<uint8_t> excluded = flagsOf(request.excluded, pool.imageCount());
+    SelectionRequest inner = request;
+    inner.excluded.clear();
+    inner.labeled.clear();
+    if (request.excluded.empty()) { // indices unchanged: no copy of the pool
+        for (int image = 0; image < pool.imageCount(); ++image)
+            if (labeled[size_t(image)])
+                inner.labeled.push_back(image);
+        return selectFrom(std::move(pool), inner);
+    }
+    std::vector<int> kept;
+    PatternPool candidates = poolWithout(pool, excluded, kept);
+    pool = PatternPool(); // the copy replaces it
+    for (size_t k = 0; k < kept.size(); ++k)
+        if (labeled[size_t(kept[k])]) // a labeled image that is also excluded stays out
+            inner.labeled.push_back(static_cast<int>(k));
+    SelectionResult result = selectFrom(std::move(candidates), inner);
+    for (Pick& pick : result.picks)
+        pick.image = kept[size_t(pick.image)];
+    return result;
+}
 
 std::unique_ptr<SelectionStrategy> makeSelectionStrategy(StrategyKind kind) {
     switch (kind) {
@@ -104,12 +171,21 @@ std::string strategyName(StrategyKind kind) {
     return "unknown";
 }
 
-void validateSelectionRequest(const SelectionRequest& request) {
+void validateSelectionRequest(const SelectionRequest& request, int imageCount) {
     if (request.budget < 0)
         throw std::invalid_argument("budget must be >= 0, got " + std::to_string(request.budget));
     if (request.threads < 0)
         throw std::invalid_argument("threads must be >= 0 (0: all cores), got " +
                                     std::to_string(request.threads));
+    if (imageCount < 0)
+        return;
+    for (const auto* list : {&request.labeled, &request.excluded})
+        for (int image : *list)
+            if (image < 0 || image >= imageCount)
+                throw std::invalid_argument(
+                    std::string(list == &request.labeled ? "labeled" : "excluded") +
+                    " image index must be in [0, " + std::to_string(imageCount) + "), got " +
+                    std::to_string(image));
 }
 
 int resolveThreadCount(int requested) {

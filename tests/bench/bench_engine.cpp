@@ -7,8 +7,10 @@
 #include "synthetic_features.h"
 
 #include <QElapsedTimer>
+#include <atomic>
 #include <cmath>
 #include <sys/resource.h>
+#include <thread>
 
 using namespace freesel;
 using namespace freesel::bench;
@@ -102,6 +104,51 @@ void benchSelectVoc() {
            QStringLiteral("images"));
 }
 
+/// A thread that keeps one core busy for as long as it lives, as another process would.
+class BusyCore {
+public:
+    BusyCore()
+        : thread_([this] {
+              volatile uint64_t spin = 0;
+              while (!stop_.load(std::memory_order_relaxed))
+                  spin = spin + 1;
+          }) {}
+    ~BusyCore() {
+        stop_.store(true);
+        thread_.join();
+    }
+
+private:
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
+
+double timeVocSelection(int images, int budget, int threads) {
+    PatternPool pool = makeClusteredPool(images, 384, 300, 5, vocSpread(), 2023, true);
+    DistanceSamplingOptions options;
+    options.threads = threads;
+    QElapsedTimer timer;
+    timer.start();
+    distanceSampling(std::move(pool), budget, 1, options);
+    return timer.nsecsElapsed() * 1e-9;
+}
+
+/// The same selection quiet and with one core kept busy: a desktop app shares its machine.
+void benchSelectBusy() {
+    const int images = option(QStringLiteral("images"), QStringLiteral("16551")).toInt();
+    const int budget = option(QStringLiteral("budget"), QStringLiteral("8000")).toInt();
+    const int threads = option(QStringLiteral("threads"), QStringLiteral("2")).toInt();
+    const double quiet = timeVocSelection(images, budget, threads);
+    double busy = 0.0;
+    {
+        BusyCore core;
+        busy = timeVocSelection(images, budget, threads);
+    }
+    report(QStringLiteral("select_voc_quiet_seconds"), quiet, QStringLiteral("s"));
+    report(QStringLiteral("select_voc_busy_seconds"), busy, QStringLiteral("s"));
+    report(QStringLiteral("select_voc_busy_ratio"), quiet / busy, QStringLiteral("ratio"));
+}
+
 void benchSelectRss() {
     const int images = option(QStringLiteral("images"), QStringLiteral("1000000")).toInt();
     const int budget = option(QStringLiteral("budget"), QStringLiteral("1000")).toInt();
@@ -128,6 +175,11 @@ const BenchmarkRegistration selectVocBench(
     QStringLiteral("select_voc_seconds"),
     QStringLiteral("exact D^2 selection, 16,551 x 5 x 384, budget 8,000, 2 threads [--pruning=0]"),
     benchSelectVoc);
+const BenchmarkRegistration selectBusyBench(
+    QStringLiteral("select_voc_busy_ratio"),
+    QStringLiteral("select_voc_seconds quiet / with one core kept busy by another thread "
+                   "(1: no slowdown)"),
+    benchSelectBusy);
 const BenchmarkRegistration selectRssBench(
     QStringLiteral("select_1m_rss_mb"),
     QStringLiteral("peak RSS of selection over --images=1000000 x 5 x 384 [--budget=1000]"),

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// freesel-bench [--list] [NAME...] [--key=value...]: runs the named benchmarks (all by default).
+// freesel-bench [--list|--help] [NAME...] [--key=value...]: runs the named benchmarks (all by
+// default).
 #include "bench_registry.h"
 
 #include <QCoreApplication>
@@ -11,8 +12,9 @@ int main(int argc, char** argv) {
     QStringList wanted;
     bool listOnly = false;
     for (const QString& argument : QCoreApplication::arguments().mid(1)) {
-        if (argument == QLatin1String("--list"))
-            listOnly = true;
+        if (argument == QLatin1String("--list") || argument == QLatin1String("--help") ||
+            argument == QLatin1String("-h"))
+            listOnly = true; // never "run everything" (the 1M benchmark needs 12 GB) by mistake
         else if (!argument.startsWith(QLatin1String("--")))
             wanted << argument;
     }

@@ -63,7 +63,8 @@ std::vector<int> imagesOf(const SelectionResult& result) {
 }
 
 std::vector<ReferencePick> referenceDistanceSampling(const PatternPool& pool, int64_t budget,
-                                                     uint64_t seed, bool farthest, bool cosine) {
+                                                     uint64_t seed, bool farthest, bool cosine,
+                                                     const std::vector<int>& seeds) {
     const int images = pool.imageCount();
     const int64_t rows = pool.patternCount();
     const int dims = pool.dims();
@@ -98,11 +99,14 @@ std::vector<ReferencePick> referenceDistanceSampling(const PatternPool& pool, in
             for (int q = 0; q < pool.patternCountOf(image); ++q)
                 d[r] = std::min(d[r], distance(r, first + q));
     };
-    const int64_t count = std::min<int64_t>(budget, images);
+    for (int image : seeds)
+        absorb(image);
+    const auto seeded = static_cast<int64_t>(seeds.size());
+    const int64_t count = std::min<int64_t>(budget, images - seeded);
     for (int64_t rank = 0; rank < count; ++rank) {
         int image = -1;
         double score = std::numeric_limits<double>::quiet_NaN();
-        if (rank == 0) {
+        if (rank == 0 && seeds.empty()) {
             image = static_cast<int>(random.uniformIndex(images));
         } else {
             double total = 0.0, best = 0.0;
@@ -134,7 +138,7 @@ std::vector<ReferencePick> referenceDistanceSampling(const PatternPool& pool, in
                 image = pool.imageOf(row);
                 score = d[row];
             } else {
-                int k = static_cast<int>(random.uniformIndex(images - rank));
+                int k = static_cast<int>(random.uniformIndex(images - seeded - rank));
                 for (image = 0; selected[image] || k-- > 0; ++image) {
                 }
                 score = 0.0;

@@ -58,8 +58,10 @@ struct ReferencePick {
 /// The float64 reference of distance sampling, written as plainly as possible: every D from
 /// scratch in double, a linear scan for the D^2 draw. It consumes random numbers exactly as
 /// the engine documents: the first image uniformIndex(N); then uniform01() * total for a D^2
-/// draw; uniformIndex(unselected) when every D is 0.
+/// draw; uniformIndex(unselected) when every D is 0. `seeds` are selected before the first
+/// draw (a continued round's labelled images): no uniform first pick then.
 std::vector<ReferencePick> referenceDistanceSampling(const PatternPool& pool, int64_t budget,
-                                                     uint64_t seed, bool farthest, bool cosine);
+                                                     uint64_t seed, bool farthest, bool cosine,
+                                                     const std::vector<int>& seeds = {});
 
 } // namespace freesel::testing

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "util/work_team.h"
+
+#include <algorithm>
+
+namespace freesel {
+
+WorkTeam::WorkTeam(int threads) {
+    for (int i = 1; i < threads; ++i)
+        workers_.emplace_back([this] { workerLoop(); });
+}
+
+WorkTeam::~WorkTeam() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    for (std::thread& worker : workers_)
+        worker.join();
+}
+
+void WorkTeam::runChunks(const Job& job) {
+    const uint64_t tag = job.generation << kIndexBits;
+    uint64_t claim = claim_.load(std::memory_order_acquire);
+    for (;;) {
+        if ((claim & ~kIndexMask) != tag)
+            return; // a newer job: this one is finished
+        const auto begin = static_cast<int64_t>(claim & kIndexMask);
+        if (begin >= job.count)
+            return;
+        const int64_t end = std::min(job.count, begin + job.grain);
+        if (!claim_.compare_exchange_weak(claim, tag | static_cast<uint64_t>(end),
+                                          std::memory_order_acq_rel))
+            continue;            // another thread claimed first: `claim` holds the new value
+        (*job.body)(begin, end); // alive: a chunk of its job was unclaimed until now
+        done_.fetch_add(end - begin, std::memory_order_acq_rel);
+        claim = claim_.load(std::memory_order_acquire);
+    }
+}
+
+void WorkTeam::workerLoop() {
+    uint64_t seen = 0;
+    for (;;) {
+        Job job;
+        {
+            std::unique_lock<std::mutex> lock(mutex_);
+            wake_.wait(lock, [&] { return stopping_ || job_.generation != seen; });
+            if (stopping_)
+                return;
+            job = job_; // a consistent copy: the caller publishes jobs under the mutex
+            seen = job.generation;
+        }
+        runChunks(job);
+    }
+}
+
+void WorkTeam::forEach(int64_t count, int64_t grain,
+                       const std::function<void(int64_t, int64_t)>& body) {
+    if (count <= 0)
+        return;
+    grain = std::max<int64_t>(1, grain);
+    if (workers_.empty() || count <= grain) {
+        for (int64_t begin = 0; begin < count; begin += grain)
+            body(begin, std::min(count, begin + grain));
+        return;
+    }
+    Job job;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        job.generation = (job_.generation + 1) & kGenerationMask;
+        if (job.generation == 0) // 0 is the idle tag; skip it on wrap-around
+            job.generation = 1;
+        job.body = &body;
+        job.count = count;
+        job.grain = grain;
+        job_ = job;
+        done_.store(0, std::memory_order_relaxed);
+        claim_.store(job.generation << kIndexBits, std::memory_order_release);
+    }
+    wake_.notify_all();
+    runChunks(job);
+    // Only chunks another thread is running remain: it is awake, so a short spin suffices.
+    while (done_.load(std::memory_order_acquire) < count)
+        std::this_thread::yield();
+}
+
+} // namespace freesel

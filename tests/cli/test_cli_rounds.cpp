@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Continued rounds through the CLI (issue 18): --labeled with a list or an earlier export,
+// --exclude, and what the user hears about names the pool does not hold.
+#include "support/cli_test_support.h"
+#include "support/scene_pool.h"
+
+#include <QtTest>
+
+using clitest::readLines;
+using clitest::Run;
+using clitest::runFreesel;
+using scenepool::writePool;
+
+namespace {
+
+QStringList selectArguments(const QString& pool, const QString& store, const QString& strategy,
+                            int budget, const QString& out) {
+    return {QStringLiteral("select"),       pool,
+            QStringLiteral("--store"),      store,
+            QStringLiteral("--backend"),    QStringLiteral("offline"),
+            QStringLiteral("--input-size"), QStringLiteral("96"),
+            QStringLiteral("--strategy"),   strategy,
+            QStringLiteral("--budget"),     QString::number(budget),
+            QStringLiteral("--seed"),       QStringLiteral("5"),
+            QStringLiteral("--out"),        out};
+}
+
+void writeLines(const QString& path, const QStringList& lines) {
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write((lines.join(QLatin1Char('\n')) + QLatin1Char('\n')).toUtf8());
+}
+
+} // namespace
+
+class TestCliRounds : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void secondRoundContinuesTheFirst_data();
+    void secondRoundContinuesTheFirst();
+    void excludedImagesAreNeverSelected();
+    void unknownNamesAreReportedAndBadListsRefused();
+
+private:
+    QTemporaryDir dir_;
+    QString pool_, store_;
+};
+
+void TestCliRounds::initTestCase() {
+    pool_ = writePool(dir_, 40);
+    store_ = dir_.filePath(QStringLiteral("store"));
+}
+
+void TestCliRounds::secondRoundContinuesTheFirst_data() {
+    QTest::addColumn<QString>("firstRoundFile"); // the export format of round one
+    QTest::newRow("a path list") << QStringLiteral("round1.txt");
+    QTest::newRow("a CSV export") << QStringLiteral("round1.csv");
+    QTest::newRow("a JSON export") << QStringLiteral("round1.json");
+}
+
+// FDS is deterministic after its first pick: 10 images, then 10 more with --labeled, must be
+// the 20 of one run, in order.
+void TestCliRounds::secondRoundContinuesTheFirst() {
+    QFETCH(QString, firstRoundFile);
+    const QString all = dir_.filePath(QStringLiteral("all.txt"));
+    Run run = runFreesel(selectArguments(pool_, store_, QStringLiteral("fds"), 20, all));
+    QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+    const QStringList twenty = readLines(all);
+    QCOMPARE(twenty.size(), 20);
+
+    const QString first = dir_.filePath(firstRoundFile);
+    run = runFreesel(selectArguments(pool_, store_, QStringLiteral("fds"), 10, first));
+    QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+    const QString second = dir_.filePath(QStringLiteral("round2.txt"));
+    run = runFreesel(selectArguments(pool_, store_, QStringLiteral("fds"), 10, second) +
+                     QStringList{QStringLiteral("--labeled"), first});
+    QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+    QVERIFY2(!run.err.contains(QStringLiteral("warning")), qPrintable(run.err));
+    QCOMPARE(readLines(second), twenty.mid(10));
+}
+
+void TestCliRounds::excludedImagesAreNeverSelected() {
+    const QString all = dir_.filePath(QStringLiteral("random-all.txt"));
+    Run run = runFreesel(selectArguments(pool_, store_, QStringLiteral("random"), 40, all));
+    QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+    const QStringList everything = readLines(all);
+    QCOMPARE(everything.size(), 40);
+    const QStringList rejected = everything.mid(3, 6);
+    const QString list = dir_.filePath(QStringLiteral("rejected.txt"));
+    writeLines(list, rejected);
+    for (const QString& strategy :
+         {QStringLiteral("freesel"), QStringLiteral("random"), QStringLiteral("kmeans")}) {
+        const QString out = dir_.filePath(strategy + QStringLiteral("-excluded.txt"));
+        run = runFreesel(selectArguments(pool_, store_, strategy, 40, out) +
+                         QStringList{QStringLiteral("--exclude"), list});
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        const QStringList picked = readLines(out);
+        QCOMPARE(picked.size(), 34); // the budget covers every candidate
+        for (const QString& image : rejected)
+            QVERIFY2(!picked.contains(image), qPrintable(strategy + QStringLiteral(": ") + image));
+    }
+}
+
+void TestCliRounds::unknownNamesAreReportedAndBadListsRefused() {
+    const QString first = dir_.filePath(QStringLiteral("few.txt"));
+    Run run = runFreesel(selectArguments(pool_, store_, QStringLiteral("freesel"), 4, first));
+    QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+    const QString list = dir_.filePath(QStringLiteral("with-unknown.txt"));
+    writeLines(list, readLines(first) << QStringLiteral("/nowhere/else.jpg"));
+    const QString out = dir_.filePath(QStringLiteral("next.txt"));
+    run = runFreesel(selectArguments(pool_, store_, QStringLiteral("freesel"), 4, out) +
+                     QStringList{QStringLiteral("--labeled"), list});
+    QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+    QVERIFY2(run.err.contains(QStringLiteral("1 of the 5 labeled images are not in the pool")),
+             qPrintable(run.err));
+    QVERIFY(run.err.contains(QStringLiteral("/nowhere/else.jpg")));
+    for (const QString& image : readLines(out))
+        QVERIFY(!readLines(first).contains(image));
+
+    const QString missing = dir_.filePath(QStringLiteral("no-such-list.txt"));
+    run = runFreesel(selectArguments(pool_, store_, QStringLiteral("freesel"), 4, out) +
+                     QStringList{QStringLiteral("--exclude"), missing});
+    QCOMPARE(run.exitCode, 2);
+    QVERIFY2(run.err.contains(missing), qPrintable(run.err));
+}
+
+QTEST_GUILESS_MAIN(TestCliRounds)
+#include "test_cli_rounds.moc"
