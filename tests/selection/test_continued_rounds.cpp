@@ -58,6 +58,7 @@ private Q_SLOTS:
     void labeledImagesAreNeverPickedAndTheBudgetCountsNewOnes();
     void excludedImagesAreNeverCandidatesAndSeedNothing();
     void kMeansKeepsLabeledImagesAsFixedCentres();
+    void kMeansFixedCentresDoNotMove();
     void indicesOutOfRangeAreRefused();
     void imageListsReadListsCsvAndExports();
     void imageListsNameTheFileTheyCannotUse();
@@ -192,6 +193,19 @@ void TestContinuedRounds::kMeansKeepsLabeledImagesAsFixedCentres() {
             clusters.insert(image / 20);
         QCOMPARE(clusters, (std::set<int>{1, 2}));
     }
+}
+
+// Points 0, 1, ..., 10 on a line, 10 labelled, one free centre. With the labelled centre fixed
+// at 10, Lloyd settles the free one at 3 (members 0..6: the boundary is (3 + 10) / 2); were the
+// fixed centre allowed to follow its members (6..10, mean 8), the free one would end at 2.5.
+void TestContinuedRounds::kMeansFixedCentresDoNotMove() {
+    PatternPool pool(2);
+    for (int x = 0; x <= 10; ++x) {
+        const float point[2] = {float(x), 0.f};
+        pool.addImage(point, 1);
+    }
+    for (uint64_t seed : {1u, 2u, 3u, 4u})
+        QCOMPARE(imagesOf(kmeansSelection(pool, 1, seed, 1, {10})), std::vector<int>{3});
 }
 
 void TestContinuedRounds::indicesOutOfRangeAreRefused() {
