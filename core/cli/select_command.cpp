@@ -5,6 +5,7 @@
 #include "cli/interrupt.h"
 #include "cli/pipeline_options.h"
 #include "export/export_format.h"
+#include "search_candidates.h"
 
 #include <QCommandLineParser>
 #include <QElapsedTimer>
@@ -32,6 +33,7 @@ struct SelectOptions {
     ExportFormat format = ExportFormat::Txt;
     StrategyKind strategy = StrategyKind::FreeSel;
     ExportOptions exportOptions;
+    QString suspects;  ///< --suspects FILE (strategy clip with labels); empty: none
     RunParameters run; ///< only its budget and elfs* fields are read here
 };
 
@@ -152,10 +154,68 @@ void addSelectOptions(QCommandLineParser& parser) {
                              "COCO .json or a .csv of path,label."),
               QStringLiteral("PATH"));
     addClipOptions(parser);
+    addOption(parser, QStringLiteral("within"),
+              QStringLiteral("Select only among the best matches of this text (any strategy): "
+                             "ranked by the cosine of the store's CLIP image embeddings and the "
+                             "text's; runs the CLIP backend."),
+              QStringLiteral("TEXT"));
+    addOption(parser, QStringLiteral("within-top"),
+              QStringLiteral("--within: how many matches are candidates, a count or a "
+                             "percentage of the usable images (a percentage --budget then "
+                             "counts the candidates)."),
+              QStringLiteral("N|P%"), QStringLiteral("10%"));
+    addOption(parser, QStringLiteral("suspects"),
+              QStringLiteral("clip with --labels: also write the suspected label errors (labelled "
+                             "images whose label is not among CLIP's top classes for them) to "
+                             "this CSV: path, label, top_classes, sas, label_rank; lowest SAS "
+                             "first."),
+              QStringLiteral("FILE"));
+    addOption(parser, QStringLiteral("suspects-top"),
+              QStringLiteral("--suspects: a label is suspect when it is not among the image's "
+                             "first N zero-shot classes (N >= 1)."),
+              QStringLiteral("N"), QStringLiteral("3"));
     addOption(parser, QStringLiteral("overwrite"),
               QStringLiteral("Replace an earlier folder export."));
     addOption(parser, QStringLiteral("copy"),
               QStringLiteral("Folder export: copy images instead of symlinking."));
+}
+
+/// --within TEXT and --within-top N|P%, checked before any work.
+void readWithinOptions(const QCommandLineParser& parser, RunParameters& run) {
+    run.withinQuery = parser.value(QStringLiteral("within")).trimmed();
+    if (parser.isSet(QStringLiteral("within")) && run.withinQuery.isEmpty())
+        throw UsageError(QStringLiteral("--within needs a text, e.g. --within \"night traffic\""));
+    QString top = parser.value(QStringLiteral("within-top")).trimmed();
+    run.withinPercent = top.endsWith(QLatin1Char('%'));
+    if (run.withinPercent)
+        top.chop(1);
+    bool ok = false;
+    run.withinTop = top.toDouble(&ok);
+    if (!ok)
+        throw UsageError(QStringLiteral("--within-top must be a count >= 1 or a percentage like "
+                                        "20%, got '%1'")
+                             .arg(parser.value(QStringLiteral("within-top"))));
+    withinCount(run.withinTop, run.withinPercent, 1); // the range, named, before any work
+}
+
+/// --suspects needs labels to disagree with: refused before any work otherwise.
+void readSuspectsOptions(const QCommandLineParser& parser, SelectOptions& options) {
+    bool ok = false;
+    options.exportOptions.suspectTop = parser.value(QStringLiteral("suspects-top")).toInt(&ok);
+    if (!ok || options.exportOptions.suspectTop < 1)
+        throw UsageError(QStringLiteral("--suspects-top must be a count >= 1, got '%1'")
+                             .arg(parser.value(QStringLiteral("suspects-top"))));
+    if (!parser.isSet(QStringLiteral("suspects")))
+        return;
+    options.suspects = parser.value(QStringLiteral("suspects"));
+    if (options.strategy != StrategyKind::Clip)
+        throw UsageError(QStringLiteral("--suspects lists the label errors CLIP suspects: it needs "
+                                        "--strategy clip with --labels"));
+    if (options.run.clipLabels.isEmpty())
+        throw UsageError(QStringLiteral(
+            "--suspects needs the pool's labels (--labels): with only --classes (zero-shot) "
+            "every label is CLIP's own guess, so label-error detection is off"));
+    checkOutputFolder(options.suspects, ExportFormat::Suspects);
 }
 
 SelectOptions readSelectOptions(const QCommandLineParser& parser) {
@@ -175,8 +235,10 @@ SelectOptions readSelectOptions(const QCommandLineParser& parser) {
     options.strategy = parseStrategyKind(parser.value(QStringLiteral("strategy")).toStdString());
     readElfsOptions(parser, options.run);
     readClipOptions(parser, options.run);
+    readWithinOptions(parser, options.run);
     if (options.strategy == StrategyKind::Clip)
         options.run.clipOptions(); // before any work
+    readSuspectsOptions(parser, options);
     options.exportOptions.overwrite = parser.isSet(QStringLiteral("overwrite"));
     options.exportOptions.copyFiles = parser.isSet(QStringLiteral("copy"));
     return options;
@@ -205,6 +267,10 @@ int runSelectCommand(const QStringList& arguments) {
     run.clipClasses = options.run.clipClasses;
     run.clipPromptTemplate = options.run.clipPromptTemplate;
     run.clipMode = options.run.clipMode;
+    run.clipTrainAdapters = options.run.clipTrainAdapters;
+    run.withinQuery = options.run.withinQuery;
+    run.withinTop = options.run.withinTop;
+    run.withinPercent = options.run.withinPercent;
     run.budget = options.run.budget;
     run.budgetPercent = options.run.budgetPercent;
 
@@ -229,6 +295,10 @@ int runSelectCommand(const QStringList& arguments) {
             ? exportToStdout(exported, options.format, options.exportOptions)
             : exportSelection(exported, options.format, options.out, options.exportOptions);
     written.status().throwIfFailed(); // a full disk is the machine's (exit 1), a bad path ours (2)
+    if (!options.suspects.isEmpty())
+        exportSelection(exported, ExportFormat::Suspects, options.suspects, options.exportOptions)
+            .status()
+            .throwIfFailed();
 
     const double seconds = timer.nsecsElapsed() * 1e-9;
     const ExtractionReport& report = session.extraction();
@@ -257,6 +327,10 @@ int runSelectCommand(const QStringList& arguments) {
             printError(QString::fromStdString(note));
         for (const std::string& note : session.clipScores().notes)
             printError(QStringLiteral("note: ") + QString::fromStdString(note));
+        if (!run.withinQuery.isEmpty())
+            printError(QStringLiteral("note: selected within the %1 best matches of '%2'")
+                           .arg(session.withinImages().size())
+                           .arg(run.withinQuery));
         printError(QStringLiteral("selected %1 of %2 images (%3 extracted now, %4 from the store "
                                   "%5, %6 skipped) with %7 in %8 s -> %9")
                        .arg(session.selection().picks.size())
