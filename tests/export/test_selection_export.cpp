@@ -228,7 +228,7 @@ QStringList SelectionExportTest::csvSelectedPaths() {
 
 void SelectionExportTest::parsesFormatNames() {
     const QStringList names = exportFormatNames();
-    QCOMPARE(names.size(), 8);
+    QCOMPARE(names.size(), 9);
     for (const QString& name : names)
         QCOMPARE(exportFormatName(parseExportFormat(name)), name);
     QCOMPARE(parseExportFormat(QStringLiteral("LabelStudio")), ExportFormat::LabelStudio);
