@@ -49,6 +49,7 @@ double imageFlops(const ClipConfig& c) {
 /// FLOPs as the encoder runs them: through oneDNN's packed kernel (`packed`) or LibTorch's
 /// BLAS (torch::linear).
 double gemmRate(const ClipConfig& c, int batch, bool packed) {
+    torch::NoGradGuard noGrad; // as the encoder runs
     const int64_t rows = int64_t(batch) * (int64_t(c.grid) * c.grid + 1), w = c.vision.width;
     const std::vector<std::pair<int64_t, int64_t>> shapes{
         {w, 3 * w}, {w, w}, {w, 4 * w}, {4 * w, w}};
@@ -187,13 +188,14 @@ void benchEncoders() {
     // Before: every product through torch::linear (LibTorch's BLAS, OpenBLAS on Debian).
     report(QStringLiteral("clip_vitb32_cpu_blas_img_per_s"), encoderRate(w, images),
            QStringLiteral("img/s"));
-    report(QStringLiteral("clip_gemm_blas_fp32_gflops"), gemmRate(w.config, batch, false) * 1e-9,
-           QStringLiteral("GFLOP/s"));
+    const double blas = gemmRate(w.config, batch, false);
+    report(QStringLiteral("clip_gemm_blas_fp32_gflops"), blas * 1e-9, QStringLiteral("GFLOP/s"));
     avoidBlasThreadContention();
     packClipWeights(w); // what ClipBackend runs
-    const double peak = gemmRate(w.config, batch, true);
-    report(QStringLiteral("clip_gemm_fp32_gflops"), peak * 1e-9, QStringLiteral("GFLOP/s"));
-    const double ceiling = peak / flops; // every FLOP at the products' rate
+    const double packed = gemmRate(w.config, batch, true);
+    report(QStringLiteral("clip_gemm_fp32_gflops"), packed * 1e-9, QStringLiteral("GFLOP/s"));
+    // The ceiling: every FLOP at the better of the two product paths' rate.
+    const double ceiling = std::max(packed, blas) / flops;
     report(QStringLiteral("clip_vitb32_ceiling_img_per_s"), ceiling, QStringLiteral("img/s"));
     const double network = encoderRate(w, images);
     report(QStringLiteral("clip_vitb32_network_img_per_s"), network, QStringLiteral("img/s"));

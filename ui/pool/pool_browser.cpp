@@ -76,13 +76,17 @@ PoolBrowser::PoolBrowser(QWidget* parent)
     auto* bar = new QHBoxLayout;
     bar->addWidget(filter_);
     bar->addWidget(search_, 1);
-    bar->addWidget(contentSearch_, 1);
-    bar->addWidget(within_);
-    bar->addWidget(withinTop_);
     bar->addWidget(summary_);
+    // The content search gets a row of its own: beside the file name search and the summary
+    // both fields were squeezed to a few characters in a 1500 px window.
+    auto* contentBar = new QHBoxLayout;
+    contentBar->addWidget(contentSearch_, 1);
+    contentBar->addWidget(within_);
+    contentBar->addWidget(withinTop_);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addLayout(bar);
+    layout->addLayout(contentBar);
     layout->addWidget(view_, 1);
 
     connect(filter_, &QComboBox::currentIndexChanged, this, [this] {
