@@ -82,6 +82,11 @@ void ClipSelectionOptions::validate() const {
                                     std::to_string(neighbours));
     if (!(diversityWeight >= 0.0))
         throw std::invalid_argument("the diversity weight must be >= 0");
+    if (trainAdapters && labels.isEmpty())
+        throw std::invalid_argument(
+            "--train-adapters trains on the pool's labels: give --labels (with only --classes "
+            "every label would be CLIP's own zero-shot guess)");
+    training.validate();
     if (labels.isEmpty() && classes.isEmpty())
         throw std::invalid_argument(
             "--strategy clip needs --labels (an ImageFolder folder, a COCO .json or a .csv "
@@ -133,6 +138,29 @@ PoolLabels readPoolLabels(const ClipSelectionOptions& options, const QString& po
                                     .toStdString());
 }
 
+/// --train-adapters: A_I and A_T trained on the given labels only (never on CLIP's own
+/// guesses), into `params`; the loss of the first and last epoch goes into the notes.
+void trainAdapters(const ClipBackend& clip, const Eigen::MatrixXf& images,
+                   const Eigen::MatrixXf& texts, const std::vector<int>& labels,
+                   const std::vector<char>& given, const ClipSelectionOptions& options,
+                   ClipScoreParams& params, ClipSelectionScores& scores) {
+    std::vector<int> trainLabels = labels;
+    for (size_t i = 0; i < trainLabels.size(); ++i)
+        if (!given[i])
+            trainLabels[i] = -1;
+    AdapterTrainingOptions training = options.training;
+    training.logitScale = clip.logitScale();
+    const AdapterTrainingResult trained = trainClipAdapters(images, texts, trainLabels, training);
+    params.imageAdapter = trained.image;
+    params.textAdapter = trained.text;
+    scores.notes.push_back(QStringLiteral("strategy clip: adapters trained for %1 epochs (InfoNCE "
+                                          "loss %2 -> %3)")
+                               .arg(training.epochs)
+                               .arg(trained.epochLoss.front(), 0, 'f', 4)
+                               .arg(trained.epochLoss.back(), 0, 'f', 4)
+                               .toStdString());
+}
+
 } // namespace
 
 SelectionResult selectClip(const ClipBackend& clip, const FeatureStore& store,
@@ -164,9 +192,12 @@ SelectionResult selectClip(const ClipBackend& clip, const FeatureStore& store,
         throw std::invalid_argument("--strategy clip: the labels name no class");
     const Eigen::MatrixXf texts = classEmbeddings(clip, scores.classNames, options.promptTemplate);
     const std::vector<int> guesses = zeroShotLabels(embedded.embeddings, texts);
+    std::vector<char> labelled(labels.size()); // from --labels, not guessed
     int guessed = 0;
     for (size_t i = 0; i < labels.size(); ++i)
-        if (labels[i] < 0) {
+        if (labels[i] >= 0) {
+            labelled[i] = 1;
+        } else {
             labels[i] = guesses[i];
             ++guessed;
         }
@@ -177,7 +208,13 @@ SelectionResult selectClip(const ClipBackend& clip, const FeatureStore& store,
     ClipScoreParams params;
     params.neighbours = options.neighbours;
     params.diversityWeight = options.diversityWeight;
+    if (options.trainAdapters)
+        trainAdapters(clip, embedded.embeddings, texts, labels, labelled, options, params, scores);
     const ClipScores computed = clipScores(embedded.embeddings, texts, labels, params);
+    // The ranking behind the suspects export compares what SAS compares (adapted features).
+    const ClassRanking ranking =
+        rankClasses(params.imageAdapter.apply(embedded.embeddings), params.textAdapter.apply(texts),
+                    labels, ClipSelectionScores::kRankedClasses);
 
     std::vector<int> chosen; // rows, best first
     if (options.mode == QLatin1String("optimiser")) {
@@ -202,8 +239,14 @@ SelectionResult selectClip(const ClipBackend& clip, const FeatureStore& store,
     scores.sas.assign(pool.size(), nan);
     scores.sds.assign(pool.size(), nan);
     scores.combined.assign(pool.size(), nan);
+    scores.labelGiven.assign(pool.size(), 0);
+    scores.labelRank.assign(pool.size(), -1);
+    scores.topClasses.assign(pool.size(), {});
     for (size_t row = 0; row < embedded.poolIndex.size(); ++row) {
         const size_t image = size_t(embedded.poolIndex[row]);
+        scores.labelGiven[image] = labelled[row];
+        scores.labelRank[image] = ranking.labelRank[row];
+        scores.topClasses[image] = ranking.top[row];
         scores.label[image] = labels[row];
         scores.sas[image] = computed.sas[row];
         scores.sds[image] = computed.sds[row];

@@ -7,6 +7,7 @@
 
 #include "backbone/feature_backend.h"
 #include "image/pool_scanner.h"
+#include "selection/clip_adapter_training.h"
 #include "selection/clip_search.h"
 #include "selection/clip_selection.h"
 #include "selection/selection.h"
@@ -51,9 +52,13 @@ struct ClipSelectionOptions {
     QString mode = QStringLiteral("topk"); ///< topk (exact) or optimiser (official loop replay)
     int neighbours = 50;                   ///< K of SDS
     double diversityWeight = 0.1;
+    /// Train A_I and A_T on the given labels (clip_adapter_training.h) instead of the identity;
+    /// `training.seed` makes it reproducible, its logit scale is the model's.
+    bool trainAdapters = false;
+    AdapterTrainingOptions training;
 
-    /// Throws std::invalid_argument naming the option for a mode, template or range it refuses
-    /// and when neither labels nor classes are given.
+    /// Throws std::invalid_argument naming the option for a mode, template or range it refuses,
+    /// when neither labels nor classes are given, and for --train-adapters without labels.
     void validate() const;
 };
 
@@ -62,6 +67,12 @@ struct ClipSelectionScores {
     QStringList classNames;
     std::vector<int> label;
     std::vector<double> sas, sds, combined;
+    /// Per pool image: the label came from --labels (not CLIP's guess); where it stands in the
+    /// image's zero-shot class ranking (0 = first); the first kRankedClasses of that ranking.
+    std::vector<char> labelGiven;
+    std::vector<int> labelRank;
+    std::vector<std::vector<int>> topClasses;
+    static constexpr int kRankedClasses = 10;
     bool zeroShot = false; ///< labels are zero-shot pseudo-labels (no label noise detection)
     std::vector<std::string> notes; ///< said to the user (zero-shot, optimiser count, ...)
 };

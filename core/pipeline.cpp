@@ -214,7 +214,8 @@ std::vector<int> usableImagesNamed(const std::vector<PoolEntry>& pool, const Poo
             ++unusable;
     }
     if (unusable > 0)
-        warnings << QStringLiteral("%1 %2 images have no usable features and are left out")
+        warnings << QStringLiteral("%1 %2 images are not among those the selection runs on (no "
+                                   "usable features, or outside --within) and are left out")
                         .arg(unusable)
                         .arg(what);
     return usable;

@@ -2,6 +2,7 @@
 #include "pipeline_session.h"
 
 #include "export/export_image_sizes.h"
+#include "search_candidates.h"
 #include "selection/distance_sampling.h"
 #include "util/random_stream.h"
 #include "util/version.h"
@@ -186,7 +187,7 @@ bool PipelineSession::openStore(const RunParameters& p, StoreAccess access) {
 
 void PipelineSession::openForWriting(FeatureStore& store, const QString& folder,
                                      const RunParameters& p) {
-    const ResizeSpec resize = ResizeSpec::fixed(p.inputSize, p.inputSize);
+    const ResizeSpec resize = backend_.backend->inputResize(p.inputSize);
     store.openForWriting(folder, storeHeaderFor(*backend_.backend, resize)).throwIfFailed();
     storeWritable_ = true;
 }
@@ -212,7 +213,7 @@ bool PipelineSession::extract(const RunParameters& p, const Shard& shard) {
     if (observer_)
         observer_->stageStarted(QStringLiteral("extract"));
     ExtractionOptions options;
-    options.resize = ResizeSpec::fixed(p.inputSize, p.inputSize);
+    options.resize = backend_.backend->inputResize(p.inputSize);
     options.batchSize = p.batchSize;
     options.shard = shard;
     extraction_ = extractFeatures(*pool_, *backend_.backend, *store_, options,
@@ -278,12 +279,19 @@ bool PipelineSession::select(const RunParameters& p) {
     forgetFrom(SelectionStage);
     if (observer_)
         observer_->stageStarted(QStringLiteral("selection"));
+    // --within: the strategy sees only the query's matches (a percentage budget counts them)
+    withinImages_ = withinCandidates(p);
+    const PoolPatterns within =
+        withinImages_.empty() ? PoolPatterns() : restrictPatterns(patterns_, withinImages_);
+    const PoolPatterns& candidates = withinImages_.empty() ? patterns_ : within;
+    const int64_t candidateBudget =
+        withinImages_.empty() ? budget : resolveBudget(p, int(candidates.poolIndex.size()));
     SelectionRequest request;
-    request.budget = budget;
+    request.budget = candidateBudget;
     request.seed = p.seed;
     request.threads = p.threads;
     const ContinuedRound round =
-        resolveContinuedRound(*pool_, patterns_, p.labeledImages, p.excludedImages);
+        resolveContinuedRound(*pool_, candidates, p.labeledImages, p.excludedImages);
     selectionWarnings_ = round.warnings;
     request.labeled = round.labeled;
     request.excluded = round.excluded;
@@ -296,14 +304,16 @@ bool PipelineSession::select(const RunParameters& p) {
         whole.labeled.clear();
         whole.excluded.clear();
         whole.budget += known;
-        selection_ = withoutKnownImages(runElfsStage(p, whole), patterns_, round, budget);
+        selection_ = withoutKnownImages(runElfsStage(p, whole, candidates), candidates, round,
+                                        candidateBudget);
     } else if (strategy == StrategyKind::Clip) {
-        selection_ = withoutKnownImages(runClipStage(p, budget + known), patterns_, round, budget);
+        selection_ = withoutKnownImages(runClipStage(p, candidateBudget + known, candidates),
+                                        candidates, round, candidateBudget);
     } else {
-        selection_ = selectImages(patterns_, strategy, request);
+        selection_ = selectImages(candidates, strategy, request);
     }
     checkCancel(QStringLiteral("selection"));
-    budget_ = budget;
+    budget_ = candidateBudget;
     parameters_ = p;
     selectionKey_ = p.selectionKey();
     if (observer_)
@@ -311,8 +321,19 @@ bool PipelineSession::select(const RunParameters& p) {
     return true;
 }
 
+std::vector<int> PipelineSession::withinCandidates(const RunParameters& p) const {
+    if (p.withinQuery.isEmpty())
+        return {};
+    const ClipBackend& clip = requireClipBackend(*backend_.backend, QStringLiteral("--within"));
+    std::vector<int> usable(pool_->size(), -1); // the search ranks the usable images only
+    for (size_t i = 0; i < patterns_.poolIndex.size(); ++i)
+        usable[size_t(patterns_.poolIndex[i])] = patterns_.storeIndex[i];
+    return searchCandidates(clip, *store_, usable, p.withinQuery, p.withinTop, p.withinPercent);
+}
+
 SelectionResult PipelineSession::runElfsStage(const RunParameters& p,
-                                              const SelectionRequest& request) {
+                                              const SelectionRequest& request,
+                                              const PoolPatterns& candidates) {
     const ElfsParameters params = p.elfsParameters();
     QString current;
     auto progress = [&](const ElfsProgress& e) {
@@ -330,7 +351,7 @@ SelectionResult PipelineSession::runElfsStage(const RunParameters& p,
     };
     ElfsResult result;
     SelectionResult selection =
-        selectElfs(*store_, patterns_, request, params, result, progress, cancel_);
+        selectElfs(*store_, candidates, request, params, result, progress, cancel_);
     if (observer_ && !current.isEmpty())
         observer_->stageFinished(current);
     if (result.cancelled)
@@ -339,12 +360,19 @@ SelectionResult PipelineSession::runElfsStage(const RunParameters& p,
     return selection;
 }
 
-SelectionResult PipelineSession::runClipStage(const RunParameters& p, int64_t budget) {
+SelectionResult PipelineSession::runClipStage(const RunParameters& p, int64_t budget,
+                                              const PoolPatterns& candidates) {
     const ClipBackend& clip =
         requireClipBackend(*backend_.backend, QStringLiteral("--strategy clip"));
+    std::vector<int> records = records_;
+    if (!withinImages_.empty()) { // only the --within matches are scored and selectable
+        records.assign(records_.size(), -1);
+        for (size_t i = 0; i < candidates.poolIndex.size(); ++i)
+            records[size_t(candidates.poolIndex[i])] = candidates.storeIndex[i];
+    }
     ClipSelectionScores scores;
     SelectionResult result =
-        selectClip(clip, *store_, *pool_, poolRoot_, records_, budget, p.clipOptions(), scores);
+        selectClip(clip, *store_, *pool_, poolRoot_, records, budget, p.clipOptions(), scores);
     clipScores_ = std::move(scores);
     return result;
 }
@@ -442,7 +470,12 @@ SelectionExport PipelineSession::selectionExport() const {
             image.sas = clipScores_.sas[i];
             image.sds = clipScores_.sds[i];
             image.clipScore = clipScores_.combined[i];
+            image.clipLabelGiven = clipScores_.labelGiven[i] != 0;
+            image.clipLabelRank = clipScores_.labelRank[i];
+            for (int c : clipScores_.topClasses[i])
+                image.clipTopClasses << clipScores_.classNames.value(c);
         }
+        exported.clipZeroShot = clipScores_.zeroShot;
     }
     fillExportImageSizes(exported);
     return exported;

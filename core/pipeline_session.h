@@ -143,6 +143,9 @@ public:
     const ElfsResult& elfs() const { return elfs_; }
     /// Per pool image labels and scores of a clip selection (else empty), with its notes.
     const ClipSelectionScores& clipScores() const { return clipScores_; }
+    /// The candidates of the last selection with --within (pool indices, pool order; else
+    /// empty).
+    const std::vector<int>& withinImages() const { return withinImages_; }
     bool hasSelection() const { return !selectionKey_.isEmpty(); }
     /// The budget the selection ran with (resolved from a percentage).
     int64_t budget() const { return budget_; }
@@ -163,8 +166,12 @@ private:
     void require(bool done, const char* stage) const;
     void forgetFrom(int stage);
     void openForWriting(FeatureStore& store, const QString& folder, const RunParameters& p);
-    SelectionResult runElfsStage(const RunParameters& p, const SelectionRequest& request);
-    SelectionResult runClipStage(const RunParameters& p, int64_t budget);
+    SelectionResult runElfsStage(const RunParameters& p, const SelectionRequest& request,
+                                 const PoolPatterns& candidates);
+    SelectionResult runClipStage(const RunParameters& p, int64_t budget,
+                                 const PoolPatterns& candidates);
+    /// --within: the pool indices of the query's matches (empty without a query).
+    std::vector<int> withinCandidates(const RunParameters& p) const;
 
     SessionObserver* observer_;
     const std::atomic<bool>* cancel_;
@@ -185,6 +192,7 @@ private:
     SelectionResult selection_;
     ElfsResult elfs_;
     ClipSelectionScores clipScores_;
+    std::vector<int> withinImages_;
     int64_t budget_ = 0;
     RunParameters parameters_;
     PatternProjection projection_;

@@ -39,7 +39,8 @@ QString RunParameters::scanKey() const {
 
 QString RunParameters::effectiveBackend() const {
     // The CLIP-powered selection needs CLIP embeddings: auto means the CLIP backend then.
-    if (strategy == QLatin1String("clip") && backend == QLatin1String("auto"))
+    if ((strategy == QLatin1String("clip") || !withinQuery.isEmpty()) &&
+        backend == QLatin1String("auto"))
         return QStringLiteral("clip");
     return backend;
 }
@@ -94,7 +95,13 @@ QString RunParameters::selectionKey() const {
                    .arg(elfsEpochs);
     if (strategy == QLatin1String("clip"))
         key += QStringLiteral("|%1|%2|%3|%4")
-                   .arg(clipLabels, clipClasses, clipPromptTemplate, clipMode);
+                   .arg(clipLabels, clipClasses, clipPromptTemplate, clipMode) +
+               (clipTrainAdapters ? QStringLiteral("|adapters") : QString());
+    if (!withinQuery.isEmpty())
+        key += QStringLiteral("|within:%1|%2|%3")
+                   .arg(withinTop, 0, 'g', 17)
+                   .arg(withinPercent)
+                   .arg(withinQuery);
     if (!labeledImages.isEmpty() || !excludedImages.isEmpty())
         key += QStringLiteral("|labeled:%1|excluded:%2")
                    .arg(pathListDigest(labeledImages), pathListDigest(excludedImages));
@@ -107,6 +114,8 @@ ClipSelectionOptions RunParameters::clipOptions() const {
     options.classes = clipClasses;
     options.promptTemplate = clipPromptTemplate;
     options.mode = clipMode;
+    options.trainAdapters = clipTrainAdapters;
+    options.training.seed = seed;
     options.validate();
     return options;
 }
@@ -156,6 +165,10 @@ QJsonObject RunParameters::toJson() const {
             {QStringLiteral("clipClasses"), clipClasses},
             {QStringLiteral("clipPromptTemplate"), clipPromptTemplate},
             {QStringLiteral("clipMode"), clipMode},
+            {QStringLiteral("clipTrainAdapters"), clipTrainAdapters},
+            {QStringLiteral("withinQuery"), withinQuery},
+            {QStringLiteral("withinTop"), withinTop},
+            {QStringLiteral("withinPercent"), withinPercent},
             {QStringLiteral("labeledImages"), QJsonArray::fromStringList(labeledImages)},
             {QStringLiteral("excludedImages"), QJsonArray::fromStringList(excludedImages)}};
 }
@@ -188,6 +201,10 @@ RunParameters RunParameters::fromJson(const QJsonObject& o) {
     p.clipPromptTemplate =
         o.value(QStringLiteral("clipPromptTemplate")).toString(p.clipPromptTemplate);
     p.clipMode = o.value(QStringLiteral("clipMode")).toString(p.clipMode);
+    p.clipTrainAdapters = o.value(QStringLiteral("clipTrainAdapters")).toBool(p.clipTrainAdapters);
+    p.withinQuery = o.value(QStringLiteral("withinQuery")).toString(p.withinQuery);
+    p.withinTop = o.value(QStringLiteral("withinTop")).toDouble(p.withinTop);
+    p.withinPercent = o.value(QStringLiteral("withinPercent")).toBool(p.withinPercent);
     p.labeledImages = stringList(o.value(QStringLiteral("labeledImages")));
     p.excludedImages = stringList(o.value(QStringLiteral("excludedImages")));
     return p;

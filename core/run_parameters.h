@@ -46,6 +46,12 @@ struct RunParameters {
     QString clipClasses; ///< class names file (zero-shot pseudo-labels, or the class order)
     QString clipPromptTemplate = QStringLiteral("A photo of a {}"); ///< or "ensemble"
     QString clipMode = QStringLiteral("topk");                      ///< topk or optimiser
+    bool clipTrainAdapters = false; ///< train the two linear adapters (InfoNCE on the labels)
+    // Any strategy: the candidates are the best matches of a text query among the store's CLIP
+    // image embeddings (needs the CLIP backend); in the selection key when set.
+    QString withinQuery;   ///< empty: every usable image is a candidate
+    double withinTop = 10; ///< matches kept: a count, or a percentage when withinPercent
+    bool withinPercent = true;
     // Continued rounds (any strategy): images already annotated seed the selection and are
     // never picked again (the budget counts only new images); excluded images are never
     // candidates. Paths as the pool lists them (absolute); in the selection key.
@@ -56,7 +62,8 @@ struct RunParameters {
     int batchSize = 8;      ///< images per forward pass
     bool checkModel = true; ///< with `weights`: check them against `model` (BackendChoice)
 
-    /// `backend`, except that strategy clip turns auto into clip (it needs CLIP embeddings).
+    /// `backend`, except that strategy clip and a --within query turn auto into clip (they
+    /// need CLIP embeddings).
     QString effectiveBackend() const;
     BackendChoice backendChoice() const;
     PatternParameters patternParameters() const;

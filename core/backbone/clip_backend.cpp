@@ -2,6 +2,7 @@
 #include "backbone/clip_backend.h"
 
 #include "backbone/clip_model.h"
+#include "backbone/vit_kernels.h"
 #include "backbone/vit_model.h"
 #include "text/clip_tokenizer.h"
 #include "weights/clip_checkpoint.h"
@@ -62,6 +63,10 @@ ClipBackend::ClipBackend(const std::string& checkpointPath, QString weightsId,
     }
     for (auto& [name, tensor] : weights.tensors)
         tensor = tensor.to(impl_->device);
+    if (impl_->device.is_cpu() && packedKernelsAvailable()) {
+        avoidBlasThreadContention(); // OpenBLAS's pool would spin against oneDNN's (as DINO)
+        packClipWeights(weights);
+    }
     impl_->weights = std::move(weights);
 }
 
@@ -74,7 +79,9 @@ QString ClipBackend::name() const {
 QString ClipBackend::fingerprint() const {
     const ClipConfig& c = config();
     const QString model = QString::fromStdString(c.name.empty() ? c.describe() : c.name);
-    return QStringLiteral("clip|model=%1|weights=%2|precision=float32")
+    // preprocess: CLIP's short-side resize and centre crop (earlier stores were made from
+    // square-resized images; the tag keeps them apart)
+    return QStringLiteral("clip|model=%1|weights=%2|precision=float32|preprocess=centre-crop")
         .arg(model, impl_->weightsId);
 }
 
@@ -92,8 +99,16 @@ int ClipBackend::neighbourhoodRadius() const {
     return impl_->options.neighbourhoodRadius;
 }
 
+ResizeSpec ClipBackend::inputResize(int /*inputSize*/) const {
+    return clipResize(config().inputResolution());
+}
+
 const ClipConfig& ClipBackend::config() const {
     return impl_->weights.config;
+}
+
+double ClipBackend::logitScale() const {
+    return impl_->weights.logitScale();
 }
 
 int ClipBackend::embeddingDims() const {

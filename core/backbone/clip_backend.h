@@ -36,16 +36,21 @@ public:
     ~ClipBackend() override;
 
     QString name() const override;
-    /// "clip|model=<name or describe()>|weights=<id>|precision=float32"
+    /// "clip|model=<name or describe()>|weights=<id>|precision=float32|preprocess=centre-crop"
     QString fingerprint() const override;
     QString deviceDescription() const override;
     int patchSize() const override;
     int neighbourhoodRadius() const override;
+    /// CLIP's own: the short side to the trained resolution, aspect kept (`inputSize` plays no
+    /// part; the centre crop happens in run()).
+    ResizeSpec inputResize(int inputSize) const override;
     std::vector<ImageFeatures> run(const std::vector<cv::Mat>& rgbImages) override;
 
     const ClipConfig& config() const;
     /// E: the width of image and text embeddings.
     int embeddingDims() const;
+    /// exp(logit_scale) of the checkpoint: CLIP's inverse temperature (about 100).
+    double logitScale() const;
     /// CLIP text embeddings (E each, not normalised) of `texts`, tokenised with the shipped
     /// BPE vocabulary (too long a text is truncated, as CLIP's zero-shot code does).
     std::vector<std::vector<float>> encodeTexts(const QStringList& texts) const;

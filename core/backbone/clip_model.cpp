@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "backbone/clip_model.h"
 
+#include "backbone/vit_kernels.h"
+
 #include <opencv2/imgproc.hpp>
 
 #include <cmath>
@@ -18,13 +20,22 @@ torch::Tensor layerNorm(const torch::Tensor& x, const ClipWeights& w, const std:
                              kLayerNormEps);
 }
 
+/// One block product: oneDNN's packed kernel when packClipWeights made one, else torch::linear.
+torch::Tensor product(const torch::Tensor& x, const ClipWeights& w, const std::string& name,
+                      const std::string& weight, const std::string& bias) {
+    const auto packed = w.packed.find(name);
+    if (packed != w.packed.end())
+        return packedLinear(x, packed->second);
+    return torch::linear(x, w.at(name + weight), w.at(name + bias));
+}
+
 /// nn.MultiheadAttention on a batch-first sequence: in_proj rows are q; k; v. `mask` (T x T,
 /// -inf where not allowed) may be undefined. `attention` receives the head-averaged softmax.
 torch::Tensor selfAttention(const torch::Tensor& y, const ClipWeights& w, const std::string& p,
                             int heads, const torch::Tensor& mask, torch::Tensor* attention) {
     const auto batch = y.size(0), tokens = y.size(1), width = y.size(2);
     const auto headDim = width / heads;
-    const torch::Tensor qkv = torch::linear(y, w.at(p + "in_proj_weight"), w.at(p + "in_proj_bias"))
+    const torch::Tensor qkv = product(y, w, p + "in_proj", "_weight", "_bias")
                                   .reshape({batch, tokens, 3, heads, headDim})
                                   .permute({2, 0, 3, 1, 4});
     // MultiheadAttention scales q before the product.
@@ -37,17 +48,16 @@ torch::Tensor selfAttention(const torch::Tensor& y, const ClipWeights& w, const 
         *attention = probs.mean(1);
     const torch::Tensor out =
         torch::matmul(probs, qkv[2]).transpose(1, 2).reshape({batch, tokens, width});
-    return torch::linear(out, w.at(p + "out_proj.weight"), w.at(p + "out_proj.bias"));
+    return product(out, w, p + "out_proj", ".weight", ".bias");
 }
 
 /// ResidualAttentionBlock: x += attn(ln_1 x); x += c_proj(QuickGELU(c_fc(ln_2 x))).
 torch::Tensor block(torch::Tensor x, const ClipWeights& w, const std::string& p, int heads,
                     const torch::Tensor& mask, torch::Tensor* attention) {
     x = x + selfAttention(layerNorm(x, w, p + "ln_1"), w, p + "attn.", heads, mask, attention);
-    torch::Tensor h = torch::linear(layerNorm(x, w, p + "ln_2"), w.at(p + "mlp.c_fc.weight"),
-                                    w.at(p + "mlp.c_fc.bias"));
+    torch::Tensor h = product(layerNorm(x, w, p + "ln_2"), w, p + "mlp.c_fc", ".weight", ".bias");
     h = h * torch::sigmoid(1.702 * h); // QuickGELU, not GELU
-    return x + torch::linear(h, w.at(p + "mlp.c_proj.weight"), w.at(p + "mlp.c_proj.bias"));
+    return x + product(h, w, p + "mlp.c_proj", ".weight", ".bias");
 }
 
 } // namespace
@@ -57,6 +67,31 @@ const torch::Tensor& ClipWeights::at(const std::string& name) const {
     if (it == tensors.end())
         throw std::runtime_error("CLIP weights: missing tensor '" + name + "'");
     return it->second;
+}
+
+void packClipWeights(ClipWeights& weights) {
+    if (!packedKernelsAvailable())
+        return;
+    const std::vector<std::pair<std::string, std::pair<std::string, std::string>>> layers{
+        {"attn.in_proj", {"_weight", "_bias"}},
+        {"attn.out_proj", {".weight", ".bias"}},
+        {"mlp.c_fc", {".weight", ".bias"}},
+        {"mlp.c_proj", {".weight", ".bias"}}};
+    auto tower = [&](const std::string& prefix, int blocks) {
+        for (int i = 0; i < blocks; ++i)
+            for (const auto& [layer, names] : layers) {
+                const std::string name = prefix + std::to_string(i) + "." + layer;
+                VitLinear linear{
+                    weights.at(name + names.first), weights.at(name + names.second), {}, {}};
+                linear.packed = packLinearWeight(linear.weight.to(torch::kFloat32));
+                if (!linear.packed.defined())
+                    return; // not on the CPU: the exact path
+                linear.packedBias = linear.bias.to(torch::kFloat32).contiguous();
+                weights.packed[name] = std::move(linear);
+            }
+    };
+    tower("visual.transformer.resblocks.", weights.config.vision.layers);
+    tower("transformer.resblocks.", weights.config.text.layers);
 }
 
 double ClipWeights::logitScale() const {
@@ -153,6 +188,10 @@ torch::Tensor clipEncodeText(const ClipWeights& w, const torch::Tensor& ids) {
     return torch::matmul(pooled, w.at("text_projection"));
 }
 
+ResizeSpec clipResize(int size) {
+    return ResizeSpec::keepAspect(size, 1);
+}
+
 torch::Tensor clipInputTensor(const std::vector<cv::Mat>& rgbImages, int size,
                               const torch::Device& device) {
     static const float kMean[3] = {0.48145466f, 0.4578275f, 0.40821073f};
@@ -162,11 +201,8 @@ torch::Tensor clipInputTensor(const std::vector<cv::Mat>& rgbImages, int size,
         const cv::Mat& image = rgbImages[b];
         if (image.empty() || image.type() != CV_8UC3)
             throw std::invalid_argument("CLIP input must be 8-bit RGB images");
-        const double scale = double(size) / std::min(image.rows, image.cols);
-        const int rows = std::max(size, int(std::lround(image.rows * scale)));
-        const int cols = std::max(size, int(std::lround(image.cols * scale)));
-        cv::Mat resized;
-        cv::resize(image, resized, cv::Size(cols, rows), 0, 0, cv::INTER_CUBIC);
+        const cv::Mat resized = resizeForModel(image, clipResize(size));
+        const int rows = resized.rows, cols = resized.cols;
         // torchvision CenterCrop: top = round((rows - size) / 2)
         const int top = int(std::lround((rows - size) / 2.0));
         const int left = int(std::lround((cols - size) / 2.0));

@@ -6,6 +6,7 @@
 
 #include "backbone/clip_config.h"
 #include "backbone/vit_model.h" // TensorMap
+#include "image/image_preprocessing.h"
 
 #include <torch/torch.h>
 
@@ -21,11 +22,19 @@ namespace freesel {
 struct ClipWeights {
     ClipConfig config;
     TensorMap tensors;
+    /// oneDNN-packed copies of the blocks' products (vit_kernels.h) by their prefix
+    /// ("visual.transformer.resblocks.3.mlp.c_fc"); empty: the encoders use torch::linear
+    /// (LibTorch's BLAS). packClipWeights fills it.
+    std::map<std::string, VitLinear> packed;
 
     const torch::Tensor& at(const std::string& name) const;
     /// exp(logit_scale): the factor on cosine similarities of CLIP's logits (about 100).
     double logitScale() const;
 };
+
+/// Packs every block product (in_proj, out_proj, c_fc, c_proj of both towers) for oneDNN when
+/// the weights are on the CPU and LibTorch has it; results change only by float rounding.
+void packClipWeights(ClipWeights& weights);
 
 /// The tensors (official names and shapes) a checkpoint of `config` must provide.
 std::vector<std::pair<std::string, std::vector<int64_t>>>
@@ -47,8 +56,14 @@ ClipImageOutput clipEncodeImage(const ClipWeights& weights, const torch::Tensor&
 /// ln_final output at each row's end-of-text position (its largest id) @ text_projection.
 torch::Tensor clipEncodeText(const ClipWeights& weights, const torch::Tensor& ids);
 
+/// CLIP's resize (openai/CLIP `Resize(S, BICUBIC)`): the short side to S, aspect kept. Shrinking
+/// uses INTER_AREA, enlarging INTER_CUBIC (resizeForModel): PIL's bicubic antialiases when it
+/// shrinks, which OpenCV's INTER_CUBIC does not; the box average is the closer match.
+ResizeSpec clipResize(int size);
+
 /// uint8 RGB images -> float32 B x 3 x S x S on `device` as CLIP's preprocessing does: short side
-/// resized to S (bicubic), centre crop S x S, CLIP's mean / std.
+/// resized to S (clipResize; a no-op for images the decode threads already resized), centre crop
+/// S x S (torchvision CenterCrop's rounding), CLIP's mean / std.
 torch::Tensor clipInputTensor(const std::vector<cv::Mat>& rgbImages, int size,
                               const torch::Device& device);
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "backbone/image_features.h"
+#include "image/image_preprocessing.h"
 
 #include <QString>
 
@@ -30,6 +31,12 @@ public:
     virtual int patchSize() const = 0;
     /// R of the attention band every result carries.
     virtual int neighbourhoodRadius() const = 0;
+    /// How the decode threads bring an image to the network for an --input-size of
+    /// `inputSize`: a square resize by default (DINO's pipeline); a backend with its own
+    /// preprocessing (CLIP: short side, then a centre crop) keeps the aspect ratio here.
+    virtual ResizeSpec inputResize(int inputSize) const {
+        return ResizeSpec::fixed(inputSize, inputSize);
+    }
     /// Features of 8-bit RGB images (CV_8UC3, R first) in input order. Throws
     /// std::invalid_argument naming the offending image index.
     virtual std::vector<ImageFeatures> run(const std::vector<cv::Mat>& rgbImages) = 0;

@@ -218,6 +218,12 @@ void addClipOptions(QCommandLineParser& parser) {
               QStringLiteral("clip: topk (the exact top-k by a_i) or optimiser (replays the "
                              "official optimisation loop)."),
               QStringLiteral("MODE"), QStringLiteral("topk"));
+    addOption(parser, QStringLiteral("train-adapters"),
+              QStringLiteral("clip with --labels: train the image and text adapters (linear, "
+                             "identity at start) with symmetric InfoNCE on the labels: AdamW lr "
+                             "1e-3, no weight decay, 10 epochs, batch 256, temperature 1 / "
+                             "CLIP's logit scale, batch order from --seed. The paper publishes "
+                             "none of these. Default: identity adapters (zero-shot CLIP)."));
 }
 
 void readClipOptions(const QCommandLineParser& parser, RunParameters& run) {
@@ -225,6 +231,7 @@ void readClipOptions(const QCommandLineParser& parser, RunParameters& run) {
     run.clipClasses = parser.value(QStringLiteral("classes"));
     run.clipPromptTemplate = parser.value(QStringLiteral("prompt-template"));
     run.clipMode = parser.value(QStringLiteral("clip-mode"));
+    run.clipTrainAdapters = parser.isSet(QStringLiteral("train-adapters"));
 }
 
 } // namespace freesel

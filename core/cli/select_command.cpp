@@ -6,6 +6,7 @@
 #include "cli/pipeline_options.h"
 #include "export/export_format.h"
 #include "image/image_list.h"
+#include "search_candidates.h"
 
 #include <QCommandLineParser>
 #include <QElapsedTimer>
@@ -33,6 +34,7 @@ struct SelectOptions {
     ExportFormat format = ExportFormat::Txt;
     StrategyKind strategy = StrategyKind::FreeSel;
     ExportOptions exportOptions;
+    QString suspects;  ///< --suspects FILE (strategy clip with labels); empty: none
     RunParameters run; ///< only its budget and elfs* fields are read here
 };
 
@@ -162,10 +164,68 @@ void addSelectOptions(QCommandLineParser& parser) {
               QStringLiteral("Images never to select (a list or an export), e.g. rejected by "
                              "annotators."),
               QStringLiteral("FILE"));
+    addOption(parser, QStringLiteral("within"),
+              QStringLiteral("Select only among the best matches of this text (any strategy): "
+                             "ranked by the cosine of the store's CLIP image embeddings and the "
+                             "text's; runs the CLIP backend."),
+              QStringLiteral("TEXT"));
+    addOption(parser, QStringLiteral("within-top"),
+              QStringLiteral("--within: how many matches are candidates, a count or a "
+                             "percentage of the usable images (a percentage --budget then "
+                             "counts the candidates)."),
+              QStringLiteral("N|P%"), QStringLiteral("10%"));
+    addOption(parser, QStringLiteral("suspects"),
+              QStringLiteral("clip with --labels: also write the suspected label errors (labelled "
+                             "images whose label is not among CLIP's top classes for them) to "
+                             "this CSV: path, label, top_classes, sas, label_rank; lowest SAS "
+                             "first."),
+              QStringLiteral("FILE"));
+    addOption(parser, QStringLiteral("suspects-top"),
+              QStringLiteral("--suspects: a label is suspect when it is not among the image's "
+                             "first N zero-shot classes (N >= 1)."),
+              QStringLiteral("N"), QStringLiteral("3"));
     addOption(parser, QStringLiteral("overwrite"),
               QStringLiteral("Replace an earlier folder export."));
     addOption(parser, QStringLiteral("copy"),
               QStringLiteral("Folder export: copy images instead of symlinking."));
+}
+
+/// --within TEXT and --within-top N|P%, checked before any work.
+void readWithinOptions(const QCommandLineParser& parser, RunParameters& run) {
+    run.withinQuery = parser.value(QStringLiteral("within")).trimmed();
+    if (parser.isSet(QStringLiteral("within")) && run.withinQuery.isEmpty())
+        throw UsageError(QStringLiteral("--within needs a text, e.g. --within \"night traffic\""));
+    QString top = parser.value(QStringLiteral("within-top")).trimmed();
+    run.withinPercent = top.endsWith(QLatin1Char('%'));
+    if (run.withinPercent)
+        top.chop(1);
+    bool ok = false;
+    run.withinTop = top.toDouble(&ok);
+    if (!ok)
+        throw UsageError(QStringLiteral("--within-top must be a count >= 1 or a percentage like "
+                                        "20%, got '%1'")
+                             .arg(parser.value(QStringLiteral("within-top"))));
+    withinCount(run.withinTop, run.withinPercent, 1); // the range, named, before any work
+}
+
+/// --suspects needs labels to disagree with: refused before any work otherwise.
+void readSuspectsOptions(const QCommandLineParser& parser, SelectOptions& options) {
+    bool ok = false;
+    options.exportOptions.suspectTop = parser.value(QStringLiteral("suspects-top")).toInt(&ok);
+    if (!ok || options.exportOptions.suspectTop < 1)
+        throw UsageError(QStringLiteral("--suspects-top must be a count >= 1, got '%1'")
+                             .arg(parser.value(QStringLiteral("suspects-top"))));
+    if (!parser.isSet(QStringLiteral("suspects")))
+        return;
+    options.suspects = parser.value(QStringLiteral("suspects"));
+    if (options.strategy != StrategyKind::Clip)
+        throw UsageError(QStringLiteral("--suspects lists the label errors CLIP suspects: it needs "
+                                        "--strategy clip with --labels"));
+    if (options.run.clipLabels.isEmpty())
+        throw UsageError(QStringLiteral(
+            "--suspects needs the pool's labels (--labels): with only --classes (zero-shot) "
+            "every label is CLIP's own guess, so label-error detection is off"));
+    checkOutputFolder(options.suspects, ExportFormat::Suspects);
 }
 
 SelectOptions readSelectOptions(const QCommandLineParser& parser) {
@@ -185,6 +245,7 @@ SelectOptions readSelectOptions(const QCommandLineParser& parser) {
     options.strategy = parseStrategyKind(parser.value(QStringLiteral("strategy")).toStdString());
     readElfsOptions(parser, options.run);
     readClipOptions(parser, options.run);
+    readWithinOptions(parser, options.run);
     if (options.strategy == StrategyKind::Clip)
         options.run.clipOptions(); // before any work
     if (parser.isSet(QStringLiteral("labeled")))
@@ -193,6 +254,7 @@ SelectOptions readSelectOptions(const QCommandLineParser& parser) {
     if (parser.isSet(QStringLiteral("exclude")))
         options.run.excludedImages =
             readImageList(parser.value(QStringLiteral("exclude"))).valueOrThrow();
+    readSuspectsOptions(parser, options);
     options.exportOptions.overwrite = parser.isSet(QStringLiteral("overwrite"));
     options.exportOptions.copyFiles = parser.isSet(QStringLiteral("copy"));
     return options;
@@ -221,6 +283,10 @@ int runSelectCommand(const QStringList& arguments) {
     run.clipClasses = options.run.clipClasses;
     run.clipPromptTemplate = options.run.clipPromptTemplate;
     run.clipMode = options.run.clipMode;
+    run.clipTrainAdapters = options.run.clipTrainAdapters;
+    run.withinQuery = options.run.withinQuery;
+    run.withinTop = options.run.withinTop;
+    run.withinPercent = options.run.withinPercent;
     run.budget = options.run.budget;
     run.budgetPercent = options.run.budgetPercent;
     run.labeledImages = options.run.labeledImages;
@@ -247,6 +313,10 @@ int runSelectCommand(const QStringList& arguments) {
             ? exportToStdout(exported, options.format, options.exportOptions)
             : exportSelection(exported, options.format, options.out, options.exportOptions);
     written.status().throwIfFailed(); // a full disk is the machine's (exit 1), a bad path ours (2)
+    if (!options.suspects.isEmpty())
+        exportSelection(exported, ExportFormat::Suspects, options.suspects, options.exportOptions)
+            .status()
+            .throwIfFailed();
 
     const double seconds = timer.nsecsElapsed() * 1e-9;
     const ExtractionReport& report = session.extraction();
@@ -279,6 +349,10 @@ int runSelectCommand(const QStringList& arguments) {
             printError(QStringLiteral("warning: ") + warning);
         for (const std::string& note : session.clipScores().notes)
             printError(QStringLiteral("note: ") + QString::fromStdString(note));
+        if (!run.withinQuery.isEmpty())
+            printError(QStringLiteral("note: selected within the %1 best matches of '%2'")
+                           .arg(session.withinImages().size())
+                           .arg(run.withinQuery));
         printError(QStringLiteral("selected %1 of %2 images (%3 extracted now, %4 from the store "
                                   "%5, %6 skipped) with %7 in %8 s -> %9")
                        .arg(session.selection().picks.size())

@@ -17,6 +17,8 @@ const std::vector<ExportFormatInfo>& exportFormats() {
         {ExportFormat::Cvat, "cvat", "CVAT manifest", "jsonl", 0},
         {ExportFormat::Embeddings, "embeddings", "Lightly-style embeddings", "csv",
          OptionEmbeddingsForAll},
+        {ExportFormat::Suspects, "suspects",
+         "CLIP: suspected label errors (path, label, top classes, SAS)", "csv", 0},
         {ExportFormat::Folder, "folder", "folder of links or copies", "",
          OptionOverwrite | OptionCopyFiles},
     };

@@ -29,14 +29,6 @@ QString csvField(const QString& value) {
     return QLatin1Char('"') + quoted + QLatin1Char('"');
 }
 
-QString csvRecord(const QStringList& fields) {
-    QStringList quoted;
-    quoted.reserve(fields.size());
-    for (const QString& field : fields)
-        quoted << csvField(field);
-    return quoted.join(QLatin1Char(',')) + kCrLf;
-}
-
 /// ELFS exports add pseudo_label, aum, forgetting and el2n (empty where an image has none).
 QStringList elfsFields(const SelectionExport& selection, const ExportImage& image) {
     if (!selection.hasElfsScores)
@@ -133,6 +125,14 @@ QString embeddingRow(const ExportImage& image) {
 }
 
 } // namespace
+
+QString csvRecord(const QStringList& fields) {
+    QStringList quoted;
+    quoted.reserve(fields.size());
+    for (const QString& field : fields)
+        quoted << csvField(field);
+    return quoted.join(QLatin1Char(',')) + kCrLf;
+}
 
 ExportResult writeTxt(const SelectionExport& selection, const QString& path) {
     QString text;

@@ -53,6 +53,11 @@ ExportResult writeCoco(const SelectionExport& selection, const QString& path);
 ExportResult writeLabelStudio(const SelectionExport& selection, const QString& path,
                               const ExportOptions& options);
 ExportResult writeCvat(const SelectionExport& selection, const QString& path);
+/// Suspected label errors of a clip selection with given labels (label_suspects.cpp).
+ExportResult writeSuspects(const SelectionExport& selection, const QString& path,
+                           const ExportOptions& options);
+/// One RFC 4180 record (fields quoted where needed) ending in CRLF.
+QString csvRecord(const QStringList& fields);
 ExportResult writeFolder(const SelectionExport& selection, const QString& dir,
                          const ExportOptions& options);
 

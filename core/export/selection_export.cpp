@@ -72,6 +72,8 @@ ExportResult dispatch(const SelectionExport& selection, ExportFormat format, con
         return writeCvat(selection, path);
     case ExportFormat::Embeddings:
         return writeEmbeddings(selection, path, options);
+    case ExportFormat::Suspects:
+        return writeSuspects(selection, path, options);
     case ExportFormat::Folder:
         return writeFolder(selection, path, options);
     }

@@ -38,6 +38,12 @@ struct ExportImage {
     double sas = std::numeric_limits<double>::quiet_NaN();
     double sds = std::numeric_limits<double>::quiet_NaN();
     double clipScore = std::numeric_limits<double>::quiet_NaN();
+    /// The label came from the user's labels (not CLIP's zero-shot guess); its rank in the
+    /// image's zero-shot class ranking (0 = CLIP's first guess, -1: none); that ranking's first
+    /// classes. The "suspects" export lists given labels ranked below its top N.
+    bool clipLabelGiven = false;
+    int clipLabelRank = -1;
+    QStringList clipTopClasses;
 };
 
 /// Everything needed to reproduce the selection; written into every sidecar.
@@ -66,9 +72,11 @@ struct SelectionExport {
     bool hasElfsScores = false;
     /// True when the images carry CLIP labels and scores (CSV and JSON add columns).
     bool hasClipScores = false;
+    /// The CLIP labels are zero-shot guesses (no labels given): no label errors to suspect.
+    bool clipZeroShot = false;
 };
 
-enum class ExportFormat { Txt, Csv, Json, Coco, LabelStudio, Cvat, Embeddings, Folder };
+enum class ExportFormat { Txt, Csv, Json, Coco, LabelStudio, Cvat, Embeddings, Suspects, Folder };
 
 struct ExportOptions {
     /// Folder: write into an existing non-empty directory (replacing an earlier export there).
@@ -85,6 +93,9 @@ struct ExportOptions {
     /// (1 - (rank-1)/selected, so sorting tasks by score reproduces the selection order). True:
     /// the raw FreeSel score where there is one (the rank-derived value where it is NaN).
     bool labelStudioRawScore = false;
+    /// Suspects: an image is suspect when its given label is not among the first this many
+    /// classes of its zero-shot ranking (>= 1).
+    int suspectTop = 3;
 };
 
 /// The absolute paths written (the sidecar last), or the error naming the path or the
@@ -92,7 +103,7 @@ struct ExportOptions {
 /// fails while writing.
 using ExportResult = Result<QStringList>;
 
-/// "txt", "csv", "json", "coco", "labelstudio", "cvat", "embeddings", "folder"; throws
+/// "txt", "csv", "json", "coco", "labelstudio", "cvat", "embeddings", "suspects", "folder"; throws
 /// std::invalid_argument listing the valid names for anything else.
 ExportFormat parseExportFormat(const QString& name);
 QString exportFormatName(ExportFormat format);

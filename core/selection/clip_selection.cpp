@@ -209,4 +209,54 @@ std::vector<int> zeroShotLabels(const Eigen::MatrixXf& images, const Eigen::Matr
     return labels;
 }
 
+ClassRanking rankClasses(const Eigen::MatrixXf& images, const Eigen::MatrixXf& texts,
+                         const std::vector<int>& labels, int keep) {
+    if (texts.rows() == 0 || texts.cols() != images.cols() ||
+        size_t(images.rows()) != labels.size())
+        throw std::invalid_argument("class ranking: need one label per image and class "
+                                    "embeddings as wide as the image embeddings");
+    const Eigen::MatrixXf sims = normalisedRows(images) * normalisedRows(texts).transpose();
+    const auto classes = int(texts.rows());
+    ClassRanking ranking;
+    ranking.labelRank.resize(labels.size());
+    ranking.top.resize(labels.size());
+    std::vector<double> row(static_cast<size_t>(classes));
+    for (Eigen::Index i = 0; i < sims.rows(); ++i) {
+        for (int c = 0; c < classes; ++c)
+            row[size_t(c)] = double(sims(i, c));
+        const int label = labels[size_t(i)];
+        if (label < 0 || label >= classes)
+            throw std::invalid_argument("class ranking: image " + std::to_string(i) +
+                                        " has label " + std::to_string(label) + ", valid: 0.." +
+                                        std::to_string(classes - 1));
+        // The label's rank: the classes strictly closer, and the equally close ones before it.
+        int rank = 0;
+        for (int c = 0; c < classes; ++c)
+            rank += row[size_t(c)] > row[size_t(label)] ||
+                    (row[size_t(c)] == row[size_t(label)] && c < label);
+        ranking.labelRank[size_t(i)] = rank;
+        ranking.top[size_t(i)] = topKByScore(row, std::min(keep, classes));
+    }
+    return ranking;
+}
+
+std::vector<int> suspectedLabelErrors(const std::vector<int>& labelRank,
+                                      const std::vector<double>& sas,
+                                      const std::vector<char>& eligible, int top) {
+    if (top < 1)
+        throw std::invalid_argument("suspected label errors: the number of top classes must be "
+                                    ">= 1, got " +
+                                    std::to_string(top));
+    if (sas.size() != labelRank.size() || eligible.size() != labelRank.size())
+        throw std::invalid_argument("suspected label errors: ranks, SAS and eligibility differ "
+                                    "in length");
+    std::vector<int> suspects;
+    for (size_t i = 0; i < labelRank.size(); ++i)
+        if (eligible[i] && labelRank[i] >= top)
+            suspects.push_back(int(i));
+    std::stable_sort(suspects.begin(), suspects.end(),
+                     [&sas](int a, int b) { return sas[size_t(a)] < sas[size_t(b)]; });
+    return suspects;
+}
+
 } // namespace freesel

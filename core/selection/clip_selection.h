@@ -79,4 +79,21 @@ OptimiserReplay replayOfficialOptimiser(const std::vector<double>& alignment,
 /// Zero-shot pseudo-labels: argmax_c cos(image_i, text_c) (ties: the smaller class).
 std::vector<int> zeroShotLabels(const Eigen::MatrixXf& images, const Eigen::MatrixXf& texts);
 
+/// Each image's zero-shot ranking of the classes by cos(image_i, text_c), best first, ties to
+/// the smaller class: `labelRank[i]` is where labels[i] stands in it (0 = CLIP's first guess),
+/// `top[i]` its first min(keep, C) classes. The "suspected label errors" export reads both.
+struct ClassRanking {
+    std::vector<int> labelRank;
+    std::vector<std::vector<int>> top;
+};
+ClassRanking rankClasses(const Eigen::MatrixXf& images, const Eigen::MatrixXf& texts,
+                         const std::vector<int>& labels, int keep);
+
+/// Suspected label errors: the images i with eligible[i] whose label is not among the first
+/// `top` classes of their zero-shot ranking (labelRank[i] >= top), lowest SAS first (ties by
+/// index). Throws std::invalid_argument for top < 1 or vectors of different lengths.
+std::vector<int> suspectedLabelErrors(const std::vector<int>& labelRank,
+                                      const std::vector<double>& sas,
+                                      const std::vector<char>& eligible, int top);
+
 } // namespace freesel

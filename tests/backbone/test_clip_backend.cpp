@@ -111,6 +111,58 @@ private Q_SLOTS:
         }
     }
 
+    // openai/CLIP: short side to the input size, then a centre crop. The pipeline must not
+    // square the image first (a 96 x 48 image squashed to 32 x 32 is another picture).
+    void nonSquareImagesAreCroppedNotSquashed() {
+        const QString folder = dir_.filePath(QStringLiteral("wide"));
+        QDir().mkpath(folder);
+        cv::Mat wide(48, 96, CV_8UC3), tall(100, 40, CV_8UC3); // rows x cols
+        cv::theRNG().state = 11;
+        cv::randu(wide, cv::Scalar::all(0), cv::Scalar::all(255));
+        cv::randu(tall, cv::Scalar::all(0), cv::Scalar::all(255));
+        cv::rectangle(wide, {0, 0, 24, 48}, cv::Scalar(0, 0, 255), cv::FILLED);  // left strip
+        cv::rectangle(tall, {0, 70, 40, 30}, cv::Scalar(255, 0, 0), cv::FILLED); // bottom
+        cv::imwrite((folder + QStringLiteral("/a_wide.png")).toStdString(), wide);
+        cv::imwrite((folder + QStringLiteral("/b_tall.png")).toStdString(), tall);
+        RunParameters p;
+        p.source = folder;
+        p.backend = QStringLiteral("clip");
+        p.weights = checkpoint_;
+        p.checkModel = false;
+        p.device = QStringLiteral("cpu");
+        p.inputSize = 64; // not CLIP's 32: the model's own resolution wins
+        p.storeDir = dir_.filePath(QStringLiteral("wide_store"));
+        PipelineSession session;
+        session.scan(p);
+        session.prepareBackend(p);
+        session.openStore(p, StoreAccess::Write);
+        session.extract(p);
+        const ClipWeights weights = loadClipCheckpoint(checkpoint_.toStdString());
+        const torch::Device cpu(torch::kCPU);
+        // By hand: 96 x 48 -> 64 x 32 (box average, shrinking), columns 16..47 kept;
+        // 40 x 100 -> 32 x 80, rows round((80 - 32) / 2) = 24..55 kept.
+        const std::vector<std::pair<cv::Size, cv::Rect>> plans{{{64, 32}, {16, 0, 32, 32}},
+                                                               {{32, 80}, {0, 24, 32, 32}}};
+        for (size_t i = 0; i < 2; ++i) {
+            cv::Mat rgb, resized, squashed;
+            cv::cvtColor(cv::imread((*session.pool())[i].path.toStdString()), rgb,
+                         cv::COLOR_BGR2RGB);
+            cv::resize(rgb, resized, plans[i].first, 0, 0, cv::INTER_AREA);
+            const cv::Mat crop = resized(plans[i].second).clone();
+            cv::resize(rgb, squashed, {32, 32}, 0, 0, cv::INTER_AREA);
+            const torch::Tensor expected =
+                clipEncodeImage(weights, clipInputTensor({crop}, 32, cpu)).embedding[0];
+            const torch::Tensor wrong =
+                clipEncodeImage(weights, clipInputTensor({squashed}, 32, cpu)).embedding[0];
+            const std::vector<float> stored =
+                session.store().loadClipEmbedding(session.records()[i]);
+            const double error = maxAbsDiff(stored, expected);
+            QVERIFY2(error < 1e-4, qPrintable(QString::number(error)));
+            QVERIFY(maxAbsDiff(stored, wrong) > 1e-2); // the check above tells them apart
+        }
+        QVERIFY(session.store().header().fingerprint.input.startsWith(QStringLiteral("short:32")));
+    }
+
     void factoryRecognisesAndChecksClip() {
         BackendChoice choice; // auto, the default DINO model name, but a CLIP file
         choice.weights = checkpoint_;

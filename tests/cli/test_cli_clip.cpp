@@ -70,6 +70,7 @@ private Q_SLOTS:
     void selectClipWithFolderLabels();
     void selectClipRefusesMissingLabels();
     void compareRunsClipBesideTheOthers();
+    void selectWithinQueryMatches();
 
 private:
     QTemporaryDir dir_;
@@ -242,12 +243,19 @@ void TestCliClip::selectClipWithFolderLabels() {
             QFile::copy(pool_ + QLatin1Char('/') + files[i], folder + QLatin1Char('/') + files[i]));
     }
     const QString json = dir_.filePath(QStringLiteral("labelled.json"));
-    const Run run = runFreesel(
-        {QStringLiteral("select"), root, QStringLiteral("--strategy"), QStringLiteral("clip"),
-         QStringLiteral("--labels"), root, QStringLiteral("--weights"), checkpoint_,
-         QStringLiteral("--clip-mode"), QStringLiteral("optimiser"), QStringLiteral("--budget"),
-         QStringLiteral("4"), QStringLiteral("--out"), json},
-        isolated(dir_));
+    const QString suspects = dir_.filePath(QStringLiteral("suspects.csv"));
+    const QString store = dir_.filePath(QStringLiteral("folder-store"));
+    const Run run = runFreesel({QStringLiteral("select"),         root,
+                                QStringLiteral("--strategy"),     QStringLiteral("clip"),
+                                QStringLiteral("--labels"),       root,
+                                QStringLiteral("--weights"),      checkpoint_,
+                                QStringLiteral("--clip-mode"),    QStringLiteral("optimiser"),
+                                QStringLiteral("--budget"),       QStringLiteral("4"),
+                                QStringLiteral("--out"),          json,
+                                QStringLiteral("--store"),        store,
+                                QStringLiteral("--suspects"),     suspects,
+                                QStringLiteral("--suspects-top"), QStringLiteral("1")},
+                               isolated(dir_));
     QVERIFY2(run.exitCode == 0, qPrintable(run.err));
     QVERIFY(!run.err.contains(QStringLiteral("label-noise detection is off")));
     const QJsonObject root_ = QJsonDocument::fromJson(readAll(json)).object();
@@ -261,6 +269,34 @@ void TestCliClip::selectClipWithFolderLabels() {
         QVERIFY(row.value(QStringLiteral("sds")).toDouble() > 0);
     }
     QVERIFY(!root_.value(QStringLiteral("selected")).toArray().isEmpty());
+
+    // The suspects, independently: a cat image whose "A photo of a dog" cosine is higher (and
+    // the other way round), by SAS ascending.
+    const ClipWeights weights = loadClipCheckpoint(checkpoint_.toStdString());
+    const Eigen::VectorXd cat = textEmbedding(weights, QStringLiteral("A photo of a cat"));
+    const Eigen::VectorXd dog = textEmbedding(weights, QStringLiteral("A photo of a dog"));
+    std::vector<std::pair<double, QString>> doubted;
+    for (const auto& [path, embedding] : storedEmbeddings(store)) {
+        const bool isCat = QFileInfo(path).dir().dirName() == QLatin1String("cat");
+        const double own = cosine(embedding, isCat ? cat : dog);
+        if (cosine(embedding, isCat ? dog : cat) > own)
+            doubted.push_back({own, path});
+    }
+    std::sort(doubted.begin(), doubted.end());
+    QVERIFY2(!doubted.empty() && doubted.size() < 12, "the generated pool has no mix to doubt");
+    const QStringList lines = readLines(suspects);
+    QCOMPARE(lines.size(), int(doubted.size()) + 1);
+    QCOMPARE(lines[0].trimmed(), QStringLiteral("path,label,top_classes,sas,label_rank"));
+    for (size_t k = 0; k < doubted.size(); ++k) {
+        const QStringList fields = lines[int(k) + 1].trimmed().split(QLatin1Char(','));
+        QCOMPARE(fields[0], doubted[k].second);
+        const QString label = QFileInfo(fields[0]).dir().dirName();
+        QCOMPARE(fields[1], label);
+        QCOMPARE(fields[2],
+                 label == QLatin1String("cat") ? QStringLiteral("dog") : QStringLiteral("cat"));
+        QVERIFY(std::abs(fields[3].toDouble() - doubted[k].first) < 1e-5);
+        QCOMPARE(fields[4], QStringLiteral("2"));
+    }
 }
 
 void TestCliClip::selectClipRefusesMissingLabels() {
@@ -279,6 +315,78 @@ void TestCliClip::selectClipRefusesMissingLabels() {
                                 isolated(dir_));
     QCOMPARE(mode.exitCode, 2);
     QVERIFY2(mode.err.contains(QStringLiteral("--clip-mode")), qPrintable(mode.err));
+    // Suspected label errors need labels to doubt: refused in zero-shot mode, before any work.
+    const Run zeroShot = runFreesel(
+        {QStringLiteral("select"), pool_, QStringLiteral("--strategy"), QStringLiteral("clip"),
+         QStringLiteral("--classes"), dir_.filePath(QStringLiteral("names.txt")),
+         QStringLiteral("--weights"), checkpoint_, QStringLiteral("--budget"), QStringLiteral("3"),
+         QStringLiteral("--out"), dir_.filePath(QStringLiteral("x.txt")),
+         QStringLiteral("--suspects"), dir_.filePath(QStringLiteral("s.csv"))},
+        isolated(dir_));
+    QCOMPARE(zeroShot.exitCode, 2);
+    QVERIFY2(zeroShot.err.contains(QStringLiteral("--labels")) &&
+                 zeroShot.err.contains(QStringLiteral("zero-shot")),
+             qPrintable(zeroShot.err));
+    QVERIFY(!QFile::exists(dir_.filePath(QStringLiteral("x.txt"))));
+}
+
+void TestCliClip::selectWithinQueryMatches() {
+    // Every strategy picks only among the query's best matches, computed here from the store.
+    const QString store = dir_.filePath(QStringLiteral("within-store"));
+    const QString query = QStringLiteral("night traffic scenes");
+    const QString classes = dir_.filePath(QStringLiteral("within-names.txt"));
+    QVERIFY(writeFile(classes, "road\nsky\n"));
+    for (const QString& strategy :
+         {QStringLiteral("freesel"), QStringLiteral("random"), QStringLiteral("clip")}) {
+        const QString picks = dir_.filePath(QStringLiteral("within-%1.txt").arg(strategy));
+        QStringList args{QStringLiteral("select"),       pool_,
+                         QStringLiteral("--strategy"),   strategy,
+                         QStringLiteral("--weights"),    checkpoint_,
+                         QStringLiteral("--store"),      store,
+                         QStringLiteral("--within"),     query,
+                         QStringLiteral("--within-top"), QStringLiteral("5"),
+                         QStringLiteral("--budget"),     QStringLiteral("60%"),
+                         QStringLiteral("--out"),        picks};
+        if (strategy == QLatin1String("clip"))
+            args << QStringLiteral("--classes") << classes;
+        const Run run = runFreesel(args, isolated(dir_));
+        QVERIFY2(run.exitCode == 0, qPrintable(strategy + QStringLiteral(": ") + run.err));
+        QVERIFY2(run.err.contains(QStringLiteral("within the 5 best matches")),
+                 qPrintable(run.err));
+        const ClipWeights weights = loadClipCheckpoint(checkpoint_.toStdString());
+        const Eigen::VectorXd text = textEmbedding(weights, query);
+        std::vector<std::pair<double, QString>> ranked;
+        for (const auto& [path, embedding] : storedEmbeddings(store))
+            ranked.push_back({-cosine(embedding, text), path});
+        QCOMPARE(int(ranked.size()), 12);
+        std::sort(ranked.begin(), ranked.end());
+        QVERIFY(ranked[4].first < ranked[5].first); // no tie at the boundary
+        QStringList top;
+        for (int k = 0; k < 5; ++k)
+            top << ranked[size_t(k)].second;
+        const QStringList picked = readLines(picks);
+        QCOMPARE(picked.size(), 3); // 60% of the 5 candidates
+        for (const QString& path : picked)
+            QVERIFY2(top.contains(path), qPrintable(strategy + QStringLiteral(": ") + path));
+    }
+    // Without CLIP embeddings there is nothing to search: the error names the backend to use.
+    const Run offline = runFreesel(
+        {QStringLiteral("select"), pool_, QStringLiteral("--backend"), QStringLiteral("offline"),
+         QStringLiteral("--store"), dir_.filePath(QStringLiteral("offline-store")),
+         QStringLiteral("--within"), query, QStringLiteral("--budget"), QStringLiteral("2"),
+         QStringLiteral("--out"), dir_.filePath(QStringLiteral("offline.txt"))},
+        isolated(dir_));
+    QCOMPARE(offline.exitCode, 2);
+    QVERIFY2(offline.err.contains(QStringLiteral("--within")) &&
+                 offline.err.contains(QStringLiteral("--backend clip")),
+             qPrintable(offline.err));
+    const Run badTop = runFreesel({QStringLiteral("select"), pool_, QStringLiteral("--within"),
+                                   query, QStringLiteral("--within-top"), QStringLiteral("0"),
+                                   QStringLiteral("--budget"), QStringLiteral("2"),
+                                   QStringLiteral("--out"), dir_.filePath(QStringLiteral("b.txt"))},
+                                  isolated(dir_));
+    QCOMPARE(badTop.exitCode, 2);
+    QVERIFY2(badTop.err.contains(QStringLiteral("--within-top")), qPrintable(badTop.err));
 }
 
 QTEST_GUILESS_MAIN(TestCliClip)

@@ -18,10 +18,11 @@ private Q_SLOTS:
             QCOMPARE(exportFormatInfo(info.format).name, info.name);
             QCOMPARE(parseExportFormat(QString::fromLatin1(info.name)), info.format);
         }
-        QCOMPARE(names.size(), 8);
-        QCOMPARE(int(exportFormats().size()), 8);
+        QCOMPARE(names.size(), 9);
+        QCOMPARE(int(exportFormats().size()), 9);
         QCOMPARE(exportFormatList(),
-                 QStringLiteral("txt, csv, json, coco, labelstudio, cvat, embeddings or folder"));
+                 QStringLiteral(
+                     "txt, csv, json, coco, labelstudio, cvat, embeddings, suspects or folder"));
         // The options each format honours, as the dialog enables them.
         QCOMPARE(exportFormatInfo(ExportFormat::Folder).options,
                  unsigned(OptionOverwrite | OptionCopyFiles));

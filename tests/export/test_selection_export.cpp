@@ -228,7 +228,7 @@ QStringList SelectionExportTest::csvSelectedPaths() {
 
 void SelectionExportTest::parsesFormatNames() {
     const QStringList names = exportFormatNames();
-    QCOMPARE(names.size(), 8);
+    QCOMPARE(names.size(), 9);
     for (const QString& name : names)
         QCOMPARE(exportFormatName(parseExportFormat(name)), name);
     QCOMPARE(parseExportFormat(QStringLiteral("LabelStudio")), ExportFormat::LabelStudio);
@@ -616,10 +616,14 @@ void SelectionExportTest::folderRefusesNonEmptyDirectory() {
 }
 
 void SelectionExportTest::sidecarForEveryFormat() {
+    // The suspects format needs CLIP scores (a clip selection); with none given, it lists none.
+    SelectionExport clip = selection_;
+    clip.hasClipScores = true;
     for (const QString& name : exportFormatNames()) {
         const ExportFormat format = parseExportFormat(name);
         const QString output = out(QStringLiteral("side/") + name + QStringLiteral(".out"));
-        const ExportResult result = exportSelection(selection_, format, output, {});
+        const ExportResult result = exportSelection(
+            format == ExportFormat::Suspects ? clip : selection_, format, output, {});
         QVERIFY2(result.ok(), qPrintable(name + QStringLiteral(": ") + result.message()));
         const QString sidecarPath = provenanceSidecarPath(format, output);
         QCOMPARE(result.value().last(), QFileInfo(sidecarPath).absoluteFilePath());
@@ -675,10 +679,13 @@ void SelectionExportTest::unwritablePathIsNamed() {
     QFile file(blocker);
     QVERIFY(file.open(QIODevice::WriteOnly));
     file.close();
+    SelectionExport clip = selection_; // what the suspects format needs
+    clip.hasClipScores = true;
     for (const QString& name : exportFormatNames()) {
         const QString output = blocker + QStringLiteral("/sub/") + name + QStringLiteral(".out");
-        const ExportResult result =
-            exportSelection(selection_, parseExportFormat(name), output, {});
+        const ExportFormat format = parseExportFormat(name);
+        const ExportResult result = exportSelection(
+            format == ExportFormat::Suspects ? clip : selection_, format, output, {});
         QVERIFY2(!result.ok(), qPrintable(name));
         QVERIFY2(result.message().contains(blocker),
                  qPrintable(name + QStringLiteral(": ") + result.message()));

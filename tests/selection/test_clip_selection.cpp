@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // CLIP-powered selection scores (docs/ALGORITHM.md sections C3-C5) on hand-checkable embeddings,
 // the exact top-k, and the replay of the official optimiser against it.
+#include "selection/clip_adapter_training.h"
 #include "selection/clip_search.h"
 #include "selection/clip_selection.h"
 
@@ -26,6 +27,8 @@ private Q_SLOTS:
     void zeroShotLabelsPickTheNearestClass();
     void badInputsAreNamed();
     void searchRanksByCosine();
+    void suspectsAreLabelsClipRanksLow();
+    void trainedAdaptersSeparateMislabelledImages();
 };
 
 namespace {
@@ -193,6 +196,116 @@ void TestClipSelection::searchRanksByCosine() {
     QCOMPARE(searchByEmbedding(images, Eigen::Vector2f(1, 0), 99).size(), size_t(5));
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
                              searchByEmbedding(images, Eigen::Vector3f(1, 0, 0), 2));
+}
+
+void TestClipSelection::suspectsAreLabelsClipRanksLow() {
+    // Three classes along the axes. Image 3 shows class 1 (planted at its text) but is
+    // labelled 0; image 4 leans to class 2, labelled 0; image 2 is between 0 and 2, labelled 2.
+    Eigen::MatrixXf texts = Eigen::MatrixXf::Identity(3, 3);
+    Eigen::MatrixXf images(6, 3);
+    images << 2, 0.1f, 0, //
+        0.2f, 1, 0.5f,    //
+        1, 0, 0.9f,       //
+        0, 3, 0.5f,       //
+        0.1f, 0.5f, 1,    //
+        1, 1, 0;          // a tie of classes 0 and 1, labelled 1
+    const std::vector<int> labels{0, 1, 2, 0, 0, 1};
+    const ClassRanking ranking = rankClasses(images, texts, labels, 2);
+    // Ranks by hand: image 2 has cos 1/1.345 with class 0 above 0.9/1.345 with its class 2;
+    // image 3's class 0 cosine 0 is below class 2's; the tie puts the smaller class 0 first.
+    QCOMPARE(ranking.labelRank, (std::vector<int>{0, 0, 1, 2, 2, 1}));
+    QCOMPARE(ranking.top[3], (std::vector<int>{1, 2}));
+    QCOMPARE(ranking.top[5], (std::vector<int>{0, 1}));
+    QCOMPARE(rankClasses(images, texts, labels, 9).top[4], (std::vector<int>{2, 1, 0}));
+    const std::vector<double> sas = clipScores(images, texts, labels, {2, 0.1, {}, {}, false}).sas;
+    const std::vector<char> all(6, 1);
+    // top 2: images 3 (SAS 0) and 4 (SAS 0.1 / |(0.1, 0.5, 1)|), lowest SAS first
+    QCOMPARE(suspectedLabelErrors(ranking.labelRank, sas, all, 2), (std::vector<int>{3, 4}));
+    // top 1: also 2 (SAS 0.67) and 5 (SAS 0.71), after them
+    QCOMPARE(suspectedLabelErrors(ranking.labelRank, sas, all, 1), (std::vector<int>{3, 4, 2, 5}));
+    std::vector<char> given = all;
+    given[3] = 0; // a zero-shot label is CLIP's own: never suspect
+    QCOMPARE(suspectedLabelErrors(ranking.labelRank, sas, given, 2), (std::vector<int>{4}));
+    QVERIFY(suspectedLabelErrors(ranking.labelRank, sas, all, 3).empty());
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                             suspectedLabelErrors(ranking.labelRank, sas, all, 0));
+}
+
+namespace {
+
+/// How well SAS tells correct labels from wrong ones: the share of (correct, mislabelled) image
+/// pairs in which the correctly labelled image has the higher SAS (1: always; 0.5: chance).
+double separation(const ClipScores& s, const std::vector<bool>& flipped) {
+    double above = 0;
+    int pairs = 0;
+    for (size_t i = 0; i < flipped.size(); ++i)
+        for (size_t j = 0; j < flipped.size(); ++j)
+            if (!flipped[i] && flipped[j]) {
+                above += s.sas[i] > s.sas[j] ? 1.0 : 0.0;
+                ++pairs;
+            }
+    return above / pairs;
+}
+
+} // namespace
+
+void TestClipSelection::trainedAdaptersSeparateMislabelledImages() {
+    // Planted: 4 class texts; each image is its class's text seen through a fixed mixing matrix
+    // (image and text spaces disagree, as between CLIP and a new domain) plus noise; every
+    // fifth label is flipped to the next class.
+    const int classes = 4, dims = 16, perClass = 60;
+    std::mt19937 rng(7);
+    std::normal_distribution<float> normal;
+    Eigen::MatrixXf texts(classes, dims), mix(dims, dims);
+    for (Eigen::Index i = 0; i < texts.size(); ++i)
+        texts.data()[i] = normal(rng);
+    for (Eigen::Index i = 0; i < mix.size(); ++i)
+        mix.data()[i] = normal(rng) / 4.0f;
+    Eigen::MatrixXf images(classes * perClass, dims);
+    std::vector<int> labels;
+    std::vector<bool> flipped;
+    for (int i = 0; i < classes * perClass; ++i) {
+        const int truth = i % classes;
+        Eigen::VectorXf noise(dims);
+        for (int d = 0; d < dims; ++d)
+            noise[d] = 0.3f * normal(rng);
+        images.row(i) = (mix * texts.row(truth).transpose() + noise).transpose();
+        flipped.push_back(i % 5 == 0);
+        labels.push_back(flipped.back() ? (truth + 1) % classes : truth);
+    }
+    // The default is the identity (zero-shot CLIP features): nothing is trained unless asked.
+    QVERIFY(ClipScoreParams().imageAdapter.isIdentity());
+    QVERIFY(ClipScoreParams().textAdapter.isIdentity());
+    const double before = separation(clipScores(images, texts, labels), flipped);
+
+    AdapterTrainingOptions options;
+    options.epochs = 60;
+    options.batchSize = 64;
+    options.learningRate = 1e-2;
+    options.logitScale = 20.0;
+    options.seed = 3;
+    const AdapterTrainingResult trained = trainClipAdapters(images, texts, labels, options);
+    QCOMPARE(int(trained.epochLoss.size()), 60);
+    QVERIFY2(trained.epochLoss.back() < 0.8 * trained.epochLoss.front(),
+             qPrintable(QStringLiteral("%1 -> %2")
+                            .arg(trained.epochLoss.front())
+                            .arg(trained.epochLoss.back())));
+    ClipScoreParams params;
+    params.imageAdapter = trained.image;
+    params.textAdapter = trained.text;
+    const double after = separation(clipScores(images, texts, labels, params), flipped);
+    // measured: 0.66 with the identity, 0.97 trained
+    QVERIFY2(after > 0.9 && after > before + 0.2,
+             qPrintable(QStringLiteral("separation %1 -> %2").arg(before).arg(after)));
+
+    // The same seed gives the same adapters; the first step already moved them off identity.
+    const AdapterTrainingResult again = trainClipAdapters(images, texts, labels, options);
+    QCOMPARE(again.image.weight, trained.image.weight);
+    QCOMPARE(again.text.bias, trained.text.bias);
+    QVERIFY(!trained.image.weight.isIdentity(1e-3f));
+    std::vector<int> one(labels.size(), -1);
+    one[0] = 0;
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, trainClipAdapters(images, texts, one));
 }
 
 QTEST_GUILESS_MAIN(TestClipSelection)

@@ -17,10 +17,12 @@
 #include "window/parameters_panel.h"
 
 #include <QApplication>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QFile>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QSpinBox>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
@@ -126,6 +128,31 @@ private Q_SLOTS:
         QCOMPARE(model->rowCount(), 12);
         for (int row = 0; row < 12; ++row)
             QCOMPARE(model->poolIndexAt(row), expectedOrder[size_t(row)].second);
+
+        // "Select within" these results: a random selection of 3 among the top half (6 of 12).
+        QVERIFY(expectedOrder[5].first > expectedOrder[6].first); // a clear boundary
+        window.poolBrowser()->withinTopBox()->setValue(50);
+        QTest::mouseClick(window.poolBrowser()->withinBox(), Qt::LeftButton);
+        QVERIFY(window.poolBrowser()->withinBox()->isChecked());
+        panel->strategyBox()->setCurrentIndex(
+            panel->strategyBox()->findData(QStringLiteral("random")));
+        RunParameters scoped = panel->parameters();
+        scoped.budget = 3;
+        scoped.budgetPercent = false;
+        panel->setParameters(scoped);
+        QTest::mouseClick(panel->runButton(), Qt::LeftButton);
+        QVERIFY2(runs.waitForFinished(2, kRunTimeout), qPrintable(window.lastError()));
+        QVERIFY2(window.lastError().isEmpty(), qPrintable(window.lastError()));
+        const RunOutcome& within = window.lastOutcome();
+        QCOMPARE(within.parameters.withinQuery, query);
+        QCOMPARE(int(within.picks.size()), 3);
+        std::vector<int> topHalf;
+        for (size_t k = 0; k < 6; ++k)
+            topHalf.push_back(expectedOrder[k].second);
+        for (int pick : within.picks)
+            QVERIFY2(std::count(topHalf.begin(), topHalf.end(), pick) == 1,
+                     qPrintable(QString::number(pick)));
+        QTest::mouseClick(window.poolBrowser()->withinBox(), Qt::LeftButton); // off again
         search->clear(); // the selection order again
         QVERIFY(!model->isRanked());
         QCOMPARE(model->poolIndexAt(0), outcome.picks[0]);

@@ -314,6 +314,12 @@ private Q_SLOTS:
             window.exportSelection(format, out, {});
             QTRY_COMPARE_WITH_TIMEOUT(spy.count(), 1, kRunTimeout / 10);
             const ExportResult each = spy.takeFirst().at(0).value<ExportResult>();
+            if (format == QLatin1String("suspects")) { // CLIP label errors: not of this run
+                QVERIFY(!each.ok());
+                QVERIFY2(each.message().contains(QStringLiteral("--strategy clip")),
+                         qPrintable(each.message()));
+                continue;
+            }
             QVERIFY2(each.ok(), qPrintable(format + QStringLiteral(": ") + each.message()));
         }
     }

@@ -4,12 +4,15 @@
 #include "pool/pool_delegate.h"
 #include "pool/pool_model.h"
 #include "pool/thumbnail_cache.h"
+#include "run_parameters.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListView>
+#include <QSpinBox>
 #include <QVBoxLayout>
 
 namespace freesel {
@@ -22,7 +25,8 @@ PoolBrowser::PoolBrowser(QWidget* parent)
     : QWidget(parent), thumbnails_(new ThumbnailCache(kThumbnailSide, 4000, this)),
       model_(new PoolModel(thumbnails_, this)), view_(new QListView(this)),
       filter_(new QComboBox(this)), search_(new QLineEdit(this)),
-      contentSearch_(new QLineEdit(this)), summary_(new QLabel(this)),
+      contentSearch_(new QLineEdit(this)), within_(new QCheckBox(tr("Select within"), this)),
+      withinTop_(new QSpinBox(this)), summary_(new QLabel(this)),
       placeholder_(new QLabel(view_->viewport())) {
     filter_->setObjectName(QStringLiteral("poolFilter"));
     filter_->addItem(tr("All images"), int(PoolModel::Filter::All));
@@ -37,6 +41,14 @@ PoolBrowser::PoolBrowser(QWidget* parent)
     contentSearch_->setToolTip(tr("Ranks the pool by CLIP similarity to the text (a pool run "
                                   "with the CLIP backend); clear it to see the selection again"));
     contentSearch_->setClearButtonEnabled(true);
+    within_->setObjectName(QStringLiteral("selectWithin"));
+    within_->setToolTip(tr("Run the selection (any strategy) only among the best matches of the "
+                           "content search: the top percentage of the pool on the right"));
+    withinTop_->setObjectName(QStringLiteral("selectWithinTop"));
+    withinTop_->setRange(1, 100);
+    withinTop_->setValue(10);
+    withinTop_->setSuffix(QStringLiteral("%"));
+    withinTop_->setToolTip(tr("Select within: the share of the pool, best matches first"));
     summary_->setObjectName(QStringLiteral("poolSummary"));
 
     view_->setObjectName(QStringLiteral("poolView"));
@@ -64,11 +76,17 @@ PoolBrowser::PoolBrowser(QWidget* parent)
     auto* bar = new QHBoxLayout;
     bar->addWidget(filter_);
     bar->addWidget(search_, 1);
-    bar->addWidget(contentSearch_, 1);
     bar->addWidget(summary_);
+    // The content search gets a row of its own: beside the file name search and the summary
+    // both fields were squeezed to a few characters in a 1500 px window.
+    auto* contentBar = new QHBoxLayout;
+    contentBar->addWidget(contentSearch_, 1);
+    contentBar->addWidget(within_);
+    contentBar->addWidget(withinTop_);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addLayout(bar);
+    layout->addLayout(contentBar);
     layout->addWidget(view_, 1);
 
     connect(filter_, &QComboBox::currentIndexChanged, this, [this] {
@@ -96,6 +114,14 @@ PoolBrowser::~PoolBrowser() {
     view_->setModel(nullptr);
     delete model_;
     delete thumbnails_;
+}
+
+void PoolBrowser::applySearchScope(RunParameters& parameters) const {
+    const QString query = contentSearch_->text().trimmed();
+    const bool scoped = within_->isChecked() && !query.isEmpty();
+    parameters.withinQuery = scoped ? query : QString();
+    parameters.withinTop = withinTop_->value();
+    parameters.withinPercent = true;
 }
 
 void PoolBrowser::showImage(int poolIndex) {

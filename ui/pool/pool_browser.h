@@ -3,13 +3,16 @@
 
 #include <QWidget>
 
+class QCheckBox;
 class QComboBox;
+class QSpinBox;
 class QLabel;
 class QLineEdit;
 class QListView;
 
 namespace freesel {
 
+struct RunParameters;
 class PoolModel;
 class ThumbnailCache;
 
@@ -27,6 +30,12 @@ public:
     QLineEdit* searchField() const { return search_; }
     /// Search by content (CLIP): Enter asks for a ranking, an empty field drops it.
     QLineEdit* contentSearchField() const { return contentSearch_; }
+    /// "Select within": the next run selects among the content search's best matches only.
+    QCheckBox* withinBox() const { return within_; }
+    QSpinBox* withinTopBox() const { return withinTop_; } ///< the matches kept, in percent
+    /// Adds the search scope to a run's parameters (withinQuery, withinTop) when "Select
+    /// within" is checked and a content search is typed; clears it otherwise.
+    void applySearchScope(RunParameters& parameters) const;
 
     /// Makes `poolIndex` current (clearing the search/filter if it hides it).
     void showImage(int poolIndex);
@@ -43,6 +52,8 @@ private:
     QComboBox* filter_;
     QLineEdit* search_;
     QLineEdit* contentSearch_;
+    QCheckBox* within_;
+    QSpinBox* withinTop_;
     QLabel* summary_;
     QLabel* placeholder_; ///< guidance on an empty grid
 };

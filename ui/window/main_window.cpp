@@ -231,7 +231,9 @@ bool MainWindow::askForWeights(const RunParameters& p) {
     return false;
 }
 
-void MainWindow::dispatchRun(const RunParameters& parameters) {
+void MainWindow::dispatchRun(const RunParameters& given) {
+    RunParameters parameters = given;
+    browser_->applySearchScope(parameters); // "Select within" the content search's matches
     running_ = true;
     running_params_ = parameters;
     lastError_.clear();
@@ -411,7 +413,9 @@ void MainWindow::onRunEnded() {
     Q_EMIT runEnded();
     if (rerunPending_) {
         rerunPending_ = false;
-        if (params_->parameters().selectionKey() != running_params_.selectionKey())
+        RunParameters now = params_->parameters();
+        browser_->applySearchScope(now);
+        if (now.selectionKey() != running_params_.selectionKey())
             startRun();
     }
 }
