@@ -266,9 +266,17 @@ SelectionResult withoutKnownImages(SelectionResult result, const PoolPatterns& p
 SelectionResult selectElfs(const FeatureStore& store, const PoolPatterns& patterns,
                            const SelectionRequest& request, const ElfsParameters& params,
                            ElfsResult& elfs, const ElfsProgressCallback& progress,
-                           const std::atomic<bool>* cancel) {
+                           const std::atomic<bool>* cancel, const std::vector<PoolEntry>* pool) {
     validateSelectionRequest(request, patterns.patterns.imageCount());
-    const ProxyInputs inputs = loadProxyInputs(store, patterns.storeIndex);
+    ProxyInputs inputs = loadProxyInputs(store, patterns.storeIndex);
+    if (params.proxy == ElfsProxy::ResNet18) {
+        if (!pool)
+            throw std::invalid_argument("--elfs-proxy resnet18 needs the pool's image files");
+        std::vector<QString> paths;
+        for (int poolIndex : patterns.poolIndex)
+            paths.push_back((*pool)[size_t(poolIndex)].path);
+        inputs.pixels = loadPixelImages(paths, params.imageSize);
+    }
     elfs = runElfs(inputs, request.budget, params, request.seed, request.threads, progress, cancel);
     SelectionResult result;
     const std::vector<double>& score = params.score == ElfsScore::Aum ? elfs.scores.aum

@@ -102,10 +102,12 @@ SelectionResult withoutKnownImages(SelectionResult result, const PoolPatterns& p
 /// then the double-end window (or CCS). Picks are pool indices, scored by the chosen difficulty
 /// score; `elfs` receives the pseudo-labels and scores in usable-image order. Throws
 /// std::invalid_argument when the store keeps no patch tokens or a parameter is out of range.
+/// Proxy resnet18 decodes the usable images of `pool` (required then) at params.imageSize.
 SelectionResult selectElfs(const FeatureStore& store, const PoolPatterns& patterns,
                            const SelectionRequest& request, const ElfsParameters& params,
                            ElfsResult& elfs, const ElfsProgressCallback& progress = {},
-                           const std::atomic<bool>* cancel = nullptr);
+                           const std::atomic<bool>* cancel = nullptr,
+                           const std::vector<PoolEntry>* pool = nullptr);
 
 /// The export model: every pool image (failed ones with their reasons), the picks, and the
 /// ELFS pseudo-labels and scores when `elfs` holds them.

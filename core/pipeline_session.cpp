@@ -345,13 +345,22 @@ SelectionResult PipelineSession::runElfsStage(const RunParameters& p,
             if (observer_)
                 observer_->stageStarted(stage);
         }
-        if (observer_ && e.stage == "proxy")
-            observer_->stageDetail(stage, QStringLiteral("loss %1").arg(e.loss, 0, 'f', 4));
+        if (observer_ && !e.note.empty())
+            observer_->notice(QString::fromStdString(e.note));
+        const bool proxy = e.stage == "proxy";
+        if (observer_ && e.done > 0 && (proxy || e.total > 1)) { // proxy or TEMI epochs
+            const double accuracy = proxy ? e.accuracy : std::nan("");
+            observer_->trainingEpoch(stage, e.done, e.total, e.loss, accuracy);
+            observer_->stageDetail(stage, proxy ? QStringLiteral("loss %1, accuracy %2")
+                                                      .arg(e.loss, 0, 'f', 4)
+                                                      .arg(e.accuracy, 0, 'f', 3)
+                                                : QStringLiteral("loss %1").arg(e.loss, 0, 'f', 4));
+        }
         return progressFor(stage)(e.done, e.total);
     };
     ElfsResult result;
     SelectionResult selection =
-        selectElfs(*store_, candidates, request, params, result, progress, cancel_);
+        selectElfs(*store_, candidates, request, params, result, progress, cancel_, pool_.get());
     if (observer_ && !current.isEmpty())
         observer_->stageFinished(current);
     if (result.cancelled)

@@ -43,6 +43,12 @@ public:
     /// A line about the stage in flight (the ELFS proxy's epoch loss), shown next to its
     /// progress.
     virtual void stageDetail(const QString& /*stage*/, const QString& /*detail*/) {}
+    /// A line the user should read now, before a long stage (the ResNet proxy's estimate).
+    virtual void notice(const QString& /*line*/) {}
+    /// One training epoch finished: `stage` "elfs-cluster" (TEMI; accuracy NaN) or
+    /// "elfs-proxy" (accuracy = agreement of the forward passes with the pseudo-labels).
+    virtual void trainingEpoch(const QString& /*stage*/, int /*epoch*/, int /*epochs*/,
+                               double /*loss*/, double /*accuracy*/) {}
     /// The pool was (re)scanned: session.pool(), session.poolWarnings() hold it.
     virtual void poolScanned(const PipelineSession& /*session*/) {}
     /// A backend was created: session.backend() holds it, with its fallback note.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "run_parameters.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -92,7 +93,11 @@ QString RunParameters::selectionKey() const {
                    .arg(elfsClusters)
                    .arg(elfsBeta, 0, 'g', 17)
                    .arg(elfsMode, elfsScore)
-                   .arg(elfsEpochs);
+                   .arg(elfsEpochs) +
+               QStringLiteral("|%1|%2|%3|%4")
+                   .arg(elfsClusterer, elfsProxy)
+                   .arg(elfsImageSize)
+                   .arg(elfsTemiEpochs);
     if (strategy == QLatin1String("clip"))
         key += QStringLiteral("|%1|%2|%3|%4")
                    .arg(clipLabels, clipClasses, clipPromptTemplate, clipMode) +
@@ -136,6 +141,19 @@ ElfsParameters RunParameters::elfsParameters() const {
     params.beta = elfsBeta;
     params.mode = parseElfsMode(elfsMode.toStdString());
     params.score = parseElfsScore(elfsScore.toStdString());
+    params.clusterer = parseElfsClusterer(elfsClusterer.toStdString());
+    params.proxy = parseElfsProxy(elfsProxy.toStdString());
+    if (elfsImageSize < kMinPixelSide || elfsImageSize > kMaxPixelSide)
+        throw std::invalid_argument(
+            "--elfs-image-size must be in [" + std::to_string(kMinPixelSide) + ", " +
+            std::to_string(kMaxPixelSide) + "], got " + std::to_string(elfsImageSize));
+    params.imageSize = elfsImageSize;
+    if (elfsTemiEpochs < 1 || elfsTemiEpochs > 10000)
+        throw std::invalid_argument("--elfs-temi-epochs must be in [1, 10000], got " +
+                                    std::to_string(elfsTemiEpochs));
+    params.temi.epochs = elfsTemiEpochs;
+    params.temi.warmupEpochs = std::min(params.temi.warmupEpochs, elfsTemiEpochs / 5);
+    params.device = device.toStdString();
     return params;
 }
 
@@ -161,6 +179,10 @@ QJsonObject RunParameters::toJson() const {
             {QStringLiteral("elfsMode"), elfsMode},
             {QStringLiteral("elfsScore"), elfsScore},
             {QStringLiteral("elfsEpochs"), elfsEpochs},
+            {QStringLiteral("elfsClusterer"), elfsClusterer},
+            {QStringLiteral("elfsProxy"), elfsProxy},
+            {QStringLiteral("elfsImageSize"), elfsImageSize},
+            {QStringLiteral("elfsTemiEpochs"), elfsTemiEpochs},
             {QStringLiteral("clipLabels"), clipLabels},
             {QStringLiteral("clipClasses"), clipClasses},
             {QStringLiteral("clipPromptTemplate"), clipPromptTemplate},
@@ -196,6 +218,10 @@ RunParameters RunParameters::fromJson(const QJsonObject& o) {
     p.elfsMode = o.value(QStringLiteral("elfsMode")).toString(p.elfsMode);
     p.elfsScore = o.value(QStringLiteral("elfsScore")).toString(p.elfsScore);
     p.elfsEpochs = o.value(QStringLiteral("elfsEpochs")).toInt(p.elfsEpochs);
+    p.elfsClusterer = o.value(QStringLiteral("elfsClusterer")).toString(p.elfsClusterer);
+    p.elfsProxy = o.value(QStringLiteral("elfsProxy")).toString(p.elfsProxy);
+    p.elfsImageSize = o.value(QStringLiteral("elfsImageSize")).toInt(p.elfsImageSize);
+    p.elfsTemiEpochs = o.value(QStringLiteral("elfsTemiEpochs")).toInt(p.elfsTemiEpochs);
     p.clipLabels = o.value(QStringLiteral("clipLabels")).toString(p.clipLabels);
     p.clipClasses = o.value(QStringLiteral("clipClasses")).toString(p.clipClasses);
     p.clipPromptTemplate =

@@ -36,11 +36,15 @@ struct RunParameters {
     QString storeDir; ///< empty: a folder in the user cache derived from pool and backend
     // Strategy elfs only (docs/ALGORITHM.md sections E1-E3); in the selection key only when
     // it is chosen.
-    int elfsClusters = 10;                       ///< pseudo-classes K
-    double elfsBeta = -1.0;                      ///< < 0: the default for the keep ratio
-    QString elfsMode = QStringLiteral("window"); ///< window or ccs
-    QString elfsScore = QStringLiteral("aum");   ///< aum, forgetting or el2n
-    int elfsEpochs = 50;                         ///< proxy training epochs
+    int elfsClusters = 10;                            ///< pseudo-classes K
+    double elfsBeta = -1.0;                           ///< < 0: the default for the keep ratio
+    QString elfsMode = QStringLiteral("window");      ///< window or ccs
+    QString elfsScore = QStringLiteral("aum");        ///< aum, forgetting or el2n
+    int elfsEpochs = 50;                              ///< proxy training epochs
+    QString elfsClusterer = QStringLiteral("kmeans"); ///< kmeans or temi (pseudo-labels)
+    QString elfsProxy = QStringLiteral("tokens");     ///< tokens or resnet18
+    int elfsTemiEpochs = 100;                         ///< temi: training epochs of the heads
+    int elfsImageSize = 32;                           ///< resnet18: decoded image side
     // Strategy clip only (/work/shared/CLIP_SELECTION.md); in the selection key when chosen.
     QString clipLabels;  ///< ImageFolder folder, COCO .json or .csv; empty: zero-shot
     QString clipClasses; ///< class names file (zero-shot pseudo-labels, or the class order)

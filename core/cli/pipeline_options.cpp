@@ -157,6 +157,10 @@ void CliSessionOutput::stageFinished(const QString& /*stage*/) {
     bar_.reset();
 }
 
+void CliSessionOutput::notice(const QString& line) {
+    printError(QStringLiteral("note: ") + line);
+}
+
 void CliSessionOutput::poolScanned(const PipelineSession& session) {
     for (const QString& warning : session.poolWarnings())
         printError(QStringLiteral("warning: ") + warning);
@@ -173,8 +177,8 @@ void CliSessionOutput::backendReady(const PipelineSession& session) {
 
 void addElfsOptions(QCommandLineParser& parser) {
     addOption(parser, QStringLiteral("elfs-clusters"),
-              QStringLiteral("elfs: pseudo-label clusters K (spherical k-means)."),
-              QStringLiteral("K"), QStringLiteral("10"));
+              QStringLiteral("elfs: pseudo-label clusters K."), QStringLiteral("K"),
+              QStringLiteral("10"));
     addOption(parser, QStringLiteral("elfs-beta"),
               QStringLiteral("elfs: fraction of hardest images skipped, in [0, 1) (default: by "
                              "keep ratio, clamped to 1 - r)."),
@@ -187,6 +191,23 @@ void addElfsOptions(QCommandLineParser& parser) {
               QStringLiteral("aum"));
     addOption(parser, QStringLiteral("elfs-epochs"), QStringLiteral("elfs: proxy training epochs."),
               QStringLiteral("N"), QStringLiteral("50"));
+    addOption(parser, QStringLiteral("elfs-proxy"),
+              QStringLiteral("elfs: tokens (a small network on patch-token views, fast) or "
+                             "resnet18 (the paper's CIFAR ResNet-18 on the pixels; slow on a CPU, "
+                             "the estimate is printed first)."),
+              QStringLiteral("NAME"), QStringLiteral("tokens"));
+    addOption(parser, QStringLiteral("elfs-image-size"),
+              QStringLiteral("elfs: with --elfs-proxy resnet18, the side images are decoded at, "
+                             "8 to 256."),
+              QStringLiteral("PX"), QStringLiteral("32"));
+    addOption(parser, QStringLiteral("elfs-clusterer"),
+              QStringLiteral("elfs: pseudo-labels by kmeans (spherical k-means, fast) or temi "
+                             "(TEMI heads, 16 heads x 100 epochs: slow on a CPU)."),
+              QStringLiteral("NAME"), QStringLiteral("kmeans"));
+    addOption(parser, QStringLiteral("elfs-temi-epochs"),
+              QStringLiteral("elfs: with --elfs-clusterer temi, training epochs of the heads (the "
+                             "warm-up is the first fifth, at most 20)."),
+              QStringLiteral("N"), QStringLiteral("100"));
 }
 
 /// The --elfs-* options, checked before any work (ranges by RunParameters::elfsParameters).
@@ -202,6 +223,10 @@ void readElfsOptions(const QCommandLineParser& parser, RunParameters& run) {
     }
     run.elfsMode = parser.value(QStringLiteral("elfs-mode"));
     run.elfsScore = parser.value(QStringLiteral("elfs-score"));
+    run.elfsClusterer = parser.value(QStringLiteral("elfs-clusterer"));
+    run.elfsProxy = parser.value(QStringLiteral("elfs-proxy"));
+    run.elfsImageSize = integerOption(parser, QStringLiteral("elfs-image-size"));
+    run.elfsTemiEpochs = integerOption(parser, QStringLiteral("elfs-temi-epochs"));
     run.elfsParameters();
 }
 

@@ -72,6 +72,7 @@ public:
     bool stageProgress(const QString& stage, int64_t done, int64_t total) override;
     void stageFinished(const QString& stage) override;
     void stageDetail(const QString& stage, const QString& detail) override;
+    void notice(const QString& line) override;
     void poolScanned(const PipelineSession& session) override;
     void backendReady(const PipelineSession& session) override;
 

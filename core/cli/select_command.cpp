@@ -279,6 +279,10 @@ int runSelectCommand(const QStringList& arguments) {
     run.elfsMode = options.run.elfsMode;
     run.elfsScore = options.run.elfsScore;
     run.elfsEpochs = options.run.elfsEpochs;
+    run.elfsClusterer = options.run.elfsClusterer;
+    run.elfsProxy = options.run.elfsProxy;
+    run.elfsImageSize = options.run.elfsImageSize;
+    run.elfsTemiEpochs = options.run.elfsTemiEpochs;
     run.clipLabels = options.run.clipLabels;
     run.clipClasses = options.run.clipClasses;
     run.clipPromptTemplate = options.run.clipPromptTemplate;

@@ -118,8 +118,9 @@ SelectionResult runOne(PipelineSession& session, const RunParameters& run, Strat
     if (kind != StrategyKind::Elfs)
         return selectImages(session.patterns(), kind, request);
     ElfsResult elfs;
-    SelectionResult result = selectElfs(session.store(), session.patterns(), request,
-                                        run.elfsParameters(), elfs, {}, cancel);
+    SelectionResult result =
+        selectElfs(session.store(), session.patterns(), request, run.elfsParameters(), elfs, {},
+                   cancel, session.pool().get());
     if (elfs.cancelled)
         throw StageCancelled(QStringLiteral("compare"));
     return result;

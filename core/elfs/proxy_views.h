@@ -2,6 +2,7 @@
 #pragma once
 
 #include "backbone/image_features.h"
+#include "elfs/pixel_images.h"
 #include "util/random_stream.h"
 
 #include <vector>
@@ -17,6 +18,7 @@ struct ProxyInputs {
     int cells = 7;
     std::vector<float> cls;  ///< images x dims
     std::vector<float> grid; ///< images x cells x cells x dims, row-major cells
+    PixelImages pixels;      ///< the decoded images, for --elfs-proxy resnet18 only
 
     explicit ProxyInputs(int cellsPerSide = 7) : cells(cellsPerSide) {}
     /// Appends one image; throws std::invalid_argument when its width differs from the first.

@@ -24,7 +24,7 @@ PatternPool globalPool(const std::vector<std::pair<float, float>>& points) {
 }
 
 /// Unit vector at `degrees`.
-std::pair<float, float> at(double degrees) {
+std::pair<float, float> pointAt(double degrees) {
     const double r = degrees * M_PI / 180.0;
     return {float(std::cos(r)), float(std::sin(r))};
 }
@@ -53,7 +53,7 @@ private Q_SLOTS:
         // Images at 0, 10, 60 and 90 degrees; selecting 0 and 90: the others lie 10 and 30
         // degrees from their nearest selected image. Lengths differ to rule out a metric that
         // forgets to normalise (the distance is cosine, not Euclidean).
-        PatternPool pool = globalPool({at(0), at(10), at(60), at(90)});
+        PatternPool pool = globalPool({pointAt(0), pointAt(10), pointAt(60), pointAt(90)});
         pool.pattern(1)[0] *= 3;
         pool.pattern(1)[1] *= 3;
         const GlobalCoverage c = globalCoverage(pool, {0, 3});
@@ -85,7 +85,7 @@ private Q_SLOTS:
     }
 
     void redundancyFindsDuplicates() {
-        const PatternPool pool = globalPool({at(0), at(0), at(90), at(60)});
+        const PatternPool pool = globalPool({pointAt(0), pointAt(0), pointAt(90), pointAt(60)});
         // 0 and 1 are the same image: each has a twin (similarity 1); 2's nearest is 1 (cos 90).
         const double expected = (1.0 + 1.0 + 0.0) / 3.0;
         QVERIFY(std::abs(redundancy(pool, {0, 1, 2}) - expected) < 1e-6);

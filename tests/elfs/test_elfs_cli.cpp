@@ -112,6 +112,54 @@ private Q_SLOTS:
         QCOMPARE(int(std::count_if(ccsRows.begin(), ccsRows.end(),
                                    [](const Row& r) { return r.selected; })),
                  6);
+
+        // TEMI pseudo-labels: still K labels in range and the budget; the run says so.
+        const QString temi = dir.filePath(QStringLiteral("temi.csv"));
+        const Run temiRun =
+            runFreesel(elfsArguments(pool, store, temi,
+                                     {QStringLiteral("--elfs-clusterer"), QStringLiteral("temi"),
+                                      QStringLiteral("--elfs-temi-epochs"), QStringLiteral("5")}));
+        QVERIFY2(temiRun.exitCode == 0, qPrintable(temiRun.err));
+        QVERIFY2(temiRun.err.contains(QStringLiteral("pseudo-labels by TEMI (16 heads, 5 epochs")),
+                 qPrintable(temiRun.err));
+        const std::vector<Row> temiRows = readRows(temi);
+        QCOMPARE(int(std::count_if(temiRows.begin(), temiRows.end(),
+                                   [](const Row& r) { return r.selected; })),
+                 6);
+        for (const Row& row : temiRows)
+            QVERIFY(row.label >= 0 && row.label < 3);
+    }
+
+    void resnetProxyStatesItsTimeFirst() {
+        QTemporaryDir dir;
+        const QString pool = scenepool::writePool(dir, 12);
+        const QString store = dir.filePath(QStringLiteral("store"));
+        const QString csv = dir.filePath(QStringLiteral("resnet.csv"));
+        const Run run =
+            runFreesel(elfsArguments(pool, store, csv,
+                                     {QStringLiteral("--elfs-proxy"), QStringLiteral("resnet18"),
+                                      QStringLiteral("--elfs-image-size"), QStringLiteral("16"),
+                                      QStringLiteral("--elfs-epochs"), QStringLiteral("2"),
+                                      QStringLiteral("--device"), QStringLiteral("cpu")}));
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        // The estimate comes before the proxy's result notes (printed when it is done).
+        const qsizetype estimate =
+            run.err.indexOf(QStringLiteral("note: ELFS: ResNet-18 proxy, 12 "
+                                           "images at 16x16, 2 epochs: about"));
+        QVERIFY2(estimate >= 0, qPrintable(run.err));
+        QVERIFY(estimate < run.err.indexOf(QStringLiteral("rank correlation of AUM")));
+        const std::vector<Row> rows = readRows(csv);
+        QCOMPARE(
+            int(std::count_if(rows.begin(), rows.end(), [](const Row& r) { return r.selected; })),
+            3);
+        for (const Row& row : rows)
+            QVERIFY(std::isfinite(row.aum));
+        const Run bad =
+            runFreesel(elfsArguments(pool, store, csv,
+                                     {QStringLiteral("--elfs-proxy"), QStringLiteral("resnet18"),
+                                      QStringLiteral("--elfs-image-size"), QStringLiteral("4")}));
+        QCOMPARE(bad.exitCode, 2);
+        QVERIFY2(bad.err.contains(QStringLiteral("--elfs-image-size")), qPrintable(bad.err));
     }
 
     void badParametersExitTwo() {
@@ -128,6 +176,15 @@ private Q_SLOTS:
             {{QStringLiteral("--elfs-epochs"), QStringLiteral("0")},
              QStringLiteral("--elfs-epochs")},
             {{QStringLiteral("--elfs-clusters"), QStringLiteral("50")},
+             QStringLiteral("--elfs-clusters")},
+            {{QStringLiteral("--elfs-clusterer"), QStringLiteral("dbscan")},
+             QStringLiteral("--elfs-clusterer")},
+            {{QStringLiteral("--elfs-proxy"), QStringLiteral("vgg")},
+             QStringLiteral("--elfs-proxy")},
+            {{QStringLiteral("--elfs-temi-epochs"), QStringLiteral("0")},
+             QStringLiteral("--elfs-temi-epochs")},
+            {{QStringLiteral("--elfs-clusterer"), QStringLiteral("temi"),
+              QStringLiteral("--elfs-clusters"), QStringLiteral("50")},
              QStringLiteral("--elfs-clusters")},
         };
         for (const auto& [extra, message] : cases) {

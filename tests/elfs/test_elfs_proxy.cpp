@@ -9,6 +9,7 @@
 
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <random>
@@ -78,6 +79,79 @@ private Q_SLOTS:
         for (Eigen::Index c = 0; c < 4; ++c)
             QVERIFY(std::abs(result.centroids.row(c).norm() - 1.0f) < 1e-5f);
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, sphericalKMeans(rows.topRows(3), options));
+    }
+
+    void labelCentroidsAreNormalisedMeans() {
+        // Rows (2,0) and (0,3) in cluster 0: unit rows (1,0), (0,1), mean direction (1,1)/sqrt2;
+        // cluster 1 holds (0,-5): (0,-1); cluster 2 is empty: a zero row.
+        Eigen::MatrixXf rows(3, 2);
+        rows << 2, 0, 0, 3, 0, -5;
+        const Eigen::MatrixXf centroids = labelCentroids(rows, {0, 0, 1}, 3);
+        const float h = 1.0f / std::sqrt(2.0f);
+        QVERIFY(std::abs(centroids(0, 0) - h) < 1e-6f && std::abs(centroids(0, 1) - h) < 1e-6f);
+        QVERIFY(std::abs(centroids(1, 0)) < 1e-6f && std::abs(centroids(1, 1) + 1.0f) < 1e-6f);
+        QCOMPARE(centroids.row(2).norm(), 0.0f);
+        QCOMPARE(parseElfsClusterer("temi"), ElfsClusterer::Temi);
+        QCOMPARE(parseElfsClusterer("kmeans"), ElfsClusterer::KMeans);
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, parseElfsClusterer("dbscan"));
+    }
+
+    void temiClustererFindsThePlantedClasses() {
+        const ProxyInputs inputs = plantedImages(3, 30, 8, 6);
+        ElfsParameters params;
+        params.clusters = 3;
+        params.epochs = 4;
+        params.clusterer = ElfsClusterer::Temi;
+        params.temi.heads = 4;
+        params.temi.epochs = 100;
+        params.temi.warmupEpochs = 2;
+        params.temi.batchSize = 30;
+        params.temi.neighbours = 10;
+        params.temi.hidden = 64;
+        params.temi.bottleneck = 32;
+        params.temi.baseLearningRate = 1e-2;
+        std::vector<ElfsProgress> seen;
+        auto record = [&](const ElfsProgress& e) {
+            seen.push_back(e);
+            return true;
+        };
+        const ElfsResult result = runElfs(inputs, 20, params, 17, 1, record);
+        // Each planted class is (almost) one pseudo-label: over 12 seeds at these settings at most
+        // one image of 90 landed elsewhere, so 2 leaves room without hiding a failure.
+        std::map<int, std::map<int, int>> countsOf;
+        std::set<int> used;
+        for (int i = 0; i < 90; ++i) {
+            ++countsOf[i / 30][result.pseudoLabels[size_t(i)]];
+            used.insert(result.pseudoLabels[size_t(i)]);
+        }
+        int misplaced = 0;
+        std::set<int> majorities;
+        for (const auto& [planted, counts] : countsOf) {
+            const auto top = std::max_element(counts.begin(), counts.end(),
+                                              [](auto& a, auto& b) { return a.second < b.second; });
+            misplaced += 30 - top->second;
+            majorities.insert(top->first);
+        }
+        QVERIFY2(misplaced <= 2, qPrintable(QString::number(misplaced)));
+        QCOMPARE(int(majorities.size()), 3); // three classes, three different labels
+        QCOMPARE(int(used.size()), 3);
+        QCOMPARE(int(result.selection.images.size()), 20);
+        // TEMI reports each of its epochs as stage "cluster", then the proxy its own.
+        const int clusterEpochs = int(std::count_if(
+            seen.begin(), seen.end(), [](auto& e) { return e.stage == "cluster" && e.done > 0; }));
+        QCOMPARE(clusterEpochs, 100);
+        QCOMPARE(seen.back().stage, std::string("proxy"));
+        QCOMPARE(seen.back().done, 4);
+
+        // Cancel between TEMI epochs: no proxy, no selection.
+        int epochs = 0;
+        const ElfsResult stopped = runElfs(inputs, 20, params, 17, 1, [&](const ElfsProgress& e) {
+            return e.stage != "cluster" || e.done == 0 || ++epochs < 3;
+        });
+        QVERIFY(stopped.cancelled);
+        QCOMPARE(epochs, 3);
+        QVERIFY(stopped.scores.aum.empty());
+        QVERIFY(stopped.selection.images.empty());
     }
 
     void marginsAndRankCorrelation() {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "pool/pool_delegate.h"
 
+#include "plots/cluster_palette.h"
 #include "pool/pool_model.h"
 
 #include <QApplication>
@@ -38,6 +39,11 @@ void PoolDelegate::paint(QPainter* painter, const QStyleOptionViewItem& option,
         painter->drawImage(target, thumb);
     } else {
         painter->fillRect(imageArea, option.palette.alternateBase());
+    }
+    if (const int cluster = index.data(PoolModel::PseudoLabelRole).toInt(); cluster >= 0) {
+        // ELFS pseudo-label: a strip in the cluster's colour (as in the cluster-size plot).
+        const QRect strip(imageArea.left(), imageArea.bottom() - 7, imageArea.width(), 8);
+        painter->fillRect(strip, clusterColour(cluster));
     }
     if (rank > 0) {
         painter->setPen(QPen(selectedColour(), 3));

@@ -19,6 +19,7 @@ void PoolModel::setPool(const PoolSnapshot& pool) {
     ranks_.assign(n, 0);
     failures_.assign(n, QString());
     patternCounts_.assign(n, 0);
+    pseudoLabels_.clear();
     QStringList paths;
     paths.reserve(static_cast<int>(n));
     for (const PoolEntry& entry : *pool.entries)
@@ -36,6 +37,13 @@ void PoolModel::setOutcome(const RunOutcome& outcome) {
         ranks_[static_cast<size_t>(picks_[r])] = static_cast<int>(r) + 1;
     failures_ = outcome.failures;
     patternCounts_ = outcome.patternCounts;
+    pseudoLabels_.clear();
+    if (!outcome.elfs.pseudoLabels.empty()) {
+        pseudoLabels_.assign(static_cast<size_t>(pool_.size()), -1);
+        for (size_t i = 0; i < outcome.usableIndex.size(); ++i)
+            if (const int k = outcome.usableIndex[i]; k >= 0)
+                pseudoLabels_[i] = outcome.elfs.pseudoLabels[static_cast<size_t>(k)];
+    }
     rebuild();
 }
 
@@ -158,6 +166,8 @@ QVariant PoolModel::data(const QModelIndex& index, int role) const {
         return thumbnails_->thumbnail(i);
     case PathRole:
         return e.path;
+    case PseudoLabelRole:
+        return pseudoLabels_.empty() ? -1 : pseudoLabels_[static_cast<size_t>(i)];
     default:
         return {};
     }

@@ -26,6 +26,7 @@ public:
         PatternCountRole, ///< int
         ThumbnailRole,    ///< QImage (null while decoding)
         PathRole,
+        PseudoLabelRole, ///< int: the ELFS pseudo-label cluster, -1 when none
     };
     enum class Filter { All, Selected, Unselected, Failed };
 
@@ -68,8 +69,9 @@ private:
     std::vector<int> ranks_;
     std::vector<QString> failures_;
     std::vector<int> patternCounts_;
-    std::vector<int> order_; // visible rows -> pool index
-    std::vector<int> rowOf_; // pool index -> visible row or -1
+    std::vector<int> pseudoLabels_; ///< per pool image (empty: not an elfs run)
+    std::vector<int> order_;        // visible rows -> pool index
+    std::vector<int> rowOf_;        // pool index -> visible row or -1
     Filter filter_ = Filter::All;
     QString search_;
     QList<int> ranking_;

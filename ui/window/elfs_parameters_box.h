@@ -12,7 +12,7 @@ class QSpinBox;
 namespace freesel {
 
 /// The parameters of the elfs strategy (docs/CLI.md, --elfs-*): pseudo-label clusters, proxy
-/// epochs, beta (or the default for the keep ratio), mode and score.
+/// epochs, beta (or the default for the keep ratio), mode, score and the clusterer.
 class ElfsParametersBox : public QGroupBox {
     Q_OBJECT
 public:
@@ -25,6 +25,9 @@ public:
     QDoubleSpinBox* betaBox() const { return beta_; }
     QComboBox* modeBox() const { return mode_; }
     QComboBox* scoreBox() const { return score_; }
+    QComboBox* clustererBox() const { return clusterer_; }
+    QComboBox* proxyBox() const { return proxy_; }
+    QSpinBox* imageSizeBox() const { return imageSize_; }
 
 Q_SIGNALS:
     void changed();
@@ -35,6 +38,9 @@ private:
     QDoubleSpinBox* beta_;
     QComboBox* mode_;
     QComboBox* score_;
+    QComboBox* clusterer_;
+    QComboBox* proxy_;
+    QSpinBox* imageSize_;
 };
 
 } // namespace freesel

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "window/main_window.h"
 #include "window/compare_panel.h"
+#include "window/elfs_panel.h"
 #include "window/run_status_bar.h"
 #include "window/shortcut_priority.h"
 
@@ -45,7 +46,7 @@ MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent), worker_(new PipelineWorker), params_(new ParametersPanel(this)),
       browser_(new PoolBrowser(this)), imageView_(new ImageView(this)), tabs_(new QTabWidget(this)),
       coverage_(new CoveragePlot(this)), projection_(new ProjectionPlot(this)),
-      mass_(new AttentionMassPlot(this)),
+      mass_(new AttentionMassPlot(this)), elfs_(new ElfsPanel(this)),
       compare_(new ComparePanel([this] { return params_->parameters(); }, this)),
       log_(new QPlainTextEdit(this)), issues_(new IssuesDock(this)) {
     setWindowTitle(tr("FreeSel Studio"));
@@ -90,6 +91,12 @@ MainWindow::MainWindow(QWidget* parent)
     tabs_->addTab(mass_, tr("Attention mass"));
     tabs_->addTab(log_, tr("Log"));
     tabs_->addTab(compare_, tr("Compare"));
+    tabs_->addTab(elfs_, tr("ELFS"));
+    connect(worker_, &PipelineWorker::trainingEpoch, elfs_, &ElfsPanel::onTrainingEpoch);
+    connect(worker_, &PipelineWorker::notice, this, [this](const QString& line) {
+        log(line);
+        elfs_->showNotice(line);
+    });
     connectToWorker(compare_, worker_);
 
     auto* scroll = new QScrollArea(this);
@@ -236,6 +243,8 @@ void MainWindow::dispatchRun(const RunParameters& given) {
     browser_->applySearchScope(parameters); // "Select within" the content search's matches
     running_ = true;
     running_params_ = parameters;
+    if (parameters.strategy == QLatin1String("elfs")) // its live training curves
+        tabs_->setCurrentWidget(elfs_);
     lastError_.clear();
     params_->setRunning(true);
     status_->showRunning(true);
@@ -312,6 +321,7 @@ void MainWindow::onRunFinished(const RunOutcome& outcome) {
                           outcome.usableIndex};
     imageView_->setContext(context);
     coverage_->setCurves(outcome.coverage, outcome.randomCoverage, outcome.parameters.strategy);
+    elfs_->showOutcome(outcome);
     std::vector<char> selected(static_cast<size_t>(outcome.pool.size()), 0);
     for (int pick : outcome.picks)
         selected[static_cast<size_t>(pick)] = 1;

@@ -28,6 +28,7 @@ class RunStatusBar;
 
 class AttentionMassPlot;
 class ComparePanel;
+class ElfsPanel;
 class CoveragePlot;
 class ImageView;
 class ParametersPanel;
@@ -47,6 +48,7 @@ public:
     CoveragePlot* coveragePlot() const { return coverage_; }
     ProjectionPlot* projectionPlot() const { return projection_; }
     AttentionMassPlot* attentionMassPlot() const { return mass_; }
+    ElfsPanel* elfsPanel() const { return elfs_; }
     ComparePanel* comparePanel() const { return compare_; }
     QTabWidget* plotTabs() const { return tabs_; }
     IssuesDock* issuesDock() const { return issues_; }
@@ -127,6 +129,7 @@ private:
     CoveragePlot* coverage_;
     ProjectionPlot* projection_;
     AttentionMassPlot* mass_;
+    ElfsPanel* elfs_;
     ComparePanel* compare_;
     QPlainTextEdit* log_;
     IssuesDock* issues_;

@@ -31,6 +31,11 @@ public:
         Q_EMIT worker_->progress(stage, done, total, eta);
         return true; // the session checks the cancel flag itself
     }
+    void trainingEpoch(const QString& stage, int epoch, int epochs, double loss,
+                       double accuracy) override {
+        Q_EMIT worker_->trainingEpoch(stage, epoch, epochs, loss, accuracy);
+    }
+    void notice(const QString& line) override { Q_EMIT worker_->notice(line); }
     void poolScanned(const PipelineSession& session) override {
         if (session.pool())
             Q_EMIT worker_->poolScanned(snapshotOf(session));
@@ -150,6 +155,7 @@ void PipelineWorker::fillOutcome(RunOutcome& outcome) {
     const CoverageCurves& coverage = session_->coverage();
     outcome.coverage = coverage.selection;
     outcome.randomCoverage = coverage.random;
+    outcome.elfs = session.elfs();
 }
 
 void PipelineWorker::exportSelection(const QString& format, const QString& path,

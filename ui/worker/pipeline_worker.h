@@ -53,7 +53,8 @@ struct RunOutcome {
     quint64 patternSeed = 0;        ///< base seed of the pattern stage (see imagePatternSeed)
     std::vector<double> coverage;   ///< after each pick of this selection
     std::vector<double> randomCoverage; ///< after each pick of a seeded random order
-    PatternProjection projection;       ///< image = pool index
+    ElfsResult elfs; ///< strategy elfs: pseudo-labels and scores by usable image (usableIndex)
+    PatternProjection projection; ///< image = pool index
     ExtractionReport extraction;
     bool extractionRan = false; ///< false: the store already held every image (no network)
     bool patternsRan = false;
@@ -90,6 +91,10 @@ public Q_SLOTS:
 Q_SIGNALS:
     void stageChanged(const QString& stage);
     void progress(const QString& stage, qint64 done, qint64 total, double etaSeconds);
+    /// An ELFS training epoch (SessionObserver::trainingEpoch), for the live curves.
+    void trainingEpoch(const QString& stage, int epoch, int epochs, double loss, double accuracy);
+    /// A line to show now (SessionObserver::notice: the ResNet proxy's estimated time).
+    void notice(const QString& line);
     void poolScanned(const freesel::PoolSnapshot& pool);
     void backendReady(const freesel::BackendInfo& backend);
     void runFinished(const freesel::RunOutcome& outcome);
