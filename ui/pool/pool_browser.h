@@ -4,6 +4,7 @@
 #include <QWidget>
 
 class QComboBox;
+class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
 class QListView;
@@ -11,6 +12,7 @@ class QListView;
 namespace freesel {
 
 class PoolModel;
+class PoolViewActions;
 class ThumbnailCache;
 
 /// The centre of the window: the virtualised thumbnail grid with its status filter and file
@@ -27,6 +29,9 @@ public:
     QLineEdit* searchField() const { return search_; }
     /// Search by content (CLIP): Enter asks for a ranking, an empty field drops it.
     QLineEdit* contentSearchField() const { return contentSearch_; }
+    PoolViewActions* actions() const { return actions_; }
+    /// The cosine similarity of the near-duplicates filter (shown with that filter).
+    QDoubleSpinBox* duplicateThresholdBox() const { return threshold_; }
 
     /// Makes `poolIndex` current (clearing the search/filter if it hides it).
     void showImage(int poolIndex);
@@ -35,6 +40,8 @@ public:
 Q_SIGNALS:
     void imageChosen(int poolIndex);
     void contentSearchRequested(const QString& text);
+    /// The near-duplicates filter was chosen or its threshold changed.
+    void duplicatesRequested(double threshold);
 
 private:
     ThumbnailCache* thumbnails_;
@@ -45,6 +52,8 @@ private:
     QLineEdit* contentSearch_;
     QLabel* summary_;
     QLabel* placeholder_; ///< guidance on an empty grid
+    PoolViewActions* actions_;
+    QDoubleSpinBox* threshold_;
 };
 
 } // namespace freesel

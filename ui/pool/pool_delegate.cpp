@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "pool/pool_delegate.h"
 
+#include "pool/pool_marks.h"
 #include "pool/pool_model.h"
 
 #include <QApplication>
@@ -55,6 +56,8 @@ void PoolDelegate::paint(QPainter* painter, const QStyleOptionViewItem& option,
         painter->setPen(Qt::white);
         painter->drawText(badge, Qt::AlignCenter, text);
     }
+    paintMarkBadge(painter, imageArea, option.font,
+                   static_cast<PoolMark>(index.data(PoolModel::MarkRole).toInt()));
     if (failed) {
         painter->setPen(QPen(QColor(200, 30, 30), 4));
         painter->drawLine(imageArea.topLeft() + QPoint(20, 20),
@@ -69,7 +72,7 @@ void PoolDelegate::paint(QPainter* painter, const QStyleOptionViewItem& option,
     painter->setFont(option.font);
     painter->drawText(textRect, Qt::AlignCenter,
                       option.fontMetrics.elidedText(index.data(Qt::DisplayRole).toString(),
-                                                    Qt::ElideMiddle, textRect.width()));
+                                                    Qt::ElideLeft, textRect.width()));
     painter->restore();
 }
 

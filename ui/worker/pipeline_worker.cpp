@@ -65,6 +65,31 @@ PipelineWorker::PipelineWorker(QObject* parent)
     qRegisterMetaType<DownloadResult>();
     qRegisterMetaType<ComparisonRequest>();
     qRegisterMetaType<ComparisonResult>();
+    qRegisterMetaType<WhyPicked>();
+    qRegisterMetaType<PoolDuplicates>();
+}
+
+void PipelineWorker::scan(const RunParameters& parameters) {
+    try {
+        session_->scan(parameters);
+    } catch (const std::exception& error) {
+        Q_EMIT runFailed(QString::fromUtf8(error.what()));
+    }
+}
+
+void PipelineWorker::explainPick(int poolIndex) {
+    WhyPicked why;
+    try {
+        why = explainPoolImage(*session_, poolIndex);
+    } catch (const std::exception& error) {
+        why.poolIndex = poolIndex;
+        why.error = QString::fromUtf8(error.what());
+    }
+    Q_EMIT pickExplained(why);
+}
+
+void PipelineWorker::findDuplicates(double threshold) {
+    Q_EMIT duplicatesFound(findPoolDuplicates(*session_, threshold));
 }
 
 void PipelineWorker::compare(const ComparisonRequest& request) {
