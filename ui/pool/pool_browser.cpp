@@ -80,11 +80,11 @@ PoolBrowser::PoolBrowser(QWidget* parent)
     bar->addWidget(threshold_);
     bar->addWidget(search_, 1);
     bar->addWidget(contentSearch_, 1);
-    bar->addWidget(summary_);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addLayout(bar);
     layout->addWidget(view_, 1);
+    layout->addWidget(summary_); // below the grid: the search fields keep their width
 
     connect(filter_, &QComboBox::currentIndexChanged, this, [this] {
         const auto filter = static_cast<PoolModel::Filter>(filter_->currentData().toInt());
