@@ -4,10 +4,13 @@
 // quitting, settings written as they change, presets and reset to defaults, the CUDA note,
 // the budget's decimals, Label Studio scores without float noise.
 #include "image/demo_pool.h"
+#include "plots/coverage_plot.h"
+#include "plots/qcustomplot_include.h"
 #include "pool/pool_browser.h"
 #include "pool/pool_model.h"
 #include "support/run_watcher.h"
 #include "util/torch_info.h"
+#include "viewer/overlay_renderer.h"
 #include "window/main_window.h"
 #include "window/parameters_panel.h"
 

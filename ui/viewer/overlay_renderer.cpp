@@ -13,7 +13,7 @@ QColor patternColour(int k) {
     // white, black and grey): K up to 20 never repeats a colour or uses the grey of the mask.
     static const QColor base[] = {{31, 119, 180},  {255, 127, 14},  {44, 160, 44},   {214, 39, 40},
                                   {148, 103, 189}, {140, 86, 75},   {227, 119, 194}, {188, 189, 34},
-                                  {23, 190, 207},  {243, 195, 0},   {0, 103, 165},   {190, 0, 50},
+                                  {23, 190, 207},  {243, 195, 0},   {0, 0, 128},     {190, 0, 50},
                                   {141, 182, 0},   {96, 78, 151},   {249, 147, 121}, {0, 136, 86},
                                   {226, 88, 34},   {161, 202, 241}, {179, 68, 108},  {101, 69, 34}};
     constexpr int kBase = static_cast<int>(sizeof(base) / sizeof(base[0]));

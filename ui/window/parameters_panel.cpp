@@ -325,6 +325,12 @@ void ParametersPanel::setRecentPools(const QStringList& pools) {
     recent_->clear();
     recent_->addItems(pools);
     recent_->setCurrentIndex(-1);
+    // The placeholder is drawn greyed, so the box looked disabled even with pools in it: the
+    // count says there is something to choose, and an empty list really is disabled.
+    recent_->setPlaceholderText(pools.isEmpty()
+                                    ? tr("No recent pools yet")
+                                    : tr("Recent pools (%1): choose one").arg(pools.size()));
+    recent_->setEnabled(!pools.isEmpty());
 }
 
 void ParametersPanel::applyPreset(TaskPreset preset) {
