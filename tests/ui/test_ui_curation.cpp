@@ -142,6 +142,22 @@ private Q_SLOTS:
         QCOMPARE(model->markOf(0), 0);
     }
 
+    void selectTheNextNMarksTheSelectionAsLabelled() {
+        MainWindow window;
+        QVERIFY(runOnce(window, parameters(QStringLiteral("s-next"))));
+        QStringList picked;
+        for (int pick : window.lastOutcome().picks)
+            picked << window.poolBrowser()->model()->entry(pick).path;
+        picked.sort();
+        uitest::RunWatcher runs(window);
+        window.selectNext(3);
+        QVERIFY2(runs.waitForFinished(1, kRunTimeout), qPrintable(window.lastError()));
+        const RunParameters& ran = window.lastOutcome().parameters;
+        QCOMPARE(ran.labeledImages, picked); // the first round, now labelled
+        QCOMPARE(ran.budget, 3.0);
+        QVERIFY(!ran.budgetPercent);
+    }
+
     void keysAndAFileMarkImages() {
         MainWindow window;
         window.setWeightsPromptEnabled(false);
