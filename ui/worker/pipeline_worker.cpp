@@ -71,7 +71,9 @@ PipelineWorker::PipelineWorker(QObject* parent)
 
 void PipelineWorker::scan(const RunParameters& parameters) {
     try {
-        session_->scan(parameters);
+        // Already scanned (the same pool again): the window still needs the pool.
+        if (!session_->scan(parameters) && session_->pool())
+            Q_EMIT poolScanned(SessionSignals::snapshotOf(*session_));
     } catch (const std::exception& error) {
         Q_EMIT runFailed(QString::fromUtf8(error.what()));
     }
