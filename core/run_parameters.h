@@ -82,9 +82,8 @@ struct RunParameters {
 
 /// The task presets of the parameter panel.
 enum class TaskPreset { Detection, Segmentation, Classification };
-/// Applies a preset, setting tau, K, eps and the input size whatever they were: detection
-/// tau 0.5, K 5, eps 2, input 224; segmentation tau 0.5, K 10, eps 2, input 448;
-/// classification tau 0.5, K 1, eps 2, input 224.
+/// Applies a preset: detection tau 0.5, K 5, input 224; segmentation K 10, input 448;
+/// classification K 1.
 void applyTaskPreset(RunParameters& parameters, TaskPreset preset);
 
 } // namespace freesel
