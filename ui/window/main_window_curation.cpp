@@ -11,6 +11,7 @@
 #include "viewer/image_preview.h"
 #include "viewer/image_view.h"
 #include "window/parameters_panel.h"
+#include "window/run_status_bar.h"
 
 #include <QDoubleSpinBox>
 #include <QFileDialog>
@@ -26,6 +27,12 @@ void MainWindow::buildCuration() {
     connect(browser_->actions(), &PoolViewActions::previewRequested, this,
             &MainWindow::previewImage);
     connect(browser_->actions(), &PoolViewActions::markRequested, this, &MainWindow::markImages);
+    // A pool that cannot be scanned on opening is said in the status bar and the log; Run
+    // reports it as an error (once, in the message box and the Issues dock).
+    connect(worker_, &PipelineWorker::scanFailed, this, [this](const QString& message) {
+        log(tr("warning: %1").arg(message));
+        status_->showMessage(tr("Cannot open the pool: %1").arg(message));
+    });
     connect(browser_, &PoolBrowser::duplicatesRequested, worker_, &PipelineWorker::findDuplicates);
     connect(worker_, &PipelineWorker::duplicatesFound, this,
             [this](const PoolDuplicates& duplicates) {

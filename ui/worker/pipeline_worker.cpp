@@ -75,7 +75,7 @@ void PipelineWorker::scan(const RunParameters& parameters) {
         if (!session_->scan(parameters) && session_->pool())
             Q_EMIT poolScanned(SessionSignals::snapshotOf(*session_));
     } catch (const std::exception& error) {
-        Q_EMIT runFailed(QString::fromUtf8(error.what()));
+        Q_EMIT scanFailed(QString::fromUtf8(error.what()));
     }
 }
 
