@@ -237,11 +237,15 @@ RunParameters RunParameters::fromJson(const QJsonObject& o) {
 }
 
 void applyTaskPreset(RunParameters& parameters, TaskPreset preset) {
+    // A preset sets every parameter of the pattern stage it governs (tau, K, eps, input
+    // size), so the result does not depend on what was set before it.
+    const RunParameters defaults;
+    parameters.tau = defaults.tau;
+    parameters.eps = defaults.eps;
+    parameters.inputSize = defaults.inputSize;
     switch (preset) {
     case TaskPreset::Detection:
-        parameters.tau = 0.5;
         parameters.clusters = 5;
-        parameters.inputSize = 224;
         break;
     case TaskPreset::Segmentation:
         parameters.clusters = 10;

@@ -60,6 +60,7 @@ int runInfoCommand(const QStringList& arguments);
 int runExtractCommand(const QStringList& arguments);
 int runMergeCommand(const QStringList& arguments);
 int runPatternsCommand(const QStringList& arguments);
+int runDuplicatesCommand(const QStringList& arguments);
 int runExportCommand(const QStringList& arguments);
 
 /// `freesel info --store DIR [--verify]`: the store's fingerprint, record counts and torn

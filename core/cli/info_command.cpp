@@ -2,6 +2,7 @@
 // freesel info: what this build is and what it would run on.
 #include "cli/command.h"
 #include "util/resource_locator.h"
+#include "util/torch_info.h"
 #include "util/version.h"
 #include "weights/weight_cache.h"
 
@@ -77,6 +78,9 @@ int runInfoCommand(const QStringList& arguments) {
     const QJsonObject info{
         {QStringLiteral("version"), applicationVersion()},
         {QStringLiteral("build"), buildDescription()},
+        {QStringLiteral("libtorch"), libtorchVersion()},
+        {QStringLiteral("cuda_available"), cudaAvailable()},
+        {QStringLiteral("cuda_devices"), cudaAvailable() ? cudaDeviceCount() : 0},
         {QStringLiteral("cpu_threads"), QThread::idealThreadCount()},
         {QStringLiteral("model_cache"), cache.directory()},
         {QStringLiteral("site_weights"), QJsonArray::fromStringList(cache.siteDirectories())},

@@ -116,9 +116,10 @@ QString modelVersion(const Provenance& provenance) {
 }
 
 /// Rank 1 scores 1 and later ranks less, so Label Studio's sort by prediction score
-/// reproduces the selection order whatever the strategy's scores are.
+/// reproduces the selection order whatever the strategy's scores are. (count - rank) / count
+/// is one correctly rounded division, so 3/10 is written 0.3; 1 - 7/10 was 0.30000000000000004.
 double rankScore(size_t rank, size_t count) {
-    return 1.0 - double(rank) / double(count);
+    return double(count - rank) / double(count);
 }
 
 QJsonObject labelStudioTask(const SelectionExport& selection, size_t rank,

@@ -131,6 +131,7 @@ private Q_SLOTS:
     void formatsAgreeOnOrder();
     void cocoIsAnImageOnlySubset();
     void labelStudioTasks();
+    void labelStudioScoresHaveNoFloatNoise();
     void cvatManifestLines();
     void embeddingsCsv();
     void embeddingsRefusedWithoutFeatures();
@@ -738,6 +739,31 @@ void SelectionExportTest::imageSizesComeFromTheHeaders() {
     QCOMPARE(sized.images[1].height, 0);
     QCOMPARE(sized.images[2].width, 5);
     QCOMPARE(sized.images[2].height, 6);
+}
+
+void SelectionExportTest::labelStudioScoresHaveNoFloatNoise() {
+    // Ten picks: rank 8 scores (10 - 7) / 10, written 0.3; 1 - 7/10 was 0.30000000000000004.
+    SelectionExport ten = selection_;
+    ten.picks.clear();
+    ten.images.clear();
+    for (int i = 0; i < 10; ++i) { // ten distinct usable images (picks may not repeat one)
+        ExportImage image = selection_.images[0];
+        image.relativePath = QStringLiteral("img%1.jpg").arg(i);
+        image.path = dir_.filePath(QStringLiteral("pool/") + image.relativePath);
+        ten.images.push_back(image);
+        ten.picks.push_back({i, i / 8.0}); // exact binary scores
+    }
+    QVERIFY(write(ExportFormat::LabelStudio, QStringLiteral("ls10.json"), {}, &ten).ok());
+    QFile file(out(QStringLiteral("ls10.json")));
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QByteArray text = file.readAll();
+    QVERIFY2(!text.contains("0000000"), text.constData());
+    QVERIFY(text.contains("\"score\": 0.3") || text.contains("\"score\":0.3"));
+    const QJsonArray tasks = QJsonDocument::fromJson(text).array();
+    for (int i = 0; i < 10; ++i)
+        QCOMPARE(
+            tasks[i].toObject()[QLatin1String("predictions")][0][QLatin1String("score")].toDouble(),
+            (10 - i) / 10.0);
 }
 
 QTEST_GUILESS_MAIN(SelectionExportTest)

@@ -98,8 +98,10 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitForWindowExposed(&window));
         IssuesDock* dock = window.issuesDock();
         QVERIFY(dock->isVisible());
-        QCOMPARE(dock->windowTitle(), QStringLiteral("Issues"));
-        QVERIFY(!dock->clearButton()->isEnabled());
+        // The pool is scanned on opening (issue 15, item 11): its scan warning is listed
+        // before Run, the unreadable image once the run has tried it.
+        QTRY_COMPARE(dock->windowTitle(), QStringLiteral("Issues (1)"));
+        QVERIFY(dock->clearButton()->isEnabled());
 
         window.startRun();
         QVERIFY2(runs.waitForFinished(1, kRunTimeout), qPrintable(window.lastError()));

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "plots/attention_mass_plot.h"
 
+#include "plots/plot_style.h"
 #include "plots/qcustomplot_include.h"
 
 #include <QVBoxLayout>
@@ -30,7 +31,7 @@ AttentionMassPlot::AttentionMassPlot(QWidget* parent)
     ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
     plot_->xAxis->setTicker(ticker);
     plot_->legend->setVisible(true);
-    plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
+    placeLegendBelow(plot_);
 }
 
 void AttentionMassPlot::setCurve(const std::vector<double>& mass, double tau, int kept) {

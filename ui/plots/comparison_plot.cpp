@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "plots/comparison_plot.h"
 
+#include "plots/plot_style.h"
 #include "plots/qcustomplot_include.h"
 
 #include <QVBoxLayout>
@@ -23,7 +24,7 @@ ComparisonPlot::ComparisonPlot(QWidget* parent) : QWidget(parent), plot_(new QCu
     plot_->xAxis->setLabel(tr("images selected"));
     plot_->yAxis->setLabel(tr("coverage (lower: better)"));
     plot_->legend->setVisible(true);
-    plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    placeLegendBelow(plot_);
     plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
 }
 

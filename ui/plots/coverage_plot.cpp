@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "plots/coverage_plot.h"
 
+#include "plots/plot_style.h"
 #include "plots/qcustomplot_include.h"
 #include "pool/pool_delegate.h"
 
@@ -19,9 +20,13 @@ CoveragePlot::CoveragePlot(QWidget* parent) : QWidget(parent), plot_(new QCustom
     plot_->graph(1)->setPen(QPen(QColor(110, 110, 120), 2, Qt::DashLine));
     plot_->graph(1)->setName(tr("random selection"));
     plot_->xAxis->setLabel(tr("images selected"));
-    plot_->yAxis->setLabel(tr("mean pattern distance to selection"));
+    // Short enough not to be cut in a small window; the tooltip says it in full.
+    plot_->yAxis->setLabel(tr("mean distance"));
+    plot_->setToolTip(tr("Coverage: the mean distance from every pool pattern to the nearest "
+                         "selected one, after each pick (lower = the pool is better covered); "
+                         "the dashed line is a seeded random selection"));
     plot_->legend->setVisible(true);
-    plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    placeLegendBelow(plot_);
     plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     QSharedPointer<QCPAxisTickerFixed> ticker(new QCPAxisTickerFixed);
     ticker->setTickStep(1.0);
@@ -47,10 +52,18 @@ void CoveragePlot::setCurves(const std::vector<double>& selection,
     fill(plot_->graph(0), selection);
     fill(plot_->graph(1), random);
     plot_->graph(0)->setName(tr("%1 selection (lower = patterns better covered)").arg(strategy));
-    plot_->rescaleAxes();
+    // A random strategy's own curve is the random one: one legend entry, not two.
+    const bool randomStrategy = strategy == QLatin1String("random");
+    plot_->graph(1)->setVisible(!randomStrategy);
+    if (randomStrategy)
+        plot_->graph(1)->removeFromLegend();
+    else
+        plot_->graph(1)->addToLegend();
+    plot_->rescaleAxes(true);
     if (!selection.empty()) {
         plot_->xAxis->setRange(0.5, selection.size() + 0.5);
-        plot_->yAxis->setRangeLower(0.0);
+        // Head room above the first (highest) point, so it is not drawn on the frame.
+        plot_->yAxis->setRange(0.0, plot_->yAxis->range().upper * 1.08);
     }
     plot_->replot();
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "plots/projection_plot.h"
 
+#include "plots/plot_style.h"
 #include "plots/qcustomplot_include.h"
 #include "pool/pool_delegate.h"
 
@@ -29,10 +30,13 @@ ProjectionPlot::ProjectionPlot(QWidget* parent) : QWidget(parent), plot_(new QCu
     layout->addWidget(plot_);
     scatter(plot_, QColor(120, 150, 190, 150), 5, tr("patterns of unselected images"));
     scatter(plot_, PoolDelegate::selectedColour(), 7, tr("patterns of selected images"));
-    auto* current = scatter(plot_, Qt::black, 12, tr("current image"));
+    // Magenta, not black: the ring stays visible on the dark theme's background too.
+    const QColor ring(220, 30, 150);
+    auto* current = scatter(plot_, ring, 12, tr("current image"));
     current->setScatterStyle(
-        QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(Qt::black, 2.5), Qt::NoBrush, 13));
+        QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(ring, 2.5), Qt::NoBrush, 13));
     plot_->legend->setVisible(true);
+    placeLegendBelow(plot_);
     plot_->xAxis->setLabel(tr("principal axis 1"));
     plot_->yAxis->setLabel(tr("principal axis 2"));
     plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);

@@ -3,11 +3,13 @@
 
 #include "pool/pool_delegate.h"
 #include "pool/pool_model.h"
+#include "pool/pool_view_actions.h"
 #include "pool/thumbnail_cache.h"
 #include "run_parameters.h"
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -27,12 +29,24 @@ PoolBrowser::PoolBrowser(QWidget* parent)
       filter_(new QComboBox(this)), search_(new QLineEdit(this)),
       contentSearch_(new QLineEdit(this)), within_(new QCheckBox(tr("Select within"), this)),
       withinTop_(new QSpinBox(this)), summary_(new QLabel(this)),
-      placeholder_(new QLabel(view_->viewport())) {
+      placeholder_(new QLabel(view_->viewport())), actions_(new PoolViewActions(view_)),
+      threshold_(new QDoubleSpinBox(this)) {
     filter_->setObjectName(QStringLiteral("poolFilter"));
     filter_->addItem(tr("All images"), int(PoolModel::Filter::All));
     filter_->addItem(tr("Selected"), int(PoolModel::Filter::Selected));
     filter_->addItem(tr("Unselected"), int(PoolModel::Filter::Unselected));
     filter_->addItem(tr("Failed"), int(PoolModel::Filter::Failed));
+    filter_->addItem(tr("Near-duplicates"), int(PoolModel::Filter::Duplicates));
+    threshold_->setObjectName(QStringLiteral("duplicateThreshold"));
+    threshold_->setRange(0.5, 1.0);
+    threshold_->setDecimals(3);
+    threshold_->setSingleStep(0.005);
+    threshold_->setValue(0.95);
+    threshold_->setKeyboardTracking(false);
+    threshold_->setToolTip(tr("Near-duplicates: images whose global features have at least this "
+                              "cosine similarity; the first of each group (largest file) is "
+                              "the one to keep (freesel duplicates does the same)"));
+    threshold_->hide();
     search_->setObjectName(QStringLiteral("poolSearch"));
     search_->setPlaceholderText(tr("Search file name (Ctrl+F)"));
     search_->setClearButtonEnabled(true);
@@ -58,7 +72,7 @@ PoolBrowser::PoolBrowser(QWidget* parent)
     view_->setUniformItemSizes(true);
     view_->setLayoutMode(QListView::Batched);
     view_->setBatchSize(500);
-    view_->setSelectionMode(QAbstractItemView::SingleSelection);
+    view_->setSelectionMode(QAbstractItemView::ExtendedSelection); // mark several at once
     view_->setItemDelegate(new PoolDelegate(kThumbnailSide, view_));
     view_->setModel(model_);
     view_->setSpacing(2);
@@ -75,10 +89,10 @@ PoolBrowser::PoolBrowser(QWidget* parent)
     empty->addWidget(placeholder_);
     auto* bar = new QHBoxLayout;
     bar->addWidget(filter_);
+    bar->addWidget(threshold_);
     bar->addWidget(search_, 1);
-    bar->addWidget(summary_);
-    // The content search gets a row of its own: beside the file name search and the summary
-    // both fields were squeezed to a few characters in a 1500 px window.
+    // The content search gets a row of its own: beside the file name search both fields were
+    // squeezed to a few characters in a 1500 px window.
     auto* contentBar = new QHBoxLayout;
     contentBar->addWidget(contentSearch_, 1);
     contentBar->addWidget(within_);
@@ -88,10 +102,17 @@ PoolBrowser::PoolBrowser(QWidget* parent)
     layout->addLayout(bar);
     layout->addLayout(contentBar);
     layout->addWidget(view_, 1);
+    layout->addWidget(summary_); // below the grid: the search fields keep their width
 
     connect(filter_, &QComboBox::currentIndexChanged, this, [this] {
-        model_->setFilter(static_cast<PoolModel::Filter>(filter_->currentData().toInt()));
+        const auto filter = static_cast<PoolModel::Filter>(filter_->currentData().toInt());
+        threshold_->setVisible(filter == PoolModel::Filter::Duplicates);
+        if (filter == PoolModel::Filter::Duplicates)
+            Q_EMIT duplicatesRequested(threshold_->value());
+        model_->setFilter(filter);
     });
+    connect(threshold_, &QDoubleSpinBox::valueChanged, this,
+            [this](double value) { Q_EMIT duplicatesRequested(value); });
     connect(search_, &QLineEdit::textChanged, model_, &PoolModel::setSearchText);
     connect(contentSearch_, &QLineEdit::returnPressed, this, [this] {
         if (!contentSearch_->text().trimmed().isEmpty())

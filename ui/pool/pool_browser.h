@@ -6,6 +6,7 @@
 class QCheckBox;
 class QComboBox;
 class QSpinBox;
+class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
 class QListView;
@@ -14,6 +15,7 @@ namespace freesel {
 
 struct RunParameters;
 class PoolModel;
+class PoolViewActions;
 class ThumbnailCache;
 
 /// The centre of the window: the virtualised thumbnail grid with its status filter and file
@@ -36,6 +38,9 @@ public:
     /// Adds the search scope to a run's parameters (withinQuery, withinTop) when "Select
     /// within" is checked and a content search is typed; clears it otherwise.
     void applySearchScope(RunParameters& parameters) const;
+    PoolViewActions* actions() const { return actions_; }
+    /// The cosine similarity of the near-duplicates filter (shown with that filter).
+    QDoubleSpinBox* duplicateThresholdBox() const { return threshold_; }
 
     /// Makes `poolIndex` current (clearing the search/filter if it hides it).
     void showImage(int poolIndex);
@@ -44,6 +49,8 @@ public:
 Q_SIGNALS:
     void imageChosen(int poolIndex);
     void contentSearchRequested(const QString& text);
+    /// The near-duplicates filter was chosen or its threshold changed.
+    void duplicatesRequested(double threshold);
 
 private:
     ThumbnailCache* thumbnails_;
@@ -56,6 +63,8 @@ private:
     QSpinBox* withinTop_;
     QLabel* summary_;
     QLabel* placeholder_; ///< guidance on an empty grid
+    PoolViewActions* actions_;
+    QDoubleSpinBox* threshold_;
 };
 
 } // namespace freesel

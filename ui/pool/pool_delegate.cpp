@@ -2,6 +2,7 @@
 #include "pool/pool_delegate.h"
 
 #include "plots/cluster_palette.h"
+#include "pool/pool_marks.h"
 #include "pool/pool_model.h"
 
 #include <QApplication>
@@ -61,6 +62,8 @@ void PoolDelegate::paint(QPainter* painter, const QStyleOptionViewItem& option,
         painter->setPen(Qt::white);
         painter->drawText(badge, Qt::AlignCenter, text);
     }
+    paintMarkBadge(painter, imageArea, option.font,
+                   static_cast<PoolMark>(index.data(PoolModel::MarkRole).toInt()));
     if (failed) {
         painter->setPen(QPen(QColor(200, 30, 30), 4));
         painter->drawLine(imageArea.topLeft() + QPoint(20, 20),
@@ -75,7 +78,7 @@ void PoolDelegate::paint(QPainter* painter, const QStyleOptionViewItem& option,
     painter->setFont(option.font);
     painter->drawText(textRect, Qt::AlignCenter,
                       option.fontMetrics.elidedText(index.data(Qt::DisplayRole).toString(),
-                                                    Qt::ElideMiddle, textRect.width()));
+                                                    Qt::ElideLeft, textRect.width()));
     painter->restore();
 }
 

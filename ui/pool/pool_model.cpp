@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "pool/pool_model.h"
 
+#include "pool/pool_marks.h"
 #include "pool/thumbnail_cache.h"
+#include "worker/why_picked.h"
 
 #include <QFileInfo>
+
+#include <algorithm>
+#include <cmath>
 
 namespace freesel {
 
@@ -20,6 +25,8 @@ void PoolModel::setPool(const PoolSnapshot& pool) {
     failures_.assign(n, QString());
     patternCounts_.assign(n, 0);
     pseudoLabels_.clear();
+    marks_ = marksOfPool(pool_, labelled_, excluded_);
+    duplicates_ = {};
     QStringList paths;
     paths.reserve(static_cast<int>(n));
     for (const PoolEntry& entry : *pool.entries)
@@ -32,6 +39,8 @@ void PoolModel::setOutcome(const RunOutcome& outcome) {
     if (pool_.entries != outcome.pool.entries)
         setPool(outcome.pool);
     picks_ = outcome.picks;
+    scores_ = outcome.scores;
+    strategy_ = outcome.parameters.strategy;
     ranks_.assign(static_cast<size_t>(pool_.size()), 0);
     for (size_t r = 0; r < picks_.size(); ++r)
         ranks_[static_cast<size_t>(picks_[r])] = static_cast<int>(r) + 1;
@@ -45,6 +54,16 @@ void PoolModel::setOutcome(const RunOutcome& outcome) {
                 pseudoLabels_[i] = outcome.elfs.pseudoLabels[static_cast<size_t>(k)];
     }
     rebuild();
+}
+
+QString PoolModel::scoreText(int rank) const {
+    const size_t r = static_cast<size_t>(rank - 1);
+    const double score = r < scores_.size() ? scores_[r] : std::nan("");
+    if (!std::isnan(score))
+        return tr("score %1 (%2)").arg(score, 0, 'g', 4).arg(scoreMeaning(strategy_));
+    if (rank == 1 && strategy_ != QLatin1String("random"))
+        return tr("no score: the first pick, drawn uniformly");
+    return tr("no score (%1)").arg(scoreMeaning(strategy_));
 }
 
 void PoolModel::setFilter(Filter filter) {
@@ -79,6 +98,34 @@ int PoolModel::failedCount() const {
 void PoolModel::setRanking(const QList<int>& poolOrder) {
     ranking_ = poolOrder;
     rebuild();
+}
+
+void PoolModel::setMarks(const QStringList& labelled, const QStringList& excluded) {
+    labelled_ = labelled;
+    excluded_ = excluded;
+    const std::vector<char> marks = marksOfPool(pool_, labelled, excluded);
+    if (marks == marks_)
+        return;
+    marks_ = marks;
+    if (!order_.empty())
+        Q_EMIT dataChanged(index(0), index(static_cast<int>(order_.size()) - 1), {MarkRole});
+}
+
+int PoolModel::markOf(int poolIndex) const {
+    return poolIndex >= 0 && poolIndex < static_cast<int>(marks_.size())
+               ? marks_[static_cast<size_t>(poolIndex)]
+               : 0;
+}
+
+void PoolModel::setDuplicates(const PoolDuplicates& duplicates) {
+    duplicates_ = duplicates;
+    if (filter_ == Filter::Duplicates)
+        rebuild();
+}
+
+bool PoolModel::isDuplicateKept(int poolIndex) const {
+    return std::find(duplicates_.keep.begin(), duplicates_.keep.end(), poolIndex) !=
+           duplicates_.keep.end();
 }
 
 int PoolModel::rowOf(int poolIndex) const {
@@ -118,6 +165,16 @@ void PoolModel::rebuild() {
         endResetModel();
         return;
     }
+    if (filter_ == Filter::Duplicates) {
+        for (size_t g = 0; g < duplicates_.groups.size(); ++g) {
+            add(duplicates_.keep[g]);
+            for (int i : duplicates_.groups[g])
+                if (i != duplicates_.keep[g] && i < n)
+                    add(i);
+        }
+        endResetModel();
+        return;
+    }
     if (filter_ == Filter::All || filter_ == Filter::Selected)
         for (int i : picks_)
             add(i);
@@ -147,9 +204,14 @@ QVariant PoolModel::data(const QModelIndex& index, int role) const {
     case Qt::ToolTipRole: {
         QString tip = e.relativePath;
         if (const int rank = rankOf(i))
-            tip += tr("\nselected: rank %1").arg(rank);
+            tip += tr("\nselected: rank %1, %2").arg(rank).arg(scoreText(rank));
         if (isFailed(i))
             tip += tr("\nskipped: %1").arg(failure(i));
+        if (markOf(i) != 0)
+            tip += QLatin1Char('\n') + markDescription(static_cast<PoolMark>(markOf(i)));
+        if (filter_ == Filter::Duplicates)
+            tip += isDuplicateKept(i) ? tr("\nnear-duplicate group: keep (largest file)")
+                                      : tr("\nnear-duplicate of the kept image before it");
         else if (patternCounts_[static_cast<size_t>(i)] > 0)
             tip += tr("\n%1 semantic patterns").arg(patternCounts_[static_cast<size_t>(i)]);
         return tip;
@@ -168,6 +230,8 @@ QVariant PoolModel::data(const QModelIndex& index, int role) const {
         return e.path;
     case PseudoLabelRole:
         return pseudoLabels_.empty() ? -1 : pseudoLabels_[static_cast<size_t>(i)];
+    case MarkRole:
+        return markOf(i);
     default:
         return {};
     }

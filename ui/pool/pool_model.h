@@ -6,6 +6,7 @@
 // One row per visible image, nothing per row but an int, so 100,000 images stay cheap.
 
 #include "worker/pipeline_worker.h"
+#include "worker/pool_duplicates.h"
 
 #include <QAbstractListModel>
 #include <QImage>
@@ -27,8 +28,9 @@ public:
         ThumbnailRole,    ///< QImage (null while decoding)
         PathRole,
         PseudoLabelRole, ///< int: the ELFS pseudo-label cluster, -1 when none
+        MarkRole,        ///< int: a PoolMark (excluded or labelled by hand)
     };
-    enum class Filter { All, Selected, Unselected, Failed };
+    enum class Filter { All, Selected, Unselected, Failed, Duplicates };
 
     explicit PoolModel(ThumbnailCache* thumbnails, QObject* parent = nullptr);
 
@@ -42,6 +44,14 @@ public:
     /// selected / unselected / failed order again).
     void setRanking(const QList<int>& poolOrder);
     bool isRanked() const { return !ranking_.isEmpty(); }
+    /// The user's marks (absolute pool paths), shown as badges.
+    void setMarks(const QStringList& labelled, const QStringList& excluded);
+    int markOf(int poolIndex) const;
+    /// Near-duplicate groups for Filter::Duplicates: members of a group side by side, the kept
+    /// one first.
+    void setDuplicates(const PoolDuplicates& duplicates);
+    const PoolDuplicates& duplicates() const { return duplicates_; }
+    bool isDuplicateKept(int poolIndex) const;
 
     int rowCount(const QModelIndex& parent = {}) const override;
     QVariant data(const QModelIndex& index, int role) const override;
@@ -52,11 +62,14 @@ public:
     int rankOf(int poolIndex) const { return ranks_[static_cast<size_t>(poolIndex)]; }
     bool isFailed(int poolIndex) const;
     int poolSize() const { return pool_.size(); }
+    const PoolSnapshot& snapshot() const { return pool_; }
     const PoolEntry& entry(int poolIndex) const {
         return (*pool_.entries)[static_cast<size_t>(poolIndex)];
     }
     QString failure(int poolIndex) const;
     int selectedCount() const { return static_cast<int>(picks_.size()); }
+    /// The score of rank `rank` and what it means ("first pick, drawn uniformly" for rank 1).
+    QString scoreText(int rank) const;
     int failedCount() const;
 
 private:
@@ -66,6 +79,8 @@ private:
     ThumbnailCache* thumbnails_;
     PoolSnapshot pool_;
     std::vector<int> picks_;
+    std::vector<double> scores_; ///< aligned with picks_
+    QString strategy_;
     std::vector<int> ranks_;
     std::vector<QString> failures_;
     std::vector<int> patternCounts_;
@@ -75,6 +90,9 @@ private:
     Filter filter_ = Filter::All;
     QString search_;
     QList<int> ranking_;
+    std::vector<char> marks_; ///< per pool image: a PoolMark
+    QStringList labelled_, excluded_;
+    PoolDuplicates duplicates_;
 };
 
 } // namespace freesel

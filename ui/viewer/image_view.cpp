@@ -1,54 +1,24 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "viewer/image_view.h"
+#include "viewer/image_canvas.h"
 
 #include <QCheckBox>
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPainter>
+#include <QPushButton>
 #include <QSlider>
 #include <QVBoxLayout>
 
 namespace freesel {
 
-/// Paints one image scaled to fit, keeping its aspect ratio.
-class ImageCanvas : public QWidget {
-public:
-    explicit ImageCanvas(QWidget* parent) : QWidget(parent) {
-        setMinimumSize(240, 200);
-        setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
-    }
-    void setImage(const QImage& image, const QString& placeholder) {
-        image_ = image;
-        placeholder_ = placeholder;
-        update();
-    }
-
-protected:
-    void paintEvent(QPaintEvent*) override {
-        QPainter painter(this);
-        painter.fillRect(rect(), palette().window());
-        if (image_.isNull()) {
-            painter.setPen(palette().color(QPalette::PlaceholderText));
-            painter.drawText(rect(), Qt::AlignCenter | Qt::TextWordWrap, placeholder_);
-            return;
-        }
-        QRect target(QPoint(), image_.size().scaled(size(), Qt::KeepAspectRatio));
-        target.moveCenter(rect().center());
-        painter.setRenderHint(QPainter::SmoothPixmapTransform);
-        painter.drawImage(target, image_);
-    }
-
-private:
-    QImage image_;
-    QString placeholder_;
-};
-
 ImageView::ImageView(QWidget* parent)
     : QWidget(parent), loader_(new ImageDetailLoader(this)), canvas_(new ImageCanvas(this)),
       heatmap_(new QCheckBox(tr("&Attention"), this)), mask_(new QCheckBox(tr("&Tau mask"), this)),
       clusters_(new QCheckBox(tr("&Patterns"), this)), opacity_(new QSlider(Qt::Horizontal, this)),
-      title_(new QLabel(this)), legend_(new QLabel(this)) {
+      title_(new QLabel(this)), legend_(new QLabel(this)), whyPicked_(new QLabel(this)),
+      zoom_(new QLabel(this)) {
     heatmap_->setObjectName(QStringLiteral("overlayHeatmap"));
     mask_->setObjectName(QStringLiteral("overlayMask"));
     clusters_->setObjectName(QStringLiteral("overlayClusters"));
@@ -69,6 +39,24 @@ ImageView::ImageView(QWidget* parent)
     legend_->setWordWrap(true);
     legend_->setObjectName(QStringLiteral("patternLegend"));
 
+    whyPicked_->setObjectName(QStringLiteral("whyPicked"));
+    whyPicked_->setWordWrap(true);
+    whyPicked_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    whyPicked_->hide();
+    zoom_->setObjectName(QStringLiteral("zoomLabel"));
+    auto* fit = new QPushButton(tr("Fit"), this);
+    fit->setObjectName(QStringLiteral("zoomFit"));
+    fit->setToolTip(tr("Fit the image to the view (F, or double-click the image)"));
+    auto* actual = new QPushButton(tr("100%"), this);
+    actual->setObjectName(QStringLiteral("zoomActual"));
+    actual->setToolTip(tr("One image pixel per screen pixel (1); wheel zooms, drag pans"));
+    connect(fit, &QPushButton::clicked, canvas_, &ImageCanvas::fitToWindow);
+    connect(actual, &QPushButton::clicked, canvas_, &ImageCanvas::actualSize);
+    connect(canvas_, &ImageCanvas::viewChanged, this, [this] {
+        zoom_->setText(canvas_->image().isNull()
+                           ? QString()
+                           : QStringLiteral("%1%").arg(qRound(canvas_->scale() * 100)));
+    });
     auto* toggles = new QHBoxLayout;
     toggles->addWidget(heatmap_);
     toggles->addWidget(mask_);
@@ -76,12 +64,16 @@ ImageView::ImageView(QWidget* parent)
     toggles->addStretch(1);
     toggles->addWidget(new QLabel(tr("Opacity"), this));
     toggles->addWidget(opacity_);
+    toggles->addWidget(zoom_);
+    toggles->addWidget(fit);
+    toggles->addWidget(actual);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addWidget(title_);
     layout->addLayout(toggles);
     layout->addWidget(canvas_, 1);
     layout->addWidget(legend_);
+    layout->addWidget(whyPicked_);
 
     auto sync = [this] {
         options_.heatmap = heatmap_->isChecked();
@@ -104,6 +96,8 @@ void ImageView::setContext(const DetailContext& context) {
 }
 
 void ImageView::showImage(int poolIndex, const QString& path, int rank) {
+    if (poolIndex != poolIndex_)
+        setWhyPicked(QString());
     poolIndex_ = poolIndex;
     path_ = path;
     rank_ = rank;
@@ -142,7 +136,11 @@ void ImageView::onDetail(const ImageDetail& detail) {
 
 void ImageView::redraw() {
     composed_ = renderOverlays(detail_, options_);
-    canvas_->setImage(composed_, poolIndex_ < 0 ? tr("Pick an image in the grid") : detail_.error);
+    // The zoom stays while the same image is redrawn (overlays, sliders); a new image fits.
+    const bool sameImage = detail_.poolIndex == drawnIndex_ && drawnIndex_ >= 0;
+    drawnIndex_ = detail_.poolIndex;
+    canvas_->setImage(composed_, poolIndex_ < 0 ? tr("Pick an image in the grid") : detail_.error,
+                      sameImage);
     if (poolIndex_ < 0 || detail_.poolIndex != poolIndex_) {
         title_->setText(poolIndex_ < 0 ? tr("No image") : tr("Loading..."));
         legend_->clear();
@@ -178,6 +176,15 @@ void ImageView::redraw() {
                       .arg(k + 1)
                       .arg(counts[k]);
     legend_->setText(legend + tr("<br><i>(n) = patches of that pattern</i>"));
+}
+
+QString ImageView::whyPickedText() const {
+    return whyPicked_->text();
+}
+
+void ImageView::setWhyPicked(const QString& text) {
+    whyPicked_->setText(text);
+    whyPicked_->setVisible(!text.isEmpty());
 }
 
 } // namespace freesel

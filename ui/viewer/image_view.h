@@ -36,6 +36,10 @@ public:
     QCheckBox* maskToggle() const { return mask_; }
     QCheckBox* clustersToggle() const { return clusters_; }
     QSlider* opacitySlider() const { return opacity_; }
+    ImageCanvas* canvas() const { return canvas_; }
+    /// "Why was this picked" under the legend (rich text; empty hides it).
+    void setWhyPicked(const QString& text);
+    QString whyPickedText() const;
 
 Q_SIGNALS:
     /// A new detail was drawn (the plots follow it).
@@ -54,6 +58,9 @@ private:
     QSlider* opacity_;
     QLabel* title_;
     QLabel* legend_;
+    QLabel* whyPicked_;
+    QLabel* zoom_;
+    int drawnIndex_ = -1; ///< pool index of the image on the canvas
     int poolIndex_ = -1;
     int rank_ = 0;
     QString path_;

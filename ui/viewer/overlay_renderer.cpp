@@ -9,12 +9,17 @@
 namespace freesel {
 
 QColor patternColour(int k) {
-    static const QColor base[] = {{31, 119, 180},  {255, 127, 14}, {44, 160, 44},   {214, 39, 40},
-                                  {148, 103, 189}, {140, 86, 75},  {227, 119, 194}, {127, 127, 127},
-                                  {188, 189, 34},  {23, 190, 207}};
-    if (k < 10)
+    // 20 colours of high mutual contrast (tab10 without its grey, then Kelly's list without
+    // white, black and grey): K up to 20 never repeats a colour or uses the grey of the mask.
+    static const QColor base[] = {{31, 119, 180},  {255, 127, 14},  {44, 160, 44},   {214, 39, 40},
+                                  {148, 103, 189}, {140, 86, 75},   {227, 119, 194}, {188, 189, 34},
+                                  {23, 190, 207},  {243, 195, 0},   {0, 0, 128},     {190, 0, 50},
+                                  {141, 182, 0},   {96, 78, 151},   {249, 147, 121}, {0, 136, 86},
+                                  {226, 88, 34},   {161, 202, 241}, {179, 68, 108},  {101, 69, 34}};
+    constexpr int kBase = static_cast<int>(sizeof(base) / sizeof(base[0]));
+    if (k >= 0 && k < kBase)
         return base[k];
-    return QColor::fromHsv((k * 47) % 360, 200, 230);
+    return QColor::fromHsv((k * 137) % 360, 210, 235); // golden-angle hues beyond 20
 }
 
 QColor heatColour(double t) {
@@ -62,7 +67,11 @@ QImage renderOverlays(const ImageDetail& detail, const OverlayOptions& options) 
         QImage heat(grid.cols, grid.rows, QImage::Format_ARGB32);
         for (int p = 0; p < grid.size(); ++p) {
             const double t = peak > 0 ? detail.attention[static_cast<size_t>(p)] / peak : 0.0;
-            heat.setPixelColor(grid.colOf(p), grid.rowOf(p), heatColour(std::sqrt(t)));
+            // Unattended patches are transparent, not black: with the mask on as well the
+            // image stayed almost black.
+            QColor colour = heatColour(std::sqrt(t));
+            colour.setAlphaF(static_cast<float>(std::clamp(std::sqrt(t) * 1.2, 0.0, 1.0)));
+            heat.setPixelColor(grid.colOf(p), grid.rowOf(p), colour);
         }
         painter.setOpacity(opacity);
         painter.setRenderHint(QPainter::SmoothPixmapTransform);
@@ -74,7 +83,7 @@ QImage renderOverlays(const ImageDetail& detail, const OverlayOptions& options) 
         kept[static_cast<size_t>(p)] = 1;
     if (options.mask) {
         // What the filter drops is greyed out; the kept region gets a white outline.
-        painter.setOpacity(0.65);
+        painter.setOpacity(options.heatmap ? 0.45 : 0.65);
         for (int p = 0; p < grid.size(); ++p)
             if (!kept[static_cast<size_t>(p)])
                 painter.fillRect(cellRect(p), QColor(20, 20, 28));

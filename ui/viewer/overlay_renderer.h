@@ -19,7 +19,7 @@ struct OverlayOptions {
     double opacity = 0.55; ///< of the heatmap and cluster colours, [0, 1]
 };
 
-/// The colour of pattern `k` (distinct for the first 10, then varied hues).
+/// The colour of pattern `k`: 20 distinct colours, none grey, then golden-angle hues.
 QColor patternColour(int k);
 /// A perceptual dark-to-bright colour map for the heatmap, t in [0, 1].
 QColor heatColour(double t);

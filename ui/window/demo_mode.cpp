@@ -61,6 +61,7 @@ void printSelectionAndQuit(MainWindow& window) {
             out << (r + 1) << ' '
                 << (*outcome.pool.entries)[static_cast<size_t>(outcome.picks[r])].path << '\n';
         out.flush();
+        window.setSaveQuestion({}); // quitting closes the window: no question to block it
         QTimer::singleShot(0, qApp, &QCoreApplication::quit);
     });
     // Any error, of a run or before one starts (no pool, a bad parameter): say why, exit 1.

@@ -18,6 +18,7 @@
 #include "window/issues_dock.h"
 #include "window/parameters_panel.h"
 #include "window/project_file.h"
+#include "window/theme.h"
 #include "window/weights_dialog.h"
 
 #include <QAction>
@@ -33,6 +34,7 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScreen>
 #include <QScrollArea>
 #include <QSettings>
 #include <QSplitter>
@@ -131,6 +133,8 @@ MainWindow::MainWindow(QWidget* parent)
                                 QKeySequence(tr("Ctrl+2")), QKeySequence(tr("Ctrl+3")),
                                 QKeySequence(tr("Ctrl+4"))});
     buildStatusBar();
+    buildCuration();
+    buildProjectState();
 
     rerunTimer_.setSingleShot(true);
     rerunTimer_.setInterval(250);
@@ -147,8 +151,17 @@ MainWindow::MainWindow(QWidget* parent)
             [this](int poolIndex) { browser_->showImage(poolIndex); });
     connect(imageView_, &ImageView::detailChanged, this, &MainWindow::onDetail);
 
-    resize(1500, 950);
+    // At first start (no saved geometry) the window fits the screen, even a small one.
+    const QRect available = screen() ? screen()->availableGeometry() : QRect(0, 0, 1500, 950);
+    resize(std::min(1500, available.width() * 9 / 10), std::min(950, available.height() * 9 / 10));
     loadSettings();
+    if (QSettings().value(QStringLiteral("view/dark"), false).toBool()) {
+        applyTheme(true);
+        if (auto* dark = findChild<QAction*>(QStringLiteral("darkTheme")))
+            dark->setChecked(true);
+    } else {
+        restylePlots(); // the plots take the palette's colours in the light theme too
+    }
     onParametersChanged();
     showPredictedBackend();
 }
@@ -183,6 +196,14 @@ void MainWindow::openPool(const QString& source) {
     imageView_->showImage(-1, QString(), 0); // an index of the old pool names another image here
     userChoseImage_ = false;
     log(tr("Pool: %1").arg(source));
+    // Scanned at once in the background, so the thumbnails show before Run; a stale
+    // "Failed: ..." of the previous pool goes.
+    status_->showMessage(tr("Scanning %1...").arg(source));
+    RunParameters parameters = params_->parameters();
+    parameters.source = source;
+    QMetaObject::invokeMethod(
+        worker_, [worker = worker_, parameters] { worker->scan(parameters); },
+        Qt::QueuedConnection);
 }
 
 void MainWindow::startRun() {
@@ -291,6 +312,10 @@ void MainWindow::onPoolScanned(const PoolSnapshot& pool) {
     for (const QString& warning : pool.warnings)
         log(tr("warning: %1").arg(warning));
     issues_->reportScanWarnings(pool.warnings);
+    if (!running_ && !hasOutcome_)
+        status_->showMessage(
+            tr("%1 images in %2: Run (Ctrl+R) selects from them").arg(pool.size()).arg(pool.root));
+    showProjectSelection();
 }
 
 void MainWindow::onBackendReady(const BackendInfo& backend) {
@@ -361,6 +386,7 @@ void MainWindow::onRunFinished(const RunOutcome& outcome) {
     } else if (imageView_->poolIndex() >= 0) {
         showImage(imageView_->poolIndex());
     }
+    setProjectDirty(true); // a new selection, not in the project yet
     onRunEnded();
     Q_EMIT runFinished();
 }
@@ -444,6 +470,7 @@ void MainWindow::showImage(int poolIndex) {
         return;
     imageView_->showImage(poolIndex, model->entry(poolIndex).path, model->rankOf(poolIndex));
     projection_->setCurrentImage(poolIndex);
+    requestWhyPicked(poolIndex);
 }
 
 void MainWindow::onDetail(const ImageDetail& detail) {
@@ -494,12 +521,15 @@ bool MainWindow::saveProject(const QString& path) {
     // here pinned the first pool's store to the project, so a second pool opened in it wrote
     // its features there.
     project.parameters = params_->parameters();
+    project.selection = projectSelection();
     QString error;
     if (!project.save(path, &error)) {
         onRunFailed(error);
         return false;
     }
-    log(tr("Saved project %1").arg(path));
+    log(tr("Saved project %1 (%2 selected images)").arg(path).arg(project.selection.size()));
+    projectPath_ = path;
+    setProjectDirty(false);
     return true;
 }
 
@@ -511,9 +541,14 @@ bool MainWindow::openProject(const QString& path) {
         return false;
     }
     hasOutcome_ = false;
+    loadingProject_ = true;
     params_->setParameters(project.parameters);
-    rememberPool(project.parameters.source);
+    loadingProject_ = false;
+    projectPath_ = path;
+    projectSelection_ = project.selection;
     log(tr("Opened project %1").arg(path));
+    openPool(project.parameters.source); // scans it; the saved selection shows once scanned
+    setProjectDirty(false);
     return true;
 }
 
@@ -531,6 +566,7 @@ void MainWindow::rememberPool(const QString& source) {
     while (recentPools_.size() > 10)
         recentPools_.removeLast();
     params_->setRecentPools(recentPools_);
+    QSettings().setValue(QStringLiteral("pools/recent"), recentPools_); // kept if killed
 }
 
 void MainWindow::loadSettings() {
@@ -568,6 +604,10 @@ void MainWindow::saveSettings() const {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+    if (!maybeSave()) {
+        event->ignore();
+        return;
+    }
     saveSettings();
     worker_->requestCancel();
     event->accept();

@@ -6,6 +6,8 @@
 // bottom tabs, the Issues dock below, stage / progress / ETA / device / backend in the status
 // bar. Every long stage runs on the PipelineWorker's thread.
 
+#include "pool/pool_marks.h"
+#include "window/project_file.h"
 #include "worker/pipeline_worker.h"
 
 #include <QMainWindow>
@@ -24,6 +26,7 @@ class QTabWidget;
 namespace freesel {
 
 class IssuesDock;
+class ImagePreview;
 class RunStatusBar;
 
 class AttentionMassPlot;
@@ -68,6 +71,11 @@ public:
     void setStoreResetQuestion(std::function<bool(const QString& folder)> ask) {
         storeResetQuestion_ = std::move(ask);
     }
+    /// Replaces the question asked before quitting with unsaved changes (a QMessageBox
+    /// button: Save, Discard or Cancel; tests answer it).
+    void setSaveQuestion(std::function<int()> ask) { saveQuestion_ = std::move(ask); }
+    bool isProjectDirty() const { return projectDirty_; }
+    QString projectPath() const { return projectPath_; }
 
 public Q_SLOTS:
     void openPool(const QString& source);
@@ -82,6 +90,14 @@ public Q_SLOTS:
     bool openProject(const QString& path);
     /// Deletes the store of the last run after asking (Run > Reset feature store).
     void resetStore();
+    // Curation (main_window_curation.cpp)
+    void previewImage(int poolIndex); ///< the full-size preview of a pool image
+    /// Excludes, marks as labelled or includes again (PoolMark::None) pool images; the next
+    /// selection's parameters carry the lists.
+    void markImages(const QList<int>& poolIndices, freesel::PoolMark mark);
+    bool markLabelledFromFile(const QString& file);
+    /// Marks the current selection as labelled and selects `count` more.
+    void selectNext(int count);
 
 Q_SIGNALS:
     void runFinished();
@@ -97,6 +113,15 @@ protected:
 private:
     void buildMenus();
     void buildStatusBar();
+    void buildCuration();
+    // Project state (main_window_project.cpp)
+    void buildProjectState();
+    void updateTitle();
+    void setProjectDirty(bool dirty);
+    std::vector<ProjectPick> projectSelection() const;
+    void showProjectSelection(); ///< the selection an opened project saved, once scanned
+    bool maybeSave();            ///< false: the user cancelled
+    void requestWhyPicked(int poolIndex);
     void dispatchRun(const RunParameters& parameters);
     bool askForWeights(const RunParameters& parameters);
     void onParametersChanged();
@@ -150,6 +175,13 @@ private:
     bool autoRerun_ = true;
     QString lastError_;
     QStringList recentPools_;
+    ImagePreview* preview_ = nullptr;
+    QTimer settingsTimer_;
+    std::function<int()> saveQuestion_;
+    QString projectPath_;
+    std::vector<ProjectPick> projectSelection_; ///< of the opened project, until shown
+    bool projectDirty_ = false;
+    bool loadingProject_ = false;
 };
 
 } // namespace freesel

@@ -6,11 +6,14 @@
 #include "plots/coverage_plot.h"
 #include "plots/projection_plot.h"
 #include "pool/pool_browser.h"
+#include "util/torch_info.h"
 #include "util/version.h"
 #include "viewer/image_view.h"
+#include "window/help_menu.h"
 #include "window/issues_dock.h"
 #include "window/parameters_panel.h"
 #include "window/shortcut_priority.h"
+#include "window/theme.h"
 
 #include <QAction>
 #include <QApplication>
@@ -19,6 +22,7 @@
 #include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QSettings>
 #include <QTabWidget>
 
 namespace freesel {
@@ -54,6 +58,7 @@ void MainWindow::buildMenus() {
     run->addAction(tr("&Run selection"), QKeySequence(tr("Ctrl+R")), this, &MainWindow::startRun);
     run->addAction(tr("&Cancel"), QKeySequence(Qt::Key_Escape), this, &MainWindow::cancelRun);
     run->addAction(tr("Reset feature &store..."), this, &MainWindow::resetStore);
+    run->addAction(tr("Reset parameters to &defaults"), params_, &ParametersPanel::resetToDefaults);
     QMenu* presets = run->addMenu(tr("Task &preset"));
     presets->addAction(tr("&Detection"), this,
                        [this] { params_->applyPreset(TaskPreset::Detection); });
@@ -72,13 +77,23 @@ void MainWindow::buildMenus() {
                         this, [this, tab] { tabs_->setCurrentIndex(tab); });
     view->addSeparator();
     view->addAction(issues_->toggleViewAction());
+    QAction* dark = view->addAction(tr("&Dark theme"));
+    dark->setObjectName(QStringLiteral("darkTheme"));
+    dark->setCheckable(true);
+    dark->setChecked(isDarkTheme());
+    connect(dark, &QAction::toggled, this, [this](bool on) {
+        applyTheme(on);
+        QSettings().setValue(QStringLiteral("view/dark"), on);
+    });
     QMenu* help = menuBar()->addMenu(tr("&Help"));
+    addHelpPages(help, this);
     help->addAction(tr("&About FreeSel Studio"), this, [this] {
         QMessageBox::about(this, tr("About FreeSel Studio"),
                            tr("<b>FreeSel Studio %1</b><p>Selects the images of an unlabeled "
                               "pool most worth annotating, in one pass of a self-supervised "
-                              "vision transformer.</p><p>%2</p>")
-                               .arg(applicationVersion(), buildDescription().toHtmlEscaped()));
+                              "vision transformer.</p><p>%2</p><p>%3</p>")
+                               .arg(applicationVersion(), buildDescription().toHtmlEscaped(),
+                                    torchDescription().toHtmlEscaped()));
     });
 }
 

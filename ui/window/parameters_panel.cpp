@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "window/parameters_panel.h"
 
+#include "util/torch_info.h"
 #include "weights/model_manifest.h"
 #include "window/clip_parameters_box.h"
 #include "window/elfs_parameters_box.h"
 
+#include <QAction>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
@@ -50,6 +53,7 @@ ParametersPanel::ParametersPanel(QWidget* parent)
     const ModelManifest manifest = ModelManifest::builtin();
     for (const ModelInfo& info : manifest.models())
         model_->addItem(info.displayName, info.name);
+    device_->setObjectName(QStringLiteral("device"));
     device_->addItem(tr("auto"), QStringLiteral("auto"));
     device_->addItem(tr("CPU"), QStringLiteral("cpu"));
     device_->addItem(tr("CUDA"), QStringLiteral("cuda"));
@@ -113,7 +117,33 @@ ParametersPanel::ParametersPanel(QWidget* parent)
     auto* modelForm = new QFormLayout(model);
     modelForm->addRow(tr("Backend"), backend_);
     modelForm->addRow(tr("Model"), model_);
+    weightsButton_ = new QPushButton(this);
+    weightsButton_->setObjectName(QStringLiteral("weightsFile"));
+    modelForm->addRow(tr("Weights"), weightsButton_);
+    auto* clearWeights = new QAction(tr("Use the weight cache"), weightsButton_);
+    weightsButton_->addAction(clearWeights);
+    weightsButton_->setContextMenuPolicy(Qt::ActionsContextMenu);
+    connect(clearWeights, &QAction::triggered, this, [this] { setWeightsFile(QString()); });
+    connect(weightsButton_, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(
+            this, tr("Local weights file"), QFileInfo(weights_).absolutePath(),
+            tr("Checkpoints (*.pth *.pt *.safetensors *.bin *.ckpt);;All files (*)"));
+        if (!path.isEmpty())
+            setWeightsFile(path);
+    });
     modelForm->addRow(tr("Device"), device_);
+    deviceNote_ = new QLabel(tr("<span style='color:#c00'>CUDA is not available: %1. The run "
+                                "would fail; choose auto or CPU.</span>")
+                                 .arg(torchDescription().toHtmlEscaped()),
+                             this);
+    deviceNote_->setObjectName(QStringLiteral("deviceNote"));
+    deviceNote_->setWordWrap(true);
+    deviceNote_->hide();
+    modelForm->addRow(deviceNote_);
+    connect(device_, &QComboBox::currentIndexChanged, this, [this] {
+        deviceNote_->setVisible(device_->currentData().toString() == QLatin1String("cuda") &&
+                                !cudaAvailable());
+    });
     modelForm->addRow(tr("Precision"), precision_);
     modelForm->addRow(tr("Input size"), inputSize_);
 
@@ -181,6 +211,9 @@ ParametersPanel::ParametersPanel(QWidget* parent)
     }
     budget_->setKeyboardTracking(false);
     connect(budget_, &QDoubleSpinBox::valueChanged, this, changed);
+    // Whole images for a count, tenths for a percentage: never "1000.0 images".
+    connect(budgetUnit_, &QComboBox::currentIndexChanged, this,
+            [this](int unit) { budget_->setDecimals(unit == 1 ? 1 : 0); });
     for (QComboBox* box : {budgetUnit_, strategy_, backend_, model_, device_, precision_})
         connect(box, &QComboBox::currentIndexChanged, this, changed);
     connect(elfs_, &ElfsParametersBox::changed, this, changed);
@@ -221,6 +254,8 @@ RunParameters ParametersPanel::parameters() const {
     p.strategy = strategy_->currentData().toString();
     p.seed = static_cast<quint64>(seed_->value());
     p.storeDir = storeDir_;
+    p.labeledImages = labelled_;
+    p.excludedImages = excluded_;
     elfs_->read(p);
     clip_->read(p);
     return p;
@@ -231,7 +266,10 @@ void ParametersPanel::setParameters(const RunParameters& p) {
     source_->setText(p.source);
     imageRoot_ = p.imageRoot;
     weights_ = p.weights;
+    updateWeightsButton();
     storeDir_ = p.storeDir;
+    labelled_ = p.labeledImages;
+    excluded_ = p.excludedImages;
     selectData(backend_, p.backend);
     selectData(model_, p.model);
     selectData(device_, p.device);
@@ -252,6 +290,32 @@ void ParametersPanel::setParameters(const RunParameters& p) {
     Q_EMIT parametersChanged();
 }
 
+void ParametersPanel::setMarks(const QStringList& labelled, const QStringList& excluded) {
+    if (labelled == labelled_ && excluded == excluded_)
+        return;
+    labelled_ = labelled;
+    excluded_ = excluded;
+    Q_EMIT parametersChanged();
+}
+
+void ParametersPanel::setWeightsFile(const QString& path) {
+    if (path == weights_)
+        return;
+    weights_ = path;
+    updateWeightsButton();
+    Q_EMIT parametersChanged();
+}
+
+void ParametersPanel::updateWeightsButton() {
+    weightsButton_->setText(weights_.isEmpty() ? tr("From the cache (choose a file...)")
+                                               : QFileInfo(weights_).fileName());
+    weightsButton_->setToolTip(
+        weights_.isEmpty()
+            ? tr("The model's weights come from the cache (downloaded on first use). Click to "
+                 "use a local checkpoint instead, as freesel --weights does.")
+            : tr("%1\nRight-click: use the weight cache again").arg(weights_));
+}
+
 void ParametersPanel::setSource(const QString& source) {
     source_->setText(source);
     Q_EMIT sourceChanged(source);
@@ -261,6 +325,12 @@ void ParametersPanel::setRecentPools(const QStringList& pools) {
     recent_->clear();
     recent_->addItems(pools);
     recent_->setCurrentIndex(-1);
+    // The placeholder is drawn greyed, so the box looked disabled even with pools in it: the
+    // count says there is something to choose, and an empty list really is disabled.
+    recent_->setPlaceholderText(pools.isEmpty()
+                                    ? tr("No recent pools yet")
+                                    : tr("Recent pools (%1): choose one").arg(pools.size()));
+    recent_->setEnabled(!pools.isEmpty());
 }
 
 void ParametersPanel::applyPreset(TaskPreset preset) {
@@ -268,6 +338,17 @@ void ParametersPanel::applyPreset(TaskPreset preset) {
     applyTaskPreset(p, preset);
     setParameters(p);
     preset_->setCurrentIndex(static_cast<int>(preset) + 1);
+}
+
+void ParametersPanel::resetToDefaults() {
+    const RunParameters current = parameters();
+    RunParameters p;
+    p.source = current.source;
+    p.imageRoot = current.imageRoot;
+    p.labeledImages = current.labeledImages;
+    p.excludedImages = current.excludedImages;
+    setParameters(p);
+    preset_->setCurrentIndex(0);
 }
 
 void ParametersPanel::setRunning(bool running) {

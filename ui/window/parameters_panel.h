@@ -32,7 +32,15 @@ public:
     void setSource(const QString& source);
     void setRecentPools(const QStringList& pools);
     void applyPreset(TaskPreset preset);
+    /// Every parameter back to its default; the pool and the marks stay.
+    void resetToDefaults();
+    /// Says so under the device when CUDA is chosen and this build or machine has none.
+    QLabel* deviceNote() const { return deviceNote_; }
     void setRunning(bool running);
+    /// The manual override (absolute pool paths): labelled and excluded images.
+    void setMarks(const QStringList& labelled, const QStringList& excluded);
+    /// A local checkpoint instead of the weight cache (empty: the cache).
+    void setWeightsFile(const QString& path);
 
     QPushButton* runButton() const { return run_; }
     QPushButton* cancelButton() const { return cancel_; }
@@ -48,6 +56,7 @@ public:
     ElfsParametersBox* elfsBox() const { return elfs_; }
     ClipParametersBox* clipBox() const { return clip_; }
     QLineEdit* sourceField() const { return source_; }
+    QPushButton* weightsButton() const { return weightsButton_; }
 
 public Q_SLOTS:
     void browseFolder();
@@ -83,7 +92,11 @@ private:
     ClipParametersBox* clip_; ///< shown while the strategy is clip
     QPushButton* run_;
     QPushButton* cancel_;
+    QPushButton* weightsButton_; ///< names the local weights file, or the cache
+    QLabel* deviceNote_;
+    void updateWeightsButton();
     QString imageRoot_, weights_, storeDir_;
+    QStringList labelled_, excluded_;
     bool loading_ = false;
 };
 

@@ -4,15 +4,28 @@
 #include "util/save_file.h"
 
 #include <QFile>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+
+#include <cmath>
+#include <limits>
 
 namespace freesel {
 
 bool ProjectFile::save(const QString& path, QString* error) const {
-    const QJsonObject root{{QStringLiteral("format"), QStringLiteral("freesel-project")},
-                           {QStringLiteral("version"), kVersion},
-                           {QStringLiteral("parameters"), parameters.toJson()}};
+    QJsonObject root{{QStringLiteral("format"), QStringLiteral("freesel-project")},
+                     {QStringLiteral("version"), kVersion},
+                     {QStringLiteral("parameters"), parameters.toJson()}};
+    if (!selection.empty()) {
+        QJsonArray picks;
+        for (const ProjectPick& pick : selection)
+            picks.append(
+                QJsonObject{{QStringLiteral("path"), pick.path},
+                            {QStringLiteral("score"),
+                             std::isnan(pick.score) ? QJsonValue() : QJsonValue(pick.score)}});
+        root.insert(QStringLiteral("selection"), picks);
+    }
     const Status saved =
         saveFileAtomically(path, QJsonDocument(root).toJson(QJsonDocument::Indented));
     if (!saved)
@@ -45,6 +58,13 @@ bool ProjectFile::load(const QString& path, QString* error) {
         return false;
     }
     parameters = RunParameters::fromJson(root.value(QStringLiteral("parameters")).toObject());
+    selection.clear();
+    for (const QJsonValue& value : root.value(QStringLiteral("selection")).toArray()) {
+        const QJsonValue score = value[QStringLiteral("score")];
+        selection.push_back(
+            {value[QStringLiteral("path")].toString(),
+             score.isDouble() ? score.toDouble() : std::numeric_limits<double>::quiet_NaN()});
+    }
     return true;
 }
 

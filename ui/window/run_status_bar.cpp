@@ -83,6 +83,19 @@ void RunStatusBar::showPredictedBackend(const RunParameters& p) {
         p.backend == QStringLiteral("dino") || (p.backend == QStringLiteral("auto") && cached);
     backend_->setText(dino ? tr("Backend: DINO %1").arg(model ? model->displayName : p.model)
                            : tr("Backend: offline (no DINO weights)"));
+    // Why auto falls back, before a run says it again.
+    QString why;
+    if (p.backend == QStringLiteral("auto") && !dino)
+        why = tr("auto falls back to the offline backend: the weights of %1 are not in the "
+                 "cache (%2).\nThe offline backend's ranking can be no better than random on "
+                 "semantic content. To get DINO: Run asks to download them, or freesel models "
+                 "download %3, or choose a local weights file (Model > Weights).")
+                  .arg(model ? model->displayName : p.model,
+                       model ? WeightCache().pathFor(*model) : tr("unknown model"), p.model);
+    else if (p.backend == QStringLiteral("offline"))
+        why = tr("The offline backend was chosen: no network, but its ranking can be no better "
+                 "than random on semantic content.");
+    backend_->setToolTip(why);
     device_->setText(tr("Device: %1 (confirmed when the model loads)").arg(p.device));
 }
 

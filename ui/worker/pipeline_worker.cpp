@@ -70,6 +70,33 @@ PipelineWorker::PipelineWorker(QObject* parent)
     qRegisterMetaType<DownloadResult>();
     qRegisterMetaType<ComparisonRequest>();
     qRegisterMetaType<ComparisonResult>();
+    qRegisterMetaType<WhyPicked>();
+    qRegisterMetaType<PoolDuplicates>();
+}
+
+void PipelineWorker::scan(const RunParameters& parameters) {
+    try {
+        // Already scanned (the same pool again): the window still needs the pool.
+        if (!session_->scan(parameters) && session_->pool())
+            Q_EMIT poolScanned(SessionSignals::snapshotOf(*session_));
+    } catch (const std::exception& error) {
+        Q_EMIT scanFailed(QString::fromUtf8(error.what()));
+    }
+}
+
+void PipelineWorker::explainPick(int poolIndex) {
+    WhyPicked why;
+    try {
+        why = explainPoolImage(*session_, poolIndex);
+    } catch (const std::exception& error) {
+        why.poolIndex = poolIndex;
+        why.error = QString::fromUtf8(error.what());
+    }
+    Q_EMIT pickExplained(why);
+}
+
+void PipelineWorker::findDuplicates(double threshold) {
+    Q_EMIT duplicatesFound(findPoolDuplicates(*session_, threshold));
 }
 
 void PipelineWorker::compare(const ComparisonRequest& request) {

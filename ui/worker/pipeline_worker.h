@@ -9,6 +9,8 @@
 #include "compare/comparison.h"
 #include "pipeline_session.h"
 #include "weights/weight_downloader.h"
+#include "worker/pool_duplicates.h"
+#include "worker/why_picked.h"
 
 #include <QElapsedTimer>
 #include <QMetaType>
@@ -87,6 +89,12 @@ public Q_SLOTS:
     /// Ranks the pool of the last run by CLIP similarity to `text` (its store must hold CLIP
     /// embeddings); answers with searchFinished.
     void search(const QString& text);
+    /// Scans the pool at once (thumbnails before Run); poolScanned follows, or scanFailed.
+    void scan(const freesel::RunParameters& parameters);
+    /// "Why was this picked" for a pool image of the last selection; answers pickExplained.
+    void explainPick(int poolIndex);
+    /// Near-duplicate groups of the last run's pool; answers duplicatesFound.
+    void findDuplicates(double threshold);
 
 Q_SIGNALS:
     void stageChanged(const QString& stage);
@@ -108,6 +116,9 @@ Q_SIGNALS:
     void comparisonFailed(const QString& message); ///< also when cancelled
     /// `ranking`: pool indices, best first; empty with `error` when the search could not run.
     void searchFinished(const QString& text, const QList<int>& ranking, const QString& error);
+    void scanFailed(const QString& message); ///< of scan() alone (Run reports it again)
+    void pickExplained(const freesel::WhyPicked& why);
+    void duplicatesFound(const freesel::PoolDuplicates& duplicates);
 
 private:
     class SessionSignals;
