@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "elfs/proxy_training.h"
 
+#include "elfs/torch_threads.h"
 #include "selection/selection.h"
 
 #include <torch/torch.h>
@@ -34,20 +35,6 @@ std::pair<torch::Tensor, torch::Tensor> viewStatistics(const ProxyInputs& inputs
     const torch::Tensor inverse = 1.0 / (views.std(0, false) + 1e-6);
     return {mean, inverse};
 }
-
-/// Restores torch's thread count when training ends, however it ends.
-class TorchThreads {
-public:
-    explicit TorchThreads(int threads) : saved_(torch::get_num_threads()) {
-        torch::set_num_threads(threads);
-    }
-    ~TorchThreads() { torch::set_num_threads(saved_); }
-    TorchThreads(const TorchThreads&) = delete;
-    TorchThreads& operator=(const TorchThreads&) = delete;
-
-private:
-    int saved_;
-};
 
 void validate(const ProxyInputs& inputs, const std::vector<int>& labels,
               const ProxyOptions& options) {

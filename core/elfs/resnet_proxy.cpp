@@ -3,6 +3,7 @@
 
 #include "backbone/vit_model.h"
 #include "elfs/cifar_resnet.h"
+#include "elfs/torch_threads.h"
 #include "selection/selection.h"
 #include "util/random_stream.h"
 
@@ -14,20 +15,6 @@
 namespace freesel {
 
 namespace {
-
-/// Restores torch's thread count when training ends, however it ends.
-class TorchThreads {
-public:
-    explicit TorchThreads(int threads) : saved_(torch::get_num_threads()) {
-        torch::set_num_threads(threads);
-    }
-    ~TorchThreads() { torch::set_num_threads(saved_); }
-    TorchThreads(const TorchThreads&) = delete;
-    TorchThreads& operator=(const TorchThreads&) = delete;
-
-private:
-    int saved_;
-};
 
 void validate(const PixelImages& images, const std::vector<int>& labels,
               const ResNetProxyOptions& o) {
