@@ -38,20 +38,6 @@ void collectJsonNames(const QJsonValue& value, QStringList& names) {
     }
 }
 
-/// The column of a CSV header that holds the names, or -1 when the line is not such a header.
-int nameColumn(const QString& header) {
-    static const QStringList columns = {QStringLiteral("path"), QStringLiteral("file"),
-                                        QStringLiteral("file_name"), QStringLiteral("filename"),
-                                        QStringLiteral("image")};
-    const QStringList cells = header.split(QLatin1Char(','));
-    if (cells.size() < 2)
-        return -1;
-    for (int i = 0; i < cells.size(); ++i)
-        if (columns.contains(cells[i].trimmed().remove(QLatin1Char('"')).toLower()))
-            return i;
-    return -1;
-}
-
 /// A CSV cell, unquoted ("" inside quotes is one quote). Enough for the paths our exports and
 /// spreadsheets write: a path holding a comma must be quoted, which this honours.
 QStringList csvCells(const QString& line) {
@@ -74,6 +60,20 @@ QStringList csvCells(const QString& line) {
     }
     cells << cell;
     return cells;
+}
+
+/// The column of a CSV header that holds the names, or -1 when the line is not such a header.
+int nameColumn(const QString& header) {
+    static const QStringList columns = {QStringLiteral("path"), QStringLiteral("file"),
+                                        QStringLiteral("file_name"), QStringLiteral("filename"),
+                                        QStringLiteral("image")};
+    const QStringList cells = csvCells(header);
+    if (cells.size() < 2)
+        return -1;
+    for (int i = 0; i < cells.size(); ++i)
+        if (columns.contains(cells[i].trimmed().toLower()))
+            return i;
+    return -1;
 }
 
 /// The column a CSV header names `name` (case-insensitive), or -1.

@@ -9,19 +9,9 @@
 #include <cmath>
 
 using namespace freesel;
+using freesel::testing::poolOfVectors;
 
 namespace {
-
-PatternPool poolOf(const std::vector<std::vector<std::vector<float>>>& images) {
-    PatternPool pool(int(images.front().front().size()));
-    for (const auto& patterns : images) {
-        std::vector<float> rows;
-        for (const auto& p : patterns)
-            rows.insert(rows.end(), p.begin(), p.end());
-        pool.addImage(rows.data(), int(patterns.size()));
-    }
-    return pool;
-}
 
 /// A pool of `images` images with 1-4 random patterns each.
 PatternPool randomPool(int images, int dims, uint64_t seed) {
@@ -52,7 +42,7 @@ class TestPickExplanation : public QObject {
 private Q_SLOTS:
     void handDerivedEuclidean() {
         // image 0 {(0,0)}, image 1 {(3,0), (0,1)}, image 2 {(10,0)}; order 0, 2, 1.
-        const PatternPool pool = poolOf({{{0, 0}}, {{3, 0}, {0, 1}}, {{10, 0}}});
+        const PatternPool pool = poolOfVectors({{{0, 0}}, {{3, 0}, {0, 1}}, {{10, 0}}});
         const PickExplanation e = explainPick(pool, {0, 2, 1}, 3, DistanceMetric::Euclidean);
         QCOMPARE(e.image, 1);
         QVERIFY(!e.uniform);
@@ -67,7 +57,7 @@ private Q_SLOTS:
     }
     void handDerivedCosine() {
         // (0,1) is orthogonal to (1,0): 1 - 0; (1,1) is at 45 degrees: 1 - 1/sqrt(2).
-        const PatternPool pool = poolOf({{{1, 0}}, {{0, 1}, {1, 1}}});
+        const PatternPool pool = poolOfVectors({{{1, 0}}, {{0, 1}, {1, 1}}});
         const PickExplanation e = explainPick(pool, {0, 1}, 2);
         QVERIFY(std::abs(e.patternDistances[0] - 1.0) < 1e-6);
         QVERIFY(std::abs(e.patternDistances[1] - (1.0 - 1.0 / std::sqrt(2.0))) < 1e-6);
@@ -75,7 +65,7 @@ private Q_SLOTS:
         QVERIFY(std::abs(e.nearestDistance - (1.0 - 1.0 / std::sqrt(2.0))) < 1e-6);
     }
     void firstPickIsUniform() {
-        const PatternPool pool = poolOf({{{1, 0}}, {{0, 1}}});
+        const PatternPool pool = poolOfVectors({{{1, 0}}, {{0, 1}}});
         const PickExplanation e = explainPick(pool, {1, 0}, 1);
         QVERIFY(e.uniform);
         QCOMPARE(e.nearestImage, -1);
@@ -85,7 +75,7 @@ private Q_SLOTS:
     void seededImagesCountAsSelected() {
         // Image 2 (seeded, already labelled) is right next to image 1: it is the nearest,
         // with rank 0, and rank 1 is no longer a uniform draw.
-        const PatternPool pool = poolOf({{{0, 0}}, {{5, 0}}, {{5, 1}}});
+        const PatternPool pool = poolOfVectors({{{0, 0}}, {{5, 0}}, {{5, 1}}});
         const PickExplanation e = explainPick(pool, {1, 0}, 1, DistanceMetric::Euclidean, {2});
         QVERIFY(!e.uniform);
         QCOMPARE(e.nearestImage, 2);
@@ -123,7 +113,7 @@ private Q_SLOTS:
         }
     }
     void refusesARankOutsideTheOrder() {
-        const PatternPool pool = poolOf({{{1, 0}}, {{0, 1}}});
+        const PatternPool pool = poolOfVectors({{{1, 0}}, {{0, 1}}});
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, explainPick(pool, {0, 1}, 0));
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, explainPick(pool, {0, 1}, 3));
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, explainPick(pool, {0, 7}, 2));

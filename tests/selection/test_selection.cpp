@@ -17,17 +17,6 @@ using namespace freesel::testing;
 
 namespace {
 
-PatternPool poolOfVectors(const std::vector<std::vector<std::vector<float>>>& images) {
-    PatternPool pool(int(images.front().front().size()));
-    for (const auto& patterns : images) {
-        std::vector<float> rows;
-        for (const auto& p : patterns)
-            rows.insert(rows.end(), p.begin(), p.end());
-        pool.addImage(rows.data(), int(patterns.size()));
-    }
-    return pool;
-}
-
 bool allDistinct(const std::vector<int>& images) {
     return std::set<int>(images.begin(), images.end()).size() == images.size();
 }

@@ -55,6 +55,17 @@ PatternPool makeClusteredPool(int images, int dims, int concepts, int maxPattern
                              seed, fixedPatternCount);
 }
 
+PatternPool poolOfVectors(const std::vector<std::vector<std::vector<float>>>& images) {
+    PatternPool pool(int(images.front().front().size()));
+    for (const auto& patterns : images) {
+        std::vector<float> rows;
+        for (const auto& p : patterns)
+            rows.insert(rows.end(), p.begin(), p.end());
+        pool.addImage(rows.data(), int(patterns.size()));
+    }
+    return pool;
+}
+
 std::vector<int> imagesOf(const SelectionResult& result) {
     std::vector<int> images;
     for (const Pick& pick : result.picks)

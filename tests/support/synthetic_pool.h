@@ -50,6 +50,9 @@ PatternPool makeClusteredPool(int images, int dims, int concepts, int maxPattern
 /// The images of a selection, in selection order.
 std::vector<int> imagesOf(const SelectionResult& result);
 
+/// A pool from hand-written vectors: images[i] lists image i's patterns.
+PatternPool poolOfVectors(const std::vector<std::vector<std::vector<float>>>& images);
+
 struct ReferencePick {
     int image;
     double score;
