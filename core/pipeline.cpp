@@ -221,6 +221,34 @@ std::vector<int> usableImagesNamed(const std::vector<PoolEntry>& pool, const Poo
     return usable;
 }
 
+/// `included` without repeats and without labelled images (already annotated); throws when one
+/// is also excluded, since the two marks contradict each other.
+std::vector<int> includedImagesOf(const std::vector<PoolEntry>& pool, const PoolPatterns& patterns,
+                                  const std::vector<int>& included, ContinuedRound& round) {
+    const QSet<int> labeled(round.labeled.begin(), round.labeled.end());
+    const QSet<int> excluded(round.excluded.begin(), round.excluded.end());
+    QSet<int> seen;
+    std::vector<int> kept;
+    int alreadyLabeled = 0;
+    for (int usable : included) {
+        if (excluded.contains(usable))
+            throw std::invalid_argument(
+                "image " + pool[size_t(patterns.poolIndex[size_t(usable)])].path.toStdString() +
+                " is both included and excluded: remove it from one of the two lists");
+        if (labeled.contains(usable))
+            ++alreadyLabeled;
+        else if (!seen.contains(usable)) {
+            seen.insert(usable);
+            kept.push_back(usable);
+        }
+    }
+    if (alreadyLabeled > 0)
+        round.warnings << QStringLiteral("%1 included images are also labelled (already "
+                                         "annotated) and are not selected again")
+                              .arg(alreadyLabeled);
+    return kept;
+}
+
 ProxyInputs loadProxyInputs(const FeatureStore& store, const std::vector<int>& storeIndex) {
     ProxyInputs inputs;
     for (int record : storeIndex) {
@@ -239,7 +267,7 @@ ProxyInputs loadProxyInputs(const FeatureStore& store, const std::vector<int>& s
 
 ContinuedRound resolveContinuedRound(const std::vector<PoolEntry>& pool,
                                      const PoolPatterns& patterns, const QStringList& labeled,
-                                     const QStringList& excluded) {
+                                     const QStringList& excluded, const QStringList& included) {
     ContinuedRound round;
     if (!labeled.isEmpty())
         round.labeled =
@@ -247,13 +275,18 @@ ContinuedRound resolveContinuedRound(const std::vector<PoolEntry>& pool,
     if (!excluded.isEmpty())
         round.excluded =
             usableImagesNamed(pool, patterns, excluded, QStringLiteral("excluded"), round.warnings);
+    if (!included.isEmpty())
+        round.included = includedImagesOf(
+            pool, patterns,
+            usableImagesNamed(pool, patterns, included, QStringLiteral("included"), round.warnings),
+            round);
     return round;
 }
 
 SelectionResult withoutKnownImages(SelectionResult result, const PoolPatterns& patterns,
                                    const ContinuedRound& round, int64_t budget) {
     QSet<int> known;
-    for (const auto* list : {&round.labeled, &round.excluded})
+    for (const auto* list : {&round.labeled, &round.excluded, &round.included})
         for (int usable : *list)
             known.insert(patterns.poolIndex[size_t(usable)]);
     SelectionResult kept;
@@ -261,6 +294,15 @@ SelectionResult withoutKnownImages(SelectionResult result, const PoolPatterns& p
         if (!known.contains(pick.image) && int64_t(kept.picks.size()) < budget)
             kept.picks.push_back(pick);
     return kept;
+}
+
+SelectionResult withIncludedFirst(const SelectionResult& drawn, const PoolPatterns& patterns,
+                                  const ContinuedRound& round) {
+    SelectionResult result;
+    for (int usable : round.included)
+        result.picks.push_back(Pick{patterns.poolIndex[size_t(usable)]});
+    result.picks.insert(result.picks.end(), drawn.picks.begin(), drawn.picks.end());
+    return result;
 }
 
 SelectionResult selectElfs(const FeatureStore& store, const PoolPatterns& patterns,

@@ -83,19 +83,27 @@ SelectionResult selectImages(const PoolPatterns& patterns, StrategyKind strategy
 
 /// A continued round's images (RunParameters::labeledImages / excludedImages) as usable-image
 /// indices of `patterns`, for SelectionRequest::labeled / excluded.
+/// `included` (RunParameters::includedImages) are the images included by hand, in the
+/// list's order, without those also labelled (already annotated: nothing to select).
 struct ContinuedRound {
-    std::vector<int> labeled, excluded;
+    std::vector<int> labeled, excluded, included;
     QStringList warnings; ///< names not in the pool, images without usable features
-    bool empty() const { return labeled.empty() && excluded.empty(); }
+    bool empty() const { return labeled.empty() && excluded.empty() && included.empty(); }
 };
+/// Throws std::invalid_argument naming an image that is both included and excluded.
 ContinuedRound resolveContinuedRound(const std::vector<PoolEntry>& pool,
                                      const PoolPatterns& patterns, const QStringList& labeled,
-                                     const QStringList& excluded);
+                                     const QStringList& excluded, const QStringList& included = {});
 
 /// For strategies that rank the whole pool (elfs, clip): their picks, run for `budget` plus
-/// the round's known images, without the labeled and excluded images, cut to `budget`.
+/// the round's known images, without the labeled, excluded and included images, cut to
+/// `budget`.
 SelectionResult withoutKnownImages(SelectionResult result, const PoolPatterns& patterns,
                                    const ContinuedRound& round, int64_t budget);
+
+/// The round's included images first (pool indices, no score: chosen by hand), then `drawn`.
+SelectionResult withIncludedFirst(const SelectionResult& drawn, const PoolPatterns& patterns,
+                                  const ContinuedRound& round);
 
 /// The ELFS stage (core/elfs, docs/ALGORITHM.md sections E1-E3): each usable image's [CLS] feature
 /// and patch tokens from the store, spherical k-means pseudo-labels, the proxy's training dynamics,

@@ -286,32 +286,28 @@ bool PipelineSession::select(const RunParameters& p) {
     const PoolPatterns& candidates = withinImages_.empty() ? patterns_ : within;
     const int64_t candidateBudget =
         withinImages_.empty() ? budget : resolveBudget(p, int(candidates.poolIndex.size()));
+    const ContinuedRound round = resolveContinuedRound(*pool_, candidates, p.labeledImages,
+                                                       p.excludedImages, p.includedImages);
+    selectionWarnings_ = round.warnings;
+    // Images included by hand are selected first and count in the budget; the strategy draws
+    // the rest around them, seeded by them as by labelled images.
+    const auto included = static_cast<int64_t>(round.included.size());
+    if (included > 0 && included >= candidateBudget)
+        selectionWarnings_ << QStringLiteral("the %1 images included by hand fill the budget of "
+                                             "%2: the strategy draws no image")
+                                  .arg(included)
+                                  .arg(candidateBudget);
     SelectionRequest request;
-    request.budget = candidateBudget;
+    request.budget = std::max<int64_t>(0, candidateBudget - included);
     request.seed = p.seed;
     request.threads = p.threads;
-    const ContinuedRound round =
-        resolveContinuedRound(*pool_, candidates, p.labeledImages, p.excludedImages);
-    selectionWarnings_ = round.warnings;
     request.labeled = round.labeled;
+    request.labeled.insert(request.labeled.end(), round.included.begin(), round.included.end());
     request.excluded = round.excluded;
-    // Strategies that rank the whole pool rank it for the known images too, then drop them.
-    const auto known = static_cast<int64_t>(round.labeled.size() + round.excluded.size());
     elfs_ = ElfsResult();
     clipScores_ = ClipSelectionScores();
-    if (strategy == StrategyKind::Elfs) {
-        SelectionRequest whole = request;
-        whole.labeled.clear();
-        whole.excluded.clear();
-        whole.budget += known;
-        selection_ = withoutKnownImages(runElfsStage(p, whole, candidates), candidates, round,
-                                        candidateBudget);
-    } else if (strategy == StrategyKind::Clip) {
-        selection_ = withoutKnownImages(runClipStage(p, candidateBudget + known, candidates),
-                                        candidates, round, candidateBudget);
-    } else {
-        selection_ = selectImages(candidates, strategy, request);
-    }
+    selection_ = withIncludedFirst(drawSelection(p, strategy, request, candidates, round),
+                                   candidates, round);
     checkCancel(QStringLiteral("selection"));
     budget_ = candidateBudget;
     parameters_ = p;
@@ -319,6 +315,29 @@ bool PipelineSession::select(const RunParameters& p) {
     if (observer_)
         observer_->stageFinished(QStringLiteral("selection"));
     return true;
+}
+
+SelectionResult PipelineSession::drawSelection(const RunParameters& p, StrategyKind strategy,
+                                               const SelectionRequest& request,
+                                               const PoolPatterns& candidates,
+                                               const ContinuedRound& round) {
+    // Strategies that rank the whole pool rank it for the known images too, then drop them.
+    const auto known =
+        static_cast<int64_t>(round.labeled.size() + round.excluded.size() + round.included.size());
+    if (strategy == StrategyKind::Elfs) {
+        SelectionRequest whole = request;
+        whole.labeled.clear();
+        whole.excluded.clear();
+        whole.budget += known;
+        return withoutKnownImages(runElfsStage(p, whole, candidates), candidates, round,
+                                  request.budget);
+    }
+    if (strategy == StrategyKind::Clip)
+        return withoutKnownImages(runClipStage(p, request.budget + known, candidates), candidates,
+                                  round, request.budget);
+    if (request.budget == 0) // the images included by hand fill the budget
+        return {};
+    return selectImages(candidates, strategy, request);
 }
 
 std::vector<int> PipelineSession::withinCandidates(const RunParameters& p) const {

@@ -172,6 +172,10 @@ private:
     void require(bool done, const char* stage) const;
     void forgetFrom(int stage);
     void openForWriting(FeatureStore& store, const QString& folder, const RunParameters& p);
+    /// The strategy's own picks, around the round's labelled and included images.
+    SelectionResult drawSelection(const RunParameters& p, StrategyKind strategy,
+                                  const SelectionRequest& request, const PoolPatterns& candidates,
+                                  const ContinuedRound& round);
     SelectionResult runElfsStage(const RunParameters& p, const SelectionRequest& request,
                                  const PoolPatterns& candidates);
     SelectionResult runClipStage(const RunParameters& p, int64_t budget,

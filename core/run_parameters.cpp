@@ -110,6 +110,8 @@ QString RunParameters::selectionKey() const {
     if (!labeledImages.isEmpty() || !excludedImages.isEmpty())
         key += QStringLiteral("|labeled:%1|excluded:%2")
                    .arg(pathListDigest(labeledImages), pathListDigest(excludedImages));
+    if (!includedImages.isEmpty())
+        key += QStringLiteral("|included:%1").arg(pathListDigest(includedImages));
     return key;
 }
 
@@ -192,7 +194,8 @@ QJsonObject RunParameters::toJson() const {
             {QStringLiteral("withinTop"), withinTop},
             {QStringLiteral("withinPercent"), withinPercent},
             {QStringLiteral("labeledImages"), QJsonArray::fromStringList(labeledImages)},
-            {QStringLiteral("excludedImages"), QJsonArray::fromStringList(excludedImages)}};
+            {QStringLiteral("excludedImages"), QJsonArray::fromStringList(excludedImages)},
+            {QStringLiteral("includedImages"), QJsonArray::fromStringList(includedImages)}};
 }
 
 RunParameters RunParameters::fromJson(const QJsonObject& o) {
@@ -233,6 +236,7 @@ RunParameters RunParameters::fromJson(const QJsonObject& o) {
     p.withinPercent = o.value(QStringLiteral("withinPercent")).toBool(p.withinPercent);
     p.labeledImages = stringList(o.value(QStringLiteral("labeledImages")));
     p.excludedImages = stringList(o.value(QStringLiteral("excludedImages")));
+    p.includedImages = stringList(o.value(QStringLiteral("includedImages")));
     return p;
 }
 

@@ -61,6 +61,9 @@ struct RunParameters {
     // candidates. Paths as the pool lists them (absolute); in the selection key.
     QStringList labeledImages;
     QStringList excludedImages;
+    // Images included by hand: always selected, first, and counted in the budget; the
+    // strategy draws the rest around them (they seed it like labelled images).
+    QStringList includedImages;
     // How, not what: these change no result, so they are in no key and no project file.
     int threads = 0;        ///< CPU threads of the pattern and selection stages (0: all cores)
     int batchSize = 8;      ///< images per forward pass

@@ -164,6 +164,11 @@ void addSelectOptions(QCommandLineParser& parser) {
               QStringLiteral("Images never to select (a list or an export), e.g. rejected by "
                              "annotators."),
               QStringLiteral("FILE"));
+    addOption(parser, QStringLiteral("include"),
+              QStringLiteral("Images to select whatever the strategy (a list or an export): they "
+                             "come first and count in the budget; the strategy draws the rest "
+                             "around them."),
+              QStringLiteral("FILE"));
     addOption(parser, QStringLiteral("within"),
               QStringLiteral("Select only among the best matches of this text (any strategy): "
                              "ranked by the cosine of the store's CLIP image embeddings and the "
@@ -254,6 +259,9 @@ SelectOptions readSelectOptions(const QCommandLineParser& parser) {
     if (parser.isSet(QStringLiteral("exclude")))
         options.run.excludedImages =
             readImageList(parser.value(QStringLiteral("exclude"))).valueOrThrow();
+    if (parser.isSet(QStringLiteral("include")))
+        options.run.includedImages =
+            readImageList(parser.value(QStringLiteral("include"))).valueOrThrow();
     readSuspectsOptions(parser, options);
     options.exportOptions.overwrite = parser.isSet(QStringLiteral("overwrite"));
     options.exportOptions.copyFiles = parser.isSet(QStringLiteral("copy"));
@@ -295,6 +303,7 @@ int runSelectCommand(const QStringList& arguments) {
     run.budgetPercent = options.run.budgetPercent;
     run.labeledImages = options.run.labeledImages;
     run.excludedImages = options.run.excludedImages;
+    run.includedImages = options.run.includedImages;
 
     checkOutputFolder(options.out, options.format);
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Continued rounds through the CLI (issue 18): --labeled with a list or an earlier export,
-// --exclude, and what the user hears about names the pool does not hold.
+// --exclude, --include (images chosen by hand), and what the user hears about names the pool
+// does not hold.
 #include "support/cli_test_support.h"
 #include "support/scene_pool.h"
 
@@ -40,6 +41,9 @@ private Q_SLOTS:
     void secondRoundContinuesTheFirst_data();
     void secondRoundContinuesTheFirst();
     void excludedImagesAreNeverSelected();
+    void includedImagesComeFirstAndSeedTheRest_data();
+    void includedImagesComeFirstAndSeedTheRest();
+    void includedAndExcludedTogetherIsRefused();
     void unknownNamesAreReportedAndBadListsRefused();
 
 private:
@@ -100,6 +104,57 @@ void TestCliRounds::excludedImagesAreNeverSelected() {
         for (const QString& image : rejected)
             QVERIFY2(!picked.contains(image), qPrintable(strategy + QStringLiteral(": ") + image));
     }
+}
+
+void TestCliRounds::includedImagesComeFirstAndSeedTheRest_data() {
+    QTest::addColumn<QString>("strategy");
+    QTest::newRow("fds") << QStringLiteral("fds");
+    QTest::newRow("freesel") << QStringLiteral("freesel");
+    QTest::newRow("kmeans") << QStringLiteral("kmeans");
+    QTest::newRow("random") << QStringLiteral("random");
+}
+
+// Two images included by hand are the first two picks and count in the budget of 8; the other
+// six are what the strategy draws with the two as labelled seeds and a budget of 6.
+void TestCliRounds::includedImagesComeFirstAndSeedTheRest() {
+    QFETCH(QString, strategy);
+    const QString all = dir_.filePath(strategy + QStringLiteral("-everything.txt"));
+    Run run = runFreesel(selectArguments(pool_, store_, QStringLiteral("random"), 40, all));
+    QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+    const QStringList chosen = readLines(all).mid(20, 2);
+    const QString list = dir_.filePath(strategy + QStringLiteral("-chosen.txt"));
+    writeLines(list, chosen);
+
+    const QString included = dir_.filePath(strategy + QStringLiteral("-included.txt"));
+    run = runFreesel(selectArguments(pool_, store_, strategy, 8, included) +
+                     QStringList{QStringLiteral("--include"), list});
+    QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+    const QStringList picked = readLines(included);
+    QCOMPARE(picked.size(), 8);
+    QCOMPARE(picked.mid(0, 2), chosen);
+    const QString seeded = dir_.filePath(strategy + QStringLiteral("-seeded.txt"));
+    run = runFreesel(selectArguments(pool_, store_, strategy, 6, seeded) +
+                     QStringList{QStringLiteral("--labeled"), list});
+    QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+    QCOMPARE(picked.mid(2), readLines(seeded));
+}
+
+void TestCliRounds::includedAndExcludedTogetherIsRefused() {
+    const QString all = dir_.filePath(QStringLiteral("conflict-all.txt"));
+    Run run = runFreesel(selectArguments(pool_, store_, QStringLiteral("random"), 3, all));
+    QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+    const QString list = dir_.filePath(QStringLiteral("both.txt"));
+    writeLines(list, readLines(all));
+    run = runFreesel(
+        selectArguments(pool_, store_, QStringLiteral("freesel"), 5,
+                        dir_.filePath(QStringLiteral("conflict.txt"))) +
+        QStringList{QStringLiteral("--include"), list, QStringLiteral("--exclude"), list});
+    QCOMPARE(run.exitCode, 2);
+    QVERIFY2(run.err.contains(QStringLiteral("is both included and excluded")),
+             qPrintable(run.err));
+    QVERIFY2(run.err.contains(readLines(all).first()) || run.err.contains(readLines(all).at(1)) ||
+                 run.err.contains(readLines(all).at(2)),
+             qPrintable(run.err));
 }
 
 void TestCliRounds::unknownNamesAreReportedAndBadListsRefused() {

@@ -23,6 +23,7 @@
 #include <QFileInfo>
 #include <QImageReader>
 #include <QListView>
+#include <QSet>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -142,6 +143,32 @@ private Q_SLOTS:
         QCOMPARE(model->markOf(0), 0);
     }
 
+    void imagesIncludedByHandAreSelectedFirst() {
+        MainWindow window;
+        QVERIFY(runOnce(window, parameters(QStringLiteral("s-include"))));
+        PoolModel* model = window.poolBrowser()->model();
+        // Two images the first run did not pick, included by hand.
+        QList<int> unpicked;
+        for (int i = 0; i < model->poolSize() && unpicked.size() < 2; ++i)
+            if (model->rankOf(i) == 0)
+                unpicked << i;
+        QCOMPARE(unpicked.size(), 2);
+        window.markImages(unpicked, PoolMark::Included);
+        QCOMPARE(model->markOf(unpicked[0]), int(PoolMark::Included));
+        uitest::RunWatcher runs(window);
+        window.startRun();
+        QVERIFY2(runs.waitForFinished(1, kRunTimeout), qPrintable(window.lastError()));
+        const RunOutcome& outcome = window.lastOutcome();
+        const int budget = static_cast<int>(outcome.parameters.budget);
+        QCOMPARE(int(outcome.picks.size()), budget); // they count in the budget
+        QSet<int> firstTwo{outcome.picks[0], outcome.picks[1]};
+        QCOMPARE(firstTwo, QSet<int>(unpicked.begin(), unpicked.end()));
+        QCOMPARE(QSet<int>(outcome.picks.begin(), outcome.picks.end()).size(), budget);
+        ImageView* view = window.imageView();
+        window.poolBrowser()->showImage(unpicked[0]);
+        QTRY_VERIFY(view->whyPickedText().contains(QStringLiteral("included by hand")));
+    }
+
     void selectTheNextNMarksTheSelectionAsLabelled() {
         MainWindow window;
         QVERIFY(runOnce(window, parameters(QStringLiteral("s-next"))));
@@ -173,7 +200,13 @@ private Q_SLOTS:
         QTest::keyClick(view, Qt::Key_X);
         QCOMPARE(model->markOf(3), int(PoolMark::Excluded));
         QTest::keyClick(view, Qt::Key_I);
+        QCOMPARE(model->markOf(3), int(PoolMark::Included));
+        QCOMPARE(window.parametersPanel()->parameters().includedImages,
+                 QStringList{model->entry(3).path});
+        QVERIFY(window.parametersPanel()->parameters().excludedImages.isEmpty());
+        QTest::keyClick(view, Qt::Key_U);
         QCOMPARE(model->markOf(3), 0);
+        QVERIFY(window.parametersPanel()->parameters().includedImages.isEmpty());
         QTest::keyClick(view, Qt::Key_L);
         QCOMPARE(model->markOf(3), int(PoolMark::Labelled));
         // A list file: one pool-relative name, one absolute path, one that is not in the pool.

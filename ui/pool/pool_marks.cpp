@@ -20,36 +20,49 @@ void sortUnique(QStringList& list) {
 
 } // namespace
 
-void applyMark(QStringList& labelled, QStringList& excluded, const QStringList& paths,
-               PoolMark mark) {
-    const QSet<QString> set(paths.begin(), paths.end());
-    auto remove = [&set](QStringList& list) {
-        list.removeIf([&set](const QString& path) { return set.contains(path); });
-    };
-    remove(labelled);
-    remove(excluded);
-    if (mark == PoolMark::Labelled)
-        labelled += paths;
-    else if (mark == PoolMark::Excluded)
-        excluded += paths;
-    sortUnique(labelled);
-    sortUnique(excluded);
+ManualMarks ManualMarks::of(const RunParameters& p) {
+    return ManualMarks{p.labeledImages, p.excludedImages, p.includedImages};
 }
 
-std::vector<char> marksOfPool(const PoolSnapshot& pool, const QStringList& labelled,
-                              const QStringList& excluded) {
-    std::vector<char> marks(static_cast<size_t>(pool.size()), 0);
-    if (labelled.isEmpty() && excluded.isEmpty())
-        return marks;
-    const QSet<QString> l(labelled.begin(), labelled.end());
-    const QSet<QString> x(excluded.begin(), excluded.end());
-    for (size_t i = 0; i < marks.size(); ++i) {
+void ManualMarks::writeTo(RunParameters& p) const {
+    p.labeledImages = labelled;
+    p.excludedImages = excluded;
+    p.includedImages = included;
+}
+
+bool ManualMarks::operator==(const ManualMarks& other) const {
+    return labelled == other.labelled && excluded == other.excluded && included == other.included;
+}
+
+void applyMark(ManualMarks& marks, const QStringList& paths, PoolMark mark) {
+    const QSet<QString> set(paths.begin(), paths.end());
+    for (QStringList* list : {&marks.labelled, &marks.excluded, &marks.included})
+        list->removeIf([&set](const QString& path) { return set.contains(path); });
+    if (mark == PoolMark::Labelled)
+        marks.labelled += paths;
+    else if (mark == PoolMark::Excluded)
+        marks.excluded += paths;
+    else if (mark == PoolMark::Included)
+        marks.included += paths;
+    for (QStringList* list : {&marks.labelled, &marks.excluded, &marks.included})
+        sortUnique(*list);
+}
+
+std::vector<char> marksOfPool(const PoolSnapshot& pool, const ManualMarks& marks) {
+    std::vector<char> result(static_cast<size_t>(pool.size()), 0);
+    if (marks == ManualMarks())
+        return result;
+    const QSet<QString> l(marks.labelled.begin(), marks.labelled.end());
+    const QSet<QString> x(marks.excluded.begin(), marks.excluded.end());
+    const QSet<QString> in(marks.included.begin(), marks.included.end());
+    for (size_t i = 0; i < result.size(); ++i) {
         const QString& path = (*pool.entries)[i].path;
-        marks[i] = l.contains(path)   ? char(PoolMark::Labelled)
-                   : x.contains(path) ? char(PoolMark::Excluded)
-                                      : char(0);
+        result[i] = l.contains(path)    ? char(PoolMark::Labelled)
+                    : x.contains(path)  ? char(PoolMark::Excluded)
+                    : in.contains(path) ? char(PoolMark::Included)
+                                        : char(0);
     }
-    return marks;
+    return result;
 }
 
 bool readPoolPathList(const QString& file, const PoolSnapshot& pool, QStringList* paths,
@@ -86,10 +99,13 @@ QString markDescription(PoolMark mark) {
     switch (mark) {
     case PoolMark::Excluded:
         return QCoreApplication::translate("PoolMarks",
-                                           "excluded by hand: never picked (I includes it again)");
+                                           "excluded by hand: never picked (U clears the mark)");
     case PoolMark::Labelled:
         return QCoreApplication::translate(
             "PoolMarks", "marked as labelled: seeds the next selection, never picked again");
+    case PoolMark::Included:
+        return QCoreApplication::translate(
+            "PoolMarks", "included by hand: always selected, counted in the budget");
     case PoolMark::None:
         break;
     }
@@ -100,11 +116,16 @@ void paintMarkBadge(QPainter* painter, const QRect& imageArea, const QFont& font
     if (mark == PoolMark::None)
         return;
     const bool excluded = mark == PoolMark::Excluded;
-    const QString text = excluded ? QStringLiteral("\u2715") : QStringLiteral("L");
+    const QString text = excluded                     ? QStringLiteral("\u2715")
+                         : mark == PoolMark::Included ? QStringLiteral("+")
+                                                      : QStringLiteral("L");
+    const QColor colour = excluded                     ? QColor(190, 30, 30)
+                          : mark == PoolMark::Included ? QColor(30, 90, 200)
+                                                       : QColor(30, 140, 60);
     const QRect badge(imageArea.right() - 23, imageArea.top() + 3, 20, 20);
     painter->save();
     painter->setPen(Qt::NoPen);
-    painter->setBrush(excluded ? QColor(190, 30, 30) : QColor(30, 140, 60));
+    painter->setBrush(colour);
     painter->drawEllipse(badge);
     QFont bold = font;
     bold.setBold(true);

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-// The user's manual override of a selection: images excluded by hand (never picked) and
-// images marked as already labelled (they seed the next selection and are never picked
-// again). Both are lists of absolute pool paths in RunParameters (excludedImages,
-// labeledImages), so they are part of the selection key and of project files.
+// The user's manual override of a selection: images excluded by hand (never picked), images
+// marked as already labelled (they seed the next selection and are never picked again) and
+// images included by hand (always selected, first, counted in the budget). All three are lists
+// of absolute pool paths in RunParameters (excludedImages, labeledImages, includedImages), so
+// they are part of the selection key and of project files.
 
 #include "worker/pipeline_worker.h"
 
@@ -18,16 +19,24 @@ class QFont;
 
 namespace freesel {
 
-enum class PoolMark { None = 0, Excluded = 1, Labelled = 2 };
+enum class PoolMark { None = 0, Excluded = 1, Labelled = 2, Included = 3 };
 
-/// Puts `paths` on the list of `mark` (and off the other one); PoolMark::None takes them off
-/// both (the image is a candidate again). Lists stay sorted and free of repeats.
-void applyMark(QStringList& labelled, QStringList& excluded, const QStringList& paths,
-               PoolMark mark);
+/// The three lists of the manual override, as RunParameters keeps them.
+struct ManualMarks {
+    QStringList labelled, excluded, included;
+    static ManualMarks of(const RunParameters& p);
+    void writeTo(RunParameters& p) const;
+    bool operator==(const ManualMarks& other) const;
+    bool operator!=(const ManualMarks& other) const { return !(*this == other); }
+};
 
-/// Per pool image: its PoolMark as a char (labelled wins over excluded, as in the pipeline).
-std::vector<char> marksOfPool(const PoolSnapshot& pool, const QStringList& labelled,
-                              const QStringList& excluded);
+/// Puts `paths` on the list of `mark` (and off the others); PoolMark::None takes them off all
+/// three (the image is an ordinary candidate again). Lists stay sorted and free of repeats.
+void applyMark(ManualMarks& marks, const QStringList& paths, PoolMark mark);
+
+/// Per pool image: its PoolMark as a char (labelled wins over excluded over included, as in
+/// the pipeline).
+std::vector<char> marksOfPool(const PoolSnapshot& pool, const ManualMarks& marks);
 
 /// The pool paths named in a text file, one per line (absolute, relative to the file's folder,
 /// or as the pool lists them relative to its root; blank lines and # comments skipped).
@@ -36,7 +45,7 @@ std::vector<char> marksOfPool(const PoolSnapshot& pool, const QStringList& label
 bool readPoolPathList(const QString& file, const PoolSnapshot& pool, QStringList* paths,
                       QStringList* unmatched, QString* error);
 
-/// "excluded by hand" / "marked as labelled" (tooltips, the legend).
+/// "excluded by hand" / "marked as labelled" / "included by hand" (tooltips, the legend).
 QString markDescription(PoolMark mark);
 
 /// The badge of a marked image in the grid, in the top-right corner of `imageArea`.

@@ -25,7 +25,7 @@ void PoolModel::setPool(const PoolSnapshot& pool) {
     failures_.assign(n, QString());
     patternCounts_.assign(n, 0);
     pseudoLabels_.clear();
-    marks_ = marksOfPool(pool_, labelled_, excluded_);
+    marks_ = marksOfPool(pool_, manualMarks_);
     duplicates_ = {};
     QStringList paths;
     paths.reserve(static_cast<int>(n));
@@ -61,6 +61,8 @@ QString PoolModel::scoreText(int rank) const {
     const double score = r < scores_.size() ? scores_[r] : std::nan("");
     if (!std::isnan(score))
         return tr("score %1 (%2)").arg(score, 0, 'g', 4).arg(scoreMeaning(strategy_));
+    if (r < picks_.size() && markOf(picks_[r]) == int(PoolMark::Included))
+        return tr("no score: included by hand");
     if (rank == 1 && strategy_ != QLatin1String("random"))
         return tr("no score: the first pick, drawn uniformly");
     return tr("no score (%1)").arg(scoreMeaning(strategy_));
@@ -100,10 +102,9 @@ void PoolModel::setRanking(const QList<int>& poolOrder) {
     rebuild();
 }
 
-void PoolModel::setMarks(const QStringList& labelled, const QStringList& excluded) {
-    labelled_ = labelled;
-    excluded_ = excluded;
-    const std::vector<char> marks = marksOfPool(pool_, labelled, excluded);
+void PoolModel::setMarks(const ManualMarks& manualMarks) {
+    manualMarks_ = manualMarks;
+    const std::vector<char> marks = marksOfPool(pool_, manualMarks);
     if (marks == marks_)
         return;
     marks_ = marks;

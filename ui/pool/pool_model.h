@@ -5,6 +5,7 @@
 // unselected ones, then those that could not be used; filtered by status and file name.
 // One row per visible image, nothing per row but an int, so 100,000 images stay cheap.
 
+#include "pool/pool_marks.h"
 #include "worker/pipeline_worker.h"
 #include "worker/pool_duplicates.h"
 
@@ -45,7 +46,7 @@ public:
     void setRanking(const QList<int>& poolOrder);
     bool isRanked() const { return !ranking_.isEmpty(); }
     /// The user's marks (absolute pool paths), shown as badges.
-    void setMarks(const QStringList& labelled, const QStringList& excluded);
+    void setMarks(const ManualMarks& manualMarks);
     int markOf(int poolIndex) const;
     /// Near-duplicate groups for Filter::Duplicates: members of a group side by side, the kept
     /// one first.
@@ -91,7 +92,7 @@ private:
     QString search_;
     QList<int> ranking_;
     std::vector<char> marks_; ///< per pool image: a PoolMark
-    QStringList labelled_, excluded_;
+    ManualMarks manualMarks_;
     PoolDuplicates duplicates_;
 };
 

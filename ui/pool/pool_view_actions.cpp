@@ -17,8 +17,9 @@ PoolViewActions::PoolViewActions(QListView* view) : QObject(view), view_(view) {
     exclude_ =
         add(tr("Exclude from the selection"), QKeySequence(Qt::Key_X), QStringLiteral("exclude"));
     labelled_ = add(tr("Mark as labelled"), QKeySequence(Qt::Key_L), QStringLiteral("labelled"));
-    include_ = add(tr("Include again (clear the mark)"), QKeySequence(Qt::Key_I),
+    include_ = add(tr("Include by hand (always selected)"), QKeySequence(Qt::Key_I),
                    QStringLiteral("include"));
+    clear_ = add(tr("Clear the mark"), QKeySequence(Qt::Key_U), QStringLiteral("clearMark"));
     view_->setContextMenuPolicy(Qt::ActionsContextMenu);
     connect(preview_, &QAction::triggered, this, [this] {
         const QModelIndex current = view_->currentIndex();
@@ -35,14 +36,15 @@ PoolViewActions::PoolViewActions(QListView* view) : QObject(view), view_(view) {
     };
     connect(exclude_, &QAction::triggered, this, [mark] { mark(PoolMark::Excluded); });
     connect(labelled_, &QAction::triggered, this, [mark] { mark(PoolMark::Labelled); });
-    connect(include_, &QAction::triggered, this, [mark] { mark(PoolMark::None); });
+    connect(include_, &QAction::triggered, this, [mark] { mark(PoolMark::Included); });
+    connect(clear_, &QAction::triggered, this, [mark] { mark(PoolMark::None); });
 }
 
 QAction* PoolViewActions::add(const QString& text, const QKeySequence& key, const QString& name) {
     auto* action = new QAction(text, this);
     action->setObjectName(name);
     action->setShortcut(key);
-    // Only while the grid has focus: X, L, I and Space type into the text fields elsewhere.
+    // Only while the grid has focus: X, L, I, U and Space type into the text fields elsewhere.
     action->setShortcutContext(Qt::WidgetShortcut);
     view_->addAction(action);
     return action;

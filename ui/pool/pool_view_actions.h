@@ -24,6 +24,7 @@ public:
     QAction* excludeAction() const { return exclude_; }
     QAction* labelledAction() const { return labelled_; }
     QAction* includeAction() const { return include_; }
+    QAction* clearMarkAction() const { return clear_; }
     /// Pool indices of the selected images of the grid (the current one when none).
     QList<int> chosenImages() const;
 
@@ -39,6 +40,7 @@ private:
     QAction* exclude_;
     QAction* labelled_;
     QAction* include_;
+    QAction* clear_;
 };
 
 } // namespace freesel

@@ -61,7 +61,7 @@ void MainWindow::buildCuration() {
     });
     connect(params_, &ParametersPanel::parametersChanged, this, [this] {
         const RunParameters p = params_->parameters();
-        browser_->model()->setMarks(p.labeledImages, p.excludedImages);
+        browser_->model()->setMarks(ManualMarks::of(p));
     });
 
     auto* curate = new QMenu(tr("&Curate"), this);
@@ -87,8 +87,7 @@ void MainWindow::buildCuration() {
         if (ok)
             selectNext(n);
     });
-    curate->addAction(tr("&Clear all marks"), this,
-                      [this] { params_->setMarks(QStringList(), QStringList()); });
+    curate->addAction(tr("&Clear all marks"), this, [this] { params_->setMarks(ManualMarks()); });
 }
 
 void MainWindow::previewImage(int poolIndex) {
@@ -111,17 +110,19 @@ void MainWindow::markImages(const QList<int>& poolIndices, PoolMark mark) {
     for (int i : poolIndices)
         if (i >= 0 && i < model->poolSize())
             paths.append(model->entry(i).path);
-    RunParameters p = params_->parameters();
-    applyMark(p.labeledImages, p.excludedImages, paths, mark);
-    params_->setMarks(p.labeledImages, p.excludedImages);
-    const QString what = mark == PoolMark::None       ? tr("included again")
+    ManualMarks marks = ManualMarks::of(params_->parameters());
+    applyMark(marks, paths, mark);
+    params_->setMarks(marks);
+    const QString what = mark == PoolMark::None       ? tr("unmarked")
                          : mark == PoolMark::Excluded ? tr("excluded")
+                         : mark == PoolMark::Included ? tr("included by hand")
                                                       : tr("marked as labelled");
-    log(tr("%1 image(s) %2; %3 labelled and %4 excluded in all")
+    log(tr("%1 image(s) %2; %3 labelled, %4 excluded and %5 included in all")
             .arg(paths.size())
             .arg(what)
-            .arg(p.labeledImages.size())
-            .arg(p.excludedImages.size()));
+            .arg(marks.labelled.size())
+            .arg(marks.excluded.size())
+            .arg(marks.included.size()));
 }
 
 bool MainWindow::markLabelledFromFile(const QString& file) {
@@ -131,9 +132,9 @@ bool MainWindow::markLabelledFromFile(const QString& file) {
         onRunFailed(error);
         return false;
     }
-    RunParameters p = params_->parameters();
-    applyMark(p.labeledImages, p.excludedImages, paths, PoolMark::Labelled);
-    params_->setMarks(p.labeledImages, p.excludedImages);
+    ManualMarks marks = ManualMarks::of(params_->parameters());
+    applyMark(marks, paths, PoolMark::Labelled);
+    params_->setMarks(marks);
     log(tr("%1: %2 images marked as labelled").arg(file).arg(paths.size()));
     if (!unmatched.isEmpty())
         log(tr("%1: %2 lines name no image of the pool (first: %3)")
@@ -156,7 +157,9 @@ void MainWindow::selectNext(int count) {
     for (int pick : outcome_.picks)
         picked.append((*outcome_.pool.entries)[static_cast<size_t>(pick)].path);
     RunParameters p = params_->parameters();
-    applyMark(p.labeledImages, p.excludedImages, picked, PoolMark::Labelled);
+    ManualMarks marks = ManualMarks::of(p);
+    applyMark(marks, picked, PoolMark::Labelled);
+    marks.writeTo(p);
     p.budget = count;
     p.budgetPercent = false;
     log(tr("Next round: %1 selected images marked as labelled, selecting %2 more")

@@ -254,8 +254,7 @@ RunParameters ParametersPanel::parameters() const {
     p.strategy = strategy_->currentData().toString();
     p.seed = static_cast<quint64>(seed_->value());
     p.storeDir = storeDir_;
-    p.labeledImages = labelled_;
-    p.excludedImages = excluded_;
+    marks_.writeTo(p);
     elfs_->read(p);
     clip_->read(p);
     return p;
@@ -268,8 +267,7 @@ void ParametersPanel::setParameters(const RunParameters& p) {
     weights_ = p.weights;
     updateWeightsButton();
     storeDir_ = p.storeDir;
-    labelled_ = p.labeledImages;
-    excluded_ = p.excludedImages;
+    marks_ = ManualMarks::of(p);
     selectData(backend_, p.backend);
     selectData(model_, p.model);
     selectData(device_, p.device);
@@ -290,11 +288,10 @@ void ParametersPanel::setParameters(const RunParameters& p) {
     Q_EMIT parametersChanged();
 }
 
-void ParametersPanel::setMarks(const QStringList& labelled, const QStringList& excluded) {
-    if (labelled == labelled_ && excluded == excluded_)
+void ParametersPanel::setMarks(const ManualMarks& marks) {
+    if (marks == marks_)
         return;
-    labelled_ = labelled;
-    excluded_ = excluded;
+    marks_ = marks;
     Q_EMIT parametersChanged();
 }
 
@@ -345,8 +342,7 @@ void ParametersPanel::resetToDefaults() {
     RunParameters p;
     p.source = current.source;
     p.imageRoot = current.imageRoot;
-    p.labeledImages = current.labeledImages;
-    p.excludedImages = current.excludedImages;
+    ManualMarks::of(current).writeTo(p);
     setParameters(p);
     preset_->setCurrentIndex(0);
 }

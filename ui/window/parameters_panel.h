@@ -5,6 +5,7 @@
 // (model, device, precision, input size), the FreeSel parameters (tau, K, eps), the budget,
 // strategy and seed, task presets, and Run / Cancel.
 
+#include "pool/pool_marks.h"
 #include "run_parameters.h"
 
 #include <QWidget>
@@ -37,8 +38,8 @@ public:
     /// Says so under the device when CUDA is chosen and this build or machine has none.
     QLabel* deviceNote() const { return deviceNote_; }
     void setRunning(bool running);
-    /// The manual override (absolute pool paths): labelled and excluded images.
-    void setMarks(const QStringList& labelled, const QStringList& excluded);
+    /// The manual override (absolute pool paths): labelled, excluded and included images.
+    void setMarks(const ManualMarks& marks);
     /// A local checkpoint instead of the weight cache (empty: the cache).
     void setWeightsFile(const QString& path);
 
@@ -96,7 +97,7 @@ private:
     QLabel* deviceNote_;
     void updateWeightsButton();
     QString imageRoot_, weights_, storeDir_;
-    QStringList labelled_, excluded_;
+    ManualMarks marks_;
     bool loading_ = false;
 };
 

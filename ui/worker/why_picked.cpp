@@ -38,7 +38,10 @@ WhyPicked explainPoolImage(const PipelineSession& session, int poolIndex) {
             why.rank = static_cast<int>(r) + 1;
             why.score = picks[r].score;
         }
-    if (why.rank == 0 || !usesDistanceSampling(why.strategy))
+    const QStringList& included = session.parameters().includedImages;
+    why.byHand = why.rank > 0 && !included.isEmpty() &&
+                 included.contains((*session.pool())[size_t(poolIndex)].path);
+    if (why.rank == 0 || why.byHand || !usesDistanceSampling(why.strategy))
         return why;
     const PoolPatterns& patterns = session.patterns();
     QHash<int, int> usableOf; // pool index -> pattern-pool image
@@ -96,6 +99,9 @@ QString describeWhyPicked(const WhyPicked& why, const std::function<QString(int)
     if (!why.error.isEmpty() || why.rank == 0)
         return QString();
     QString text = tr("<b>Why picked</b> (rank %1, %2): ").arg(why.rank).arg(why.strategy);
+    if (why.byHand)
+        return text + tr("included by hand: always selected and counted in the budget; the "
+                         "strategy drew the other images around it.");
     if (why.uniform)
         return text + tr("first pick, drawn uniformly (nothing was selected yet, so it has no "
                          "D score).");

@@ -21,6 +21,7 @@ struct WhyPicked {
     QString strategy;
     bool explained = false; ///< a distance-sampling strategy: the fields below are filled
     bool uniform = false;   ///< the first pick, drawn uniformly
+    bool byHand = false;    ///< included by hand (RunParameters::includedImages), not drawn
     double score = kNone;   ///< the recorded score (D when drawn for FreeSel / FDS / k-center)
     int patternCount = 0;
     int farthestPattern = -1; ///< 0-based pattern of the image, as the legend numbers it minus 1
