@@ -75,9 +75,22 @@ int main(int argc, char** argv) {
     canvas->panBy(QPointF(-40, 20));
     ok = save(window, out + QStringLiteral("/studio-zoom.png")) && ok;
     canvas->fitToWindow();
-    // Marks: two excluded, two labelled; the status bar names the store and its size.
+    // Marks: two excluded, two labelled, two included by hand, then a re-run that honours
+    // them; the status bar names the store and its size.
     window.markImages({outcome.picks.at(5), outcome.picks.at(6)}, PoolMark::Excluded);
     window.markImages({outcome.picks.at(7), outcome.picks.at(8)}, PoolMark::Labelled);
+    QList<int> unpicked;
+    for (int i = 0; i < browser->model()->poolSize() && unpicked.size() < 2; ++i)
+        if (browser->model()->rankOf(i) == 0)
+            unpicked << i;
+    window.markImages(unpicked, PoolMark::Included);
+    window.startRun();
+    if (!runs.waitForFinished(2, 600000)) {
+        std::fprintf(stderr, "re-run failed: %s\n", qPrintable(window.lastError()));
+        return 1;
+    }
+    browser->showImage(unpicked.at(0));
+    waitFor([&] { return !window.imageView()->whyPickedText().isEmpty(); }, 20000);
     ok = save(window, out + QStringLiteral("/studio-marks-store.png")) && ok;
     // Near-duplicates: the filter on, threshold 0.97.
     browser->duplicateThresholdBox()->setValue(0.97);
