@@ -315,7 +315,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     default_out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "vit")
     parser.add_argument("--out", default=default_out)
+    parser.add_argument("--write-checkpoint", metavar="PATH",
+                        help="only write the synthetic ViT-S/16 as a DINO backbone checkpoint "
+                             "(the official key layout; scripts/gpu-check runs the CLI on it)")
     args = parser.parse_args()
+    if args.write_checkpoint:
+        torch.save(build("vits16")[1], args.write_checkpoint)
+        print("wrote", args.write_checkpoint)
+        return
     os.makedirs(args.out, exist_ok=True)
     torch.manual_seed(0)
     torch.set_num_threads(max(1, os.cpu_count() or 1))

@@ -55,7 +55,7 @@ ImageView::ImageView(QWidget* parent)
     connect(canvas_, &ImageCanvas::viewChanged, this, [this] {
         zoom_->setText(canvas_->image().isNull()
                            ? QString()
-                           : QStringLiteral("%1%").arg(qRound(canvas_->scale() * 100)));
+                           : tr("Zoom %1%").arg(qRound(canvas_->scale() * 100)));
     });
     auto* toggles = new QHBoxLayout;
     toggles->addWidget(heatmap_);
@@ -64,6 +64,7 @@ ImageView::ImageView(QWidget* parent)
     toggles->addStretch(1);
     toggles->addWidget(new QLabel(tr("Opacity"), this));
     toggles->addWidget(opacity_);
+    toggles->addSpacing(12); // the zoom is not the opacity's value: keep them apart
     toggles->addWidget(zoom_);
     toggles->addWidget(fit);
     toggles->addWidget(actual);

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Writes a pool of generated JPEG photos-alike for end-to-end runs where no real pool exists
+// (scripts/gpu-check on a machine with no dataset and no network):
+//   write_jpeg_pool OUTDIR COUNT [WIDTH HEIGHT]   (default 640 x 480, textured scenes)
+// Files are OUTDIR/img_000000.jpg, ...; JPEG quality 90, as cameras write them.
+#include "support/scene_pool.h"
+
+#include <QDir>
+#include <QString>
+
+#include <opencv2/imgcodecs.hpp>
+
+#include <cstdio>
+#include <vector>
+
+int main(int argc, char** argv) {
+    if (argc != 3 && argc != 5) {
+        std::fprintf(stderr, "usage: write_jpeg_pool OUTDIR COUNT [WIDTH HEIGHT]\n");
+        return 2;
+    }
+    const QString out = QString::fromLocal8Bit(argv[1]);
+    const int count = QString::fromLatin1(argv[2]).toInt();
+    const int width = argc == 5 ? QString::fromLatin1(argv[3]).toInt() : 640;
+    const int height = argc == 5 ? QString::fromLatin1(argv[4]).toInt() : 480;
+    if (count <= 0 || width < 16 || height < 16) {
+        std::fprintf(stderr, "write_jpeg_pool: COUNT must be > 0 and WIDTH, HEIGHT >= 16\n");
+        return 2;
+    }
+    if (!QDir().mkpath(out)) {
+        std::fprintf(stderr, "write_jpeg_pool: cannot create %s\n", argv[1]);
+        return 1;
+    }
+    const std::vector<int> quality = {cv::IMWRITE_JPEG_QUALITY, 90};
+    for (int i = 0; i < count; ++i) {
+        const cv::Mat bgr = scenepool::sceneImage(i, width, height, true);
+        const QString file =
+            QDir(out).filePath(QStringLiteral("img_%1.jpg").arg(i, 6, 10, QLatin1Char('0')));
+        if (!cv::imwrite(file.toStdString(), bgr, quality)) {
+            std::fprintf(stderr, "write_jpeg_pool: cannot write %s\n", qPrintable(file));
+            return 1;
+        }
+    }
+    std::printf("wrote %d JPEGs (%d x %d) to %s\n", count, width, height, argv[1]);
+    return 0;
+}
