@@ -4,6 +4,7 @@
 #include "cli/command.h"
 #include "cli/interrupt.h"
 #include "cli/pipeline_options.h"
+#include "cli/select_mpi.h"
 #include "export/export_format.h"
 #include "image/image_list.h"
 #include "search_candidates.h"
@@ -193,6 +194,10 @@ void addSelectOptions(QCommandLineParser& parser) {
               QStringLiteral("Replace an earlier folder export."));
     addOption(parser, QStringLiteral("copy"),
               QStringLiteral("Folder export: copy images instead of symlinking."));
+    addOption(parser, QStringLiteral("mpi"),
+              QStringLiteral("Run under mpirun/srun: the ranks share the images and one exact "
+                             "selection (freesel or fds; the store must hold every image); rank "
+                             "0 writes the outputs (docs/SCALE.md)."));
 }
 
 /// --within TEXT and --within-top N|P%, checked before any work.
@@ -306,6 +311,9 @@ int runSelectCommand(const QStringList& arguments) {
     run.includedImages = options.run.includedImages;
 
     checkOutputFolder(options.out, options.format);
+    if (parser.isSet(QStringLiteral("mpi")))
+        return runMpiSelection(run, options.strategy,
+                               {options.out, options.format, options.exportOptions});
 
     CliSessionOutput output(!pipeline.json);
     PipelineSession session(&output, catchInterrupts());

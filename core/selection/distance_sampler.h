@@ -79,6 +79,22 @@ struct WorkItem {
     int queryCount;
 };
 
+/// One share's state before a draw, gathered from every share (SamplingPeers::allGather).
+struct ShareSummary {
+    uint64_t mass = 0;           // fixed-point sum of D^2 over active rows
+    uint64_t distanceSum = 0;    // fixed-point sum of D over all rows (the coverage curve)
+    uint64_t unselected = 0;     // images not selected yet
+    float farthest = -kInfinity; // largest D of an active row
+    static constexpr int kWords = 4;
+};
+
+/// The image a draw chose, as its owner share tells the others.
+struct ChosenImage {
+    int64_t image = 0; // global index
+    double score = 0.0;
+    int64_t queryCount = 0;
+};
+
 /// Rows are reordered so each bound group is contiguous (one streaming pass per group); the
 /// trees and the random draws stay in the pool's original row order, so the order of the
 /// draws, and hence the result, is independent of the grouping.
@@ -97,7 +113,13 @@ private:
     void compactQueries(const std::vector<float>& queries, int queryCount);
     float distance(const float* query, int64_t position) const;
     float boundRadius(float d) const;
-    void absorb(int image);
+    void joinShares();
+    void absorb(int owner, int localImage, double score, ChosenImage& chosen);
+    void deactivate(int localImage, std::vector<float>& queries);
+    void lowerDistances(const std::vector<float>& queries, int queryCount);
+    void gatherSummaries();
+    int ownerOfImage(int64_t image) const;
+    int ownerOf(uint64_t ShareSummary::*field, uint64_t& target) const;
     void planWork(const std::vector<float>& queries, int queryCount);
     void planTop(int top, const std::vector<float>& queries, int queryCount, const float* toTops);
     int64_t evaluate(const WorkItem& item, const float* queries,
@@ -105,8 +127,8 @@ private:
     void applyChanges();
     std::pair<float, float> dotRange(const struct Bounds& bounds) const;
     void refreshLeaf(int64_t position);
-    int drawNextImage(RandomStream& random, double& score);
-    int uniformUnselectedImage(RandomStream& random);
+    int drawNextRow(RandomStream& random, int64_t& localImage, double& score);
+    int drawUniformImage(RandomStream& random, int64_t& localImage);
 
     DistanceSamplingOptions options_;
     DistanceSamplingStats& stats_;
@@ -148,11 +170,19 @@ private:
     std::vector<std::vector<WorkItem>> topWork_;
     std::vector<std::vector<QueryCheck>> topWorkQueries_;
 
-    SumTree massTree_;         // D^2 per original row (DSquared)
-    MaxTree farthestTree_;     // D per original row (Farthest)
-    SumTree unselected_;       // 1 per unselected image: uniform fallback draws
-    double distanceSum_ = 0.0; // sum of D over all rows, for the coverage curve
+    SumTree massTree_;     // D^2 per original row (DSquared), fixed point
+    MaxTree farthestTree_; // D per original row (Farthest)
+    SumTree unselected_;   // 1 per unselected image: uniform fallback draws
+    FixedPointScale massScale_, distanceScale_;
+    uint64_t distanceSum_ = 0; // fixed-point sum of D over all rows (wraps, never negative)
     bool firstAbsorb_ = true;
+
+    // The shares (MPI ranks): this one's rows and images are a contiguous run of the whole.
+    LonePeers lone_;
+    SamplingPeers* peers_ = &lone_;
+    std::vector<int64_t> shareFirstImage_; // per share, and the global image count at the end
+    int64_t globalRows_ = 0;
+    std::vector<ShareSummary> summaries_; // every share's, after the latest step
 };
 
 } // namespace freesel::sampling_detail

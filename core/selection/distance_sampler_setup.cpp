@@ -37,7 +37,8 @@ DistanceSampler::DistanceSampler(PatternPool pool, const DistanceSamplingOptions
     const int images = pool_.imageCount();
     unselected_ = SumTree(images);
     for (int image = 0; image < images; ++image)
-        unselected_.set(image, 1.0);
+        unselected_.set(image, 1);
+    joinShares();
 }
 
 void DistanceSampler::validateRows() const {

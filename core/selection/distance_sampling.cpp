@@ -196,27 +196,31 @@ int64_t DistanceSampler::evaluate(const WorkItem& item, const float* queries,
     return evaluations;
 }
 
-void DistanceSampler::absorb(int image) {
-    unselected_.set(image, 0.0);
-    const int queryCount = pool_.patternCountOf(image);
-    std::vector<float> queries(static_cast<size_t>(queryCount) * dims_);
+/// The owner's side of a pick: the image's rows stop being candidates, and become the queries.
+void DistanceSampler::deactivate(int localImage, std::vector<float>& queries) {
+    unselected_.set(localImage, 0);
+    const int queryCount = pool_.patternCountOf(localImage);
+    queries.resize(static_cast<size_t>(queryCount) * dims_);
     for (int q = 0; q < queryCount; ++q) {
-        const int64_t position = positionOfRow_[pool_.firstPatternOf(image) + q];
+        const int64_t position = positionOfRow_[pool_.firstPatternOf(localImage) + q];
         std::copy_n(pool_.pattern(position), dims_, queries.begin() + size_t(q) * dims_);
         if (!std::isinf(d_[position]))
-            distanceSum_ -= d_[position];
+            distanceSum_ -= distanceScale_.quantise(d_[position]);
         active_[position] = 0;
         --activeRows_;
         d_[position] = 0.0f;
         beta_[position] = 0.0f;
         refreshLeaf(position);
+        // keep the per-group active counts for planning
+        --activeInGroup_[std::upper_bound(groupStart_.begin(), groupStart_.end(), position) -
+                         groupStart_.begin() - 1];
     }
+}
+
+/// Every share's side of a pick: D of its rows drops to the new queries where they are nearer.
+void DistanceSampler::lowerDistances(const std::vector<float>& queries, int queryCount) {
     if (queryCount == 0)
         return;
-    for (int q = 0; q < queryCount; ++q) // keep the per-group active counts for planning
-        --activeInGroup_[std::upper_bound(groupStart_.begin(), groupStart_.end(),
-                                          positionOfRow_[pool_.firstPatternOf(image) + q]) -
-                         groupStart_.begin() - 1];
     if (!compact_.empty())
         compactQueries(queries, queryCount);
     QElapsedTimer timer;
@@ -263,7 +267,9 @@ void DistanceSampler::applyChanges() {
         for (const auto& [position, d] : changed_[g]) {
             if (!(d < d_[position]))
                 continue; // a second query of this step came closer first
-            distanceSum_ += d - (std::isinf(d_[position]) ? 0.0 : d_[position]);
+            if (!std::isinf(d_[position]))
+                distanceSum_ -= distanceScale_.quantise(d_[position]);
+            distanceSum_ += distanceScale_.quantise(d);
             d_[position] = d;
             beta_[position] = boundRadius(d);
             refreshLeaf(position);
@@ -299,66 +305,9 @@ void DistanceSampler::refreshLeaf(int64_t position) {
     const int64_t row = rowAtPosition_[position];
     const float d = active_[position] ? d_[position] : 0.0f;
     if (options_.rule == SamplingRule::DSquared)
-        massTree_.set(row, static_cast<double>(d) * d);
+        massTree_.set(row, massScale_.quantise(static_cast<double>(d) * d)); // exact square
     else if (options_.rule == SamplingRule::Farthest)
         farthestTree_.set(row, active_[position] ? d : -kInfinity);
-}
-
-int DistanceSampler::uniformUnselectedImage(RandomStream& random) {
-    const auto remaining = static_cast<uint64_t>(std::llround(unselected_.total()));
-    const auto k = random.uniformIndex(remaining);
-    return static_cast<int>(unselected_.findByMass(static_cast<double>(k) + 0.5));
-}
-
-int DistanceSampler::drawNextImage(RandomStream& random, double& score) {
-    int64_t row = -1;
-    if (options_.rule == SamplingRule::DSquared && massTree_.total() > 0.0) {
-        row = massTree_.findByMass(random.uniform01() * massTree_.total());
-    } else if (options_.rule == SamplingRule::Farthest) {
-        const int64_t best = farthestTree_.argmax();
-        if (best >= 0 && farthestTree_.value(best) > 0.0f)
-            row = best;
-    }
-    if (row < 0) { // only duplicates (or rowless images) remain
-        score = 0.0;
-        return uniformUnselectedImage(random);
-    }
-    score = d_[positionOfRow_[row]];
-    return pool_.imageOf(row);
-}
-
-SelectionResult DistanceSampler::run(int64_t budget, uint64_t seed) {
-    SelectionResult result;
-    const int images = pool_.imageCount();
-    const std::vector<int>& seeds = options_.seedImages;
-    const int64_t count = std::min<int64_t>(budget, images - static_cast<int64_t>(seeds.size()));
-    if (count <= 0)
-        return result;
-    QElapsedTimer timer;
-    timer.start();
-    RandomStream random(seed);
-    for (int image : seeds) // the order does not matter: D is a minimum over the set
-        absorb(image);
-    result.picks.reserve(count);
-    result.coverage.reserve(count);
-    for (int64_t rank = 0; rank < count; ++rank) {
-        double score = std::numeric_limits<double>::quiet_NaN();
-        int image = 0;
-        if (options_.rule == SamplingRule::Replay)
-            image = options_.replayOrder.at(rank);
-        else if (rank == 0 && seeds.empty())
-            image = static_cast<int>(random.uniformIndex(images));
-        else
-            image = drawNextImage(random, score);
-        if (rank > 0 || !seeds.empty()) // a naive update: every other active row x every query
-            stats_.candidatePairs += static_cast<int64_t>(pool_.patternCountOf(image)) *
-                                     (activeRows_ - pool_.patternCountOf(image));
-        absorb(image);
-        result.picks.push_back({image, score});
-        result.coverage.push_back(rows_ > 0 ? distanceSum_ / rows_ : 0.0);
-    }
-    stats_.samplingSeconds = timer.nsecsElapsed() * 1e-9;
-    return result;
 }
 
 } // namespace sampling_detail

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "selection/sampling_peers.h"
 #include "selection/selection.h"
 
 #include <cstdint>
@@ -26,6 +27,10 @@ struct DistanceSamplingOptions {
     /// are queries from the start, they are never picked, and the first pick is drawn by the
     /// rule instead of uniformly. Distinct, valid indices.
     std::vector<int> seedImages;
+    /// With several shares (MPI ranks), this process's pool is its contiguous run of the
+    /// images, and image indices (seedImages, replayOrder, the picks) are global. Every share
+    /// returns the same result, equal to one process over the whole pool. Null: alone.
+    SamplingPeers* peers = nullptr;
 };
 
 /// Work counters, for benchmarks and for tests that check the bounds really prune.
@@ -43,7 +48,8 @@ struct DistanceSamplingStats {
 /// Distance sampling over a pool (docs/ALGORITHM.md section 6): the first image uniformly (seeded),
 /// then, until `budget` images are taken, D_j = distance from row j to the nearest row of a
 /// selected image, the next row by `rule`, and ALL rows of its image join the selected set.
-/// When every remaining D is 0 the next image is uniform among the unselected ones. With
+/// When every remaining D is 0 the next image is uniform among the unselected ones. D^2 is
+/// summed in fixed point (FixedPointScale), so draws do not depend on how rows are split. With
 /// `options.seedImages` the selected set starts as those images and `budget` counts new picks.
 /// Cosine distance is 1 - cos; Euclidean is the L2 norm. Results are identical for any thread
 /// count and with or without pruning.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "selection/sampling_tree.h"
 
+#include <algorithm>
+#include <cmath>
 #include <limits>
 
 namespace freesel {
@@ -14,22 +16,39 @@ int64_t powerOfTwoAtLeast(int64_t n) {
 }
 } // namespace
 
-SumTree::SumTree(int64_t leaves)
-    : capacity_(powerOfTwoAtLeast(leaves)), nodes_(2 * capacity_, 0.0) {}
+FixedPointScale FixedPointScale::forBound(double maxValue, int64_t count) {
+    FixedPointScale fixed;
+    const double limit = std::ldexp(1.0, 62) / static_cast<double>(std::max<int64_t>(count, 1));
+    fixed.cap_ = static_cast<uint64_t>(limit);
+    // The largest power of two with maxValue * scale <= limit: every value fits the cap.
+    const int exponent = maxValue > 0.0 ? std::ilogb(limit / maxValue) : 0;
+    fixed.scale_ = std::ldexp(1.0, std::clamp(exponent, -900, 900));
+    return fixed;
+}
 
-void SumTree::set(int64_t leaf, double weight) {
+uint64_t FixedPointScale::quantise(double value) const {
+    // value * scale is exact (a power of two); nearbyint rounds half to even, the same on
+    // every machine. Values above the bound (only float rounding can get there) are capped.
+    const double units = std::nearbyint(value * scale_);
+    if (!(units > 0.0))
+        return 0;
+    return units >= static_cast<double>(cap_) ? cap_ : static_cast<uint64_t>(units);
+}
+
+SumTree::SumTree(int64_t leaves) : capacity_(powerOfTwoAtLeast(leaves)), nodes_(2 * capacity_, 0) {}
+
+void SumTree::set(int64_t leaf, uint64_t weight) {
     int64_t node = capacity_ + leaf;
     nodes_[node] = weight;
     for (node /= 2; node >= 1; node /= 2)
         nodes_[node] = nodes_[2 * node] + nodes_[2 * node + 1];
 }
 
-int64_t SumTree::findByMass(double target) const {
+int64_t SumTree::findByMass(uint64_t target) const {
     int64_t node = 1;
     while (node < capacity_) {
         const int64_t left = 2 * node;
-        // Rounding can leave target a hair above a subtree's sum: never walk into an empty one.
-        if ((target < nodes_[left] && nodes_[left] > 0.0) || nodes_[left + 1] <= 0.0) {
+        if (target < nodes_[left]) {
             node = left;
         } else {
             target -= nodes_[left];
