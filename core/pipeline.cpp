@@ -251,6 +251,7 @@ std::vector<int> includedImagesOf(const std::vector<PoolEntry>& pool, const Pool
 
 ProxyInputs loadProxyInputs(const FeatureStore& store, const std::vector<int>& storeIndex) {
     ProxyInputs inputs;
+    inputs.reserve(int(storeIndex.size())); // 50k images: GBs of cells, never copied to grow
     for (int record : storeIndex) {
         const ImageFeatures features = store.load(record);
         if (features.patchTokens.empty() || features.clsToken.empty())

@@ -24,7 +24,7 @@ struct ProxyOptions {
     double weightDecay = 5e-4;
     ViewRule views;
     uint64_t seed = 0;
-    int threads = 0; ///< 0: all cores
+    int threads = 0; ///< 0: all cores; >= 2: the next minibatch is built while one trains
 };
 
 struct ProxyEpoch {

@@ -56,8 +56,13 @@ void writeView(const ProxyInputs& inputs, int image, const Rect& crop, bool mirr
 } // namespace
 
 void ProxyInputs::addImage(const ImageFeatures& features) {
-    if (images == 0)
+    if (images == 0) {
         dims = features.dims;
+        if (reserved_ > 0 && dims > 0) {
+            cls.reserve(size_t(reserved_) * size_t(dims));
+            grid.reserve(size_t(reserved_) * size_t(cells) * size_t(cells) * size_t(dims));
+        }
+    }
     if (features.dims != dims || features.dims <= 0)
         throw std::invalid_argument("ELFS proxy: image token width " +
                                     std::to_string(features.dims) + " differs from " +
@@ -65,26 +70,27 @@ void ProxyInputs::addImage(const ImageFeatures& features) {
     cls.insert(cls.end(), features.clsToken.begin(), features.clsToken.end());
     cls.resize(size_t(images + 1) * dims, 0.0f);
     const PatchGrid g = features.grid;
+    const size_t first = grid.size();
+    grid.resize(first + size_t(cells) * size_t(cells) * size_t(dims), 0.0f);
+    float* mean = grid.data() + first;
     for (int i = 0; i < cells; ++i)
-        for (int j = 0; j < cells; ++j) {
+        for (int j = 0; j < cells; ++j, mean += dims) {
             // Grids smaller than cells x cells repeat patches (the bounds then overlap).
             const int r0 = partStart(i, cells, g.rows),
                       r1 = std::max(r0 + 1, partEnd(i, cells, g.rows));
             const int c0 = partStart(j, cells, g.cols),
                       c1 = std::max(c0 + 1, partEnd(j, cells, g.cols));
-            std::vector<float> mean(size_t(dims), 0.0f);
             for (int r = r0; r < std::min(r1, g.rows); ++r)
                 for (int c = c0; c < std::min(c1, g.cols); ++c) {
                     const float* token =
                         features.patchTokens.data() + size_t(g.indexOf(r, c)) * dims;
                     for (int k = 0; k < dims; ++k)
-                        mean[size_t(k)] += token[k];
+                        mean[k] += token[k];
                 }
             const int count =
                 std::max(1, (std::min(r1, g.rows) - r0) * (std::min(c1, g.cols) - c0));
-            for (float& v : mean)
-                v /= float(count);
-            grid.insert(grid.end(), mean.begin(), mean.end());
+            for (int k = 0; k < dims; ++k)
+                mean[k] /= float(count);
         }
     ++images;
 }
@@ -114,6 +120,51 @@ void buildView(const ProxyInputs& inputs, int image, const ViewRule& rule, Rando
 
 void buildFullView(const ProxyInputs& inputs, int image, float* out) {
     writeView(inputs, image, Rect{0, 0, inputs.cells, inputs.cells}, false, out);
+}
+
+ViewScaling fullViewScaling(const ProxyInputs& inputs) {
+    const size_t width = size_t(inputs.viewWidth());
+    ViewScaling scaling;
+    scaling.mean.assign(width, 0.0f);
+    scaling.inverse.assign(width, 1.0f);
+    if (inputs.images == 0)
+        return scaling;
+    // Two passes (mean, then squared deviations): exact enough in double even when a column's
+    // mean dwarfs its spread.
+    std::vector<float> view(width);
+    std::vector<double> sum(width, 0.0), squares(width, 0.0);
+    for (int i = 0; i < inputs.images; ++i) {
+        buildFullView(inputs, i, view.data());
+        for (size_t k = 0; k < width; ++k)
+            sum[k] += view[k];
+    }
+    for (size_t k = 0; k < width; ++k)
+        sum[k] /= double(inputs.images);
+    for (int i = 0; i < inputs.images; ++i) {
+        buildFullView(inputs, i, view.data());
+        for (size_t k = 0; k < width; ++k)
+            squares[k] += (view[k] - sum[k]) * (view[k] - sum[k]);
+    }
+    for (size_t k = 0; k < width; ++k) {
+        scaling.mean[k] = float(sum[k]);
+        scaling.inverse[k] = float(1.0 / (std::sqrt(squares[k] / double(inputs.images)) + 1e-6));
+    }
+    return scaling;
+}
+
+void buildViewBatch(const ProxyInputs& inputs, const int64_t* ids, int64_t count,
+                    const ViewRule& rule, uint64_t epochSeed, const ViewScaling& scaling,
+                    float* out) {
+    const size_t width = size_t(inputs.viewWidth());
+    const float* mean = scaling.mean.data();
+    const float* inverse = scaling.inverse.data();
+    for (int64_t r = 0; r < count; ++r) {
+        RandomStream random = RandomStream::forItem(epochSeed, uint64_t(ids[r]));
+        float* row = out + size_t(r) * width;
+        buildView(inputs, int(ids[r]), rule, random, row);
+        for (size_t k = 0; k < width; ++k)
+            row[k] = (row[k] - mean[k]) * inverse[k];
+    }
 }
 
 } // namespace freesel

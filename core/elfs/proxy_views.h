@@ -5,6 +5,7 @@
 #include "elfs/pixel_images.h"
 #include "util/random_stream.h"
 
+#include <cstdint>
 #include <vector>
 
 namespace freesel {
@@ -21,10 +22,15 @@ struct ProxyInputs {
     PixelImages pixels;      ///< the decoded images, for --elfs-proxy resnet18 only
 
     explicit ProxyInputs(int cellsPerSide = 7) : cells(cellsPerSide) {}
+    /// Room for `count` images, so filling 50k images never copies the grid (GBs) as it grows.
+    void reserve(int count) { reserved_ = count; }
     /// Appends one image; throws std::invalid_argument when its width differs from the first.
     void addImage(const ImageFeatures& features);
     /// cls, then the crop pooled to 2 x 2 (top-left, top-right, bottom-left, bottom-right).
     int viewWidth() const { return 5 * dims; }
+
+private:
+    int reserved_ = 0;
 };
 
 /// The random view standing in for the official proxy's pixel augmentations (docs/ALGORITHM.md
@@ -42,5 +48,19 @@ void buildView(const ProxyInputs& inputs, int image, const ViewRule& rule, Rando
                float* out);
 /// The unaugmented view: the whole grid, not mirrored.
 void buildFullView(const ProxyInputs& inputs, int image, float* out);
+
+/// Per-column standardisation of the views: mean and 1 / (standard deviation + 1e-6) over the
+/// unaugmented views (population deviation), computed in double without holding them all.
+struct ViewScaling {
+    std::vector<float> mean, inverse;
+};
+ViewScaling fullViewScaling(const ProxyInputs& inputs);
+
+/// One minibatch of an epoch's standardised views: row r is the view of image ids[r] drawn from
+/// RandomStream::forItem(epochSeed, ids[r]) (so a view depends on the image and the epoch only,
+/// never on the batch it lands in), written to out[r * viewWidth() ...].
+void buildViewBatch(const ProxyInputs& inputs, const int64_t* ids, int64_t count,
+                    const ViewRule& rule, uint64_t epochSeed, const ViewScaling& scaling,
+                    float* out);
 
 } // namespace freesel

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "elfs/temi_clustering.h"
 
+#include "elfs/torch_threads.h"
 #include "selection/selection.h"
 #include "util/random_stream.h"
 
@@ -117,9 +118,13 @@ torch::Tensor temiLoss(const std::vector<torch::Tensor>& studentA,
 TemiResult temiClustering(const Eigen::MatrixXf& rows, const TemiOptions& o,
                           const TemiProgress& progress, const std::atomic<bool>* cancel) {
     validate(rows, o);
-    const int threads = resolveThreadCount(o.threads);
-    const int savedThreads = torch::get_num_threads();
-    torch::set_num_threads(threads);
+    // LibTorch's own ops (element-wise, softmax, reductions along a dimension) give the same
+    // bits for any thread count; OpenBLAS splits a product differently for 1 and 2 threads,
+    // which changes its rounding. So the products run on one BLAS thread, whatever pool size
+    // the caller left (the ViT backend sets 1, a fresh process has one per core), and a seed
+    // gives the same labels for any --threads (tests/elfs/test_elfs_temi.cpp).
+    TorchThreads torchThreads(resolveThreadCount(o.threads));
+    BlasThreads blasThreads(1);
     torch::manual_seed(o.seed);
     const int64_t n = rows.rows();
     const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rowMajor = rows;
@@ -206,7 +211,6 @@ TemiResult temiClustering(const Eigen::MatrixXf& rows, const TemiOptions& o,
                           (progress && !progress(epoch + 1, o.epochs, result.epochLoss.back()));
         if (stop && epoch + 1 < o.epochs) {
             result.cancelled = true;
-            torch::set_num_threads(savedThreads);
             return result;
         }
     }
@@ -215,7 +219,6 @@ TemiResult temiClustering(const Eigen::MatrixXf& rows, const TemiOptions& o,
     const torch::Tensor labels =
         teacher->forward(x).select(0, result.bestHead).argmax(1).contiguous();
     result.labels.assign(labels.data_ptr<int64_t>(), labels.data_ptr<int64_t>() + n);
-    torch::set_num_threads(savedThreads);
     return result;
 }
 

@@ -4,6 +4,7 @@
 // clusters.
 #include "elfs/temi_clustering.h"
 #include "elfs/temi_reference.h"
+#include "elfs/torch_threads.h"
 
 #include <torch/torch.h>
 
@@ -89,6 +90,44 @@ private Q_SLOTS:
             QVERIFY2(labels.size() == 1, qPrintable(QString::number(cluster)));
         QCOMPARE(int(used.size()), clusters);
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, temiClustering(rows.topRows(2), options));
+    }
+
+    /// Seeded and the same whatever the thread count (LibTorch's and the BLAS pool's): at these
+    /// widths the head products, the element-wise ops and the reductions are large enough to be
+    /// split between threads.
+    void sameLabelsAndLossesForOneTwoAndThreeThreads() {
+        std::mt19937 engine(8);
+        std::normal_distribution<float> normal;
+        Eigen::MatrixXf rows(600, 64);
+        for (int i = 0; i < rows.rows(); ++i)
+            for (int d = 0; d < rows.cols(); ++d)
+                rows(i, d) = float(i % 4 == d % 4) * 2.0f + normal(engine);
+        TemiOptions options;
+        options.clusters = 20;
+        options.heads = 4;
+        options.epochs = 3;
+        options.warmupEpochs = 1;
+        options.batchSize = 256;
+        options.neighbours = 10;
+        options.hidden = 128;
+        options.bottleneck = 64;
+        options.seed = 12;
+        options.threads = 1;
+        // The BLAS pool as a caller may have left it (the ViT backend sets it to 1) or sized it.
+        const TemiResult one = [&] {
+            BlasThreads callerPool(1);
+            return temiClustering(rows, options);
+        }();
+        for (int threads : {2, 3}) {
+            options.threads = threads;
+            BlasThreads callerPool(threads);
+            const TemiResult more = temiClustering(rows, options);
+            QCOMPARE(more.epochLoss, one.epochLoss);
+            QCOMPARE(more.labels, one.labels);
+            QCOMPARE(more.bestHead, one.bestHead);
+        }
+        options.seed = 13;
+        QVERIFY(temiClustering(rows, options).epochLoss != one.epochLoss);
     }
 };
 
