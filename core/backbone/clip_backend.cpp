@@ -81,8 +81,8 @@ QString ClipBackend::fingerprint() const {
     const QString model = QString::fromStdString(c.name.empty() ? c.describe() : c.name);
     // preprocess: CLIP's short-side resize and centre crop (earlier stores were made from
     // square-resized images; the tag keeps them apart)
-    return QStringLiteral("clip|model=%1|weights=%2|precision=float32|preprocess=centre-crop")
-        .arg(model, impl_->weightsId);
+    return QStringLiteral("clip|model=%1|weights=%2|precision=float32|%3")
+        .arg(model, impl_->weightsId, QLatin1String(kCentreCropFingerprintTag));
 }
 
 QString ClipBackend::deviceDescription() const {
@@ -101,6 +101,10 @@ int ClipBackend::neighbourhoodRadius() const {
 
 ResizeSpec ClipBackend::inputResize(int /*inputSize*/) const {
     return clipResize(config().inputResolution());
+}
+
+InputPreprocessing ClipBackend::inputPreprocessing(int inputSize) const {
+    return {inputResize(inputSize), config().inputResolution()};
 }
 
 const ClipConfig& ClipBackend::config() const {

@@ -44,6 +44,8 @@ public:
     /// CLIP's own: the short side to the trained resolution, aspect kept (`inputSize` plays no
     /// part; the centre crop happens in run()).
     ResizeSpec inputResize(int inputSize) const override;
+    /// inputResize, then the centre square of the trained resolution.
+    InputPreprocessing inputPreprocessing(int inputSize) const override;
     std::vector<ImageFeatures> run(const std::vector<cv::Mat>& rgbImages) override;
 
     const ClipConfig& config() const;

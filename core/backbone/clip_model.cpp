@@ -2,6 +2,7 @@
 #include "backbone/clip_model.h"
 
 #include "backbone/vit_kernels.h"
+#include "image/grid_coverage.h"
 
 #include <opencv2/imgproc.hpp>
 
@@ -20,44 +21,28 @@ torch::Tensor layerNorm(const torch::Tensor& x, const ClipWeights& w, const std:
                              kLayerNormEps);
 }
 
-/// One block product: oneDNN's packed kernel when packClipWeights made one, else torch::linear.
-torch::Tensor product(const torch::Tensor& x, const ClipWeights& w, const std::string& name,
-                      const std::string& weight, const std::string& bias) {
-    const auto packed = w.packed.find(name);
-    if (packed != w.packed.end())
-        return packedLinear(x, packed->second);
-    return torch::linear(x, w.at(name + weight), w.at(name + bias));
-}
-
-/// nn.MultiheadAttention on a batch-first sequence: in_proj rows are q; k; v. `mask` (T x T,
-/// -inf where not allowed) may be undefined. `attention` receives the head-averaged softmax.
-torch::Tensor selfAttention(const torch::Tensor& y, const ClipWeights& w, const std::string& p,
-                            int heads, const torch::Tensor& mask, torch::Tensor* attention) {
-    const auto batch = y.size(0), tokens = y.size(1), width = y.size(2);
-    const auto headDim = width / heads;
-    const torch::Tensor qkv = product(y, w, p + "in_proj", "_weight", "_bias")
-                                  .reshape({batch, tokens, 3, heads, headDim})
-                                  .permute({2, 0, 3, 1, 4});
-    // MultiheadAttention scales q before the product.
-    const torch::Tensor q = qkv[0] * (1.0 / std::sqrt(double(headDim)));
-    torch::Tensor scores = torch::matmul(q, qkv[1].transpose(-2, -1));
-    if (mask.defined())
-        scores = scores + mask;
-    const torch::Tensor probs = torch::softmax(scores, -1);
-    if (attention)
-        *attention = probs.mean(1);
-    const torch::Tensor out =
-        torch::matmul(probs, qkv[2]).transpose(1, 2).reshape({batch, tokens, width});
-    return product(out, w, p + "out_proj", ".weight", ".bias");
-}
-
-/// ResidualAttentionBlock: x += attn(ln_1 x); x += c_proj(QuickGELU(c_fc(ln_2 x))).
+/// x += attn(ln_1 x); x += c_proj(QuickGELU(c_fc(ln_2 x))) (ResidualAttentionBlock), in place:
+/// `x` is the encoder's own residual stream. The packed block when packClipWeights made one,
+/// else torch::linear on the checkpoint's tensors.
 torch::Tensor block(torch::Tensor x, const ClipWeights& w, const std::string& p, int heads,
                     const torch::Tensor& mask, torch::Tensor* attention) {
-    x = x + selfAttention(layerNorm(x, w, p + "ln_1"), w, p + "attn.", heads, mask, attention);
-    torch::Tensor h = product(layerNorm(x, w, p + "ln_2"), w, p + "mlp.c_fc", ".weight", ".bias");
-    h = h * torch::sigmoid(1.702 * h); // QuickGELU, not GELU
-    return x + product(h, w, p + "mlp.c_proj", ".weight", ".bias");
+    const auto packedIt = w.packed.find(p);
+    const ClipPackedBlock* packed = packedIt == w.packed.end() ? nullptr : &packedIt->second;
+    auto linear = [&](const torch::Tensor& in, const std::string& name, const char* bias) {
+        return torch::linear(in, w.at(p + name + "weight"), w.at(p + name + bias));
+    };
+    torch::Tensor y = layerNorm(x, w, p + "ln_1");
+    const torch::Tensor qkv =
+        packed ? packedLinear(y, packed->inProj) : linear(y, "attn.in_proj_", "bias");
+    const torch::Tensor mixed = clipAttentionCore(qkv, heads, packed != nullptr, mask, attention);
+    x.add_(packed ? packedLinear(mixed, packed->outProj)
+                  : linear(mixed, "attn.out_proj.", "bias"));
+    y = layerNorm(x, w, p + "ln_2");
+    if (packed)
+        return x.add_(clipPackedMlp(y, *packed));
+    torch::Tensor h = linear(y, "mlp.c_fc.", "bias");
+    h = h * torch::sigmoid(kQuickGeluFactor * h); // QuickGELU, not GELU
+    return x.add_(linear(h, "mlp.c_proj.", "bias"));
 }
 
 } // namespace
@@ -70,28 +55,22 @@ const torch::Tensor& ClipWeights::at(const std::string& name) const {
 }
 
 void packClipWeights(ClipWeights& weights) {
-    if (!packedKernelsAvailable())
-        return;
-    const std::vector<std::pair<std::string, std::pair<std::string, std::string>>> layers{
-        {"attn.in_proj", {"_weight", "_bias"}},
-        {"attn.out_proj", {".weight", ".bias"}},
-        {"mlp.c_fc", {".weight", ".bias"}},
-        {"mlp.c_proj", {".weight", ".bias"}}};
-    auto tower = [&](const std::string& prefix, int blocks) {
-        for (int i = 0; i < blocks; ++i)
-            for (const auto& [layer, names] : layers) {
-                const std::string name = prefix + std::to_string(i) + "." + layer;
-                VitLinear linear{
-                    weights.at(name + names.first), weights.at(name + names.second), {}, {}};
-                linear.packed = packLinearWeight(linear.weight.to(torch::kFloat32));
-                if (!linear.packed.defined())
-                    return; // not on the CPU: the exact path
-                linear.packedBias = linear.bias.to(torch::kFloat32).contiguous();
-                weights.packed[name] = std::move(linear);
-            }
+    auto tower = [&](const std::string& prefix, const ClipTowerConfig& config) {
+        for (int i = 0; i < config.layers; ++i) {
+            const std::string p = prefix + std::to_string(i) + ".";
+            const ClipBlockTensors tensors{
+                weights.at(p + "attn.in_proj_weight"),  weights.at(p + "attn.in_proj_bias"),
+                weights.at(p + "attn.out_proj.weight"), weights.at(p + "attn.out_proj.bias"),
+                weights.at(p + "mlp.c_fc.weight"),      weights.at(p + "mlp.c_fc.bias"),
+                weights.at(p + "mlp.c_proj.weight"),    weights.at(p + "mlp.c_proj.bias")};
+            ClipPackedBlock block;
+            if (!packClipBlock(tensors, config.heads, &block))
+                return; // no oneDNN, or not on the CPU: the exact path
+            weights.packed[p] = std::move(block);
+        }
     };
-    tower("visual.transformer.resblocks.", weights.config.vision.layers);
-    tower("transformer.resblocks.", weights.config.text.layers);
+    tower("visual.transformer.resblocks.", weights.config.vision);
+    tower("transformer.resblocks.", weights.config.text);
 }
 
 double ClipWeights::logitScale() const {
@@ -203,9 +182,7 @@ torch::Tensor clipInputTensor(const std::vector<cv::Mat>& rgbImages, int size,
             throw std::invalid_argument("CLIP input must be 8-bit RGB images");
         const cv::Mat resized = resizeForModel(image, clipResize(size));
         const int rows = resized.rows, cols = resized.cols;
-        // torchvision CenterCrop: top = round((rows - size) / 2)
-        const int top = int(std::lround((rows - size) / 2.0));
-        const int left = int(std::lround((cols - size) / 2.0));
+        const int top = centreCropOffset(rows, size), left = centreCropOffset(cols, size);
         const cv::Mat crop = resized(cv::Rect(left, top, size, size));
         torch::Tensor slot = batch[int64_t(b)]; // a view: the accessor writes into the batch
         auto out = slot.accessor<float, 3>();

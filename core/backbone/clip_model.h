@@ -5,6 +5,7 @@
 // Include only from .cpp files that already pay for LibTorch.
 
 #include "backbone/clip_config.h"
+#include "backbone/clip_kernels.h"
 #include "backbone/vit_model.h" // TensorMap
 #include "image/image_preprocessing.h"
 
@@ -22,10 +23,10 @@ namespace freesel {
 struct ClipWeights {
     ClipConfig config;
     TensorMap tensors;
-    /// oneDNN-packed copies of the blocks' products (vit_kernels.h) by their prefix
-    /// ("visual.transformer.resblocks.3.mlp.c_fc"); empty: the encoders use torch::linear
-    /// (LibTorch's BLAS). packClipWeights fills it.
-    std::map<std::string, VitLinear> packed;
+    /// oneDNN-packed copies of the blocks' products (clip_kernels.h) by the block's prefix
+    /// ("visual.transformer.resblocks.3."); empty: the encoders use torch::linear (LibTorch's
+    /// BLAS). packClipWeights fills it.
+    std::map<std::string, ClipPackedBlock> packed;
 
     const torch::Tensor& at(const std::string& name) const;
     /// exp(logit_scale): the factor on cosine similarities of CLIP's logits (about 100).

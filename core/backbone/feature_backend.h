@@ -2,6 +2,7 @@
 #pragma once
 
 #include "backbone/image_features.h"
+#include "image/grid_coverage.h"
 #include "image/image_preprocessing.h"
 
 #include <QString>
@@ -36,6 +37,11 @@ public:
     /// preprocessing (CLIP: short side, then a centre crop) keeps the aspect ratio here.
     virtual ResizeSpec inputResize(int inputSize) const {
         return ResizeSpec::fixed(inputSize, inputSize);
+    }
+    /// inputResize and the centre square the backend then crops (0: none), which decides the
+    /// part of the image the patch grid covers (gridCoverage).
+    virtual InputPreprocessing inputPreprocessing(int inputSize) const {
+        return {inputResize(inputSize), 0};
     }
     /// Features of 8-bit RGB images (CV_8UC3, R first) in input order. Throws
     /// std::invalid_argument naming the offending image index.

@@ -2,7 +2,9 @@
 // CLIP's image and text encoders against an independent PyTorch model written from
 // openai/CLIP's architecture (tests/generate_clip_reference.py): a small model with seeded
 // float16 weights in the official TorchScript layout and as an open_clip state dict.
+#include "backbone/clip_kernels.h"
 #include "backbone/clip_model.h"
+#include "backbone/vit_kernels.h"
 #include "weights/clip_checkpoint.h"
 
 #include <QtTest>
@@ -45,6 +47,8 @@ private Q_SLOTS:
     void infersSmallConfigFromTorchScript();
     void imageEncoderMatchesReference();
     void textEncoderMatchesReference();
+    void packedEncodersMatchReference();
+    void attentionSplitsHeads();
     void openClipStateDictEqualsTorchScript();
     void officialShapesAreNamed();
     void checkpointProblemsAreNamed();
@@ -98,6 +102,57 @@ void TestClipModel::textEncoderMatchesReference() {
     torch::Tensor ids = reference().at("ids").clone();
     ids.index_put_({0, 6}, 17); // row 0 ends at position 4
     QVERIFY(maxAbsDiff(clipEncodeText(w, ids)[0], text[0]) < 1e-6);
+}
+
+void TestClipModel::packedEncodersMatchReference() {
+    // What ClipBackend runs on the CPU: oneDNN-packed products with the query scale and
+    // QuickGELU's factor folded into the weights.
+    if (!packedKernelsAvailable())
+        QSKIP("LibTorch without oneDNN: only the exact path exists");
+    ClipWeights w = loadClipCheckpoint(clipDataPath("small_clip_torchscript.pt"));
+    packClipWeights(w);
+    QCOMPARE(int(w.packed.size()), w.config.vision.layers + w.config.text.layers);
+    const ClipImageOutput out = clipEncodeImage(w, reference().at("images"));
+    const double embedding = maxAbsDiff(out.embedding, reference().at("image_embedding"));
+    const double tokens = maxAbsDiff(out.tokens, reference().at("image_tokens"));
+    const double attention = maxAbsDiff(out.attention, reference().at("image_attention"));
+    const double text =
+        maxAbsDiff(clipEncodeText(w, reference().at("ids")), reference().at("text_embedding"));
+    qInfo("packed max abs error: embedding %.2e tokens %.2e attention %.2e text %.2e", embedding,
+          tokens, attention, text);
+    QVERIFY(embedding < 1e-4);
+    QVERIFY(tokens < 1e-4);
+    QVERIFY(attention < 1e-4);
+    QVERIFY(text < 1e-4);
+}
+
+void TestClipModel::attentionSplitsHeads() {
+    // The reference model has one head per tower; here 4 heads of 8 on 5 tokens with a causal
+    // mask, against nn.MultiheadAttention's definition written head by head: columns
+    // h*8..h*8+7 of q, k and v, softmax(q k^T / sqrt(8) + mask) v, heads concatenated.
+    torch::manual_seed(5);
+    const int64_t batch = 2, tokens = 5, width = 32, heads = 4, dh = 8;
+    const torch::Tensor qkv = torch::randn({batch, tokens, 3 * width});
+    const torch::Tensor mask = torch::full({tokens, tokens}, -INFINITY).triu(1);
+    torch::Tensor attention;
+    const torch::Tensor mixed = clipAttentionCore(qkv, int(heads), false, mask, &attention);
+    torch::Tensor probsSum = torch::zeros({batch, tokens, tokens});
+    std::vector<torch::Tensor> outs;
+    for (int64_t h = 0; h < heads; ++h) {
+        const torch::Tensor q = qkv.slice(2, h * dh, (h + 1) * dh);
+        const torch::Tensor k = qkv.slice(2, width + h * dh, width + (h + 1) * dh);
+        const torch::Tensor v = qkv.slice(2, 2 * width + h * dh, 2 * width + (h + 1) * dh);
+        const torch::Tensor p =
+            torch::softmax(torch::matmul(q, k.transpose(1, 2)) / std::sqrt(8.0) + mask, -1);
+        probsSum += p;
+        outs.push_back(torch::matmul(p, v));
+    }
+    QVERIFY(maxAbsDiff(mixed, torch::cat(outs, 2)) < 1e-5);
+    QVERIFY(maxAbsDiff(attention, probsSum / double(heads)) < 1e-6);
+    // Queries already scaled (a packed in_proj): the same result from pre-scaled queries.
+    torch::Tensor scaled = qkv.clone();
+    scaled.slice(2, 0, width).mul_(1.0 / std::sqrt(8.0));
+    QVERIFY(maxAbsDiff(clipAttentionCore(scaled, int(heads), true, mask, nullptr), mixed) < 1e-5);
 }
 
 void TestClipModel::openClipStateDictEqualsTorchScript() {

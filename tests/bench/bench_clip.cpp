@@ -17,6 +17,8 @@
 #include <functional>
 #include <random>
 
+#include <time.h>
+
 using namespace freesel;
 using namespace freesel::bench;
 
@@ -32,6 +34,28 @@ ClipWeights randomViTB32() {
         if (name.find("ln_") != std::string::npos && name.find(".weight") != std::string::npos)
             tensor.fill_(1.0);
     return w;
+}
+
+/// --clock=thread: everything on one thread, timed by that thread's CPU time. On a machine
+/// shared with other work the wall clock measures the neighbours as much as the code; one
+/// thread's CPU time does not, so the network-to-ceiling ratio stays comparable between runs.
+bool threadClock() {
+    return option(QStringLiteral("clock"), QStringLiteral("wall")) == QLatin1String("thread");
+}
+
+/// Seconds `f` takes: wall clock, or this thread's CPU time under --clock=thread.
+double timed(const std::function<void()>& f) {
+    if (threadClock()) {
+        timespec start{}, end{};
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start);
+        f();
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end);
+        return double(end.tv_sec - start.tv_sec) + 1e-9 * double(end.tv_nsec - start.tv_nsec);
+    }
+    QElapsedTimer timer;
+    timer.start();
+    f();
+    return timer.nsecsElapsed() * 1e-9;
 }
 
 /// FLOPs (2 per multiply-add) of one image through the encoder: patch embedding, per block the
@@ -76,12 +100,8 @@ double gemmRate(const ClipConfig& c, int batch, bool packed) {
         };
         run();
         double best = 1e30;
-        for (int r = 0; r < 5; ++r) {
-            QElapsedTimer timer;
-            timer.start();
-            run();
-            best = std::min(best, timer.nsecsElapsed() * 1e-9);
-        }
+        for (int r = 0; r < 5; ++r)
+            best = std::min(best, timed([&] { run(); }));
         seconds += best;
     }
     return flops / seconds;
@@ -91,12 +111,8 @@ double gemmRate(const ClipConfig& c, int batch, bool packed) {
 double encoderRate(const ClipWeights& w, const torch::Tensor& images) {
     clipEncodeImage(w, images);
     double best = 0;
-    for (int r = 0; r < 3; ++r) {
-        QElapsedTimer timer;
-        timer.start();
-        clipEncodeImage(w, images);
-        best = std::max(best, images.size(0) / (timer.nsecsElapsed() * 1e-9));
-    }
+    for (int r = 0; r < 3; ++r)
+        best = std::max(best, images.size(0) / timed([&] { clipEncodeImage(w, images); }));
     return best;
 }
 
@@ -134,41 +150,55 @@ double decodeIncludedRate(const ClipWeights& w, const QString& folder, int batch
     return processed / (timer.nsecsElapsed() * 1e-9);
 }
 
-/// Where a block's time goes: each piece of a packed ViT-B/32 block on a batch, in ms.
+/// Where a block's time goes: each piece of a packed ViT-B/32 block on a batch, in ms (best of
+/// 5 runs of each piece: the machine is shared).
 void blockBreakdown(const ClipWeights& w, int batch) {
     const int64_t tokens = int64_t(w.config.grid) * w.config.grid + 1,
                   width = w.config.vision.width;
-    const torch::Tensor x = torch::randn({batch, tokens, width});
+    const int heads = w.config.vision.heads;
     const std::string p = "visual.transformer.resblocks.0.";
-    const VitLinear& inProj = w.packed.at(p + "attn.in_proj");
-    const VitLinear& outProj = w.packed.at(p + "attn.out_proj");
-    const VitLinear& fc = w.packed.at(p + "mlp.c_fc");
-    const VitLinear& proj = w.packed.at(p + "mlp.c_proj");
-    const torch::Tensor hidden = torch::randn({batch, tokens, 4 * width});
-    const torch::Tensor q = torch::randn({batch, width / 64, tokens, 64});
-    auto time = [](const char* name, const std::function<void()>& f) {
-        f();
-        QElapsedTimer timer;
-        timer.start();
-        for (int r = 0; r < 10; ++r)
-            f();
-        std::printf("# block part %-22s %8.3f ms\n", name, timer.nsecsElapsed() * 1e-7);
-    };
+    const ClipPackedBlock& block = w.packed.at(p);
+    const torch::Tensor x = torch::randn({batch, tokens, width});
+    const torch::Tensor qkv = torch::randn({batch, tokens, 3 * width});
     torch::NoGradGuard noGrad;
+    double sum = 0;
+    auto time = [&sum](const char* name, const std::function<void()>& f) {
+        f();
+        double best = 1e30;
+        for (int r = 0; r < 5; ++r)
+            best = std::min(best, 1e3 * timed(f));
+        sum += best;
+        std::printf("# block part %-26s %8.3f ms\n", name, best);
+    };
     time("layer_norm x2", [&] {
         torch::layer_norm(x, {width}, w.at(p + "ln_1.weight"), w.at(p + "ln_1.bias"));
         torch::layer_norm(x, {width}, w.at(p + "ln_2.weight"), w.at(p + "ln_2.bias"));
     });
-    time("in_proj (packed)", [&] { packedLinear(x, inProj); });
-    time("attention products",
-         [&] { torch::matmul(torch::softmax(torch::matmul(q, q.transpose(-2, -1)), -1), q); });
-    time("out_proj (packed)", [&] { packedLinear(x, outProj); });
-    time("c_fc (packed)", [&] { packedLinear(x, fc); });
-    time("QuickGELU", [&] { hidden* torch::sigmoid(1.702 * hidden); });
-    time("c_proj (packed)", [&] { packedLinear(hidden, proj); });
-    time("whole encoder (12 blocks)", [&] {
-        clipEncodeImage(w, torch::randn({batch, 3, 224, 224}));
-    });
+    time("in_proj (packed)", [&] { packedLinear(x, block.inProj); });
+    time("attention (heads, softmax)", [&] { clipAttentionCore(qkv, heads, true, {}, nullptr); });
+    time("out_proj (packed)", [&] { packedLinear(x, block.outProj); });
+    time("mlp: c_fc QuickGELU c_proj", [&] { clipPackedMlp(x, block); });
+    std::printf("# (for comparison, not in the sum:)\n");
+    const double partsSum = sum;
+    const torch::Tensor hidden = torch::randn({batch, tokens, 4 * width});
+    time("  c_fc alone (packedLinear)", [&] { packedLinear(x, block.fc); });
+    time("  c_proj alone (packedLinear)", [&] { packedLinear(hidden, block.proj); });
+    // in_proj as gemmRate builds it (fresh weight and zero bias; 2-D input): the ceiling's path.
+    VitLinear fresh{torch::randn({3 * width, width}) * 0.02, torch::zeros({3 * width}), {}, {}};
+    fresh.packed = packLinearWeight(fresh.weight);
+    fresh.packedBias = fresh.bias;
+    const torch::Tensor rows2d = torch::randn({batch * tokens, width});
+    time("  in_proj as gemmRate, 3-D x", [&] { packedLinear(x, fresh); });
+    time("  in_proj as gemmRate, 2-D x", [&] { packedLinear(rows2d, fresh); });
+    sum = partsSum;
+    time("residual adds x2", [&] { x.add(x).add_(x); });
+    std::printf("# block parts sum %8.3f ms; x 12 blocks = %.1f ms per batch\n", sum, 12 * sum);
+    const torch::Tensor images = torch::randn({batch, 3, 224, 224});
+    double best = 1e30;
+    for (int r = 0; r < 3; ++r)
+        best = std::min(best, 1e3 * timed([&] { clipEncodeImage(w, images); }));
+    std::printf("# whole encoder (12 blocks)  %8.3f ms per batch\n", best);
+    std::fflush(stdout);
 }
 
 double loadAverage() {
@@ -183,8 +213,13 @@ void benchEncoders() {
     const int batch = option(QStringLiteral("batch"), QStringLiteral("16")).toInt();
     const torch::Tensor images = torch::randn({batch, 3, 224, 224});
     const double flops = imageFlops(w.config);
-    std::printf("# load %.2f; ViT-B/32 image: %.2f GFLOP (2 per multiply-add), batch %d\n",
-                loadAverage(), flops * 1e-9, batch);
+    if (threadClock()) { // every product on this thread, OpenBLAS's included
+        torch::set_num_threads(1);
+        avoidBlasThreadContention();
+    }
+    std::printf("# load %.2f; ViT-B/32 image: %.2f GFLOP (2 per multiply-add), batch %d, %s\n",
+                loadAverage(), flops * 1e-9, batch,
+                threadClock() ? "one thread, its CPU time" : "all threads, wall clock");
     // Before: every product through torch::linear (LibTorch's BLAS, OpenBLAS on Debian).
     report(QStringLiteral("clip_vitb32_cpu_blas_img_per_s"), encoderRate(w, images),
            QStringLiteral("img/s"));
@@ -192,18 +227,25 @@ void benchEncoders() {
     report(QStringLiteral("clip_gemm_blas_fp32_gflops"), blas * 1e-9, QStringLiteral("GFLOP/s"));
     avoidBlasThreadContention();
     packClipWeights(w); // what ClipBackend runs
-    const double packed = gemmRate(w.config, batch, true);
+    // --rounds=N: the packed products and the network measured in turn N times, the best of
+    // each kept, so a burst of load on the shared machine hits both alike.
+    const int rounds = std::max(1, option(QStringLiteral("rounds"), QStringLiteral("1")).toInt());
+    double packed = 0, network = 0;
+    for (int r = 0; r < rounds; ++r) {
+        packed = std::max(packed, gemmRate(w.config, batch, true));
+        network = std::max(network, encoderRate(w, images));
+    }
     report(QStringLiteral("clip_gemm_fp32_gflops"), packed * 1e-9, QStringLiteral("GFLOP/s"));
     // The ceiling: every FLOP at the better of the two product paths' rate.
     const double ceiling = std::max(packed, blas) / flops;
     report(QStringLiteral("clip_vitb32_ceiling_img_per_s"), ceiling, QStringLiteral("img/s"));
-    const double network = encoderRate(w, images);
     report(QStringLiteral("clip_vitb32_network_img_per_s"), network, QStringLiteral("img/s"));
     report(QStringLiteral("clip_vitb32_of_ceiling_percent"), 100.0 * network / ceiling,
            QStringLiteral("%"));
     const QString pool =
         option(QStringLiteral("pool"), QStringLiteral("/work/shared/datasets/coco128"));
-    const double decoded = decodeIncludedRate(w, pool, batch);
+    // Decoding runs on its own threads: only the wall clock measures it.
+    const double decoded = threadClock() ? 0.0 : decodeIncludedRate(w, pool, batch);
     if (decoded > 0) // the figure of the issue: decode included
         report(QStringLiteral("clip_vitb32_cpu_img_per_s"), decoded, QStringLiteral("img/s"));
     if (option(QStringLiteral("breakdown"), QStringLiteral("0")) == QLatin1String("1"))

@@ -2,7 +2,8 @@
 // The Studio runs the clip strategy: picked in the parameter panel (its box appears, the class
 // names file is typed into it), run on the worker thread with a generated CLIP checkpoint, and
 // the picks equal the core's selectClip on the store the run wrote; then a query typed into the
-// content search ranks the grid as the cosines computed here do.
+// content search ranks the grid as the cosines computed here do. The "train adapters" box reaches
+// the run parameters and the stage options and survives a project round trip.
 #include "backbone/clip_backend.h"
 #include "clip_stage.h"
 #include "image/demo_pool.h"
@@ -37,6 +38,43 @@ class TestUiClip : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+
+    void trainAdaptersReachesRunParameters() {
+        QTemporaryDir dir;
+        const QString project = dir.filePath(QStringLiteral("adapters.freesel"));
+        {
+            MainWindow window;
+            window.setWeightsPromptEnabled(false);
+            window.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&window));
+            ParametersPanel* panel = window.parametersPanel();
+            panel->strategyBox()->setCurrentIndex(
+                panel->strategyBox()->findData(QStringLiteral("clip")));
+            QCheckBox* box = panel->clipBox()->trainAdaptersBox();
+            QVERIFY(box->isVisible());
+            QVERIFY(!box->isChecked());
+            QVERIFY(!panel->parameters().clipTrainAdapters);
+            const QString before = panel->parameters().selectionKey();
+            QTest::mouseClick(box, Qt::LeftButton);
+            QVERIFY(panel->parameters().clipTrainAdapters);
+            // Without labels the stage refuses, naming the option.
+            QVERIFY_THROWS_EXCEPTION(std::invalid_argument, panel->parameters().clipOptions());
+            panel->clipBox()->labelsEdit()->setText(dir.path());
+            const RunParameters chosen = panel->parameters();
+            QVERIFY(chosen.clipTrainAdapters);
+            QVERIFY(chosen.clipOptions().trainAdapters); // what the clip stage receives
+            QVERIFY(chosen.selectionKey() != before);    // a new selection, not a cached one
+            QVERIFY(window.saveProject(project));
+        }
+        MainWindow reopened;
+        reopened.setWeightsPromptEnabled(false);
+        QVERIFY(reopened.openProject(project));
+        ParametersPanel* panel = reopened.parametersPanel();
+        QVERIFY(panel->clipBox()->trainAdaptersBox()->isChecked());
+        QVERIFY(panel->parameters().clipTrainAdapters);
+        panel->clipBox()->trainAdaptersBox()->setChecked(false);
+        QVERIFY(!panel->parameters().clipTrainAdapters);
+    }
 
     void clipRunMatchesCore() {
         QTemporaryDir dir;

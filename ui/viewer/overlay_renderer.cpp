@@ -2,6 +2,7 @@
 #include "viewer/overlay_renderer.h"
 
 #include <QPainter>
+#include <QPainterPath>
 
 #include <algorithm>
 #include <cmath>
@@ -48,16 +49,18 @@ QImage renderOverlays(const ImageDetail& detail, const OverlayOptions& options) 
     if (out.isNull() || !detail.hasFeatures || detail.grid.size() == 0)
         return out;
     const PatchGrid grid = detail.grid;
-    // The network saw the image stretched to its input square: patch (r, c) covers the same
-    // fraction of the original image.
-    const double cw = double(out.width()) / grid.cols;
-    const double ch = double(out.height()) / grid.rows;
+    // The grid covers `area`: the whole image when the network saw it stretched to its input
+    // square, the centre square when it saw CLIP's centre crop. Patch (r, c) covers the same
+    // fraction of that area.
+    const QRectF area = detail.gridArea.isValid() ? detail.gridArea : QRectF(out.rect());
+    const double cw = area.width() / grid.cols;
+    const double ch = area.height() / grid.rows;
     auto cellRect = [&](int patch) {
         const int r = grid.rowOf(patch), c = grid.colOf(patch);
-        const int x0 = static_cast<int>(std::floor(c * cw)),
-                  y0 = static_cast<int>(std::floor(r * ch));
-        const int x1 = static_cast<int>(std::floor((c + 1) * cw)),
-                  y1 = static_cast<int>(std::floor((r + 1) * ch));
+        const int x0 = static_cast<int>(std::floor(area.x() + c * cw)),
+                  y0 = static_cast<int>(std::floor(area.y() + r * ch));
+        const int x1 = static_cast<int>(std::floor(area.x() + (c + 1) * cw)),
+                  y1 = static_cast<int>(std::floor(area.y() + (r + 1) * ch));
         return QRect(x0, y0, x1 - x0, y1 - y0);
     };
     QPainter painter(&out);
@@ -75,13 +78,21 @@ QImage renderOverlays(const ImageDetail& detail, const OverlayOptions& options) 
         }
         painter.setOpacity(opacity);
         painter.setRenderHint(QPainter::SmoothPixmapTransform);
-        painter.drawImage(out.rect(), heat);
+        painter.drawImage(area, heat);
         painter.setOpacity(1.0);
     }
     std::vector<char> kept(static_cast<size_t>(grid.size()), 0);
     for (int p : detail.kept)
         kept[static_cast<size_t>(p)] = 1;
     if (options.mask) {
+        // What the network never saw (outside CLIP's centre crop) is darkened like what the
+        // filter drops.
+        QPainterPath outside;
+        outside.addRect(QRectF(out.rect()));
+        QPainterPath seen;
+        seen.addRect(area);
+        painter.setOpacity(0.65);
+        painter.fillPath(outside.subtracted(seen), QColor(20, 20, 28));
         // What the filter drops is greyed out; the kept region gets a white outline.
         painter.setOpacity(options.heatmap ? 0.45 : 0.65);
         for (int p = 0; p < grid.size(); ++p)

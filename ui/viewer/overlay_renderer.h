@@ -25,7 +25,9 @@ QColor patternColour(int k);
 QColor heatColour(double t);
 
 /// The image with the enabled overlays composed on top (a copy; `detail.image` is untouched).
-/// Without features only the image is returned.
+/// Without features only the image is returned. The grid's cells are laid over
+/// detail.gridArea (the whole image when it is null); with the mask on, the image outside that
+/// area (what CLIP's centre crop cut off) is darkened.
 QImage renderOverlays(const ImageDetail& detail, const OverlayOptions& options);
 
 /// Patches per pattern, in pattern order (for the legend).

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "window/clip_parameters_box.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QFileDialog>
 #include <QFormLayout>
@@ -36,7 +37,8 @@ QWidget* pathRow(QLineEdit* edit, bool folder, const QString& title, QWidget* pa
 
 ClipParametersBox::ClipParametersBox(QWidget* parent)
     : QGroupBox(tr("CLIP-powered selection"), parent), classes_(new QLineEdit(this)),
-      labels_(new QLineEdit(this)), template_(new QLineEdit(this)), mode_(new QComboBox(this)) {
+      labels_(new QLineEdit(this)), template_(new QLineEdit(this)), mode_(new QComboBox(this)),
+      trainAdapters_(new QCheckBox(tr("Train adapters on the labels"), this)) {
     setObjectName(QStringLiteral("clipParameters"));
     classes_->setObjectName(QStringLiteral("clipClasses"));
     classes_->setPlaceholderText(tr("names.txt (one class per line)"));
@@ -53,15 +55,25 @@ ClipParametersBox::ClipParametersBox(QWidget* parent)
     mode_->addItem(tr("Top-k by score"), QStringLiteral("topk"));
     mode_->addItem(tr("Official optimiser (replay)"), QStringLiteral("optimiser"));
 
+    trainAdapters_->setObjectName(QStringLiteral("clipTrainAdapters"));
+    // The same words as the CLI's --train-adapters help.
+    trainAdapters_->setToolTip(
+        tr("Needs Labels. Trains the image and text adapters (linear, identity at start) with "
+           "symmetric InfoNCE on the labels: AdamW lr 1e-3, no weight decay, 10 epochs, batch "
+           "256, temperature 1 / CLIP's logit scale, batch order from the seed. The paper "
+           "publishes none of these. Off: identity adapters (zero-shot CLIP)."));
+
     auto* form = new QFormLayout(this);
     form->addRow(tr("Classes"), pathRow(classes_, false, tr("Class names file"), this));
     form->addRow(tr("Labels"), pathRow(labels_, true, tr("Labels folder"), this));
     form->addRow(tr("Prompt"), template_);
     form->addRow(tr("Mode"), mode_);
+    form->addRow(QString(), trainAdapters_);
 
     for (QLineEdit* edit : {classes_, labels_, template_})
         connect(edit, &QLineEdit::editingFinished, this, &ClipParametersBox::changed);
     connect(mode_, &QComboBox::currentIndexChanged, this, &ClipParametersBox::changed);
+    connect(trainAdapters_, &QCheckBox::toggled, this, &ClipParametersBox::changed);
 }
 
 void ClipParametersBox::read(RunParameters& p) const {
@@ -71,6 +83,7 @@ void ClipParametersBox::read(RunParameters& p) const {
                                ? RunParameters().clipPromptTemplate
                                : template_->text().trimmed();
     p.clipMode = mode_->currentData().toString();
+    p.clipTrainAdapters = trainAdapters_->isChecked();
 }
 
 void ClipParametersBox::write(const RunParameters& p) {
@@ -80,6 +93,7 @@ void ClipParametersBox::write(const RunParameters& p) {
     const int index = mode_->findData(p.clipMode);
     if (index >= 0)
         mode_->setCurrentIndex(index);
+    trainAdapters_->setChecked(p.clipTrainAdapters);
 }
 
 } // namespace freesel

@@ -5,13 +5,15 @@
 
 #include <QGroupBox>
 
+class QCheckBox;
 class QComboBox;
 class QLineEdit;
 
 namespace freesel {
 
 /// The parameters of the clip strategy (docs/CLI.md, --labels, --classes, --prompt-template,
-/// --clip-mode): where the labels come from, or the class names for zero-shot labels.
+/// --clip-mode, --train-adapters): where the labels come from, or the class names for zero-shot
+/// labels.
 class ClipParametersBox : public QGroupBox {
     Q_OBJECT
 public:
@@ -23,6 +25,7 @@ public:
     QLineEdit* labelsEdit() const { return labels_; }
     QLineEdit* templateEdit() const { return template_; }
     QComboBox* modeBox() const { return mode_; }
+    QCheckBox* trainAdaptersBox() const { return trainAdapters_; }
 
 Q_SIGNALS:
     void changed();
@@ -32,6 +35,7 @@ private:
     QLineEdit* labels_;
     QLineEdit* template_;
     QComboBox* mode_;
+    QCheckBox* trainAdapters_;
 };
 
 } // namespace freesel

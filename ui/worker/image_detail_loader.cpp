@@ -4,6 +4,7 @@
 #include "patterns/attention_filter.h"
 #include "patterns/pool_patterns.h"
 #include "store/feature_store.h"
+#include "store/store_preprocessing.h"
 
 #include <QImageReader>
 #include <QMetaObject>
@@ -19,7 +20,34 @@ struct ImageDetailLoader::Shared {
     std::unique_ptr<FeatureStore> store; // opened lazily on the task thread
     QString lastPath;
     QImage lastImage;
+    QSize lastSourceSize; // of the file, as the decode threads saw it
 };
+
+namespace {
+
+/// The file's own size with the orientation the image was read in (QImageReader applies the
+/// EXIF orientation as OpenCV's decoder does; size() may be the stored, unrotated one).
+QSize orientedSourceSize(QSize source, const QImage& image) {
+    if (!source.isValid())
+        return image.size();
+    const bool landscape = source.width() > source.height();
+    const bool imageLandscape = image.width() > image.height();
+    if (landscape != imageLandscape && source.width() != source.height())
+        source.transpose();
+    return source;
+}
+
+/// gridCoverage of the original file, in the pixels of the (possibly downscaled) `image`.
+QRectF gridAreaInImage(const FeatureStore& store, const QSize& source, const QImage& image) {
+    const QRectF area = gridCoverage(source, storePreprocessing(store.header().fingerprint));
+    if (area.isEmpty())
+        return QRectF(image.rect());
+    const double sx = double(image.width()) / source.width();
+    const double sy = double(image.height()) / source.height();
+    return {area.x() * sx, area.y() * sy, area.width() * sx, area.height() * sy};
+}
+
+} // namespace
 
 ImageDetailLoader::ImageDetailLoader(QObject* parent)
     : QObject(parent), shared_(std::make_shared<Shared>()) {
@@ -68,6 +96,7 @@ ImageDetail ImageDetailLoader::compute(int poolIndex, const QString& path,
     if (shared_->lastPath == path) {
         detail.image = shared_->lastImage;
     } else {
+        shared_->lastSourceSize = {};
         QImageReader reader(path);
         reader.setAutoTransform(true);
         const QSize size = reader.size();
@@ -78,6 +107,7 @@ ImageDetail ImageDetailLoader::compute(int poolIndex, const QString& path,
             detail.error = tr("cannot decode %1: %2").arg(path, reader.errorString());
         else
             detail.image = detail.image.convertToFormat(QImage::Format_RGB32);
+        shared_->lastSourceSize = orientedSourceSize(size, detail.image);
         shared_->lastPath = path;
         shared_->lastImage = detail.image;
     }
@@ -106,6 +136,9 @@ ImageDetail ImageDetailLoader::compute(int poolIndex, const QString& path,
         }
         const ImageFeatures features = shared_->store->load(record);
         detail.grid = features.grid;
+        if (!detail.image.isNull())
+            detail.gridArea =
+                gridAreaInImage(*shared_->store, shared_->lastSourceSize, detail.image);
         detail.attention = features.clsAttention;
         double sum = 0.0;
         for (float a : detail.attention)

@@ -13,6 +13,7 @@
 #include <QMetaType>
 #include <QMutex>
 #include <QObject>
+#include <QRectF>
 #include <QThreadPool>
 
 #include <memory>
@@ -25,9 +26,12 @@ class FeatureStore;
 struct ImageDetail {
     int poolIndex = -1;
     QString path;
-    QImage image;                 ///< at most 1024 px on its longer side
-    bool hasFeatures = false;     ///< false before a run, or for an image that failed
-    PatchGrid grid;               ///< patch grid the features were computed on
+    QImage image;             ///< at most 1024 px on its longer side
+    bool hasFeatures = false; ///< false before a run, or for an image that failed
+    PatchGrid grid;           ///< patch grid the features were computed on
+    /// In `image`'s pixels: the part of the image the grid covers (the whole image for DINO's
+    /// resize, the centre square for CLIP's crop); null before features are known.
+    QRectF gridArea;
     std::vector<float> attention; ///< [CLS] attention per patch, summing to 1
     std::vector<double> mass;     ///< cumulative attention mass in rank order
     std::vector<int> kept;        ///< patches kept at tau
