@@ -106,10 +106,13 @@ bool DecodeQueue::isCancelled() const {
 }
 
 DecodeQueue::Job DecodeQueue::decodeAndResize(DecodeOptions options, ResizeSpec resize) {
+    options.shrinkFor = resize;
     return [options, resize](const QString& path) {
         DecodedImage image = decodeImageFile(path, options);
-        if (image.ok())
-            image.rgb = resizeForModel(image.rgb, resize);
+        if (image.ok()) { // the target of the full image: a reduced decode rounds its sides up
+            const cv::Size target = targetSize(image.originalWidth, image.originalHeight, resize);
+            image.rgb = resizeForModel(image.rgb, ResizeSpec::fixed(target.width, target.height));
+        }
         return image;
     };
 }

@@ -57,7 +57,8 @@ public:
     int threadCount() const { return int(workers_.size()); }
     int capacity() const { return capacity_; }
 
-    /// The usual job: decodeImageFile, then resizeForModel on success.
+    /// The usual job: decodeImageFile with JPEG shrink-on-load for `resize`
+    /// (DecodeOptions::shrinkFor), then resizeForModel to the full image's target size.
     static Job decodeAndResize(DecodeOptions options, ResizeSpec resize);
 
 private:

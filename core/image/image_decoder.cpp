@@ -3,6 +3,7 @@
 
 #include "image/gif_decoder.h"
 #include "image/image_header.h"
+#include "image/jpeg_shrink.h"
 #include "image/radiance_check.h"
 
 #include <QFile>
@@ -172,9 +173,13 @@ DecodedImage decodeChecked(const QByteArray& bytes, const ImageHeader& header, c
             return failure(DecodeStatus::Corrupt, name, bgra.message());
         return fromDecodedMat(bgra.value(), name, options);
     }
-    // JPEG has no alpha, and only IMREAD_COLOR makes OpenCV apply the EXIF orientation and
-    // convert CMYK/YCCK. Other formats are read unchanged so alpha and 16-bit depth survive.
-    const int flags = header.format == ImageFormat::Jpeg ? cv::IMREAD_COLOR : cv::IMREAD_UNCHANGED;
+    // JPEG has no alpha, and only IMREAD_COLOR (or its REDUCED variants) makes OpenCV apply the
+    // EXIF orientation and convert CMYK/YCCK. Other formats are read unchanged so alpha and
+    // 16-bit depth survive. OpenCV would shrink other formats after a full decode, so only JPEG
+    // is reduced (by libjpeg's scaled inverse DCT).
+    const bool jpeg = header.format == ImageFormat::Jpeg;
+    const int d = jpeg ? jpegScaleDenominator(header.width, header.height, options.shrinkFor) : 1;
+    const int flags = jpeg ? reducedColorFlag(d) : cv::IMREAD_UNCHANGED;
     // imdecode only reads the buffer; the const_cast avoids copying the whole file.
     const cv::Mat buffer(1, int(bytes.size()), CV_8U, const_cast<char*>(bytes.constData()));
     const cv::Mat decoded = cv::imdecode(buffer, flags);
@@ -186,7 +191,13 @@ DecodedImage decodeChecked(const QByteArray& bytes, const ImageHeader& header, c
             DecodeStatus::Corrupt, name,
             QStringLiteral("%1 data is truncated or corrupt").arg(imageFormatName(header.format)));
     }
-    return fromDecodedMat(decoded, name, options);
+    DecodedImage result = fromDecodedMat(decoded, name, options);
+    if (result.ok() && d > 1) {
+        const cv::Size full = uprightSize(header.width, header.height, d, decoded.size());
+        result.originalWidth = full.width;
+        result.originalHeight = full.height;
+    }
+    return result;
 }
 
 /// Why a listed path cannot be found: a name the file system cannot be asked for, a symlink

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "image/image_preprocessing.h"
+
 #include <QByteArray>
 #include <QString>
 
@@ -33,6 +35,12 @@ struct DecodeOptions {
     qint64 maxPixels = 178956970;
     /// Files larger than this are refused before they are read into memory.
     qint64 maxFileBytes = qint64(1) << 30;
+    /// JPEG shrink-on-load: when not None, a JPEG is decoded at the largest libjpeg scale (1/2,
+    /// 1/4, 1/8; image/jpeg_shrink.h) whose result still covers this resize's target, so `rgb`
+    /// may be smaller than the image (originalWidth/Height stay the full upright size; resize to
+    /// targetSize(originalWidth, originalHeight, spec), as DecodeQueue::decodeAndResize does).
+    /// None (the default): every image is decoded at full size.
+    ResizeSpec shrinkFor = ResizeSpec::none();
 };
 
 /// A decoded image, always 8-bit RGB (CV_8UC3, R first in memory) when ok().
@@ -47,8 +55,8 @@ struct DecodedImage {
     DecodeStatus status = DecodeStatus::Ok;
     QString error;          ///< empty when ok(); otherwise names the file and the reason
     cv::Mat rgb;            ///< CV_8UC3 RGB, continuous; empty when !ok()
-    int originalWidth = 0;  ///< decoded (upright) size before any resize
-    int originalHeight = 0; ///< decoded (upright) size before any resize
+    int originalWidth = 0;  ///< full upright size, before shrink-on-load or any resize
+    int originalHeight = 0; ///< full upright size, before shrink-on-load or any resize
 
     bool ok() const { return status == DecodeStatus::Ok; }
 };

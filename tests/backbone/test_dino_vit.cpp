@@ -4,9 +4,14 @@
 // are rebuilt bit for bit and the C++ network must agree within 1e-4 (float32).
 #include "backbone/dino_vit.h"
 #include "backbone/vit_kernels.h"
+#include "image/decode_queue.h"
+#include "support/image_bytes.h"
 #include "support/vit_test_support.h"
 
+#include <QTemporaryDir>
 #include <QtTest>
+
+#include <opencv2/imgproc.hpp>
 
 #include <map>
 
@@ -29,6 +34,36 @@ const std::map<std::string, Case>& cases() {
         {"vits16", {"vits16", vitConfigByName("dino_vits16"), {{224, 224}, {192, 288}}, false}},
     };
     return all;
+}
+
+/// A photo-like 2400 x 1600 JPEG: smooth regions, a few hard-edged shapes and fine texture (the
+/// texture is what a reduced decode averages differently).
+QByteArray largePhotoJpeg(int seed) {
+    cv::Mat bgr(1600, 2400, CV_8UC3);
+    cv::theRNG().state = uint64_t(seed);
+    cv::randu(bgr, cv::Scalar::all(0), cv::Scalar::all(255));
+    cv::GaussianBlur(bgr, bgr, cv::Size(0, 0), 40.0);
+    cv::normalize(bgr, bgr, 0, 255, cv::NORM_MINMAX);
+    cv::Mat texture(bgr.size(), CV_8UC3);
+    cv::randu(texture, cv::Scalar::all(0), cv::Scalar::all(40));
+    bgr += texture;
+    for (int i = 0; i < 12; ++i)
+        cv::circle(bgr, {cv::theRNG().uniform(0, 2400), cv::theRNG().uniform(0, 1600)},
+                   cv::theRNG().uniform(50, 300),
+                   cv::Scalar(cv::theRNG().uniform(0, 255), cv::theRNG().uniform(0, 255),
+                              cv::theRNG().uniform(0, 255)),
+                   cv::FILLED);
+    return imagebytes::encode(bgr, ".jpg", {cv::IMWRITE_JPEG_QUALITY, 90});
+}
+
+/// Per-token cosines of two feature sets of the same grid: {min, mean}.
+std::pair<double, double> tokenCosines(const ImageFeatures& a, const ImageFeatures& b) {
+    const int n = a.grid.size();
+    const int d = a.dims;
+    const torch::Tensor x = torch::from_blob(const_cast<float*>(a.patchTokens.data()), {n, d});
+    const torch::Tensor y = torch::from_blob(const_cast<float*>(b.patchTokens.data()), {n, d});
+    const torch::Tensor c = torch::cosine_similarity(x, y, 1);
+    return {c.min().item<double>(), c.mean().item<double>()};
 }
 
 const TensorMap& reference(const std::string& name) {
@@ -278,6 +313,50 @@ private Q_SLOTS:
             torch::from_blob(const_cast<float*>(f.patchTokens.data()), tokens.sizes()).clone();
         QVERIFY(cosine(mine, tokens) > 0.995);
         QVERIFY(maxAbsDiff(mine, tokens) > 1e-6); // really computed in bfloat16
+    }
+
+    void shrinkOnLoadKeepsTheTokens() {
+        // JPEG shrink-on-load (1/4 here: 600 x 400 still covers 224) against a full-size decode,
+        // both resized to 224 x 224 with INTER_AREA, through ViT-S/16 with seeded weights.
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const ResizeSpec spec = ResizeSpec::fixed(224, 224);
+        std::vector<cv::Mat> full, shrunk, bilinear;
+        for (int seed : {1, 2}) {
+            const QString path = dir.filePath(QStringLiteral("photo%1.jpg").arg(seed));
+            QFile file(path);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write(largePhotoJpeg(seed));
+            file.close();
+            const cv::Mat decoded = decodeImageFile(path).rgb;
+            full.push_back(resizeForModel(decoded, spec));
+            shrunk.push_back(DecodeQueue::decodeAndResize({}, spec)(path).rgb);
+            QCOMPARE(shrunk.back().size(), cv::Size(224, 224));
+            cv::Mat plain; // the yardstick: a plain bilinear shrink, as many pipelines do
+            cv::resize(decoded, plain, cv::Size(224, 224), 0, 0, cv::INTER_LINEAR);
+            bilinear.push_back(plain);
+        }
+        const DinoVit vit =
+            DinoVit::withSyntheticWeights(vitConfigByName("dino_vits16"), kWeightSeed);
+        const std::vector<ImageFeatures> a = vit.run(full);
+        const std::vector<ImageFeatures> b = vit.run(shrunk);
+        const std::vector<ImageFeatures> c = vit.run(bilinear);
+        for (int i = 0; i < 2; ++i) {
+            const auto [minCos, meanCos] = tokenCosines(a[i], b[i]);
+            const auto [plainMin, plainMean] = tokenCosines(a[i], c[i]);
+            qInfo("image %d: token cosine to the full decode: shrink-on-load min %.4f mean %.4f; "
+                  "bilinear resize min %.4f mean %.4f",
+                  i, minCos, meanCos, plainMin, plainMean);
+            // Random weights amplify pixel noise more than trained ones; the bounds say the
+            // reduced decode moves tokens less than swapping the resize filter does.
+            QVERIFY(meanCos > plainMean);
+            QVERIFY(minCos > plainMin);
+            QVERIFY(meanCos > 0.95);
+        }
+        // Scale: the two different photos' tokens are far apart.
+        const auto [otherMin, otherMean] = tokenCosines(a[0], a[1]);
+        qInfo("two different photos: min %.4f mean %.4f", otherMin, otherMean);
+        QVERIFY(otherMean < 0.9);
     }
 
 private:

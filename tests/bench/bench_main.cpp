@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // freesel-bench [--list|--help] [NAME...] [--key=value...]: runs the named benchmarks (all by
 // default).
+#include "backbone/openmp_wait.h"
 #include "bench_registry.h"
 
 #include <QCoreApplication>
@@ -8,6 +9,8 @@
 #include <cstdio>
 
 int main(int argc, char** argv) {
+    freesel::adoptPreferredOpenMpWait(
+        argv); // as the programs do; OMP_WAIT_POLICY=ACTIVE to compare
     QCoreApplication app(argc, argv);
     QStringList wanted;
     bool listOnly = false;

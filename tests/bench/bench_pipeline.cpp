@@ -7,7 +7,9 @@
 #include "backbone/offline_backend.h"
 #include "backbone/vit_config.h"
 #include "bench_registry.h"
+#include "busy_core.h"
 #include "export/export_image_sizes.h"
+#include "patterns/pool_patterns.h"
 #include "pipeline.h"
 #include "selection/distance_sampling.h"
 #include "synthetic_features.h"
@@ -183,6 +185,35 @@ void benchReselect() {
                QStringLiteral("s"));
     }
 }
+
+/// The pattern stage over synthetic ViT-S/16-like features on every core, quiet and with one
+/// core kept busy by a spinning thread.
+void benchPatternsBusy() {
+    const int images = option(QStringLiteral("images"), QStringLiteral("600")).toInt();
+    std::vector<ImageFeatures> pool;
+    pool.reserve(images);
+    for (int i = 0; i < images; ++i)
+        pool.push_back(dinoLikeFeatures(i));
+    const auto rate = [&] {
+        QElapsedTimer timer;
+        timer.start();
+        computePoolPatterns(
+            images, [&](int i) { return pool[size_t(i)]; }, PatternParameters{}, 0, 0);
+        return images / (timer.nsecsElapsed() * 1e-9);
+    };
+    std::fprintf(stderr, "patterns_busy: %d images, %d threads, OpenMP wait policy: %s\n", images,
+                 QThread::idealThreadCount(), openMpWaitPolicyInEffect());
+    const auto [quiet, busy] = quietAndBusy(rate, 2);
+    report(QStringLiteral("patterns_quiet_img_per_s"), quiet, QStringLiteral("img/s"));
+    report(QStringLiteral("patterns_busy_img_per_s"), busy, QStringLiteral("img/s"));
+    report(QStringLiteral("patterns_busy_ratio"), busy / quiet, QStringLiteral("ratio"));
+}
+
+const BenchmarkRegistration
+    patternsBusy(QStringLiteral("patterns_busy"),
+                 QStringLiteral("pattern stage on every core, quiet and with one core kept busy "
+                                "(patterns_busy_ratio; --images=N)"),
+                 benchPatternsBusy);
 
 const BenchmarkRegistration offline(QStringLiteral("e2e_offline"),
                                     QStringLiteral("whole select, offline backend, cold store "

@@ -8,6 +8,7 @@
 //   freesel-bench vit [--pool=DIR] [--images=N] [--batch=B] [--batches=8,16,32] [--threads=T]
 //                     [--decode-threads=1] [--capacity=C] [--repeat=R] [--selection=1]
 #include "bench_registry.h"
+#include "busy_core.h"
 
 #include "backbone/dino_backend.h"
 #include "backbone/dino_vit.h"
@@ -342,6 +343,28 @@ void runVitBenchmark() {
     if (option("selection", "1") != QLatin1String("0"))
         selectionComparison(pool);
 }
+
+/// The network alone (float32, default batch) quiet and with one core kept busy by a spinning
+/// thread: how much of its speed extraction keeps when the machine is shared.
+void runVitBusyBenchmark() {
+    const int count = option("images", "32").toInt();
+    const int batch = option("batch", "8").toInt();
+    const std::vector<cv::Mat> images = noiseImages(count);
+    const DinoVit vit = makeVit(VitPrecision::Float32, batch);
+    std::printf("# ViT-S/16 network, %s, batch %d, %d images; OpenMP wait policy: %s; load %.2f\n",
+                vit.deviceDescription().c_str(), batch, count, openMpWaitPolicyInEffect(),
+                loadAverage());
+    const auto [quiet, busy] = quietAndBusy([&] { return networkRate(vit, images); }, 1);
+    report("vit_s16_cpu_quiet_img_per_s", quiet, "img/s");
+    report("vit_s16_cpu_busy_img_per_s", busy, "img/s");
+    reportWithLoad("vit_s16_cpu_busy_ratio", busy / quiet, "ratio");
+}
+
+const BenchmarkRegistration busyRegistration(
+    "vit_busy",
+    "ViT-S/16 network speed with one core kept busy by a spinning thread, as a ratio of the quiet "
+    "speed (vit_s16_cpu_busy_ratio; OMP_WAIT_POLICY=ACTIVE to compare with libgomp's spinning)",
+    runVitBusyBenchmark);
 
 const BenchmarkRegistration registration(
     "vit",

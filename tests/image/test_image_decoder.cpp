@@ -6,6 +6,7 @@
 #include "image/image_decoder.h"
 #include "image/image_header.h"
 #include "image/image_preprocessing.h"
+#include "image/jpeg_shrink.h"
 #include "support/gif_bytes.h"
 #include "support/image_bytes.h"
 
@@ -201,6 +202,84 @@ private Q_SLOTS:
         QVERIFY2(flipped.ok(), qPrintable(flipped.error));
         QCOMPARE(flipped.rgb.size(), cv::Size(40, 20));
         QVERIFY(near(rgbAt(flipped.rgb, 37, 10), 255, 0, 0, 40));
+    }
+
+    void jpegScaleIsTheLargestThatCoversTheTarget() {
+        const ResizeSpec square = ResizeSpec::fixed(224, 224);
+        QCOMPARE(jpegScaleDenominator(4000, 3000, square), 8); // 3000 / 8 = 375 >= 224
+        QCOMPARE(jpegScaleDenominator(1600, 1200, square), 4); // 150 < 224 <= 300
+        QCOMPARE(jpegScaleDenominator(1000, 448, square), 2);  // 224 exactly at 1/2
+        QCOMPARE(jpegScaleDenominator(1000, 447, square), 2);  // libjpeg rounds up: 224
+        QCOMPARE(jpegScaleDenominator(1000, 446, square), 1);  // ceil(446 / 2) = 223 < 224
+        QCOMPARE(jpegScaleDenominator(600, 400, square), 1);
+        QCOMPARE(jpegScaleDenominator(4000, 3000, ResizeSpec::none()), 1);
+        QCOMPARE(jpegScaleDenominator(0, 3000, square), 1);
+        // Keep-aspect 224 of 4000 x 1000 is 896 x 224: 1/4 leaves 1000 x 250, 1/8 only 500.
+        QCOMPARE(jpegScaleDenominator(4000, 1000, ResizeSpec::keepAspect(224, 16)), 4);
+        // A fixed 448 x 224 target must fit either way round (EXIF may turn the image).
+        QCOMPARE(jpegScaleDenominator(4000, 2000, ResizeSpec::fixed(448, 224)), 4);
+        // 1800 x 1797 at 1/8 and 1/4 has equal sides (225 x 225, 450 x 450): a turned image
+        // could not be told from an upright one, so 1/2 (900 x 899) is the largest allowed.
+        QCOMPARE(jpegScaleDenominator(1800, 1797, square), 2);
+        QCOMPARE(jpegScaleDenominator(1800, 1800, square), 8);
+    }
+
+    void uprightSizeFollowsTheDecodedShape() {
+        QCOMPARE(uprightSize(4000, 3000, 8, cv::Size(500, 375)), cv::Size(4000, 3000));
+        QCOMPARE(uprightSize(4000, 3000, 8, cv::Size(375, 500)), cv::Size(3000, 4000));
+        QCOMPARE(uprightSize(1001, 999, 1, cv::Size(999, 1001)), cv::Size(999, 1001));
+        QCOMPARE(uprightSize(1003, 803, 4, cv::Size(251, 201)), cv::Size(1003, 803));
+    }
+
+    void shrinkOnLoadKeepsOrientationAndSize() {
+        // 1920 x 960 stored; EXIF 6 turns it to 960 x 1920. Target 224: 1/4 (480 x 240) is the
+        // largest scale whose short side still covers 224.
+        const QByteArray jpeg = encode(redLeftBlueRight(1920, 960), ".jpg");
+        DecodeOptions shrink;
+        shrink.shrinkFor = ResizeSpec::fixed(224, 224);
+        const DecodedImage upright = decodeImageFile(write("big.jpg", jpeg), shrink);
+        QVERIFY2(upright.ok(), qPrintable(upright.error));
+        QCOMPARE(upright.rgb.size(), cv::Size(480, 240));
+        QCOMPARE(upright.originalWidth, 1920);
+        QCOMPARE(upright.originalHeight, 960);
+        QVERIFY(near(rgbAt(upright.rgb, 5, 120), 255, 0, 0, 40));
+
+        const DecodedImage turned = decodeImageFile(write("big6.jpg", withExif(jpeg, 6)), shrink);
+        QVERIFY2(turned.ok(), qPrintable(turned.error));
+        QCOMPARE(turned.rgb.size(), cv::Size(240, 480));
+        QCOMPARE(turned.originalWidth, 960);
+        QCOMPARE(turned.originalHeight, 1920);
+        QVERIFY(near(rgbAt(turned.rgb, 120, 5), 255, 0, 0, 40));   // stored left edge on top
+        QVERIFY(near(rgbAt(turned.rgb, 120, 474), 0, 0, 255, 40)); // stored right at the bottom
+
+        // Other formats are never reduced (OpenCV would only resize after a full decode).
+        const DecodedImage png =
+            decodeImageFile(write("big.png", encode(redLeftBlueRight(1920, 960), ".png")), shrink);
+        QCOMPARE(png.rgb.size(), cv::Size(1920, 960));
+    }
+
+    void shrinkOnLoadGivesTheFullDecodeTargetAndPixels() {
+        // A textured photo-like image: the queue's output must have the size the full decode
+        // gets, and pixels within the rounding of two box filters of it.
+        cv::Mat bgr(1500, 2300, CV_8UC3);
+        cv::randu(bgr, cv::Scalar::all(0), cv::Scalar::all(255));
+        cv::GaussianBlur(bgr, bgr, cv::Size(0, 0), 6.0);
+        cv::normalize(bgr, bgr, 0, 255, cv::NORM_MINMAX);
+        const QString path =
+            write("photo.jpg", encode(bgr, ".jpg", {cv::IMWRITE_JPEG_QUALITY, 92}));
+        const ResizeSpec spec = ResizeSpec::keepAspect(224, 16);
+        const DecodedImage full = decodeImageFile(path);
+        QVERIFY2(full.ok(), qPrintable(full.error));
+        const cv::Mat reference = resizeForModel(full.rgb, spec);
+        const DecodedImage shrunk = DecodeQueue::decodeAndResize({}, spec)(path);
+        QVERIFY2(shrunk.ok(), qPrintable(shrunk.error));
+        QCOMPARE(shrunk.originalWidth, 2300);
+        QCOMPARE(shrunk.originalHeight, 1500);
+        QCOMPARE(shrunk.rgb.size(), reference.size()); // 336 x 224, 1/4 decode (575 x 375)
+        cv::Mat diff;
+        cv::absdiff(shrunk.rgb, reference, diff);
+        const double meanDiff = cv::mean(diff.reshape(1))[0];
+        QVERIFY2(meanDiff < 2.0, qPrintable(QString::number(meanDiff)));
     }
 
     void truncatedFilesAreCorrupt() {
