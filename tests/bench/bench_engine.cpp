@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Engine benchmarks (issue 2): the per-image pattern stage and exact D^2 selection at scale.
 #include "bench_registry.h"
+#include "busy_core.h"
 #include "patterns/semantic_patterns.h"
 #include "selection/distance_sampling.h"
 #include "support/synthetic_pool.h"
@@ -103,25 +104,6 @@ void benchSelectVoc() {
     report(QStringLiteral("select_voc_picks"), double(result.picks.size()),
            QStringLiteral("images"));
 }
-
-/// A thread that keeps one core busy for as long as it lives, as another process would.
-class BusyCore {
-public:
-    BusyCore()
-        : thread_([this] {
-              volatile uint64_t spin = 0;
-              while (!stop_.load(std::memory_order_relaxed))
-                  spin = spin + 1;
-          }) {}
-    ~BusyCore() {
-        stop_.store(true);
-        thread_.join();
-    }
-
-private:
-    std::atomic<bool> stop_{false};
-    std::thread thread_;
-};
 
 double timeVocSelection(int images, int budget, int threads) {
     PatternPool pool = makeClusteredPool(images, 384, 300, 5, vocSpread(), 2023, true);
