@@ -35,8 +35,7 @@ struct SelectOptions {
     ExportFormat format = ExportFormat::Txt;
     StrategyKind strategy = StrategyKind::FreeSel;
     ExportOptions exportOptions;
-    QString suspects;  ///< --suspects FILE (strategy clip with labels); empty: none
-    RunParameters run; ///< only its budget and elfs* fields are read here
+    QString suspects; ///< --suspects FILE (strategy clip with labels); empty: none
 };
 
 /// --budget "N" images or "P%" of the usable pool into `run` (the session resolves a percentage
@@ -219,7 +218,8 @@ void readWithinOptions(const QCommandLineParser& parser, RunParameters& run) {
 }
 
 /// --suspects needs labels to disagree with: refused before any work otherwise.
-void readSuspectsOptions(const QCommandLineParser& parser, SelectOptions& options) {
+void readSuspectsOptions(const QCommandLineParser& parser, const RunParameters& run,
+                         SelectOptions& options) {
     bool ok = false;
     options.exportOptions.suspectTop = parser.value(QStringLiteral("suspects-top")).toInt(&ok);
     if (!ok || options.exportOptions.suspectTop < 1)
@@ -231,21 +231,23 @@ void readSuspectsOptions(const QCommandLineParser& parser, SelectOptions& option
     if (options.strategy != StrategyKind::Clip)
         throw UsageError(QStringLiteral("--suspects lists the label errors CLIP suspects: it needs "
                                         "--strategy clip with --labels"));
-    if (options.run.clipLabels.isEmpty())
+    if (run.clipLabels.isEmpty())
         throw UsageError(QStringLiteral(
             "--suspects needs the pool's labels (--labels): with only --classes (zero-shot) "
             "every label is CLIP's own guess, so label-error detection is off"));
     checkOutputFolder(options.suspects, ExportFormat::Suspects);
 }
 
-SelectOptions readSelectOptions(const QCommandLineParser& parser) {
+/// The select command's own options; the run's (budget, strategy and its parameters, the
+/// continued round's lists) go straight into `run`, the parameters the session runs with.
+SelectOptions readSelectOptions(const QCommandLineParser& parser, RunParameters& run) {
     SelectOptions options;
     if (!parser.isSet(QStringLiteral("budget")))
         throw UsageError(
             QStringLiteral("--budget is required (a count, or a percentage like 10%)"));
     if (!parser.isSet(QStringLiteral("out")))
         throw UsageError(QStringLiteral("--out is required"));
-    readBudget(parser.value(QStringLiteral("budget")), options.run); // before any work
+    readBudget(parser.value(QStringLiteral("budget")), run); // before any work
     options.out = parser.value(QStringLiteral("out"));
     options.format = resolveExportFormat(parser.value(QStringLiteral("format")), options.out);
     if (options.out == QLatin1String("-") &&
@@ -253,21 +255,19 @@ SelectOptions readSelectOptions(const QCommandLineParser& parser) {
         throw UsageError(QStringLiteral("--out - writes the selection to stdout: not with --format "
                                         "folder or --json"));
     options.strategy = parseStrategyKind(parser.value(QStringLiteral("strategy")).toStdString());
-    readElfsOptions(parser, options.run);
-    readClipOptions(parser, options.run);
-    readWithinOptions(parser, options.run);
+    run.strategy = QString::fromStdString(strategyName(options.strategy));
+    readElfsOptions(parser, run);
+    readClipOptions(parser, run);
+    readWithinOptions(parser, run);
     if (options.strategy == StrategyKind::Clip)
-        options.run.clipOptions(); // before any work
+        run.clipOptions(); // before any work
     if (parser.isSet(QStringLiteral("labeled")))
-        options.run.labeledImages =
-            readImageList(parser.value(QStringLiteral("labeled"))).valueOrThrow();
+        run.labeledImages = readImageList(parser.value(QStringLiteral("labeled"))).valueOrThrow();
     if (parser.isSet(QStringLiteral("exclude")))
-        options.run.excludedImages =
-            readImageList(parser.value(QStringLiteral("exclude"))).valueOrThrow();
+        run.excludedImages = readImageList(parser.value(QStringLiteral("exclude"))).valueOrThrow();
     if (parser.isSet(QStringLiteral("include")))
-        options.run.includedImages =
-            readImageList(parser.value(QStringLiteral("include"))).valueOrThrow();
-    readSuspectsOptions(parser, options);
+        run.includedImages = readImageList(parser.value(QStringLiteral("include"))).valueOrThrow();
+    readSuspectsOptions(parser, run, options);
     options.exportOptions.overwrite = parser.isSet(QStringLiteral("overwrite"));
     options.exportOptions.copyFiles = parser.isSet(QStringLiteral("copy"));
     return options;
@@ -284,31 +284,8 @@ int runSelectCommand(const QStringList& arguments) {
     if (!parseCommandLine(parser, arguments, kUsage))
         return ExitOk;
     pipeline.read(QStringLiteral("select"));
-    const SelectOptions options = readSelectOptions(parser);
     RunParameters& run = pipeline.run;
-    run.strategy = QString::fromStdString(strategyName(options.strategy));
-    run.elfsClusters = options.run.elfsClusters;
-    run.elfsBeta = options.run.elfsBeta;
-    run.elfsMode = options.run.elfsMode;
-    run.elfsScore = options.run.elfsScore;
-    run.elfsEpochs = options.run.elfsEpochs;
-    run.elfsClusterer = options.run.elfsClusterer;
-    run.elfsProxy = options.run.elfsProxy;
-    run.elfsImageSize = options.run.elfsImageSize;
-    run.elfsTemiEpochs = options.run.elfsTemiEpochs;
-    run.clipLabels = options.run.clipLabels;
-    run.clipClasses = options.run.clipClasses;
-    run.clipPromptTemplate = options.run.clipPromptTemplate;
-    run.clipMode = options.run.clipMode;
-    run.clipTrainAdapters = options.run.clipTrainAdapters;
-    run.withinQuery = options.run.withinQuery;
-    run.withinTop = options.run.withinTop;
-    run.withinPercent = options.run.withinPercent;
-    run.budget = options.run.budget;
-    run.budgetPercent = options.run.budgetPercent;
-    run.labeledImages = options.run.labeledImages;
-    run.excludedImages = options.run.excludedImages;
-    run.includedImages = options.run.includedImages;
+    const SelectOptions options = readSelectOptions(parser, run);
 
     checkOutputFolder(options.out, options.format);
     if (parser.isSet(QStringLiteral("mpi")))
