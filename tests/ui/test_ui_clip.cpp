@@ -21,6 +21,7 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QFile>
+#include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSpinBox>
@@ -117,12 +118,19 @@ private Q_SLOTS:
         QCOMPARE(chosen.clipClasses, classes);
         QCOMPARE(chosen.clipPromptTemplate, QStringLiteral("A photo of a {}"));
         QCOMPARE(chosen.effectiveBackend(), QStringLiteral("clip"));
+        // Before the run the status bar predicts CLIP (the strategy needs its embeddings) ...
+        QVERIFY2(window.backendLabel()->text().startsWith(QStringLiteral("Backend: CLIP")),
+                 qPrintable(window.backendLabel()->text()));
 
         QTest::mouseClick(panel->runButton(), Qt::LeftButton);
         QVERIFY2(runs.waitForFinished(1, kRunTimeout), qPrintable(window.lastError()));
         QVERIFY2(window.lastError().isEmpty(), qPrintable(window.lastError()));
         const RunOutcome& outcome = window.lastOutcome();
         QCOMPARE(int(outcome.picks.size()), 4);
+        // ... and after it names the backend that ran, never "offline".
+        QCOMPARE(outcome.backend.name, QStringLiteral("clip"));
+        QVERIFY2(window.backendLabel()->text().startsWith(QStringLiteral("Backend: CLIP")),
+                 qPrintable(window.backendLabel()->text()));
 
         // The core on the same store: the CLIP stage over the embeddings the run stored.
         const PoolScan scan = scanPool(pool);

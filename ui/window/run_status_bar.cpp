@@ -5,6 +5,7 @@
 #include "weights/model_manifest.h"
 #include "weights/weight_cache.h"
 
+#include <QFileInfo>
 #include <QLabel>
 #include <QLocale>
 #include <QProgressBar>
@@ -25,6 +26,15 @@ QString formatEta(double seconds) {
 }
 
 } // namespace
+
+QString RunStatusBar::backendText(const BackendInfo& backend) {
+    if (backend.name == QLatin1String("dino"))
+        return tr("Backend: DINO %1").arg(backend.model);
+    if (backend.name == QLatin1String("clip"))
+        return tr("Backend: CLIP %1").arg(backend.model);
+    return backend.note.isEmpty() ? tr("Backend: offline")
+                                  : tr("Backend: offline (no DINO weights; hover for why)");
+}
 
 RunStatusBar::RunStatusBar(QStatusBar* bar)
     : QObject(bar), stage_(new QLabel(tr("Ready"), bar)), progress_(new QProgressBar(bar)),
@@ -78,6 +88,18 @@ void RunStatusBar::showProgress(const QString& stage, qint64 done, qint64 total,
 void RunStatusBar::showPredictedBackend(const RunParameters& p) {
     const ModelManifest manifest = ModelManifest::builtin();
     const ModelInfo* model = manifest.find(p.model);
+    device_->setText(tr("Device: %1 (confirmed when the model loads)").arg(p.device));
+    // CLIP when asked, when the strategy or a --within query needs it, or when the model is
+    // one; never a fallback to offline (createBackend refuses instead).
+    if (p.effectiveBackend() == QLatin1String("clip") ||
+        (model && model->family == QLatin1String("clip"))) {
+        const QString name = model && model->family == QLatin1String("clip")
+                                 ? model->displayName
+                                 : QFileInfo(p.weights).completeBaseName();
+        backend_->setText(name.isEmpty() ? tr("Backend: CLIP") : tr("Backend: CLIP %1").arg(name));
+        backend_->setToolTip(tr("CLIP image embeddings (the clip strategy and text search)"));
+        return;
+    }
     const bool cached = model && (!p.weights.isEmpty() || WeightCache().isCached(*model));
     const bool dino =
         p.backend == QStringLiteral("dino") || (p.backend == QStringLiteral("auto") && cached);
@@ -96,15 +118,10 @@ void RunStatusBar::showPredictedBackend(const RunParameters& p) {
         why = tr("The offline backend was chosen: no network, but its ranking can be no better "
                  "than random on semantic content.");
     backend_->setToolTip(why);
-    device_->setText(tr("Device: %1 (confirmed when the model loads)").arg(p.device));
 }
 
 void RunStatusBar::showBackend(const BackendInfo& backend) {
-    backend_->setText(backend.name == QStringLiteral("dino")
-                          ? tr("Backend: DINO %1").arg(backend.model)
-                          : (backend.note.isEmpty()
-                                 ? tr("Backend: offline")
-                                 : tr("Backend: offline (no DINO weights; hover for why)")));
+    backend_->setText(backendText(backend));
     device_->setText(tr("Device: %1").arg(backend.device));
     backend_->setToolTip(backend.details.isEmpty()
                              ? backend.note

@@ -27,9 +27,12 @@ public:
     void showRunning(bool running);        ///< progress and Cancel while a run goes
     void showStage(const QString& stage);
     void showProgress(const QString& stage, qint64 done, qint64 total, double etaSeconds);
-    /// What a run will use before it starts: DINO when its weights are there, else offline.
+    /// What a run will use before it starts: CLIP when the strategy or model needs it, DINO
+    /// when its weights are there, else offline.
     void showPredictedBackend(const RunParameters& p);
     void showBackend(const BackendInfo& backend);
+    /// The label's text for the backend a run used ("Backend: CLIP ViT-B/32").
+    static QString backendText(const BackendInfo& backend);
     /// The store of the last run: its size, its folder in the tooltip (empty: none).
     void showStore(const QString& folder);
 

@@ -33,8 +33,8 @@ struct PoolSnapshot {
 
 /// What the status bar shows about the feature backend.
 struct BackendInfo {
-    QString name;    ///< "dino" or "offline"
-    QString model;   ///< the DINO model, or "offline"
+    QString name;    ///< "dino", "clip" or "offline"
+    QString model;   ///< the DINO or CLIP model, or "offline"
     QString device;  ///< e.g. "CPU (2 threads, float32)"
     QString note;    ///< one line: auto fell back to the offline backend (empty otherwise)
     QString details; ///< why, and every way to get the weights (tooltip, log)
