@@ -480,6 +480,7 @@ Provenance PipelineSession::provenance() const {
         QString::fromStdString(strategyName(parseStrategyKind(p.strategy.toStdString())));
     provenance.inputSize = QStringLiteral("%1x%1").arg(p.inputSize);
     provenance.device = backend_.backend->deviceDescription();
+    provenance.precision = backend_.backend->precision();
     provenance.created = QDateTime::currentDateTimeUtc();
     provenance.poolSource = QFileInfo(p.source).absoluteFilePath();
     return provenance;

@@ -24,7 +24,7 @@ struct RunParameters {
     QString model = QStringLiteral("dino_vits16");
     QString weights; ///< a local checkpoint instead of the cache (empty: the cache)
     QString device = QStringLiteral("auto");
-    QString precision = QStringLiteral("float32");
+    QString precision = QStringLiteral("auto"); ///< DINO; see BackendChoice::precision
     int inputSize = 224;
     double tau = 0.5;
     int clusters = 5; ///< K

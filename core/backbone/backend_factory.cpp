@@ -72,7 +72,7 @@ BackendSelection clip(const BackendChoice& choice, const QString& weights, const
     options.device = choice.device.toStdString();
     options.threads = choice.threads;
     options.batchSize = choice.batchSize;
-    if (choice.precision != QLatin1String("float32"))
+    if (choice.precision != QLatin1String("float32") && choice.precision != QLatin1String("auto"))
         throw std::invalid_argument("--precision: the CLIP backend runs in float32 only, got '" +
                                     choice.precision.toStdString() + "'");
     const ClipConfig* expected = model && choice.checkModel ? clipConfigOf(*model) : nullptr;

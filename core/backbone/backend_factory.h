@@ -20,8 +20,9 @@ struct BackendChoice {
     /// the checkpoint describes (a fine-tuned or other-size ViT needs no model name).
     bool checkModel = true;
     QString device = QStringLiteral("auto");
-    QString precision =
-        QStringLiteral("float32"); ///< float32, bfloat16 (CPU or CUDA), float16 (CUDA)
+    /// auto (bfloat16 on CPUs with native bfloat16 products, else float32), float32, bfloat16
+    /// (CPU or CUDA), float16 (CUDA)
+    QString precision = QStringLiteral("auto");
     int threads = 0;
     int batchSize = 8;
 };

@@ -36,6 +36,10 @@ QString DinoBackend::deviceDescription() const {
     return QString::fromStdString(vit_->deviceDescription());
 }
 
+QString DinoBackend::precision() const {
+    return QLatin1String(vitPrecisionName(vit_->options().precision));
+}
+
 int DinoBackend::patchSize() const {
     return vit_->config().patchSize;
 }

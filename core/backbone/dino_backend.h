@@ -21,6 +21,7 @@ public:
     /// "dino|model=<name or describe()>|weights=<id>|layer=last|precision=float32"
     QString fingerprint() const override;
     QString deviceDescription() const override;
+    QString precision() const override;
     int patchSize() const override;
     int neighbourhoodRadius() const override;
     std::vector<ImageFeatures> run(const std::vector<cv::Mat>& rgbImages) override;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "backbone/dino_vit.h"
 
+#include "backbone/precision_choice.h"
 #include "backbone/vit_kernels.h"
 #include "backbone/vit_model.h"
 #include "weights/checkpoint_reader.h"
@@ -67,6 +68,7 @@ torch::ScalarType computeTypeOf(VitPrecision precision) {
         return torch::kBFloat16;
     case VitPrecision::Float16:
         return torch::kHalf;
+    case VitPrecision::Auto: // resolved before use
     case VitPrecision::Float32:
         break;
     }
@@ -96,6 +98,8 @@ const char* vitPrecisionName(VitPrecision precision) {
         return "bfloat16";
     case VitPrecision::Float16:
         return "float16";
+    case VitPrecision::Auto:
+        return "auto";
     case VitPrecision::Float32:
         break;
     }
@@ -109,8 +113,10 @@ VitPrecision parseVitPrecision(const std::string& name) {
         return VitPrecision::BFloat16;
     if (name == "float16" || name == "fp16")
         return VitPrecision::Float16;
-    throw std::invalid_argument("precision must be float32, bfloat16 or float16, got '" + name +
-                                "'");
+    if (name == "auto")
+        return VitPrecision::Auto;
+    throw std::invalid_argument("precision must be auto, float32, bfloat16 or float16, got '" +
+                                name + "'");
 }
 
 void DinoVitOptions::validate() const {
@@ -131,6 +137,7 @@ struct DinoVit::Impl {
     Impl(const VitWeights& cpuWeights, const DinoVitOptions& opts) : options(opts) {
         options.validate();
         device = resolveTorchDevice(options.device);
+        options.precision = resolvePrecision(options.precision, device.is_cuda(), cpuFlags());
         execution.computeType = computeTypeOf(options.precision);
         require(device.is_cuda() || options.precision != VitPrecision::Float16,
                 "precision float16 needs a CUDA device; use bfloat16 or float32 on the CPU");

@@ -20,16 +20,19 @@ enum class FeatureLayer {
 };
 
 /// What the big matrix products run in; LayerNorm, softmax and the residual stream stay fp32.
-enum class VitPrecision { Float32, BFloat16, Float16 };
+/// Auto becomes one of the others when the network is built, by the device and the CPU
+/// (backbone/precision_choice.h): bfloat16 on CPUs that multiply it natively, else float32.
+enum class VitPrecision { Float32, BFloat16, Float16, Auto };
 
-/// "float32", "bfloat16", "float16"; parseVitPrecision throws std::invalid_argument naming the
-/// parameter and the valid values.
+/// "float32", "bfloat16", "float16", "auto"; parseVitPrecision throws std::invalid_argument
+/// naming the parameter and the valid values.
 const char* vitPrecisionName(VitPrecision precision);
 VitPrecision parseVitPrecision(const std::string& name);
 
 struct DinoVitOptions {
     std::string device = "auto"; ///< "auto" (CUDA when present, else CPU), "cpu", "cuda", "cuda:N"
-    VitPrecision precision = VitPrecision::Float32; ///< Float16 needs CUDA
+    VitPrecision precision = VitPrecision::Float32; ///< Float16 needs CUDA; options() says
+                                                    ///< what Auto became
     int batchSize = 8;                              ///< images per forward pass (same-size runs)
     int threads = 0;                                ///< CPU threads; 0 = every core
     int neighbourhoodRadius = 3; ///< R of the stored attention band (any eps <= R works later)

@@ -28,6 +28,8 @@ public:
     virtual QString fingerprint() const = 0;
     /// For logs and the UI, e.g. "CPU (8 threads, float32)".
     virtual QString deviceDescription() const = 0;
+    /// What the network computes in, after `auto` was resolved (provenance, --json).
+    virtual QString precision() const { return QStringLiteral("float32"); }
     /// Input sides must be multiples of this.
     virtual int patchSize() const = 0;
     /// R of the attention band every result carries.

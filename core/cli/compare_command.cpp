@@ -20,7 +20,8 @@ namespace {
 
 const QString kUsage = QStringLiteral(
     "Usage: freesel compare POOL --out DIR [--strategies LIST] [--budgets LIST] [--seeds N]\n"
-    "                       [--labels FOLDER|COCO.json|CSV] [options]\n\n"
+    "                       [--labels FOLDER|COCO.json|CSV] [--evaluate NAME=FILE,...]\n"
+    "                       [options]\n\n"
     "Runs every strategy at every budget with every seed on the same store (extraction and the\n"
     "pattern stage once) and writes a report: summary.csv, summary.json, charts as SVG and PNG,\n"
     "and a self-contained index.html. Without labels it measures pattern coverage, global\n"
@@ -45,6 +46,11 @@ void addCompareOptions(QCommandLineParser& parser) {
               QStringLiteral("Labels for the label metrics: an ImageFolder root, a COCO json or "
                              "a CSV path,label."),
               QStringLiteral("SOURCE"));
+    addOption(parser, QStringLiteral("evaluate"),
+              QStringLiteral("Also measure selections made elsewhere, one file per seed (any "
+                             "export or a path list), reported as strategy NAME; repeatable. "
+                             "Without --strategies only these are measured."),
+              QStringLiteral("NAME=FILE[,FILE...]"));
     addClipOptions(parser);
     addElfsOptions(parser);
 }
@@ -54,7 +60,12 @@ ComparisonRequest readRequest(const QCommandLineParser& parser, const RunParamet
         throw UsageError(QStringLiteral("--out is required (the report folder)"));
     ComparisonRequest request;
     request.run = run;
-    request.strategies = parseStrategyList(parser.value(QStringLiteral("strategies")));
+    for (const QString& item : parser.values(QStringLiteral("evaluate")))
+        request.evaluated.push_back(parseEvaluatedSelection(item));
+    // --evaluate alone measures the given selections only; the default strategies would
+    // extract and select for nothing asked.
+    if (request.evaluated.empty() || parser.isSet(QStringLiteral("strategies")))
+        request.strategies = parseStrategyList(parser.value(QStringLiteral("strategies")));
     request.budgets = parseBudgetList(parser.value(QStringLiteral("budgets")));
     request.seeds = integerOption(parser, QStringLiteral("seeds"));
     request.labelsPath = parser.value(QStringLiteral("labels"));

@@ -43,6 +43,7 @@ Provenance provenanceFrom(const QJsonObject& json) {
     p.strategy = json.value(QStringLiteral("strategy")).toString();
     p.inputSize = json.value(QStringLiteral("input_size")).toString();
     p.device = json.value(QStringLiteral("device")).toString();
+    p.precision = json.value(QStringLiteral("precision")).toString();
     p.created =
         QDateTime::fromString(json.value(QStringLiteral("created")).toString(), Qt::ISODateWithMs);
     p.poolSource = json.value(QStringLiteral("pool_source")).toString();

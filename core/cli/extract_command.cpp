@@ -83,6 +83,7 @@ int runExtractCommand(const QStringList& arguments) {
                                   {QStringLiteral("backend"), backend.backend->name()},
                                   {QStringLiteral("model"), backend.modelName},
                                   {QStringLiteral("device"), backend.backend->deviceDescription()},
+                                  {QStringLiteral("precision"), backend.backend->precision()},
                                   {QStringLiteral("shard"), shardText},
                                   {QStringLiteral("images"), report.total},
                                   {QStringLiteral("extracted"), report.extracted},

@@ -39,8 +39,10 @@ PipelineOptions::PipelineOptions(QCommandLineParser& parser, bool patternOptions
     addOption(parser, QStringLiteral("device"), QStringLiteral("auto, cpu, cuda or cuda:N."),
               QStringLiteral("DEVICE"), QStringLiteral("auto"));
     addOption(parser, QStringLiteral("precision"),
-              QStringLiteral("DINO precision: float32, bfloat16 (CPU or CUDA) or float16 (CUDA)."),
-              QStringLiteral("P"), QStringLiteral("float32"));
+              QStringLiteral("DINO precision: auto (bfloat16 on CPUs with AVX512-BF16 or AMX, "
+                             "float32 on other CPUs and on CUDA), float32, bfloat16 (CPU or "
+                             "CUDA) or float16 (CUDA)."),
+              QStringLiteral("P"), QStringLiteral("auto"));
     addOption(parser, QStringLiteral("store"),
               QStringLiteral("Feature store folder (default: in the user cache)."),
               QStringLiteral("DIR"));

@@ -93,6 +93,7 @@ QJsonObject parametersJson(const Provenance& provenance, bool fellBack) {
             {QStringLiteral("seed"), QString::number(provenance.seed)},
             {QStringLiteral("strategy"), provenance.strategy},
             {QStringLiteral("input_size"), provenance.inputSize},
+            {QStringLiteral("precision"), provenance.precision},
             {QStringLiteral("model"), provenance.model},
             {QStringLiteral("backend_fallback"), fellBack}};
 }

@@ -75,6 +75,7 @@ Provenance mpiProvenance(const PipelineSession& session, const RunParameters& ru
     provenance.strategy = QString::fromStdString(strategyName(strategy));
     provenance.inputSize = QStringLiteral("%1x%1").arg(run.inputSize);
     provenance.device = session.backend().backend->deviceDescription();
+    provenance.precision = session.backend().backend->precision();
     provenance.created = QDateTime::currentDateTimeUtc();
     provenance.poolSource = QFileInfo(run.source).absoluteFilePath();
     return provenance;

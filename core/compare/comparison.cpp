@@ -3,6 +3,7 @@
 
 #include "clip_stage.h"
 #include "compare/selection_metrics.h"
+#include "image/image_list.h"
 #include "pipeline_session.h"
 #include "selection/clip_labels.h"
 
@@ -73,6 +74,7 @@ struct RunContext {
 };
 
 /// Adds every metric of one run; returns its pattern-coverage curve.
+/// `seconds` < 0: not timed (a selection made elsewhere).
 std::vector<double> addMetrics(RunContext& context, const MetricValue& base,
                                const std::vector<int>& chosen, double seconds) {
     const PoolPatterns& patterns = context.session.patterns();
@@ -82,7 +84,8 @@ std::vector<double> addMetrics(RunContext& context, const MetricValue& base,
         v.value = value;
         context.result.values.push_back(v);
     };
-    add("seconds", seconds);
+    if (seconds >= 0)
+        add("seconds", seconds);
     const std::vector<double> curve =
         patternCoverageCurve(patterns.patterns, chosen, context.request.run.threads);
     add("pattern_coverage", curve.empty() ? 0.0 : curve.back());
@@ -142,12 +145,45 @@ void addRandomExpectation(RunContext& context, const BudgetSpec& budget, int64_t
 }
 
 void checkRequest(const ComparisonRequest& request) {
-    if (request.strategies.empty())
-        refuse(QStringLiteral("--strategies: name at least one strategy"));
-    if (request.budgets.empty())
+    if (request.strategies.empty() && request.evaluated.empty())
+        refuse(QStringLiteral("--strategies: name at least one strategy (or --evaluate a "
+                              "selection)"));
+    if (!request.strategies.empty() && request.budgets.empty())
         refuse(QStringLiteral("--budgets: give at least one budget"));
     if (request.seeds < 1 || request.seeds > 100)
         refuse(QStringLiteral("--seeds must be 1 to 100, got %1").arg(request.seeds));
+}
+
+/// The selections of --evaluate, each file one seed index, its size its budget.
+void addEvaluated(RunContext& context, const std::vector<int>& usableOf) {
+    const std::vector<PoolEntry>& pool = *context.session.pool();
+    for (const EvaluatedSelection& evaluated : context.request.evaluated) {
+        for (size_t s = 0; s < evaluated.lists.size(); ++s) {
+            const PoolImageMatch match = matchPoolImages(pool, evaluated.lists[s]);
+            std::vector<int> chosen, poolImages;
+            for (int index : match.poolIndices)
+                if (usableOf[size_t(index)] >= 0) {
+                    chosen.push_back(usableOf[size_t(index)]);
+                    poolImages.push_back(index);
+                }
+            const qsizetype missing = evaluated.lists[s].size() - qsizetype(chosen.size());
+            if (missing > 0) // a selection measured on fewer images than it holds must say so
+                context.result.notes << QStringLiteral("--evaluate %1: %2 of the %3 images of %4 "
+                                                       "are not usable images of this pool")
+                                            .arg(evaluated.name)
+                                            .arg(missing)
+                                            .arg(evaluated.lists[s].size())
+                                            .arg(evaluated.files.value(qsizetype(s)));
+            const QString budget = QString::number(chosen.size());
+            const MetricValue base{
+                evaluated.name, budget, int64_t(chosen.size()), int(s), 0, {}, 0.0};
+            std::vector<double> curve = addMetrics(context, base, chosen, -1.0);
+            if (s == 0)
+                context.result.curves.push_back({evaluated.name, std::move(curve)});
+            context.result.selections.push_back(
+                {evaluated.name, budget, int(s), std::move(poolImages)});
+        }
+    }
 }
 
 } // namespace
@@ -177,6 +213,26 @@ std::vector<BudgetSpec> parseBudgetList(const QString& text) {
                                   "(0, 100]%")
                        .arg(budget.text));
         out.push_back(budget);
+    }
+    return out;
+}
+
+EvaluatedSelection parseEvaluatedSelection(const QString& text) {
+    const qsizetype equals = text.indexOf(QLatin1Char('='));
+    EvaluatedSelection out;
+    out.name = text.left(equals).trimmed();
+    if (equals <= 0 || out.name.isEmpty())
+        refuse(QStringLiteral("--evaluate: '%1' is not NAME=FILE[,FILE...]").arg(text));
+    out.files = text.mid(equals + 1).split(QLatin1Char(','), Qt::SkipEmptyParts);
+    if (out.files.isEmpty())
+        refuse(QStringLiteral("--evaluate %1: name at least one selection file").arg(out.name));
+    for (const QString& file : out.files) {
+        const Result<QStringList> list = readImageList(file);
+        if (!list)
+            refuse(QStringLiteral("--evaluate %1: %2").arg(out.name, list.message()));
+        if (list->isEmpty())
+            refuse(QStringLiteral("--evaluate %1: %2 names no image").arg(out.name, file));
+        out.lists.push_back(list.value());
     }
     return out;
 }
@@ -265,9 +321,12 @@ ComparisonResult runComparison(PipelineSession& session, const ComparisonRequest
     const int total = int(request.strategies.size() * request.budgets.size()) * request.seeds;
     int done = 0;
     int64_t largest = 0;
-    for (const BudgetSpec& budget : request.budgets)
+    // Budgets belong to the strategies: with only --evaluate, none is resolved (or refused).
+    const std::vector<BudgetSpec> budgets =
+        request.strategies.empty() ? std::vector<BudgetSpec>{} : request.budgets;
+    for (const BudgetSpec& budget : budgets)
         largest = std::max(largest, budget.resolve(result.usableImages));
-    for (const BudgetSpec& budget : request.budgets) {
+    for (const BudgetSpec& budget : budgets) {
         const int64_t images = budget.resolve(result.usableImages);
         if (context.labels)
             addRandomExpectation(context, budget, images);
@@ -304,6 +363,7 @@ ComparisonResult runComparison(PipelineSession& session, const ComparisonRequest
             }
         }
     }
+    addEvaluated(context, usableOf);
     return result;
 }
 

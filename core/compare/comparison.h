@@ -34,9 +34,22 @@ std::vector<BudgetSpec> parseBudgetList(const QString& text);
 /// "freesel,fds,random"; throws std::invalid_argument naming --strategies and the valid names.
 std::vector<StrategyKind> parseStrategyList(const QString& text);
 
+/// Selections made elsewhere (`--evaluate NAME=FILE,...`: another tool, another precision, a
+/// hand-picked list), measured with the same metrics on this run's features and patterns.
+struct EvaluatedSelection {
+    QString name;                   ///< reported in the strategy column
+    QStringList files;              ///< one per seed index, for the messages
+    std::vector<QStringList> lists; ///< each file's image names, in pick order
+};
+
+/// "NAME=FILE[,FILE...]" of --evaluate, the files read (any export format, as --labeled reads
+/// them). Throws std::invalid_argument naming --evaluate and the bad item or file.
+EvaluatedSelection parseEvaluatedSelection(const QString& text);
+
 struct ComparisonRequest {
     RunParameters run; ///< pool, backend, store, pattern parameters, base seed, ELFS options
     std::vector<StrategyKind> strategies;
+    std::vector<EvaluatedSelection> evaluated; ///< measured as they are: no budget, no seed
     std::vector<BudgetSpec> budgets;
     int seeds = 3;      ///< 1 to 100; seed i is run.seed + i
     QString labelsPath; ///< ImageFolder root, COCO json or CSV "path,label"; empty: none

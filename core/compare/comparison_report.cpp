@@ -87,8 +87,12 @@ QJsonObject requestJson(const ComparisonRequest& request) {
         strategies.append(QString::fromStdString(strategyName(kind)));
     for (const BudgetSpec& b : request.budgets)
         budgets.append(b.text);
+    QJsonObject evaluated; // name -> its files, one per seed index
+    for (const EvaluatedSelection& e : request.evaluated)
+        evaluated.insert(e.name, QJsonArray::fromStringList(e.files));
     return {{QStringLiteral("pool"), request.run.source},
             {QStringLiteral("strategies"), strategies},
+            {QStringLiteral("evaluated"), evaluated},
             {QStringLiteral("budgets"), budgets},
             {QStringLiteral("seeds"), request.seeds},
             {QStringLiteral("base_seed"), QString::number(request.run.seed)},

@@ -77,6 +77,7 @@ QJsonObject provenanceJson(const Provenance& p) {
     object.insert(QStringLiteral("strategy"), p.strategy);
     object.insert(QStringLiteral("input_size"), p.inputSize);
     object.insert(QStringLiteral("device"), p.device);
+    object.insert(QStringLiteral("precision"), p.precision);
     object.insert(QStringLiteral("created"),
                   p.created.isValid() ? p.created.toString(Qt::ISODateWithMs) : QString());
     object.insert(QStringLiteral("pool_source"), p.poolSource);

@@ -60,6 +60,7 @@ struct Provenance {
     QString strategy;
     QString inputSize;
     QString device;
+    QString precision; ///< what the network computed in (auto resolved); empty in old files
     QDateTime created;
     QString poolSource;
 };

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "selection/clip_selection.h"
 
+#include "selection/clip_label_scores.h"
+
 #include <Eigen/Dense>
 
 #include <algorithm>
@@ -21,39 +23,6 @@ Eigen::MatrixXf normalisedRows(const Eigen::MatrixXf& m) {
 
 double mean(const std::vector<double>& v) {
     return v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / double(v.size());
-}
-
-/// SDS of the images of one label: for each, the mean distance to its K-1 nearest others.
-void labelDiversity(const Eigen::MatrixXf& images, const std::vector<int>& members, int k,
-                    std::vector<double>* sds) {
-    const auto n = Eigen::Index(members.size());
-    const int neighbours = std::min<int>(k, int(n)) - 1;
-    if (neighbours <= 0) { // a label with one image has no neighbours: no diversity signal
-        for (int i : members)
-            (*sds)[size_t(i)] = 0.0;
-        return;
-    }
-    Eigen::MatrixXf x(n, images.cols());
-    for (Eigen::Index r = 0; r < n; ++r)
-        x.row(r) = images.row(members[size_t(r)]);
-    const Eigen::VectorXf sq = x.rowwise().squaredNorm();
-    // |a - b|^2 = |a|^2 + |b|^2 - 2 a.b: one matrix product for the whole label (a symmetric
-    // rank update computes half of it but measured slower in Eigen 3.4).
-    Eigen::MatrixXf d2 = (-2.0f * x * x.transpose()).eval();
-    d2.colwise() += sq;
-    d2.rowwise() += sq.transpose();
-    std::vector<float> row(static_cast<size_t>(n));
-    for (Eigen::Index r = 0; r < n; ++r) {
-        for (Eigen::Index c = 0; c < n; ++c) // d2 is symmetric: read its column r, contiguous
-            row[size_t(c)] = c == r ? -1.0f : std::sqrt(std::max(d2(c, r), 0.0f));
-        // the image itself (marked -1) comes first; the next `neighbours` are its neighbours
-        std::nth_element(row.begin(), row.begin() + neighbours, row.end());
-        std::sort(row.begin(), row.begin() + neighbours + 1);
-        double sum = 0.0;
-        for (int j = 1; j <= neighbours; ++j)
-            sum += row[size_t(j)];
-        (*sds)[size_t(members[size_t(r)])] = sum / neighbours;
-    }
 }
 
 } // namespace
@@ -97,9 +66,12 @@ std::vector<double> combinedScores(const std::vector<double>& alignment,
 
 ClipScores clipScores(const Eigen::MatrixXf& rawImages, const Eigen::MatrixXf& rawTexts,
                       const std::vector<int>& labels, const ClipScoreParams& params) {
-    const Eigen::MatrixXf images =
-        (params.officialAdapterAliasing ? params.textAdapter : params.imageAdapter)
-            .apply(rawImages);
+    const ClipAdapter& imageAdapter =
+        params.officialAdapterAliasing ? params.textAdapter : params.imageAdapter;
+    Eigen::MatrixXf adapted; // stays empty for the identity: no copy of the embeddings
+    if (!imageAdapter.isIdentity())
+        adapted = imageAdapter.apply(rawImages);
+    const Eigen::MatrixXf& images = imageAdapter.isIdentity() ? rawImages : adapted;
     const Eigen::MatrixXf texts = params.textAdapter.apply(rawTexts);
     const auto n = images.rows();
     if (size_t(n) != labels.size())
@@ -120,18 +92,11 @@ ClipScores clipScores(const Eigen::MatrixXf& rawImages, const Eigen::MatrixXf& r
                                         std::to_string(texts.rows() - 1));
         members[size_t(labels[i])].push_back(int(i));
     }
+    // SDS by label, not by the official code's contiguous index blocks.
+    LabelScores byLabel = labelScores(images, normalisedRows(texts), members, params.neighbours);
     ClipScores s;
-    const Eigen::MatrixXf ni = normalisedRows(images), nt = normalisedRows(texts);
-    s.sas.resize(size_t(n));
-    for (Eigen::Index i = 0; i < n; ++i)
-        s.sas[size_t(i)] = double(ni.row(i).dot(nt.row(labels[size_t(i)])));
-    s.sds.assign(size_t(n), 0.0);
-    // By label, not contiguous index blocks. The labels are independent (each writes only its
-    // own images' entries), so they run in parallel with identical results on any thread count.
-#pragma omp parallel for schedule(dynamic)
-    for (Eigen::Index c = 0; c < Eigen::Index(members.size()); ++c)
-        if (!members[size_t(c)].empty())
-            labelDiversity(images, members[size_t(c)], params.neighbours, &s.sds);
+    s.sas = std::move(byLabel.sas);
+    s.sds = std::move(byLabel.sds);
     s.alignment = minMaxNormalise(s.sas);
     s.diversity = minMaxNormalise(s.sds);
     s.combined = combinedScores(s.alignment, s.diversity, params.diversityWeight);

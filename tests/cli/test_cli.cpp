@@ -400,7 +400,7 @@ void TestCli::selectRefusesBadParameters() {
         {{QStringLiteral("--input-size"), QStringLiteral("100")},
          QStringLiteral("multiple of the patch size")},
         {{QStringLiteral("--precision"), QStringLiteral("fp8")},
-         QStringLiteral("precision must be float32, bfloat16 or float16")},
+         QStringLiteral("precision must be auto, float32, bfloat16 or float16")},
     };
     for (const auto& [extra, message] : cases) {
         const Run run = runFreesel(

@@ -175,6 +175,71 @@ private Q_SLOTS:
         QCOMPARE(checked, 2 * 2 * 2); // two metrics, two strategies, two seeds
     }
 
+    void evaluatesSelectionsMadeElsewhere() {
+        // `select` with random seed 0 picks what compare's random seed 0 picks (same store,
+        // same pattern seed): measured through --evaluate, its metrics must be random's. The
+        // whole pool covers every pattern with itself: pattern coverage 0.
+        QTemporaryDir dir;
+        const QString pool = writeClassPool(dir);
+        const QString store = dir.filePath(QStringLiteral("store"));
+        const QString picked = dir.filePath(QStringLiteral("picked.txt"));
+        const Run select = runFreesel(
+            {QStringLiteral("select"), pool, QStringLiteral("--backend"), QStringLiteral("offline"),
+             QStringLiteral("--store"), store, QStringLiteral("--strategy"),
+             QStringLiteral("random"), QStringLiteral("--seed"), QStringLiteral("0"),
+             QStringLiteral("--budget"), QStringLiteral("4"), QStringLiteral("--out"), picked});
+        QVERIFY2(select.exitCode == 0, qPrintable(select.err));
+        const QString everything = dir.filePath(QStringLiteral("all.txt"));
+        QStringList all;
+        for (const QFileInfo& f : QDir(pool).entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot))
+            for (const QFileInfo& image : QDir(f.filePath()).entryInfoList(QDir::Files))
+                all << image.absoluteFilePath();
+        QVERIFY(writeFile(everything, all.join(QLatin1Char('\n')).toUtf8()));
+        const QString out = dir.filePath(QStringLiteral("report"));
+        QStringList arguments = baseArguments(pool, store, out);
+        arguments[arguments.indexOf(QStringLiteral("freesel,random"))] = QStringLiteral("random");
+        arguments[arguments.indexOf(QStringLiteral("--seeds")) + 1] = QStringLiteral("1");
+        const Run run =
+            runFreesel(arguments << QStringLiteral("--budgets") << QStringLiteral("4")
+                                 << QStringLiteral("--evaluate")
+                                 << QStringLiteral("mine=%1,%2").arg(picked, everything));
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        std::map<QString, std::map<QString, double>> value; // strategy|seed -> metric -> value
+        for (const CsvRow& row : readCsv(QDir(out).filePath(QStringLiteral("summary.csv"))))
+            value[row.strategy + QLatin1Char('|') + QString::number(row.images)][row.metric] =
+                row.value;
+        const auto& random = value[QStringLiteral("random|4")];
+        const auto& mine = value[QStringLiteral("mine|4")];
+        const auto& whole = value[QStringLiteral("mine|%1").arg(kClasses * kPerClass)];
+        QVERIFY(!random.empty() && !mine.empty() && !whole.empty());
+        for (const char* metric :
+             {"pattern_coverage", "global_mean_distance", "global_radius", "redundancy"})
+            QVERIFY2(std::abs(mine.at(QLatin1String(metric)) - random.at(QLatin1String(metric))) <
+                         1e-12,
+                     metric);
+        QVERIFY(!mine.count(QStringLiteral("seconds"))); // not timed: made elsewhere
+        QVERIFY(std::abs(whole.at(QStringLiteral("pattern_coverage"))) < 1e-6);
+        QVERIFY(std::abs(whole.at(QStringLiteral("global_radius"))) < 1e-6);
+
+        // Only --evaluate: no strategy runs. Bad items are refused naming the option.
+        const Run alone = runFreesel({QStringLiteral("compare"), pool, QStringLiteral("--backend"),
+                                      QStringLiteral("offline"), QStringLiteral("--store"), store,
+                                      QStringLiteral("--out"), out, QStringLiteral("--evaluate"),
+                                      QStringLiteral("mine=") + picked});
+        QVERIFY2(alone.exitCode == 0, qPrintable(alone.err));
+        for (const CsvRow& row : readCsv(QDir(out).filePath(QStringLiteral("summary.csv"))))
+            QCOMPARE(row.strategy, QStringLiteral("mine"));
+        for (const QString& bad : {QStringLiteral("=x.txt"), QStringLiteral("mine="),
+                                   QStringLiteral("mine=") + dir.filePath(QStringLiteral("missing.txt"))}) {
+            const Run refused =
+                runFreesel({QStringLiteral("compare"), pool, QStringLiteral("--backend"),
+                            QStringLiteral("offline"), QStringLiteral("--store"), store,
+                            QStringLiteral("--out"), out, QStringLiteral("--evaluate"), bad});
+            QCOMPARE(refused.exitCode, 2);
+            QVERIFY2(refused.err.contains(QStringLiteral("--evaluate")), qPrintable(refused.err));
+        }
+    }
+
     void badRequestsAreRefusedNamingTheOption() {
         QTemporaryDir dir;
         const QString pool = writePool(dir, 4);

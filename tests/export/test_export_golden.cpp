@@ -113,6 +113,7 @@ Provenance fixedProvenance(const QString& poolFolder) {
     p.strategy = QStringLiteral("freesel");
     p.inputSize = QStringLiteral("224x224");
     p.device = QStringLiteral("cpu");
+    p.precision = QStringLiteral("float32");
     p.created = QDateTime(QDate(2024, 1, 2), QTime(3, 4, 5, 678), Qt::UTC);
     p.poolSource = poolFolder;
     return p;

@@ -114,7 +114,8 @@ const KeySpec kProvenanceSchema{
     {"eps", QJsonValue::Double},         {"budget", QJsonValue::Double},
     {"seed", QJsonValue::String},        {"strategy", QJsonValue::String},
     {"input_size", QJsonValue::String},  {"device", QJsonValue::String},
-    {"created", QJsonValue::String},     {"pool_source", QJsonValue::String},
+    {"precision", QJsonValue::String},   {"created", QJsonValue::String},
+    {"pool_source", QJsonValue::String},
 };
 
 } // namespace
@@ -207,6 +208,7 @@ void SelectionExportTest::initTestCase() {
     p.strategy = QStringLiteral("freesel");
     p.inputSize = QStringLiteral("224");
     p.device = QStringLiteral("cpu");
+    p.precision = QStringLiteral("bfloat16");
     p.created = QDateTime(QDate(2024, 5, 6), QTime(7, 8, 9), Qt::UTC);
     p.poolSource = QStringLiteral("folder");
 }

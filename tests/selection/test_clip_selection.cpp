@@ -19,6 +19,7 @@ class TestClipSelection : public QObject {
 private Q_SLOTS:
     void scoresByHand();
     void diversityGroupsByLabelNotByIndex();
+    void diversityMatchesBruteForce();
     void imageAdapterOnTheImageSide();
     void normalisationEdgeCases();
     void topKBreaksTiesByIndex();
@@ -87,6 +88,46 @@ void TestClipSelection::diversityGroupsByLabelNotByIndex() {
         clipScores(images.topRows(3), texts, {0, 1, 0}, {50, 0.1, {}, {}, false});
     QVERIFY(std::abs(big.sds[0] - 1.0) < 1e-5);
     QCOMPARE(big.sds[1], 0.0);
+}
+
+void TestClipSelection::diversityMatchesBruteForce() {
+    // SDS against every pair's distance in double, sorted: labels of 1, 3, 37 and 70 images
+    // (K = 8 clamps for the small ones), interleaved, 67 dimensions (not a multiple of any
+    // vector width), with an exact duplicate (distance 0 must not be taken for the image
+    // itself) and points far from the origin (where |a|^2 + |b|^2 - 2 a.b loses digits).
+    std::mt19937 rng(11);
+    std::normal_distribution<float> normal;
+    const int n = 111, dims = 67, k = 8;
+    const std::vector<int> sizes{1, 3, 37, 70};
+    std::vector<int> labels;
+    for (int c = 0; c < 4; ++c)
+        labels.insert(labels.end(), size_t(sizes[size_t(c)]), c);
+    std::shuffle(labels.begin(), labels.end(), rng);
+    Eigen::MatrixXf images(n, dims);
+    for (int i = 0; i < n; ++i)
+        for (int d = 0; d < dims; ++d)
+            images(i, d) = 3.0f * float(labels[size_t(i)]) + normal(rng);
+    const auto twin = std::find(labels.begin() + 1, labels.end(), labels[0]) - labels.begin();
+    images.row(twin) = images.row(0);
+    const ClipScores s =
+        clipScores(images, Eigen::MatrixXf::Identity(4, dims), labels, {k, 0.1, {}, {}, false});
+    for (int i = 0; i < n; ++i) {
+        std::vector<double> distances;
+        for (int j = 0; j < n; ++j)
+            if (j != i && labels[size_t(j)] == labels[size_t(i)])
+                distances.push_back((images.row(i) - images.row(j)).cast<double>().norm());
+        std::sort(distances.begin(), distances.end());
+        const size_t used = std::min(distances.size(), size_t(k - 1));
+        double expected = 0;
+        for (size_t j = 0; j < used; ++j)
+            expected += distances[j] / double(used);
+        QVERIFY2(std::abs(s.sds[size_t(i)] - expected) < 1e-4 * std::max(1.0, expected),
+                 qPrintable(QStringLiteral("image %1: %2, expected %3")
+                                .arg(i)
+                                .arg(s.sds[size_t(i)])
+                                .arg(expected)));
+    }
+    QCOMPARE(s.sds[size_t(std::find(labels.begin(), labels.end(), 0) - labels.begin())], 0.0);
 }
 
 void TestClipSelection::imageAdapterOnTheImageSide() {

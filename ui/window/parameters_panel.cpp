@@ -57,6 +57,7 @@ ParametersPanel::ParametersPanel(QWidget* parent)
     device_->addItem(tr("auto"), QStringLiteral("auto"));
     device_->addItem(tr("CPU"), QStringLiteral("cpu"));
     device_->addItem(tr("CUDA"), QStringLiteral("cuda"));
+    precision_->addItem(QStringLiteral("auto"), QStringLiteral("auto"));
     precision_->addItem(QStringLiteral("float32"), QStringLiteral("float32"));
     precision_->addItem(QStringLiteral("bfloat16"), QStringLiteral("bfloat16"));
     precision_->addItem(QStringLiteral("float16 (CUDA)"), QStringLiteral("float16"));
