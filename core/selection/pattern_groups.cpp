@@ -14,6 +14,10 @@ namespace {
 constexpr int kLloydSteps = 2;
 constexpr int kMaxGroups = 8192;
 constexpr int kGroupsPerTop = 8;
+// Each row meets every top centre, so tops cost rows x tops x dims: uncapped, 5M rows (1M
+// images x 5) met 1,024 tops each, 4 TFLOP of grouping. Past the cap, tops grow larger and
+// are split into more groups each (their bounds are looser: more group centres tested per step).
+constexpr int kMaxTops = 128;
 constexpr int64_t kSampleRows = 20000;
 
 float angleFromDot(float dot) {
@@ -160,7 +164,7 @@ PatternGroups groupPatterns(const GroupingRows& rows, int64_t rowCount, Distance
 
     // Level 1: targetGroups / 8 top clusters over every row (each later split in about 8):
     // tops fine enough that most are skipped whole, so a step tests few group centres.
-    groups.topCount = std::max(1, targetGroups / kGroupsPerTop);
+    groups.topCount = std::clamp(targetGroups / kGroupsPerTop, 1, kMaxTops);
     std::vector<int64_t> everyRow(rowCount);
     for (int64_t i = 0; i < rowCount; ++i)
         everyRow[i] = i;
