@@ -149,8 +149,15 @@ int64_t DistanceSampler::evaluate(const WorkItem& item, const float* queries,
         dotProducts4(exact.padded().left, exact.right, dims_, dots);
         for (int k = 0; k < exact.count; ++k) {
             const float d = std::max(0.0f, 1.0f - dots[k]);
-            if (d < d_[exact.owner[k]])
-                changed.emplace_back(exact.owner[k], d);
+            const int64_t p = exact.owner[k];
+            if (!(d < d_[p]))
+                continue;
+            // A row's pairs come one after another: keep one entry per row (the first step
+            // lowers every row, and one entry per query held 400 MB at 1M images x 5).
+            if (!changed.empty() && changed.back().first == p)
+                changed.back().second = std::min(changed.back().second, d);
+            else
+                changed.emplace_back(p, d);
         }
         exact.count = 0;
     };
@@ -287,7 +294,10 @@ void DistanceSampler::applyChanges() {
             beta_[position] = boundRadius(d);
             refreshLeaf(position);
         }
-        changed_[g].clear();
+        if (changed_[g].capacity() > 4096) // a big step's list: give the memory back
+            std::vector<std::pair<int64_t, float>>().swap(changed_[g]);
+        else
+            changed_[g].clear();
         Bounds bounds = Bounds::empty(), topBounds = Bounds::empty();
         for (int64_t p = groupStart_[g]; p < groupStart_[g + 1]; ++p) {
             if (!active_[p])
