@@ -1,19 +1,95 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "patterns/pattern_pool.h"
 
+#include <QDir>
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <stdexcept>
+#include <unistd.h>
+
 namespace freesel {
+
+/// The open, already unlinked file of a file-backed pool: the kernel frees its blocks when the
+/// last copy of the pool closes it, however the process ends.
+struct PatternPool::RowFile {
+    int fd = -1;
+    int64_t rows = 0; // rows written so far
+    std::string directory;
+    ~RowFile() {
+        if (fd >= 0)
+            ::close(fd);
+    }
+};
+
+PatternPool PatternPool::withRowsInFile(int dims, const std::string& directory) {
+    PatternPool pool(dims);
+    auto file = std::make_shared<RowFile>();
+    file->directory = directory.empty() ? QDir::tempPath().toStdString() : directory;
+    std::string path = file->directory + "/freesel-patterns-XXXXXX";
+    file->fd = ::mkstemp(path.data());
+    if (file->fd < 0)
+        throw std::runtime_error("cannot create a temporary pattern file in " + file->directory +
+                                 ": " + std::strerror(errno));
+    ::unlink(path.c_str());
+    pool.file_ = std::move(file);
+    return pool;
+}
 
 void PatternPool::reserve(int64_t images, int64_t patterns) {
     imageStart_.reserve(images + 1);
     owner_.reserve(patterns);
-    data_.reserve(patterns * dims_);
+    if (!file_)
+        data_.reserve(patterns * dims_);
 }
 
 void PatternPool::addImage(const float* patterns, int count) {
     const int image = imageCount();
-    data_.insert(data_.end(), patterns, patterns + static_cast<int64_t>(count) * dims_);
+    if (file_) {
+        if (file_->rows != patternCount())
+            throw std::logic_error("a copy of a file-backed pattern pool cannot add images");
+        const auto* bytes = reinterpret_cast<const char*>(patterns);
+        size_t left = static_cast<size_t>(count) * dims_ * sizeof(float);
+        while (left > 0) {
+            const ssize_t written = ::write(file_->fd, bytes, left);
+            if (written < 0 && errno == EINTR)
+                continue;
+            if (written <= 0)
+                throw std::runtime_error("cannot write patterns to the temporary file in " +
+                                         file_->directory + ": " + std::strerror(errno));
+            bytes += written;
+            left -= static_cast<size_t>(written);
+        }
+        file_->rows += count;
+    } else {
+        data_.insert(data_.end(), patterns, patterns + static_cast<int64_t>(count) * dims_);
+    }
     owner_.insert(owner_.end(), count, image);
     imageStart_.push_back(imageStart_.back() + count);
+}
+
+void PatternPool::readRows(int64_t first, int64_t count, float* out) const {
+    if (!file_) {
+        std::copy_n(pattern(first), count * dims_, out);
+        return;
+    }
+    auto* bytes = reinterpret_cast<char*>(out);
+    size_t left = static_cast<size_t>(count) * dims_ * sizeof(float);
+    auto offset = static_cast<off_t>(first * dims_ * int64_t(sizeof(float)));
+    while (left > 0) {
+        const ssize_t got = ::pread(file_->fd, bytes, left, offset);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            throw std::runtime_error(
+                "cannot read patterns from the temporary file in " + file_->directory + ": " +
+                (got == 0 ? std::string("file too short") : std::string(std::strerror(errno))));
+        bytes += got;
+        offset += got;
+        left -= static_cast<size_t>(got);
+    }
 }
 
 int64_t PatternPool::memoryBytes() const {

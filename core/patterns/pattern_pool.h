@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <vector>
 
 namespace freesel {
@@ -13,6 +15,15 @@ class PatternPool {
 public:
     explicit PatternPool(int dims = 0) : dims_(dims) { imageStart_.push_back(0); }
 
+    /// A pool whose rows live in an unlinked temporary file in `directory` (the system's
+    /// temporary folder when empty) instead of memory, for pools larger than memory should
+    /// hold (1M images x 5 x 384 floats are 7.7 GB). Rows are appended with write() and read
+    /// back with readRows(), so they count in no process's resident memory (the page cache
+    /// keeps them while memory allows); pattern() is NOT available for such a pool. Distance
+    /// sampling reads them this way and keeps only a bfloat16 copy resident (docs/SCALE.md).
+    /// Copies share the file; only the pool that wrote the last row may add images.
+    static PatternPool withRowsInFile(int dims, const std::string& directory = {});
+
     void reserve(int64_t images, int64_t patterns);
 
     /// Appends one image with `count` patterns (row-major count x dims). count may be 0: the
@@ -23,6 +34,7 @@ public:
     int imageCount() const { return static_cast<int>(imageStart_.size()) - 1; }
     int64_t patternCount() const { return static_cast<int64_t>(owner_.size()); }
 
+    /// Rows in memory only (see withRowsInFile).
     const float* pattern(int64_t index) const { return data_.data() + index * dims_; }
     float* pattern(int64_t index) { return data_.data() + index * dims_; }
     int imageOf(int64_t pattern) const { return owner_[pattern]; }
@@ -31,14 +43,21 @@ public:
         return static_cast<int>(imageStart_[image + 1] - imageStart_[image]);
     }
 
-    /// Bytes held by the pool (for memory reports).
+    bool rowsInFile() const { return file_ != nullptr; }
+    /// Copies rows [first, first + count) into `out` (count x dims floats), from memory or
+    /// from the file (thread safe: positioned reads).
+    void readRows(int64_t first, int64_t count, float* out) const;
+
+    /// Bytes held by the pool in memory (for memory reports).
     int64_t memoryBytes() const;
 
 private:
+    struct RowFile;
     int dims_;
     std::vector<float> data_;
     std::vector<int> owner_;
     std::vector<int64_t> imageStart_;
+    std::shared_ptr<RowFile> file_;
 };
 
 } // namespace freesel

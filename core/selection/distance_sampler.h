@@ -95,6 +95,32 @@ struct ChosenImage {
     int64_t queryCount = 0;
 };
 
+/// Reorders `width`-element rows in place so position p holds the row that was at
+/// rowAtPosition[p], one row buffer at a time (cycle following): peak memory stays one copy.
+template <typename T>
+void permuteInPlace(T* data, int width, const std::vector<int64_t>& rowAtPosition) {
+    const auto rows = static_cast<int64_t>(rowAtPosition.size());
+    std::vector<uint8_t> done(rows, 0);
+    std::vector<T> buffer(width);
+    const auto rowOf = [&](int64_t i) { return data + i * width; };
+    for (int64_t start = 0; start < rows; ++start) {
+        if (done[start] || rowAtPosition[start] == start)
+            continue;
+        std::copy_n(rowOf(start), width, buffer.begin());
+        int64_t position = start;
+        while (true) {
+            done[position] = 1;
+            const int64_t source = rowAtPosition[position];
+            if (source == start) {
+                std::copy_n(buffer.begin(), width, rowOf(position));
+                break;
+            }
+            std::copy_n(rowOf(source), width, rowOf(position));
+            position = source;
+        }
+    }
+}
+
 /// Rows are reordered so each bound group is contiguous (one streaming pass per group); the
 /// trees and the random draws stay in the pool's original row order, so the order of the
 /// draws, and hence the result, is independent of the grouping.
@@ -105,13 +131,22 @@ public:
     SelectionResult run(int64_t budget, uint64_t seed);
 
 private:
+    void checkFinite(const float* values, int64_t row) const;
     void validateRows() const;
     void normaliseRows();
     void buildGroups();
     void permuteRows(const std::vector<int64_t>& rowAtPosition);
+    void measureAlpha();
     void buildCompactRows();
+    void compactRow(const float* row, int64_t index);
+    // Rows in a file (PatternPool::withRowsInFile, distance_sampler_file.cpp): only the
+    // bfloat16 copy is resident; exact rows are read back for the few pairs that need them.
+    void prepareRowsOnFile();
+    void permuteCompactRows();
+    void measureAlphaOnFile(const std::vector<int>& groupOf);
+    const float* exactRow(int64_t position, float* scratch) const;
+    void reportMemory();
     void compactQueries(const std::vector<float>& queries, int queryCount);
-    float distance(const float* query, int64_t position) const;
     float boundRadius(float d) const;
     void joinShares();
     void absorb(int owner, int localImage, double score, ChosenImage& chosen);
@@ -138,6 +173,8 @@ private:
     int threads_;
     // The per-pick steps (plan, evaluate) run on this team, not OpenMP: see work_team.h.
     std::unique_ptr<WorkTeam> team_;
+    bool rowsOnFile_ = false; // the float rows stay in the pool's file, in original order
+    bool prefilter_ = false;  // cosine pairs are ruled out on the bfloat16 copy first
     float slack_ = 0.0f;
 
     std::vector<int64_t> positionOfRow_;  // original row -> position
@@ -152,6 +189,10 @@ private:
     // The current step's queries in bfloat16 and how far rounding moved each (|q - q~|).
     std::vector<uint16_t> compactQueries_;
     std::vector<float> queryMargin_;
+    // Rows on file: each original row's norm (cosine), so a row read back is normalised to the
+    // same bits as an in-memory row; the largest squared norm (Euclidean bound).
+    std::vector<float> rowNorm_;
+    double largestSquaredNorm_ = 0.0;
     std::vector<uint8_t> active_; // per position: image not selected yet
     int64_t activeRows_ = 0;
 

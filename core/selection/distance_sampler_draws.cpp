@@ -35,10 +35,11 @@ void DistanceSampler::joinShares() {
         peers_ = options_.peers;
     double bound = 2.0;
     if (options_.metric == DistanceMetric::Euclidean) {
-        double largest = 0.0;
-        for (int64_t row = 0; row < rows_; ++row)
-            largest = std::max(largest,
-                               double(dotProduct(pool_.pattern(row), pool_.pattern(row), dims_)));
+        double largest = largestSquaredNorm_; // measured while reading rows on file
+        if (!rowsOnFile_)
+            for (int64_t row = 0; row < rows_; ++row)
+                largest = std::max(
+                    largest, double(dotProduct(pool_.pattern(row), pool_.pattern(row), dims_)));
         bound = 2.0 * std::sqrt(largest);
     }
     const std::vector<uint64_t> shares =

@@ -18,12 +18,17 @@ DistanceSampler::DistanceSampler(PatternPool pool, const DistanceSamplingOptions
                                  DistanceSamplingStats& stats)
     : options_(options), stats_(stats), pool_(std::move(pool)), dims_(pool_.dims()),
       rows_(pool_.patternCount()), threads_(resolveThreadCount(options.threads)),
-      team_(std::make_unique<WorkTeam>(threads_)) {
-    validateRows();
+      team_(std::make_unique<WorkTeam>(threads_)), rowsOnFile_(pool_.rowsInFile()),
+      prefilter_(options.pruning && options.prefilter && options.metric == DistanceMetric::Cosine) {
     QElapsedTimer timer;
     timer.start();
-    if (options_.metric == DistanceMetric::Cosine)
-        normaliseRows();
+    if (rowsOnFile_) {
+        prepareRowsOnFile();
+    } else {
+        validateRows();
+        if (options_.metric == DistanceMetric::Cosine)
+            normaliseRows();
+    }
     buildGroups();
     stats_.groupingSeconds = timer.nsecsElapsed() * 1e-9;
     d_.assign(rows_, kInfinity);
@@ -39,18 +44,21 @@ DistanceSampler::DistanceSampler(PatternPool pool, const DistanceSamplingOptions
     for (int image = 0; image < images; ++image)
         unselected_.set(image, 1);
     joinShares();
+    reportMemory();
+}
+
+void DistanceSampler::checkFinite(const float* values, int64_t row) const {
+    for (int k = 0; k < dims_; ++k) {
+        if (!std::isfinite(values[k]))
+            throw std::invalid_argument("pattern " + std::to_string(row) + " of image " +
+                                        std::to_string(pool_.imageOf(row)) +
+                                        " has a value that is not finite");
+    }
 }
 
 void DistanceSampler::validateRows() const {
-    for (int64_t row = 0; row < rows_; ++row) {
-        const float* values = pool_.pattern(row);
-        for (int k = 0; k < dims_; ++k) {
-            if (!std::isfinite(values[k]))
-                throw std::invalid_argument("pattern " + std::to_string(row) + " of image " +
-                                            std::to_string(pool_.imageOf(row)) +
-                                            " has a value that is not finite");
-        }
-    }
+    for (int64_t row = 0; row < rows_; ++row)
+        checkFinite(pool_.pattern(row), row);
 }
 
 /// Unit rows make 1 - dot the cosine distance. A zero row stays zero (distance 1 to all).
@@ -67,8 +75,9 @@ void DistanceSampler::normaliseRows() {
 
 void DistanceSampler::buildGroups() {
     const int target = options_.pruning ? options_.groups : 1;
-    PatternGroups groups =
-        groupPatterns(pool_.pattern(0), rows_, dims_, options_.metric, target, threads_);
+    const GroupingRows source = rowsOnFile_ ? GroupingRows{nullptr, compact_.data(), dims_}
+                                            : GroupingRows{pool_.pattern(0), nullptr, dims_};
+    PatternGroups groups = groupPatterns(source, rows_, options_.metric, target, threads_);
     groupCount_ = groups.groupCount;
     topCount_ = groups.topCount;
     centres_ = std::move(groups.centres);
@@ -88,25 +97,20 @@ void DistanceSampler::buildGroups() {
         rowAtPosition_[position] = row;
         positionOfRow_[row] = position;
     }
-    groups.groupOf = {};
-    permuteRows(rowAtPosition_);
-    alpha_.resize(rows_);
-    alphaTop_.resize(rows_);
+    next = {};
     activeInGroup_.resize(groupCount_);
-    for (int t = 0; t < topCount_; ++t) {
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_) if (rows_ > kParallelWork)
-        for (int g = topGroupStart_[t]; g < topGroupStart_[t + 1]; ++g) {
-            activeInGroup_[g] = groupStart_[g + 1] - groupStart_[g];
-            for (int64_t p = groupStart_[g]; p < groupStart_[g + 1]; ++p) {
-                alpha_[p] = metricDistance(pool_.pattern(p), &centres_[size_t(g) * dims_], dims_,
-                                           options_.metric);
-                alphaTop_[p] = metricDistance(pool_.pattern(p), &topCentres_[size_t(t) * dims_],
-                                              dims_, options_.metric);
-            }
-        }
+    for (int g = 0; g < groupCount_; ++g)
+        activeInGroup_[g] = groupStart_[g + 1] - groupStart_[g];
+    if (rowsOnFile_) {
+        permuteCompactRows();
+        measureAlphaOnFile(groups.groupOf);
+    } else {
+        groups.groupOf = {};
+        permuteRows(rowAtPosition_);
+        measureAlpha();
+        if (prefilter_)
+            buildCompactRows();
     }
-    if (options_.pruning && options_.prefilter && options_.metric == DistanceMetric::Cosine)
-        buildCompactRows();
     groupBounds_.assign(groupCount_, Bounds{});
     groupDotRange_.assign(groupCount_, {-kInfinity, kInfinity});
     groupTopBounds_.assign(groupCount_, Bounds{});
@@ -121,6 +125,23 @@ void DistanceSampler::buildGroups() {
     slack_ = options_.metric == DistanceMetric::Cosine ? 1e-2f : 1e-4f * scale;
 }
 
+/// alpha (distance to the group centre) and alphaTop (to the top centre) of every row in memory.
+void DistanceSampler::measureAlpha() {
+    alpha_.resize(rows_);
+    alphaTop_.resize(rows_);
+    for (int t = 0; t < topCount_; ++t) {
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_) if (rows_ > kParallelWork)
+        for (int g = topGroupStart_[t]; g < topGroupStart_[t + 1]; ++g) {
+            for (int64_t p = groupStart_[g]; p < groupStart_[g + 1]; ++p) {
+                alpha_[p] = metricDistance(pool_.pattern(p), &centres_[size_t(g) * dims_], dims_,
+                                           options_.metric);
+                alphaTop_[p] = metricDistance(pool_.pattern(p), &topCentres_[size_t(t) * dims_],
+                                              dims_, options_.metric);
+            }
+        }
+    }
+}
+
 /// |x.q - fl(x~.q~)| <= |x - x~| |q| + |x~| |q - q~| + dims * 2^-24 |x~| |q~| for a unit query
 /// q (Cauchy-Schwarz on the rounding of the row and of the query, plus the worst float
 /// summation error); the exact float path differs from x.q by at most the same summation term.
@@ -130,21 +151,25 @@ void DistanceSampler::buildCompactRows() {
     compact_.resize(static_cast<size_t>(rows_) * dims_);
     compactMargin_.resize(rows_);
     compactNorm_.resize(rows_);
-    const double summation = 2.0 * dims_ * std::ldexp(1.0, -24);
 #pragma omp parallel for schedule(static) num_threads(threads_) if (rows_ > kParallelWork)
-    for (int64_t p = 0; p < rows_; ++p) {
-        const float* row = pool_.pattern(p);
-        uint16_t* compact = &compact_[size_t(p) * dims_];
-        toBfloat16(row, dims_, compact);
-        double error = 0.0, norm = 0.0;
-        for (int k = 0; k < dims_; ++k) {
-            const float rounded = widenBfloat16(compact[k]);
-            error += (double(row[k]) - rounded) * (double(row[k]) - rounded);
-            norm += double(rounded) * rounded;
-        }
-        compactMargin_[p] = static_cast<float>(
-            (std::sqrt(error) + summation * (std::sqrt(norm) + 1.0)) * 1.01 + 1e-6);
+    for (int64_t p = 0; p < rows_; ++p)
+        compactRow(pool_.pattern(p), p);
+}
+
+/// The bfloat16 copy of one unit row at `index`, its rounding margin and its rounded norm.
+void DistanceSampler::compactRow(const float* row, int64_t index) {
+    const double summation = 2.0 * dims_ * std::ldexp(1.0, -24);
+    uint16_t* compact = &compact_[size_t(index) * dims_];
+    toBfloat16(row, dims_, compact);
+    double error = 0.0, norm = 0.0;
+    for (int k = 0; k < dims_; ++k) {
+        const float rounded = widenBfloat16(compact[k]);
+        error += (double(row[k]) - rounded) * (double(row[k]) - rounded);
+        norm += double(rounded) * rounded;
     }
+    compactMargin_[index] =
+        static_cast<float>((std::sqrt(error) + summation * (std::sqrt(norm) + 1.0)) * 1.01 + 1e-6);
+    compactNorm_[index] = static_cast<float>(std::sqrt(norm) * 1.01 + 1e-6);
 }
 
 void DistanceSampler::compactQueries(const std::vector<float>& queries, int queryCount) {
@@ -162,27 +187,10 @@ void DistanceSampler::compactQueries(const std::vector<float>& queries, int quer
     }
 }
 
-/// Applies the permutation in place, one row buffer at a time (cycle following), so the pool
-/// is never copied: peak memory stays one pool.
+/// Applies the permutation in place (float rows in memory), so the pool is never copied.
 void DistanceSampler::permuteRows(const std::vector<int64_t>& rowAtPosition) {
-    std::vector<uint8_t> done(rows_, 0);
-    std::vector<float> buffer(dims_);
-    for (int64_t start = 0; start < rows_; ++start) {
-        if (done[start] || rowAtPosition[start] == start)
-            continue;
-        std::copy_n(pool_.pattern(start), dims_, buffer.begin());
-        int64_t position = start;
-        while (true) {
-            done[position] = 1;
-            const int64_t source = rowAtPosition[position];
-            if (source == start) {
-                std::copy_n(buffer.begin(), dims_, pool_.pattern(position));
-                break;
-            }
-            std::copy_n(pool_.pattern(source), dims_, pool_.pattern(position));
-            position = source;
-        }
-    }
+    if (rows_ > 0)
+        permuteInPlace(pool_.pattern(0), dims_, rowAtPosition);
 }
 
 } // namespace freesel::sampling_detail

@@ -20,11 +20,6 @@ namespace freesel {
 
 namespace sampling_detail {
 
-/// Euclidean distance; cosine distances are computed in fours inside evaluate().
-float DistanceSampler::distance(const float* query, int64_t position) const {
-    return std::sqrt(squaredDistance(query, pool_.pattern(position), dims_));
-}
-
 /// The radius in bound units that D corresponds to: the angle acos(1 - D) for cosine.
 float DistanceSampler::boundRadius(float d) const {
     if (options_.metric == DistanceMetric::Euclidean || std::isinf(d))
@@ -133,18 +128,36 @@ int64_t DistanceSampler::evaluate(const WorkItem& item, const float* queries,
     int64_t evaluations = 0;
     const auto* checks = &workQueries_[item.firstQuery];
     const bool cosine = options_.metric == DistanceMetric::Cosine;
-    const bool prefilter = !compact_.empty();
+    const bool prefilter = prefilter_;
+    // Rows on file: the exact rows of up to four waiting pairs, read back into these slots.
+    std::vector<float> scratch(rowsOnFile_ ? size_t(5) * dims_ : 0);
+    float* euclideanScratch = rowsOnFile_ ? &scratch[size_t(4) * dims_] : nullptr;
+    FourPairs<float> exact;
+    const auto addExact = [&](int64_t p, const float* query) {
+        const float* row = nullptr;
+        if (exact.count > 0 && exact.owner[exact.count - 1] == p)
+            row = exact.left[exact.count - 1]; // the same row with another query: read once
+        else
+            row = exactRow(p, rowsOnFile_ ? &scratch[size_t(exact.count) * dims_] : nullptr);
+        exact.add(row, query, p);
+    };
     // Pairs wait in fours for the kernels, so a pair's bits never depend on its neighbours.
     // A pair may yield a new D for its row more than once per step: applyChanges keeps the min.
-    FourPairs<float> exact;
     FourPairs<uint16_t> rough;
     auto flushExact = [&] {
         float dots[4];
         dotProducts4(exact.padded().left, exact.right, dims_, dots);
         for (int k = 0; k < exact.count; ++k) {
             const float d = std::max(0.0f, 1.0f - dots[k]);
-            if (d < d_[exact.owner[k]])
-                changed.emplace_back(exact.owner[k], d);
+            const int64_t p = exact.owner[k];
+            if (!(d < d_[p]))
+                continue;
+            // A row's pairs come one after another: keep one entry per row (the first step
+            // lowers every row, and one entry per query held 400 MB at 1M images x 5).
+            if (!changed.empty() && changed.back().first == p)
+                changed.back().second = std::min(changed.back().second, d);
+            else
+                changed.emplace_back(p, d);
         }
         exact.count = 0;
     };
@@ -156,7 +169,7 @@ int64_t DistanceSampler::evaluate(const WorkItem& item, const float* queries,
             const float margin = compactMargin_[p] + compactNorm_[p] * queryMargin_[rough.query[k]];
             if (1.0f - dots[k] - margin >= d_[p])
                 continue; // even the most favourable rounding cannot lower D
-            exact.add(pool_.pattern(p), rough.right[k], p);
+            addExact(p, rough.right[k]);
             if (exact.count == 4)
                 flushExact();
         }
@@ -166,6 +179,7 @@ int64_t DistanceSampler::evaluate(const WorkItem& item, const float* queries,
         if (!active_[p])
             continue;
         float euclideanBest = d_[p];
+        const float* euclideanRow = nullptr; // read once per row, at its first query
         for (int k = 0; k < item.queryCount; ++k) {
             const auto [q, toGroup] = checks[k];
             if (options_.pruning && std::abs(toGroup - alpha_[p]) > beta_[p] + slack_)
@@ -173,7 +187,10 @@ int64_t DistanceSampler::evaluate(const WorkItem& item, const float* queries,
             ++evaluations;
             const float* query = queries + size_t(q) * dims_;
             if (!cosine) {
-                euclideanBest = std::min(euclideanBest, distance(query, p));
+                if (!euclideanRow)
+                    euclideanRow = exactRow(p, euclideanScratch);
+                euclideanBest =
+                    std::min(euclideanBest, std::sqrt(squaredDistance(query, euclideanRow, dims_)));
             } else if (prefilter) {
                 rough.add(&compact_[size_t(p) * dims_], query, p);
                 rough.query[rough.count - 1] = q;
@@ -181,7 +198,7 @@ int64_t DistanceSampler::evaluate(const WorkItem& item, const float* queries,
                 if (rough.count == 4)
                     flushRough();
             } else {
-                exact.add(pool_.pattern(p), query, p);
+                addExact(p, query);
                 if (exact.count == 4)
                     flushExact();
             }
@@ -203,7 +220,10 @@ void DistanceSampler::deactivate(int localImage, std::vector<float>& queries) {
     queries.resize(static_cast<size_t>(queryCount) * dims_);
     for (int q = 0; q < queryCount; ++q) {
         const int64_t position = positionOfRow_[pool_.firstPatternOf(localImage) + q];
-        std::copy_n(pool_.pattern(position), dims_, queries.begin() + size_t(q) * dims_);
+        float* query = queries.data() + size_t(q) * dims_;
+        const float* row = exactRow(position, query);
+        if (row != query)
+            std::copy_n(row, dims_, query);
         if (!std::isinf(d_[position]))
             distanceSum_ -= distanceScale_.quantise(d_[position]);
         active_[position] = 0;
@@ -221,7 +241,7 @@ void DistanceSampler::deactivate(int localImage, std::vector<float>& queries) {
 void DistanceSampler::lowerDistances(const std::vector<float>& queries, int queryCount) {
     if (queryCount == 0)
         return;
-    if (!compact_.empty())
+    if (prefilter_)
         compactQueries(queries, queryCount);
     QElapsedTimer timer;
     timer.start();
@@ -274,7 +294,10 @@ void DistanceSampler::applyChanges() {
             beta_[position] = boundRadius(d);
             refreshLeaf(position);
         }
-        changed_[g].clear();
+        if (changed_[g].capacity() > 4096) // a big step's list: give the memory back
+            std::vector<std::pair<int64_t, float>>().swap(changed_[g]);
+        else
+            changed_[g].clear();
         Bounds bounds = Bounds::empty(), topBounds = Bounds::empty();
         for (int64_t p = groupStart_[g]; p < groupStart_[g + 1]; ++p) {
             if (!active_[p])

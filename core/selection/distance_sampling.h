@@ -43,6 +43,11 @@ struct DistanceSamplingStats {
     double planSeconds = 0.0;     ///< bound tests on tops and groups
     double evaluateSeconds = 0.0; ///< distances of the rows that passed them
     double applySeconds = 0.0;    ///< tree and bound updates
+    // Memory the sampler holds after its setup, by kind (bytes).
+    int64_t rowBytes = 0;   ///< rows: float rows in memory (none when on file), bfloat16 copy
+    int64_t stateBytes = 0; ///< per row: D, bounds, positions, rounding margins, norms
+    int64_t treeBytes = 0;  ///< sum and max trees of the draws
+    int64_t groupBytes = 0; ///< centres and per-group bounds
 };
 
 /// Distance sampling over a pool (docs/ALGORITHM.md section 6): the first image uniformly (seeded),

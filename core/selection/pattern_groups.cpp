@@ -14,6 +14,10 @@ namespace {
 constexpr int kLloydSteps = 2;
 constexpr int kMaxGroups = 8192;
 constexpr int kGroupsPerTop = 8;
+// Each row meets every top centre, so tops cost rows x tops x dims: uncapped, 5M rows (1M
+// images x 5) met 1,024 tops each, 4 TFLOP of grouping. Past the cap, tops grow larger and
+// are split into more groups each (their bounds are looser: more group centres tested per step).
+constexpr int kMaxTops = 128;
 constexpr int64_t kSampleRows = 20000;
 
 float angleFromDot(float dot) {
@@ -47,14 +51,15 @@ void normaliseCentres(std::vector<float>& centres, int dims) {
     }
 }
 
-void moveCentres(const float* rows, const std::vector<int64_t>& members,
+void moveCentres(const GroupingRows& rows, const std::vector<int64_t>& members,
                  const std::vector<int>& labels, int dims, DistanceMetric metric,
                  std::vector<float>& centres) {
     const auto clusters = static_cast<int>(centres.size() / dims);
     std::vector<double> sums(centres.size(), 0.0);
     std::vector<int64_t> sizes(clusters, 0);
+    std::vector<float> scratch(dims);
     for (size_t i = 0; i < members.size(); ++i) {
-        const float* row = rows + members[i] * dims;
+        const float* row = rows.row(members[i], scratch.data());
         double* sum = sums.data() + static_cast<int64_t>(labels[i]) * dims;
         for (int k = 0; k < dims; ++k)
             sum[k] += row[k];
@@ -72,7 +77,7 @@ void moveCentres(const float* rows, const std::vector<int64_t>& members,
         normaliseCentres(centres, dims);
 }
 
-void assignToNearest(const float* rows, const std::vector<int64_t>& members,
+void assignToNearest(const GroupingRows& rows, const std::vector<int64_t>& members,
                      const std::vector<float>& centres, int dims, DistanceMetric metric,
                      int threads, std::vector<int>& labels) {
     const auto clusters = static_cast<int>(centres.size() / dims);
@@ -83,11 +88,11 @@ void assignToNearest(const float* rows, const std::vector<int64_t>& members,
     labels.assign(count, 0);
 #pragma omp parallel num_threads(threads) if (count * clusters > 65536)
     {
-        std::vector<float> dots(clusters);
+        std::vector<float> dots(clusters), scratch(dims);
 #pragma omp for schedule(static)
         for (int64_t i = 0; i < count; ++i)
-            labels[i] = nearestCentre(rows + members[i] * dims, centres.data(), norms, clusters,
-                                      dims, metric, dots);
+            labels[i] = nearestCentre(rows.row(members[i], scratch.data()), centres.data(), norms,
+                                      clusters, dims, metric, dots);
     }
 }
 
@@ -96,14 +101,16 @@ void assignToNearest(const float* rows, const std::vector<int64_t>& members,
 /// strided sample of at most kSampleRows members (the centres only steer the bounds' tightness,
 /// so a sample is plenty); the final assignment covers every member. Returns the centres;
 /// labels in `labels`.
-std::vector<float> lloyd(const float* rows, const std::vector<int64_t>& members, int dims,
+std::vector<float> lloyd(const GroupingRows& rows, const std::vector<int64_t>& members,
                          int clusters, DistanceMetric metric, int threads,
                          std::vector<int>& labels) {
+    const int dims = rows.dims;
     const auto count = static_cast<int64_t>(members.size());
-    std::vector<float> centres(static_cast<size_t>(clusters) * dims);
+    std::vector<float> centres(static_cast<size_t>(clusters) * dims), scratch(dims);
     for (int c = 0; c < clusters; ++c) {
         const int64_t member = members[c * count / clusters];
-        std::copy_n(rows + member * dims, dims, centres.begin() + static_cast<int64_t>(c) * dims);
+        std::copy_n(rows.row(member, scratch.data()), dims,
+                    centres.begin() + static_cast<int64_t>(c) * dims);
     }
     const int64_t sampleSize = std::min<int64_t>(count, std::max<int64_t>(kSampleRows, clusters));
     std::vector<int64_t> sample(sampleSize);
@@ -139,6 +146,12 @@ void metricDistances(const float* row, const float* centres, int count, int dims
 
 PatternGroups groupPatterns(const float* rows, int64_t rowCount, int dims, DistanceMetric metric,
                             int targetGroups, int threads) {
+    return groupPatterns(GroupingRows{rows, nullptr, dims}, rowCount, metric, targetGroups,
+                         threads);
+}
+
+PatternGroups groupPatterns(const GroupingRows& rows, int64_t rowCount, DistanceMetric metric,
+                            int targetGroups, int threads) {
     PatternGroups groups;
     groups.groupOf.assign(rowCount, 0);
     if (rowCount == 0)
@@ -151,12 +164,12 @@ PatternGroups groupPatterns(const float* rows, int64_t rowCount, int dims, Dista
 
     // Level 1: targetGroups / 8 top clusters over every row (each later split in about 8):
     // tops fine enough that most are skipped whole, so a step tests few group centres.
-    groups.topCount = std::max(1, targetGroups / kGroupsPerTop);
+    groups.topCount = std::clamp(targetGroups / kGroupsPerTop, 1, kMaxTops);
     std::vector<int64_t> everyRow(rowCount);
     for (int64_t i = 0; i < rowCount; ++i)
         everyRow[i] = i;
     std::vector<int> topLabels;
-    groups.topCentres = lloyd(rows, everyRow, dims, groups.topCount, metric, threads, topLabels);
+    groups.topCentres = lloyd(rows, everyRow, groups.topCount, metric, threads, topLabels);
 
     // Level 2: split each top cluster in proportion to its size.
     std::vector<std::vector<int64_t>> members(groups.topCount);
@@ -169,8 +182,7 @@ PatternGroups groupPatterns(const float* rows, int64_t rowCount, int dims, Dista
             static_cast<int64_t>(top.size())));
         if (subCount > 0) {
             std::vector<int> subLabels;
-            std::vector<float> centres =
-                lloyd(rows, top, dims, subCount, metric, threads, subLabels);
+            std::vector<float> centres = lloyd(rows, top, subCount, metric, threads, subLabels);
             for (size_t i = 0; i < top.size(); ++i)
                 groups.groupOf[top[i]] = groups.groupCount + subLabels[i];
             groups.centres.insert(groups.centres.end(), centres.begin(), centres.end());

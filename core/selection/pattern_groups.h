@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "selection/distance_kernels.h"
 #include "selection/selection.h"
 
 #include <cstdint>
@@ -21,10 +22,30 @@ struct PatternGroups {
     std::vector<int> topGroupStart; ///< groups of top t: [topGroupStart[t], topGroupStart[t+1])
 };
 
+/// Where grouping reads its rows: float rows in memory, or a bfloat16 copy widened on the fly
+/// (when the float rows live in a file: the grouping only steers the bounds' tightness, so the
+/// rounded rows serve as well and no float row has to be read).
+struct GroupingRows {
+    const float* values = nullptr;     ///< rowCount x dims floats, or
+    const uint16_t* compact = nullptr; ///< rowCount x dims bfloat16
+    int dims = 0;
+    /// Row i, either in place or widened into `scratch` (dims floats).
+    const float* row(int64_t i, float* scratch) const {
+        if (values)
+            return values + i * dims;
+        const uint16_t* source = compact + i * dims;
+        for (int k = 0; k < dims; ++k)
+            scratch[k] = widenBfloat16(source[k]);
+        return scratch;
+    }
+};
+
 /// Two-level k-means (a few Lloyd steps at each level, deterministic starts), so the cost is
 /// about rows x (tops + groups per top) x dims instead of rows x groups x dims. With the
 /// cosine metric the rows must already be unit length. targetGroups 0 picks about
 /// 4 sqrt(rows).
+PatternGroups groupPatterns(const GroupingRows& rows, int64_t rowCount, DistanceMetric metric,
+                            int targetGroups, int threads);
 PatternGroups groupPatterns(const float* rows, int64_t rowCount, int dims, DistanceMetric metric,
                             int targetGroups, int threads);
 

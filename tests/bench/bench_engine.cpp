@@ -133,8 +133,13 @@ void benchSelectBusy() {
 
 /// Selection over a generated pool of `images` x 5 x 384 (300 concepts), with the time of each
 /// stage, so where the time goes at scale is measured, not guessed.
-void runSelectAtScale(const QString& prefix, int images, int budget) {
-    PatternPool pool = makeClusteredPool(images, 384, 300, 5, vocSpread(), 7, true);
+/// --rows=file keeps the float rows in a temporary file (PatternPool::withRowsInFile): only the
+/// sampler's bfloat16 copy is resident.
+void runSelectAtScale(const QString& prefix, int images, int budget, const QString& rows) {
+    const bool onFile = rows == QLatin1String("file");
+    PatternPool pool =
+        fillClusteredPool(onFile ? PatternPool::withRowsInFile(384) : PatternPool(384), images, 300,
+                          5, vocSpread(), 7, true);
     const double poolMb = pool.memoryBytes() / 1048576.0;
     DistanceSamplingOptions options;
     options.threads = option(QStringLiteral("threads"), QStringLiteral("2")).toInt();
@@ -156,13 +161,19 @@ void runSelectAtScale(const QString& prefix, int images, int budget) {
     report(prefix + QStringLiteral("_lowered_distances"), double(stats.loweredDistances),
            QStringLiteral("distances"));
     report(prefix + QStringLiteral("_seconds"), timer.nsecsElapsed() * 1e-9, QStringLiteral("s"));
+    const auto mb = [](int64_t bytes) { return bytes / 1048576.0; };
+    report(prefix + QStringLiteral("_rows_mb"), mb(stats.rowBytes), QStringLiteral("MB"));
+    report(prefix + QStringLiteral("_state_mb"), mb(stats.stateBytes), QStringLiteral("MB"));
+    report(prefix + QStringLiteral("_trees_mb"), mb(stats.treeBytes), QStringLiteral("MB"));
+    report(prefix + QStringLiteral("_groups_mb"), mb(stats.groupBytes), QStringLiteral("MB"));
     report(prefix + QStringLiteral("_rss_mb"), peakRssMb(), QStringLiteral("MB"));
 }
 
 void benchSelectRss() {
     const int images = option(QStringLiteral("images"), QStringLiteral("1000000")).toInt();
     const int budget = option(QStringLiteral("budget"), QStringLiteral("1000")).toInt();
-    runSelectAtScale(QStringLiteral("select_rss"), images, budget);
+    runSelectAtScale(QStringLiteral("select_rss"), images, budget,
+                     option(QStringLiteral("rows"), QStringLiteral("file")));
     if (images == 1000000) // the whole process: pool, copies, indexes, trees
         report(QStringLiteral("select_1m_rss_mb"), peakRssMb(), QStringLiteral("MB"));
 }
@@ -171,7 +182,8 @@ void benchSelectRss() {
 void benchSelect1m100k() {
     const int images = option(QStringLiteral("images"), QStringLiteral("1000000")).toInt();
     const int budget = option(QStringLiteral("budget"), QStringLiteral("100000")).toInt();
-    runSelectAtScale(QStringLiteral("select_1m_100k"), images, budget);
+    runSelectAtScale(QStringLiteral("select_1m_100k"), images, budget,
+                     option(QStringLiteral("rows"), QStringLiteral("memory")));
 }
 
 const BenchmarkRegistration
@@ -191,11 +203,12 @@ const BenchmarkRegistration selectBusyBench(
 const BenchmarkRegistration select1m100kBench(
     QStringLiteral("select_1m_100k_seconds"),
     QStringLiteral("exact D^2 selection, --images=1000000 x 5 x 384, --budget=100000, 2 threads, "
-                   "per stage"),
+                   "per stage [--rows=memory|file]"),
     benchSelect1m100k);
 const BenchmarkRegistration selectRssBench(
     QStringLiteral("select_1m_rss_mb"),
-    QStringLiteral("peak RSS of selection over --images=1000000 x 5 x 384 [--budget=1000]"),
+    QStringLiteral("peak RSS of selection over --images=1000000 x 5 x 384 [--budget=1000] "
+                   "[--rows=file|memory]"),
     benchSelectRss);
 
 } // namespace

@@ -9,6 +9,13 @@ namespace freesel::testing {
 
 PatternPool makeClusteredPool(int images, int dims, int concepts, int maxPatterns,
                               ConceptSpread spread, uint64_t seed, bool fixedPatternCount) {
+    return fillClusteredPool(PatternPool(dims), images, concepts, maxPatterns, spread, seed,
+                             fixedPatternCount);
+}
+
+PatternPool fillClusteredPool(PatternPool pool, int images, int concepts, int maxPatterns,
+                              ConceptSpread spread, uint64_t seed, bool fixedPatternCount) {
+    const int dims = pool.dims();
     Gaussian gaussian(seed);
     const double scale = 1.0; // centres and noise are both N(0, 1) per dimension
     std::vector<float> centres(static_cast<size_t>(concepts) * dims);
@@ -17,7 +24,6 @@ PatternPool makeClusteredPool(int images, int dims, int concepts, int maxPattern
     std::vector<float> bases(static_cast<size_t>(concepts) * spread.rank * dims);
     for (float& value : bases) // rank random directions per concept, norm ~sqrt(dims / rank)
         value = static_cast<float>(gaussian.next() / std::sqrt(std::max(1, spread.rank)));
-    PatternPool pool(dims);
     pool.reserve(images, static_cast<int64_t>(images) * maxPatterns);
     std::vector<float> rows;
     std::vector<double> z(spread.rank);

@@ -43,6 +43,10 @@ struct ConceptSpread {
 PatternPool makeClusteredPool(int images, int dims, int concepts, int maxPatterns,
                               ConceptSpread spread, uint64_t seed, bool fixedPatternCount = false);
 
+/// The same images appended to `pool` (empty; its dims), e.g. one with its rows in a file.
+PatternPool fillClusteredPool(PatternPool pool, int images, int concepts, int maxPatterns,
+                              ConceptSpread spread, uint64_t seed, bool fixedPatternCount = false);
+
 /// Isotropic noise of relative size `noise`.
 PatternPool makeClusteredPool(int images, int dims, int concepts, int maxPatterns, double noise,
                               uint64_t seed, bool fixedPatternCount = false);
