@@ -67,7 +67,7 @@ torch::Tensor layerNorm(const torch::Tensor& x, const torch::Tensor& weight,
 torch::Tensor linear(const torch::Tensor& x, const VitLinear& layer,
                      const VitExecution& execution) {
     if (execution.packedKernels && layer.packed.defined())
-        return packedLinear(x, layer);
+        return layer.packed(x);
     return at::linear(x.to(execution.computeType), layer.weight, layer.bias);
 }
 
@@ -101,14 +101,20 @@ torch::Tensor attentionBranch(torch::Tensor x, const VitBlockWeights& block,
     const torch::Tensor v = qkv[2].view({groups, tokens, headDim});
     const bool prescaled =
         block.queryScaleInPacked && execution.packedKernels && block.qkv.packed.defined();
-    torch::Tensor scores = at::bmm(q, kT);
+    // float32: split over the threads (at::bmm would run them on one BLAS thread).
+    torch::Tensor scores = execution.computeType == torch::kFloat32 && q.device().is_cpu()
+                               ? parallelBatchedProducts(q, kT)
+                               : at::bmm(q, kT);
     if (!prescaled)
         scores.mul_(1.0 / std::sqrt(static_cast<double>(headDim)));
     // Softmax in float32 whatever the compute type: the attention map is a product output.
     const torch::Tensor probs = at::softmax(scores, -1, torch::kFloat32);
     if (attentionOut)
         *attentionOut = probs.view({batch, heads, tokens, tokens}).mean(1);
-    const torch::Tensor mixed = at::bmm(probs.to(execution.computeType), v)
+    const torch::Tensor weighted = probs.to(execution.computeType);
+    const torch::Tensor mixed = (execution.computeType == torch::kFloat32 && v.device().is_cpu()
+                                     ? parallelBatchedProducts(weighted, v)
+                                     : at::bmm(weighted, v))
                                     .view({batch, heads, tokens, headDim})
                                     .transpose(1, 2)
                                     .reshape({batch, tokens, config.width});
@@ -120,7 +126,7 @@ torch::Tensor mlpBranch(torch::Tensor x, const VitBlockWeights& block, const Vit
     const torch::Tensor y = layerNorm(x, block.norm2Weight, block.norm2Bias, config.layerNormEps);
     torch::Tensor out;
     if (execution.packedKernels && block.fc1.packed.defined())
-        out = packedMlp(y, block.fc1, block.fc2);
+        out = packedMlp(y, block.fc1.packed, block.fc2.packed);
     else
         out = linear(at::gelu(linear(y, block.fc1, execution)), block.fc2, execution);
     return addResidual(x, out, block.ls2);
@@ -162,7 +168,6 @@ VitLinear requiredLinear(const TensorMap& tensors, const std::string& prefix,
                          const std::string& source) {
     return {required(tensors, prefix + ".weight", source),
             required(tensors, prefix + ".bias", source),
-            {},
             {}};
 }
 
@@ -336,7 +341,6 @@ VitWeights prepareVitWeights(const VitWeights& weights, const torch::Device& dev
     auto product = [&](const VitLinear& layer, int64_t scaledRows = 0, double scale = 1.0) {
         VitLinear out{layer.weight.to(device, execution.computeType),
                       layer.bias.to(device, execution.computeType),
-                      {},
                       {}};
         if (!execution.packedKernels)
             return out;
@@ -344,9 +348,8 @@ VitWeights prepareVitWeights(const VitWeights& weights, const torch::Device& dev
         torch::Tensor bias = layer.bias.to(device, torch::kFloat32, false, true);
         weight.slice(0, 0, scaledRows).mul_(scale);
         bias.slice(0, 0, scaledRows).mul_(scale);
-        out.packed = packLinearWeight(weight.to(execution.computeType));
-        if (out.packed.defined())
-            out.packedBias = bias.to(execution.computeType);
+        out.packed =
+            PackedLinear::pack(weight.to(execution.computeType), bias, execution.typicalRows);
         return out;
     };
     VitWeights w = weights;
