@@ -68,6 +68,10 @@ void packClipWeights(ClipWeights& weights, int typicalBatch) {
         }
     };
     const ClipConfig& c = weights.config;
+    if (!weights.at("visual.conv1.weight").device().is_cpu() || !packedKernelsAvailable())
+        return;
+    weights.packedPatchEmbed = packPatchEmbedding(weights.at("visual.conv1.weight"), {},
+                                                  int64_t(typicalBatch) * c.grid * c.grid);
     tower("visual.transformer.resblocks.", c.vision, int64_t(c.grid) * c.grid + 1);
     tower("transformer.resblocks.", c.text, c.contextLength);
 }
@@ -124,9 +128,12 @@ ClipImageOutput clipEncodeImage(const ClipWeights& w, const torch::Tensor& image
                                     std::to_string(size) + " x " + std::to_string(size) +
                                     " images");
     torch::NoGradGuard noGrad;
-    torch::Tensor x = torch::conv2d(images, w.at("visual.conv1.weight"), {}, c.patchSize)
-                          .flatten(2)
-                          .transpose(1, 2); // B x grid^2 x width
+    torch::Tensor x = // B x grid^2 x width
+        w.packedPatchEmbed.defined()
+            ? packedPatchEmbedding(images, c.patchSize, w.packedPatchEmbed)
+            : torch::conv2d(images, w.at("visual.conv1.weight"), {}, c.patchSize)
+                  .flatten(2)
+                  .transpose(1, 2);
     const torch::Tensor cls =
         w.at("visual.class_embedding").reshape({1, 1, -1}).expand({x.size(0), 1, x.size(2)});
     x = torch::cat({cls, x}, 1) + w.at("visual.positional_embedding");

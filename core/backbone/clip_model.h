@@ -27,6 +27,7 @@ struct ClipWeights {
     /// ("visual.transformer.resblocks.3."); empty: the encoders use torch::linear (LibTorch's
     /// BLAS). packClipWeights fills it.
     std::map<std::string, ClipPackedBlock> packed;
+    PackedLinear packedPatchEmbed; ///< visual.conv1 as a packed product (packClipWeights)
 
     const torch::Tensor& at(const std::string& name) const;
     /// exp(logit_scale): the factor on cosine similarities of CLIP's logits (about 100).

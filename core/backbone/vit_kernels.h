@@ -29,6 +29,17 @@ void avoidBlasThreadContention();
 /// GELU into the product (only ReLU), so it stays one element-wise pass.
 torch::Tensor packedMlp(const torch::Tensor& y, const PackedLinear& fc1, const PackedLinear& fc2);
 
+/// The patch embedding (a P x P convolution with stride P) as a packed product: `weight`
+/// d x 3 x P x P and `bias` d (undefined: none), packed in float32.
+PackedLinear packPatchEmbedding(const torch::Tensor& weight, const torch::Tensor& bias,
+                                int64_t typicalRows);
+
+/// images B x 3 x H x W (H, W multiples of P) -> B x (H/P * W/P) x d float32, patches in row-major
+/// grid order, as conv2d(images, weight, bias, stride P).flatten(2).transpose(1, 2). One copy
+/// of the pixels into patch rows, then one product (ATen's conv2d took ~15% of CLIP's encoder).
+torch::Tensor packedPatchEmbedding(const torch::Tensor& images, int patch,
+                                   const PackedLinear& layer);
+
 /// out[g] = a[g] @ b[g] for contiguous G x M x K and G x K x N, the groups split over ATen's
 /// threads. at::bmm runs float32 groups one after the other, each on one (OpenBLAS) thread:
 /// with the BLAS pool at one thread the attention products used one core of the machine.

@@ -133,7 +133,8 @@ torch::Tensor mlpBranch(torch::Tensor x, const VitBlockWeights& block, const Vit
 }
 
 /// Patch embedding, [CLS], position embeddings and registers: B x T x d float32.
-torch::Tensor embed(const VitWeights& weights, const torch::Tensor& images) {
+torch::Tensor embed(const VitWeights& weights, const torch::Tensor& images,
+                    const VitExecution& execution) {
     const VitConfig& config = weights.config;
     const int patch = config.patchSize;
     if (images.dim() != 4 || images.size(1) != 3 || images.size(2) % patch != 0 ||
@@ -144,10 +145,12 @@ torch::Tensor embed(const VitWeights& weights, const torch::Tensor& images) {
     const int64_t batch = images.size(0);
     const int rows = static_cast<int>(images.size(2) / patch);
     const int cols = static_cast<int>(images.size(3) / patch);
-    const torch::Tensor patches = at::conv2d(images.to(torch::kFloat32), weights.patchWeight,
-                                             weights.patchBias, {patch, patch})
-                                      .flatten(2)
-                                      .transpose(1, 2);
+    const torch::Tensor patches = execution.packedKernels && weights.patchPacked.defined()
+                                      ? packedPatchEmbedding(images, patch, weights.patchPacked)
+                                      : at::conv2d(images.to(torch::kFloat32), weights.patchWeight,
+                                                   weights.patchBias, {patch, patch})
+                                            .flatten(2)
+                                            .transpose(1, 2);
     torch::Tensor x = at::cat({weights.clsToken.expand({batch, -1, -1}), patches}, 1) +
                       interpolatePositionEmbedding(weights.posEmbed, rows, cols);
     if (config.registers > 0)
@@ -312,7 +315,7 @@ VitForwardOutput vitForward(const VitWeights& weights, const torch::Tensor& imag
                             FeatureLayer layer, const VitExecution& execution) {
     torch::NoGradGuard noGrad;
     const VitConfig& config = weights.config;
-    torch::Tensor x = embed(weights, images);
+    torch::Tensor x = embed(weights, images, execution);
     torch::Tensor penultimate, attention;
     for (int i = 0; i < config.depth; ++i) {
         const bool last = i == config.depth - 1;
@@ -356,6 +359,8 @@ VitWeights prepareVitWeights(const VitWeights& weights, const torch::Device& dev
     for (torch::Tensor* t : {&w.clsToken, &w.posEmbed, &w.registerTokens, &w.patchWeight,
                              &w.patchBias, &w.normWeight, &w.normBias})
         *t = move(*t);
+    if (execution.packedKernels) // float32 whatever the compute type, as at::conv2d runs it
+        w.patchPacked = packPatchEmbedding(w.patchWeight, w.patchBias, execution.typicalRows);
     for (VitBlockWeights& block : w.blocks) {
         for (torch::Tensor* t : {&block.norm1Weight, &block.norm1Bias, &block.norm2Weight,
                                  &block.norm2Bias, &block.ls1, &block.ls2})

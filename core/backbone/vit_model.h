@@ -46,6 +46,7 @@ struct VitWeights {
     torch::Tensor registerTokens; ///< 1 x R x d; undefined without registers
     torch::Tensor patchWeight;    ///< d x 3 x P x P
     torch::Tensor patchBias;      ///< d
+    PackedLinear patchPacked;     ///< the patch embedding for the fast CPU kernels (float32)
     torch::Tensor normWeight, normBias;
     std::vector<VitBlockWeights> blocks;
 };
