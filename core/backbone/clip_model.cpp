@@ -32,11 +32,9 @@ torch::Tensor block(torch::Tensor x, const ClipWeights& w, const std::string& p,
         return torch::linear(in, w.at(p + name + "weight"), w.at(p + name + bias));
     };
     torch::Tensor y = layerNorm(x, w, p + "ln_1");
-    const torch::Tensor qkv =
-        packed ? packedLinear(y, packed->inProj) : linear(y, "attn.in_proj_", "bias");
+    const torch::Tensor qkv = packed ? packed->inProj(y) : linear(y, "attn.in_proj_", "bias");
     const torch::Tensor mixed = clipAttentionCore(qkv, heads, packed != nullptr, mask, attention);
-    x.add_(packed ? packedLinear(mixed, packed->outProj)
-                  : linear(mixed, "attn.out_proj.", "bias"));
+    x.add_(packed ? packed->outProj(mixed) : linear(mixed, "attn.out_proj.", "bias"));
     y = layerNorm(x, w, p + "ln_2");
     if (packed)
         return x.add_(clipPackedMlp(y, *packed));
@@ -54,8 +52,8 @@ const torch::Tensor& ClipWeights::at(const std::string& name) const {
     return it->second;
 }
 
-void packClipWeights(ClipWeights& weights) {
-    auto tower = [&](const std::string& prefix, const ClipTowerConfig& config) {
+void packClipWeights(ClipWeights& weights, int typicalBatch) {
+    auto tower = [&](const std::string& prefix, const ClipTowerConfig& config, int64_t tokens) {
         for (int i = 0; i < config.layers; ++i) {
             const std::string p = prefix + std::to_string(i) + ".";
             const ClipBlockTensors tensors{
@@ -64,13 +62,18 @@ void packClipWeights(ClipWeights& weights) {
                 weights.at(p + "mlp.c_fc.weight"),      weights.at(p + "mlp.c_fc.bias"),
                 weights.at(p + "mlp.c_proj.weight"),    weights.at(p + "mlp.c_proj.bias")};
             ClipPackedBlock block;
-            if (!packClipBlock(tensors, config.heads, &block))
+            if (!packClipBlock(tensors, config.heads, &block, typicalBatch * tokens))
                 return; // no oneDNN, or not on the CPU: the exact path
             weights.packed[p] = std::move(block);
         }
     };
-    tower("visual.transformer.resblocks.", weights.config.vision);
-    tower("transformer.resblocks.", weights.config.text);
+    const ClipConfig& c = weights.config;
+    if (!weights.at("visual.conv1.weight").device().is_cpu() || !packedKernelsAvailable())
+        return;
+    weights.packedPatchEmbed = packPatchEmbedding(weights.at("visual.conv1.weight"), {},
+                                                  int64_t(typicalBatch) * c.grid * c.grid);
+    tower("visual.transformer.resblocks.", c.vision, int64_t(c.grid) * c.grid + 1);
+    tower("transformer.resblocks.", c.text, c.contextLength);
 }
 
 double ClipWeights::logitScale() const {
@@ -125,9 +128,12 @@ ClipImageOutput clipEncodeImage(const ClipWeights& w, const torch::Tensor& image
                                     std::to_string(size) + " x " + std::to_string(size) +
                                     " images");
     torch::NoGradGuard noGrad;
-    torch::Tensor x = torch::conv2d(images, w.at("visual.conv1.weight"), {}, c.patchSize)
-                          .flatten(2)
-                          .transpose(1, 2); // B x grid^2 x width
+    torch::Tensor x = // B x grid^2 x width
+        w.packedPatchEmbed.defined()
+            ? packedPatchEmbedding(images, c.patchSize, w.packedPatchEmbed)
+            : torch::conv2d(images, w.at("visual.conv1.weight"), {}, c.patchSize)
+                  .flatten(2)
+                  .transpose(1, 2);
     const torch::Tensor cls =
         w.at("visual.class_embedding").reshape({1, 1, -1}).expand({x.size(0), 1, x.size(2)});
     x = torch::cat({cls, x}, 1) + w.at("visual.positional_embedding");

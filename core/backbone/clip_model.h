@@ -27,6 +27,7 @@ struct ClipWeights {
     /// ("visual.transformer.resblocks.3."); empty: the encoders use torch::linear (LibTorch's
     /// BLAS). packClipWeights fills it.
     std::map<std::string, ClipPackedBlock> packed;
+    PackedLinear packedPatchEmbed; ///< visual.conv1 as a packed product (packClipWeights)
 
     const torch::Tensor& at(const std::string& name) const;
     /// exp(logit_scale): the factor on cosine similarities of CLIP's logits (about 100).
@@ -35,7 +36,8 @@ struct ClipWeights {
 
 /// Packs every block product (in_proj, out_proj, c_fc, c_proj of both towers) for oneDNN when
 /// the weights are on the CPU and LibTorch has it; results change only by float rounding.
-void packClipWeights(ClipWeights& weights);
+/// `typicalBatch`: images (texts) of a usual call, a hint for oneDNN's kernel choice.
+void packClipWeights(ClipWeights& weights, int typicalBatch = 16);
 
 /// The tensors (official names and shapes) a checkpoint of `config` must provide.
 std::vector<std::pair<std::string, std::vector<int64_t>>>

@@ -149,6 +149,9 @@ struct DinoVit::Impl {
             execution.packedKernels = options.fastCpuKernels && packedKernelsAvailable();
             if (execution.packedKernels)
                 avoidBlasThreadContention();
+            const int64_t side = 224 / cpuWeights.config.patchSize; // the usual input
+            execution.typicalRows =
+                int64_t(options.batchSize) * (cpuWeights.config.prefixTokens() + side * side);
         }
         weights = prepareVitWeights(cpuWeights, device, execution);
     }

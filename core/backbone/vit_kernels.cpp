@@ -1,41 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "backbone/vit_kernels.h"
 
-#include "backbone/vit_model.h"
-
 #include <dlfcn.h>
 
 namespace freesel {
 
 bool packedKernelsAvailable() {
-    return at::hasMKLDNN();
-}
-
-torch::Tensor packLinearWeight(const torch::Tensor& weight) {
-    if (!packedKernelsAvailable() || !weight.device().is_cpu())
-        return {};
-    return weight.contiguous().to_mkldnn();
-}
-
-namespace {
-
-/// .. x in -> rows x in in oneDNN's layout and the packed weight's type. For a contiguous
-/// float input of that type this is one copy (LibTorch 1.13 has no zero-copy view).
-torch::Tensor packedRows(const torch::Tensor& x, const VitLinear& layer) {
-    return x.reshape({-1, x.size(-1)}).to(layer.packed.scalar_type()).contiguous().to_mkldnn();
-}
-
-torch::Tensor unpackRows(const torch::Tensor& rows, std::vector<int64_t> shape) {
-    const torch::Tensor y = rows.to_dense();
-    shape.back() = y.size(-1);
-    return y.view(shape);
-}
-
-} // namespace
-
-torch::Tensor packedLinear(const torch::Tensor& x, const VitLinear& layer) {
-    return unpackRows(at::mkldnn_linear(packedRows(x, layer), layer.packed, layer.packedBias),
-                      x.sizes().vec());
+    return PackedLinear::available();
 }
 
 void avoidBlasThreadContention() {
@@ -45,14 +16,40 @@ void avoidBlasThreadContention() {
         set(1);
 }
 
-torch::Tensor packedMlp(const torch::Tensor& y, const VitLinear& fc1, const VitLinear& fc2) {
-    // The hidden activations (B*T x 4d, the largest tensor of the block) never leave oneDNN's
-    // layout: GELU runs on the oneDNN tensor (oneDNN's exact erf GELU, as nn.GELU()), which
-    // saves a dense copy of them each way. LibTorch 1.13 cannot fuse bias + GELU into the
-    // product (no post-op API); 2.x's mkldnn::_linear_pointwise could.
-    const torch::Tensor hidden =
-        at::gelu(at::mkldnn_linear(packedRows(y, fc1), fc1.packed, fc1.packedBias));
-    return unpackRows(at::mkldnn_linear(hidden, fc2.packed, fc2.packedBias), y.sizes().vec());
+torch::Tensor packedMlp(const torch::Tensor& y, const PackedLinear& fc1, const PackedLinear& fc2) {
+    torch::Tensor hidden = fc1(y);
+    return fc2(at::gelu_(hidden));
+}
+
+PackedLinear packPatchEmbedding(const torch::Tensor& weight, const torch::Tensor& bias,
+                                int64_t typicalRows) {
+    const int64_t width = weight.size(0);
+    const torch::Tensor rows = weight.to(torch::kFloat32).reshape({width, -1});
+    const torch::Tensor b =
+        bias.defined() ? bias.to(torch::kFloat32) : torch::zeros({width}, rows.options());
+    return PackedLinear::pack(rows, b, typicalRows);
+}
+
+torch::Tensor packedPatchEmbedding(const torch::Tensor& images, int patch,
+                                   const PackedLinear& layer) {
+    const int64_t batch = images.size(0), rows = images.size(2) / patch;
+    const int64_t cols = images.size(3) / patch;
+    // B x 3 x rows x P x cols x P -> B x rows x cols x 3 x P x P: each patch's pixels in the
+    // weight's (channel, y, x) order.
+    const torch::Tensor patches = images.to(torch::kFloat32)
+                                      .view({batch, 3, rows, patch, cols, patch})
+                                      .permute({0, 2, 4, 1, 3, 5})
+                                      .reshape({batch, rows * cols, 3 * patch * patch});
+    return layer(patches);
+}
+
+torch::Tensor parallelBatchedProducts(const torch::Tensor& a, const torch::Tensor& b) {
+    torch::Tensor out = torch::empty({a.size(0), a.size(1), b.size(2)}, a.options());
+    at::parallel_for(0, a.size(0), 1, [&](int64_t begin, int64_t end) {
+        torch::Tensor slice = out.slice(0, begin, end);
+        at::bmm_out(slice, a.slice(0, begin, end), b.slice(0, begin, end));
+    });
+    return out;
 }
 
 } // namespace freesel

@@ -1,38 +1,48 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-// Fast CPU products of the ViT (torch-level; include only from backbone .cpp files).
+// Fast CPU kernels of the ViT (torch-level; include only from backbone .cpp files).
 // LibTorch's default float32 CPU matmul goes to the generic BLAS it was built with (OpenBLAS on
-// Debian: ~45-90 GFLOP/s on our 2-core reference machine) while oneDNN reaches ~300 GFLOP/s in
-// float32 and ~600 in bfloat16, so qkv / proj / fc1 / fc2 (97% of the FLOPs) go through oneDNN
-// with weights reordered once at load time. Every function here has an exact fallback in
-// vit_model.cpp; these only change speed, not results beyond float rounding.
+// Debian) while oneDNN reaches ~300 GFLOP/s in float32 and ~600 in bfloat16 on our 2-core
+// reference machine, so qkv / proj / fc1 / fc2 (97% of the FLOPs) go through oneDNN with
+// weights reordered once at load time (PackedLinear). Every function here has an exact
+// fallback in vit_model.cpp; these only change speed, not results beyond float rounding.
+
+#include "backbone/packed_linear.h"
 
 #include <torch/torch.h>
 
 namespace freesel {
 
-struct VitLinear;
-
-/// True when this LibTorch can run the packed kernels (built with oneDNN / MKLDNN).
+/// True when this LibTorch can run the packed kernels (PackedLinear::available()).
 bool packedKernelsAvailable();
-
-/// The weight (out x in, float32 or bfloat16, CPU) in oneDNN's layout; undefined when the
-/// packed kernels are unavailable or the weight is not on the CPU.
-torch::Tensor packLinearWeight(const torch::Tensor& weight);
-
-/// x (.. x in) -> .. x out with layer.packed and layer.packedBias; same dtype as the packed
-/// weight.
-torch::Tensor packedLinear(const torch::Tensor& x, const VitLinear& layer);
 
 /// Debian's LibTorch uses OpenBLAS (pthreads) for float32 matmul next to oneDNN's OpenMP
 /// threads; on a 2-core machine the two thread pools spin against each other (measured: 3 to
 /// 17 img/s run to run). When OpenBLAS is loaded, its pool is set to one thread: only the
-/// small attention products still use it. No-op with MKL builds.
+/// attention products still use it, split over ATen's threads by parallelBatchedProducts. No-op
+/// with MKL builds.
 void avoidBlasThreadContention();
 
-/// fc2(gelu(fc1(y))) with both layers packed. The hidden activations stay in oneDNN's layout
-/// and GELU is oneDNN's exact-erf eltwise (same function as ATen's, float rounding apart).
-torch::Tensor packedMlp(const torch::Tensor& y, const VitLinear& fc1, const VitLinear& fc2);
+/// fc2(gelu(fc1(y))) with both layers packed, dense throughout; GELU is the exact erf one
+/// (nn.GELU()), in place on the hidden activations. LibTorch 1.13's prepacked ops cannot fuse
+/// GELU into the product (only ReLU), so it stays one element-wise pass.
+torch::Tensor packedMlp(const torch::Tensor& y, const PackedLinear& fc1, const PackedLinear& fc2);
+
+/// The patch embedding (a P x P convolution with stride P) as a packed product: `weight`
+/// d x 3 x P x P and `bias` d (undefined: none), packed in float32.
+PackedLinear packPatchEmbedding(const torch::Tensor& weight, const torch::Tensor& bias,
+                                int64_t typicalRows);
+
+/// images B x 3 x H x W (H, W multiples of P) -> B x (H/P * W/P) x d float32, patches in row-major
+/// grid order, as conv2d(images, weight, bias, stride P).flatten(2).transpose(1, 2). One copy
+/// of the pixels into patch rows, then one product (ATen's conv2d took ~15% of CLIP's encoder).
+torch::Tensor packedPatchEmbedding(const torch::Tensor& images, int patch,
+                                   const PackedLinear& layer);
+
+/// out[g] = a[g] @ b[g] for contiguous G x M x K and G x K x N, the groups split over ATen's
+/// threads. at::bmm runs float32 groups one after the other, each on one (OpenBLAS) thread:
+/// with the BLAS pool at one thread the attention products used one core of the machine.
+torch::Tensor parallelBatchedProducts(const torch::Tensor& a, const torch::Tensor& b);
 
 } // namespace freesel

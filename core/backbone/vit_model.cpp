@@ -67,7 +67,7 @@ torch::Tensor layerNorm(const torch::Tensor& x, const torch::Tensor& weight,
 torch::Tensor linear(const torch::Tensor& x, const VitLinear& layer,
                      const VitExecution& execution) {
     if (execution.packedKernels && layer.packed.defined())
-        return packedLinear(x, layer);
+        return layer.packed(x);
     return at::linear(x.to(execution.computeType), layer.weight, layer.bias);
 }
 
@@ -101,14 +101,20 @@ torch::Tensor attentionBranch(torch::Tensor x, const VitBlockWeights& block,
     const torch::Tensor v = qkv[2].view({groups, tokens, headDim});
     const bool prescaled =
         block.queryScaleInPacked && execution.packedKernels && block.qkv.packed.defined();
-    torch::Tensor scores = at::bmm(q, kT);
+    // float32: split over the threads (at::bmm would run them on one BLAS thread).
+    torch::Tensor scores = execution.computeType == torch::kFloat32 && q.device().is_cpu()
+                               ? parallelBatchedProducts(q, kT)
+                               : at::bmm(q, kT);
     if (!prescaled)
         scores.mul_(1.0 / std::sqrt(static_cast<double>(headDim)));
     // Softmax in float32 whatever the compute type: the attention map is a product output.
     const torch::Tensor probs = at::softmax(scores, -1, torch::kFloat32);
     if (attentionOut)
         *attentionOut = probs.view({batch, heads, tokens, tokens}).mean(1);
-    const torch::Tensor mixed = at::bmm(probs.to(execution.computeType), v)
+    const torch::Tensor weighted = probs.to(execution.computeType);
+    const torch::Tensor mixed = (execution.computeType == torch::kFloat32 && v.device().is_cpu()
+                                     ? parallelBatchedProducts(weighted, v)
+                                     : at::bmm(weighted, v))
                                     .view({batch, heads, tokens, headDim})
                                     .transpose(1, 2)
                                     .reshape({batch, tokens, config.width});
@@ -120,14 +126,15 @@ torch::Tensor mlpBranch(torch::Tensor x, const VitBlockWeights& block, const Vit
     const torch::Tensor y = layerNorm(x, block.norm2Weight, block.norm2Bias, config.layerNormEps);
     torch::Tensor out;
     if (execution.packedKernels && block.fc1.packed.defined())
-        out = packedMlp(y, block.fc1, block.fc2);
+        out = packedMlp(y, block.fc1.packed, block.fc2.packed);
     else
         out = linear(at::gelu(linear(y, block.fc1, execution)), block.fc2, execution);
     return addResidual(x, out, block.ls2);
 }
 
 /// Patch embedding, [CLS], position embeddings and registers: B x T x d float32.
-torch::Tensor embed(const VitWeights& weights, const torch::Tensor& images) {
+torch::Tensor embed(const VitWeights& weights, const torch::Tensor& images,
+                    const VitExecution& execution) {
     const VitConfig& config = weights.config;
     const int patch = config.patchSize;
     if (images.dim() != 4 || images.size(1) != 3 || images.size(2) % patch != 0 ||
@@ -138,10 +145,12 @@ torch::Tensor embed(const VitWeights& weights, const torch::Tensor& images) {
     const int64_t batch = images.size(0);
     const int rows = static_cast<int>(images.size(2) / patch);
     const int cols = static_cast<int>(images.size(3) / patch);
-    const torch::Tensor patches = at::conv2d(images.to(torch::kFloat32), weights.patchWeight,
-                                             weights.patchBias, {patch, patch})
-                                      .flatten(2)
-                                      .transpose(1, 2);
+    const torch::Tensor patches = execution.packedKernels && weights.patchPacked.defined()
+                                      ? packedPatchEmbedding(images, patch, weights.patchPacked)
+                                      : at::conv2d(images.to(torch::kFloat32), weights.patchWeight,
+                                                   weights.patchBias, {patch, patch})
+                                            .flatten(2)
+                                            .transpose(1, 2);
     torch::Tensor x = at::cat({weights.clsToken.expand({batch, -1, -1}), patches}, 1) +
                       interpolatePositionEmbedding(weights.posEmbed, rows, cols);
     if (config.registers > 0)
@@ -162,7 +171,6 @@ VitLinear requiredLinear(const TensorMap& tensors, const std::string& prefix,
                          const std::string& source) {
     return {required(tensors, prefix + ".weight", source),
             required(tensors, prefix + ".bias", source),
-            {},
             {}};
 }
 
@@ -307,7 +315,7 @@ VitForwardOutput vitForward(const VitWeights& weights, const torch::Tensor& imag
                             FeatureLayer layer, const VitExecution& execution) {
     torch::NoGradGuard noGrad;
     const VitConfig& config = weights.config;
-    torch::Tensor x = embed(weights, images);
+    torch::Tensor x = embed(weights, images, execution);
     torch::Tensor penultimate, attention;
     for (int i = 0; i < config.depth; ++i) {
         const bool last = i == config.depth - 1;
@@ -336,7 +344,6 @@ VitWeights prepareVitWeights(const VitWeights& weights, const torch::Device& dev
     auto product = [&](const VitLinear& layer, int64_t scaledRows = 0, double scale = 1.0) {
         VitLinear out{layer.weight.to(device, execution.computeType),
                       layer.bias.to(device, execution.computeType),
-                      {},
                       {}};
         if (!execution.packedKernels)
             return out;
@@ -344,15 +351,16 @@ VitWeights prepareVitWeights(const VitWeights& weights, const torch::Device& dev
         torch::Tensor bias = layer.bias.to(device, torch::kFloat32, false, true);
         weight.slice(0, 0, scaledRows).mul_(scale);
         bias.slice(0, 0, scaledRows).mul_(scale);
-        out.packed = packLinearWeight(weight.to(execution.computeType));
-        if (out.packed.defined())
-            out.packedBias = bias.to(execution.computeType);
+        out.packed =
+            PackedLinear::pack(weight.to(execution.computeType), bias, execution.typicalRows);
         return out;
     };
     VitWeights w = weights;
     for (torch::Tensor* t : {&w.clsToken, &w.posEmbed, &w.registerTokens, &w.patchWeight,
                              &w.patchBias, &w.normWeight, &w.normBias})
         *t = move(*t);
+    if (execution.packedKernels) // float32 whatever the compute type, as at::conv2d runs it
+        w.patchPacked = packPatchEmbedding(w.patchWeight, w.patchBias, execution.typicalRows);
     for (VitBlockWeights& block : w.blocks) {
         for (torch::Tensor* t : {&block.norm1Weight, &block.norm1Bias, &block.norm2Weight,
                                  &block.norm2Bias, &block.ls1, &block.ls2})

@@ -5,6 +5,7 @@
 // for LibTorch (the backbone, its tests and the benchmark); everything else uses dino_vit.h.
 
 #include "backbone/dino_vit.h"
+#include "backbone/packed_linear.h"
 #include "backbone/vit_config.h"
 
 #include <torch/torch.h>
@@ -20,13 +21,12 @@ namespace freesel {
 /// Checkpoint tensors by their official DINO names ("blocks.3.attn.qkv.weight", ...).
 using TensorMap = std::map<std::string, torch::Tensor>;
 
-/// One of qkv / proj / fc1 / fc2. `packed` optionally holds the weight in the layout of the
-/// fast CPU kernels (vit_kernels.h); `weight` is always kept for the exact path.
+/// One of qkv / proj / fc1 / fc2. `packed` optionally holds the layer for the fast CPU
+/// kernels (packed_linear.h); `weight` is always kept for the exact path.
 struct VitLinear {
     torch::Tensor weight; ///< out x in
     torch::Tensor bias;   ///< out
-    torch::Tensor packed;
-    torch::Tensor packedBias; ///< the bias that goes with `packed` (see VitBlockWeights)
+    PackedLinear packed;  ///< may carry folded factors (see VitBlockWeights)
 };
 
 struct VitBlockWeights {
@@ -46,6 +46,7 @@ struct VitWeights {
     torch::Tensor registerTokens; ///< 1 x R x d; undefined without registers
     torch::Tensor patchWeight;    ///< d x 3 x P x P
     torch::Tensor patchBias;      ///< d
+    PackedLinear patchPacked;     ///< the patch embedding for the fast CPU kernels (float32)
     torch::Tensor normWeight, normBias;
     std::vector<VitBlockWeights> blocks;
 };
@@ -83,6 +84,7 @@ torch::Tensor interpolatePositionEmbedding(const torch::Tensor& posEmbed, int ro
 struct VitExecution {
     torch::ScalarType computeType = torch::kFloat32;
     bool packedKernels = false; ///< use VitLinear::packed (prepared by prepareVitWeights)
+    int64_t typicalRows = 256;  ///< batch x tokens of a usual product: a hint for oneDNN
 };
 
 /// One forward pass. tokens: B x T x d after the final norm (T = 1 + registers + n; the

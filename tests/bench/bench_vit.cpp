@@ -5,10 +5,17 @@
 // changes. Weights are the deterministic synthetic ones ("random:<seed>"; nothing can be
 // downloaded here): speed does not depend on their values, but the selection comparison is
 // only a proxy for trained weights (see the printed note).
+// Next to each network figure: the ceiling, every FLOP at the rate of the block's products
+// through the path the network runs (PackedLinear, weights reordered once), measured in the same
+// run, and the network's percentage of it (comparable on a loaded machine).
 //   freesel-bench vit [--pool=DIR] [--images=N] [--batch=B] [--batches=8,16,32] [--threads=T]
 //                     [--decode-threads=1] [--capacity=C] [--repeat=R] [--selection=1]
+//                     [--clock=thread] [--breakdown=1]
+// --clock=thread: one thread, timed by its CPU time (the decoding figures are then skipped);
+// --breakdown=1: where one block's time goes, step by step, float32 and bfloat16.
 #include "bench_registry.h"
 #include "busy_core.h"
+#include "vit_ceiling.h"
 
 #include "backbone/dino_backend.h"
 #include "backbone/dino_vit.h"
@@ -70,12 +77,17 @@ QStringList poolFiles(const QString& dir, int limit) {
     return files.mid(0, limit);
 }
 
+/// --clock=thread: everything on one thread, timed by that thread's CPU time.
+bool threadClock() {
+    return option("clock", "wall") == QLatin1String("thread");
+}
+
 DinoVitOptions vitOptions(VitPrecision precision, int batch) {
     DinoVitOptions options;
     options.device = "cpu";
     options.precision = precision;
     options.batchSize = batch;
-    options.threads = option("threads", "0").toInt();
+    options.threads = threadClock() ? 1 : option("threads", "0").toInt();
     return options;
 }
 
@@ -95,13 +107,28 @@ double networkRate(const DinoVit& vit, const std::vector<cv::Mat>& images) {
     for (int warm = 0; warm < 2; ++warm) // heap growth and oneDNN primitive creation
         vit.run({images.begin(), images.begin() + std::min<long>(batch, long(images.size()))});
     double best = 0.0;
-    for (int r = 0; r < repeats(); ++r) {
-        QElapsedTimer timer;
-        timer.start();
-        vit.run(images);
-        best = std::max(best, images.size() / (timer.nsecsElapsed() * 1e-9));
-    }
+    for (int r = 0; r < repeats(); ++r)
+        best =
+            std::max(best, images.size() / timedSeconds(threadClock(), [&] { vit.run(images); }));
     return best;
+}
+
+/// The network's rate next to its ceiling, measured right after it: the products' rate (fastest
+/// path, weights prepacked) over the network's FLOPs, and the network's percentage of it.
+void reportAgainstCeiling(const DinoVit& vit, const std::vector<cv::Mat>& images,
+                          const QString& precisionTag) {
+    const QString prefix = QStringLiteral("vit_s16_cpu_%1").arg(precisionTag);
+    const double network = networkRate(vit, images);
+    const double products = vitProductRate(vit.config(), kSide, vit.options().batchSize,
+                                           vit.options().precision, threadClock());
+    const double ceiling = products / vitImageFlops(vit.config(), kSide);
+    report(QStringLiteral("vit_s16_gemm_%1_gflops").arg(precisionTag), products * 1e-9, "GFLOP/s");
+    report(prefix + "_ceiling_img_per_s", ceiling, "img/s");
+    reportWithLoad(prefix + "_network_of_ceiling_percent", 100.0 * network / ceiling, "%");
+    if (precisionTag == QLatin1String("fp32"))
+        reportWithLoad("vit_s16_cpu_network_img_per_s", network, "img/s");
+    else
+        reportWithLoad("vit_s16_cpu_bf16_network_img_per_s", network, "img/s");
 }
 
 /// Decode + resize to 224 + network over the files, the way extractFeatures runs it: a
@@ -297,10 +324,15 @@ void runVitBenchmark() {
     const QStringList files = poolFiles(pool, count);
 
     const DinoVit fp32 = makeVit(VitPrecision::Float32, batch);
-    std::printf("# ViT-S/16 224x224 on %s, batch %d, %d images, best of %d runs\n",
-                fp32.deviceDescription().c_str(), batch, count, repeats());
-    reportWithLoad("vit_s16_cpu_network_img_per_s", networkRate(fp32, images), "img/s");
-    if (!files.isEmpty()) {
+    std::printf("# ViT-S/16 224x224 on %s, batch %d, %d images, best of %d runs, %s; "
+                "OpenMP wait policy: %s; %.2f GFLOP per image (2 per multiply-add)\n",
+                fp32.deviceDescription().c_str(), batch, count, repeats(),
+                threadClock() ? "one thread, its CPU time" : "wall clock",
+                openMpWaitPolicyInEffect(), vitImageFlops(fp32.config(), kSide) * 1e-9);
+    reportAgainstCeiling(fp32, images, "fp32");
+    if (threadClock()) {
+        std::printf("# --clock=thread: decoding runs on other threads, its figures skipped\n");
+    } else if (!files.isEmpty()) {
         std::printf("# JPEG decoding + resize of %d files from %s overlapped with the network "
                     "(DecodeQueue, %d image(s) ahead)\n",
                     int(files.size()), qPrintable(pool), capacity);
@@ -318,8 +350,8 @@ void runVitBenchmark() {
 
     const DinoVit bf16 = makeVit(VitPrecision::BFloat16, batch);
     std::printf("# %s\n", bf16.deviceDescription().c_str());
-    reportWithLoad("vit_s16_cpu_bf16_network_img_per_s", networkRate(bf16, images), "img/s");
-    if (!files.isEmpty())
+    reportAgainstCeiling(bf16, images, "bf16");
+    if (!files.isEmpty() && !threadClock())
         reportWithLoad("vit_s16_cpu_bf16_img_per_s",
                        decodeIncludedRate(bf16, files, decodeThreads, capacity), "img/s");
 
@@ -333,6 +365,10 @@ void runVitBenchmark() {
                            networkRate(vit, sample), "img/s");
         }
     }
+
+    if (option("breakdown", "0") == QLatin1String("1"))
+        for (VitPrecision precision : {VitPrecision::Float32, VitPrecision::BFloat16})
+            printVitBlockBreakdown(fp32.config(), kSide, batch, precision, threadClock());
 
     const std::vector<cv::Mat> sample(images.begin(), images.begin() + std::min(count, 16));
     const Accuracy a = compare(fp32.run(sample), bf16.run(sample));
