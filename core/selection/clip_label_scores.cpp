@@ -2,6 +2,7 @@
 #include "selection/clip_label_scores.h"
 
 #include "selection/distance_kernels.h"
+#include "util/target_clones.h"
 
 #include <algorithm>
 #include <cmath>
@@ -12,12 +13,6 @@
 // binary; LibTorch's BLAS runs its own thread pool beside ours. So a 4 x 4 tile of dot products
 // is written here, compiled for AVX-512, AVX2 and the baseline with GCC's target_clones (as
 // distance_kernels.cpp), and run over strips of rows that stay in cache.
-
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-#define FREESEL_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define FREESEL_CLONES
-#endif
 
 namespace freesel {
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "selection/distance_kernels.h"
 
+#include "util/target_clones.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -13,12 +15,6 @@
 // GCC's target_clones compiles each function for several instruction sets and dispatches once
 // through an ifunc, so one binary runs everywhere and uses AVX-512 or AVX2 where present.
 // `omp simd reduction` lets the compiler vectorise the float sum without -ffast-math.
-
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-#define FREESEL_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define FREESEL_CLONES
-#endif
 
 namespace freesel {
 

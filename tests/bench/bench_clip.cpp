@@ -18,8 +18,6 @@
 #include <functional>
 #include <random>
 
-#include <time.h>
-
 using namespace freesel;
 using namespace freesel::bench;
 
@@ -46,17 +44,7 @@ bool threadClock() {
 
 /// Seconds `f` takes: wall clock, or this thread's CPU time under --clock=thread.
 double timed(const std::function<void()>& f) {
-    if (threadClock()) {
-        timespec start{}, end{};
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start);
-        f();
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end);
-        return double(end.tv_sec - start.tv_sec) + 1e-9 * double(end.tv_nsec - start.tv_nsec);
-    }
-    QElapsedTimer timer;
-    timer.start();
-    f();
-    return timer.nsecsElapsed() * 1e-9;
+    return timedSeconds(threadClock(), f);
 }
 
 /// FLOPs (2 per multiply-add) of one image through the encoder: patch embedding, per block the

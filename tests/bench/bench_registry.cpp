@@ -2,7 +2,9 @@
 #include "bench_registry.h"
 
 #include <QCoreApplication>
+#include <QElapsedTimer>
 #include <cstdio>
+#include <time.h>
 
 namespace freesel::bench {
 
@@ -28,6 +30,20 @@ QString option(const QString& key, const QString& fallback) {
             return argument.mid(prefix.size());
     }
     return fallback;
+}
+
+double timedSeconds(bool threadClock, const std::function<void()>& f) {
+    if (threadClock) {
+        timespec start{}, end{};
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start);
+        f();
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end);
+        return double(end.tv_sec - start.tv_sec) + 1e-9 * double(end.tv_nsec - start.tv_nsec);
+    }
+    QElapsedTimer timer;
+    timer.start();
+    f();
+    return timer.nsecsElapsed() * 1e-9;
 }
 
 } // namespace freesel::bench

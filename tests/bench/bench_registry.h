@@ -28,4 +28,9 @@ void report(const QString& name, double value, const QString& unit);
 /// The value of a --key=value option given to freesel-bench, or fallback.
 QString option(const QString& key, const QString& fallback);
 
+/// Seconds `f` takes: the wall clock, or with `threadClock` the calling thread's CPU time (on
+/// a shared machine one thread's CPU time measures the code, not the neighbours; only
+/// meaningful when everything runs on that thread, torch::set_num_threads(1)).
+double timedSeconds(bool threadClock, const std::function<void()>& f);
+
 } // namespace freesel::bench

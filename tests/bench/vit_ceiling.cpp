@@ -1,17 +1,16 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "vit_ceiling.h"
 
+#include "bench_registry.h"
+
 #include "backbone/packed_linear.h"
 #include "backbone/vit_kernels.h"
-
-#include <QElapsedTimer>
 
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <time.h>
 
 namespace freesel::bench {
 
@@ -39,20 +38,6 @@ PackedLinear randomLayer(int64_t in, int64_t out, torch::ScalarType type, int64_
 }
 
 } // namespace
-
-double timedSeconds(bool threadClock, const std::function<void()>& f) {
-    if (threadClock) {
-        timespec start{}, end{};
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start);
-        f();
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end);
-        return double(end.tv_sec - start.tv_sec) + 1e-9 * double(end.tv_nsec - start.tv_nsec);
-    }
-    QElapsedTimer timer;
-    timer.start();
-    f();
-    return timer.nsecsElapsed() * 1e-9;
-}
 
 double vitImageFlops(const VitConfig& config, int side) {
     const double t = double(tokensOf(config, side)), d = config.width, h = config.mlpHidden;

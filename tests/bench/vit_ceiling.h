@@ -8,14 +8,7 @@
 #include "backbone/dino_vit.h"
 #include "backbone/vit_config.h"
 
-#include <functional>
-
 namespace freesel::bench {
-
-/// Seconds `f` takes: the wall clock, or with `threadClock` the calling thread's CPU time (on
-/// a shared machine one thread's CPU time measures the code, not the neighbours; only
-/// meaningful when everything runs on that thread, torch::set_num_threads(1)).
-double timedSeconds(bool threadClock, const std::function<void()>& f);
 
 /// FLOPs (2 per multiply-add) of one side x side image through the network: patch embedding,
 /// per block the four products and the two attention products.
