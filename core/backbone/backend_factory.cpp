@@ -93,12 +93,16 @@ BackendSelection clip(const BackendChoice& choice, const QString& weights, const
     return selection;
 }
 
-/// CLIP runs when asked (--backend clip), when --model names a CLIP model, or when the
-/// --weights file holds CLIP (its architecture tells, as a DINO file's does).
+/// CLIP by name: asked for (--backend clip), or --model names a CLIP model.
+bool namesClip(const BackendChoice& choice, const ModelInfo* model) {
+    return choice.backend == QLatin1String("clip") ||
+           (model && model->family == QLatin1String("clip"));
+}
+
+/// CLIP runs when named (namesClip), or when the --weights file holds CLIP (its architecture
+/// tells, as a DINO file's does).
 bool wantsClip(const BackendChoice& choice, const ModelInfo* model) {
-    if (choice.backend == QLatin1String("clip"))
-        return true;
-    if (model && model->family == QLatin1String("clip"))
+    if (namesClip(choice, model))
         return true;
     // Only auto looks inside the file (reading it costs a pass over it): an explicit dino
     // loads it as DINO, whose loader names the file when it is not.
@@ -132,6 +136,19 @@ BackendSelection clipFromChoice(const BackendChoice& choice, const ModelManifest
 }
 
 } // namespace
+
+QString predictBackend(const BackendChoice& choice) {
+    if (choice.backend == QLatin1String("offline"))
+        return QStringLiteral("offline");
+    const ModelManifest manifest = ModelManifest::builtin();
+    const ModelInfo* model = manifest.find(choice.model);
+    if (namesClip(choice, model))
+        return QStringLiteral("clip");
+    const bool weightsThere =
+        !choice.weights.isEmpty() || (model && WeightCache().isCached(*model));
+    return choice.backend == QLatin1String("dino") || weightsThere ? QStringLiteral("dino")
+                                                                   : QStringLiteral("offline");
+}
 
 BackendSelection createBackend(const BackendChoice& choice) {
     if (choice.backend != QLatin1String("auto") && choice.backend != QLatin1String("offline") &&

@@ -46,4 +46,9 @@ struct BackendSelection {
 /// problems surface as exceptions naming the file.
 BackendSelection createBackend(const BackendChoice& choice);
 
+/// The backend createBackend(choice) builds ("clip", "dino" or "offline"), decided the same way
+/// but without loading or reading any checkpoint (cheap enough for every parameter change in the
+/// Studio): an auto choice whose --weights file holds CLIP is only known when the run loads it.
+QString predictBackend(const BackendChoice& choice);
+
 } // namespace freesel

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "window/run_status_bar.h"
 
+#include "backbone/backend_factory.h"
 #include "store/feature_store.h"
 #include "weights/model_manifest.h"
 #include "weights/weight_cache.h"
@@ -89,10 +90,8 @@ void RunStatusBar::showPredictedBackend(const RunParameters& p) {
     const ModelManifest manifest = ModelManifest::builtin();
     const ModelInfo* model = manifest.find(p.model);
     device_->setText(tr("Device: %1 (confirmed when the model loads)").arg(p.device));
-    // CLIP when asked, when the strategy or a --within query needs it, or when the model is
-    // one; never a fallback to offline (createBackend refuses instead).
-    if (p.effectiveBackend() == QLatin1String("clip") ||
-        (model && model->family == QLatin1String("clip"))) {
+    const QString predicted = predictBackend(p.backendChoice());
+    if (predicted == QLatin1String("clip")) {
         const QString name = model && model->family == QLatin1String("clip")
                                  ? model->displayName
                                  : QFileInfo(p.weights).completeBaseName();
@@ -100,9 +99,7 @@ void RunStatusBar::showPredictedBackend(const RunParameters& p) {
         backend_->setToolTip(tr("CLIP image embeddings (the clip strategy and text search)"));
         return;
     }
-    const bool cached = model && (!p.weights.isEmpty() || WeightCache().isCached(*model));
-    const bool dino =
-        p.backend == QStringLiteral("dino") || (p.backend == QStringLiteral("auto") && cached);
+    const bool dino = predicted == QLatin1String("dino");
     backend_->setText(dino ? tr("Backend: DINO %1").arg(model ? model->displayName : p.model)
                            : tr("Backend: offline (no DINO weights)"));
     // Why auto falls back, before a run says it again.
