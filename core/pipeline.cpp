@@ -129,7 +129,8 @@ uint64_t patternStageSeed(uint64_t seed) {
 
 PoolPatterns computePatterns(const FeatureStore& store, const std::vector<int>& records,
                              const PatternParameters& params, uint64_t seed, int threads,
-                             const ProgressCallback& progress, const std::atomic<bool>* cancel) {
+                             const ProgressCallback& progress, const std::atomic<bool>* cancel,
+                             const std::string& rowsFolder) {
     PoolPatterns result;
     for (int i = 0; i < static_cast<int>(records.size()); ++i) {
         if (records[i] >= 0 && store.entry(records[i]).ok) {
@@ -166,7 +167,7 @@ PoolPatterns computePatterns(const FeatureStore& store, const std::vector<int>& 
     };
     // The pattern seed is derived from the selection seed: one --seed reproduces everything.
     result.patterns = computePoolPatterns(count, fetch, params, patternStageSeed(seed), threads,
-                                          stopOrProgress, cancel);
+                                          stopOrProgress, cancel, rowsFolder);
     if (!error.empty())
         throw std::runtime_error(error);
     for (int k = 0; k < count && k < result.patterns.imageCount(); ++k) {

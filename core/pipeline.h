@@ -71,11 +71,13 @@ std::vector<int> storeRecordsFor(const std::vector<PoolEntry>& pool, const Featu
 /// image i then uses imagePatternSeed(patternStageSeed(seed), i).
 uint64_t patternStageSeed(uint64_t seed);
 
-/// The pattern stage over the store, in parallel, reproducible from `seed`.
+/// The pattern stage over the store, in parallel, reproducible from `seed`; with a
+/// `rowsFolder` the pattern rows stay in a file there (patterns/pattern_rows.h).
 PoolPatterns computePatterns(const FeatureStore& store, const std::vector<int>& records,
                              const PatternParameters& params, uint64_t seed, int threads,
                              const ProgressCallback& progress = {},
-                             const std::atomic<bool>* cancel = nullptr);
+                             const std::atomic<bool>* cancel = nullptr,
+                             const std::string& rowsFolder = {});
 
 /// Runs a strategy on the right pool (patterns or global features); picks are pool indices.
 SelectionResult selectImages(const PoolPatterns& patterns, StrategyKind strategy,

@@ -2,6 +2,7 @@
 #include "pipeline_session.h"
 
 #include "export/export_image_sizes.h"
+#include "patterns/pattern_rows.h"
 #include "search_candidates.h"
 #include "selection/distance_sampling.h"
 #include "util/random_stream.h"
@@ -235,6 +236,19 @@ bool PipelineSession::extract(const RunParameters& p, const Shard& shard) {
     return true;
 }
 
+std::string PipelineSession::patternRowsFolderFor(const RunParameters& p,
+                                                  const PatternParameters& params) const {
+    int64_t usable = 0;
+    int dims = 0;
+    for (const int record : records_) {
+        if (record < 0 || !store_->entry(record).ok)
+            continue;
+        ++usable;
+        dims = std::max(dims, store_->entry(record).dims);
+    }
+    return patternRowsFolder(p.patternRows, usable, params.clusters, dims, store_->folder());
+}
+
 bool PipelineSession::computePatterns(const RunParameters& p) {
     require(hasStore(), "store");
     if (patternKey_ == p.patternKey())
@@ -244,9 +258,9 @@ bool PipelineSession::computePatterns(const RunParameters& p) {
     validatePatternParameters(params, store_->header().fingerprint.radius);
     if (observer_)
         observer_->stageStarted(QStringLiteral("patterns"));
-    PoolPatterns patterns =
-        freesel::computePatterns(*store_, records_, params, p.seed, p.threads,
-                                 progressFor(QStringLiteral("patterns")), cancel_);
+    PoolPatterns patterns = freesel::computePatterns(*store_, records_, params, p.seed, p.threads,
+                                                     progressFor(QStringLiteral("patterns")),
+                                                     cancel_, patternRowsFolderFor(p, params));
     if (patterns.patterns.imageCount() < static_cast<int>(patterns.poolIndex.size()))
         throw StageCancelled(QStringLiteral("patterns"));
     checkCancel(QStringLiteral("patterns"));

@@ -22,6 +22,7 @@
 #include <atomic>
 #include <memory>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace freesel {
@@ -172,6 +173,8 @@ private:
     void require(bool done, const char* stage) const;
     void forgetFrom(int stage);
     void openForWriting(FeatureStore& store, const QString& folder, const RunParameters& p);
+    /// Where the pattern stage puts its rows: the store's folder when they go to a file.
+    std::string patternRowsFolderFor(const RunParameters& p, const PatternParameters& params) const;
     /// The strategy's own picks, around the round's labelled and included images.
     SelectionResult drawSelection(const RunParameters& p, StrategyKind strategy,
                                   const SelectionRequest& request, const PoolPatterns& candidates,

@@ -68,6 +68,8 @@ struct RunParameters {
     int threads = 0;        ///< CPU threads of the pattern and selection stages (0: all cores)
     int batchSize = 8;      ///< images per forward pass
     bool checkModel = true; ///< with `weights`: check them against `model` (BackendChoice)
+    /// Where the pattern rows live: auto, memory or file (patterns/pattern_rows.h).
+    QString patternRows = QStringLiteral("auto");
 
     /// `backend`, except that strategy clip and a --within query turn auto into clip (they
     /// need CLIP embeddings).

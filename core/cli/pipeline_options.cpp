@@ -3,6 +3,7 @@
 
 #include "cli/command.h"
 #include "cli/interrupt.h"
+#include "patterns/pattern_rows.h"
 
 #include <QCommandLineParser>
 #include <QFileInfo>
@@ -23,6 +24,11 @@ PipelineOptions::PipelineOptions(QCommandLineParser& parser, bool patternOptions
         addOption(parser, QStringLiteral("eps"),
                   QStringLiteral("Neighbourhood (Chebyshev) of the patch affinity, [1, 3]."),
                   QStringLiteral("E"), QStringLiteral("2"));
+        addOption(parser, QStringLiteral("pattern-rows"),
+                  QStringLiteral("Where the semantic patterns are kept: auto (a file beside the "
+                                 "store when they would fill over a quarter of the memory), "
+                                 "memory or file. The selection is the same."),
+                  QStringLiteral("WHERE"), QStringLiteral("auto"));
     }
     addOption(parser, QStringLiteral("backend"),
               QStringLiteral("auto (DINO when its weights are present), dino or offline; or clip "
@@ -100,6 +106,8 @@ void PipelineOptions::read(const QString& command, int extraArguments) {
         run.clusters = integerOption(parser_, QStringLiteral("K"));
         run.eps = integerOption(parser_, QStringLiteral("eps"));
         validatePatternParameters(run.patternParameters(), 3);
+        run.patternRows = parser_.value(QStringLiteral("pattern-rows"));
+        parsePatternRowsPlace(run.patternRows); // refuses anything else, naming the option
     }
     run.backend = parser_.value(QStringLiteral("backend"));
     run.model = parser_.value(QStringLiteral("model"));

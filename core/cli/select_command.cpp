@@ -328,6 +328,9 @@ int runSelectCommand(const QStringList& arguments) {
                         exported.provenance.device, seconds);
         summary.insert(QStringLiteral("parameters"),
                        parametersJson(exported.provenance, !session.backend().note.isEmpty()));
+        summary.insert(QStringLiteral("pattern_rows"), session.patterns().patterns.rowsInFile()
+                                                           ? QStringLiteral("file")
+                                                           : QStringLiteral("memory"));
         QJsonArray notes;
         for (const std::string& note : session.elfs().notes)
             notes.append(QString::fromStdString(note));

@@ -6,6 +6,7 @@
 #include "selection/selection.h"
 #include "store/feature_store.h"
 
+#include <atomic>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -14,32 +15,33 @@ namespace freesel {
 
 PatternPool computeSharePatterns(const FeatureStore& store, const std::vector<int>& storeIndex,
                                  ContiguousShare share, const PatternParameters& params,
-                                 uint64_t seed, int threads) {
-    const uint64_t stageSeed = patternStageSeed(seed);
-    const auto count = static_cast<int>(share.count);
-    std::vector<RowMatrixXf> patterns(static_cast<size_t>(count));
+                                 uint64_t seed, int threads, const std::string& rowsFolder) {
+    const auto first = static_cast<int>(share.first);
+    if (share.count == 0)
+        return PatternPool();
+    // A record that fails to load inside the parallel batch is replaced by one that loaded
+    // (the first), the stage stops after that batch and the error is thrown here.
+    const ImageFeatures standIn = store.load(storeIndex[size_t(first)]);
     std::mutex errorMutex;
     std::string error; // an exception must not leave the parallel region
-#pragma omp parallel for schedule(dynamic, 1) num_threads(resolveThreadCount(threads))
-    for (int k = 0; k < count; ++k) {
-        const int image = static_cast<int>(share.first) + k;
+    std::atomic<bool> failed{false};
+    auto fetch = [&](int k) {
         try {
-            patterns[size_t(k)] = extractImagePatterns(store.load(storeIndex[size_t(image)]),
-                                                       params, imagePatternSeed(stageSeed, image))
-                                      .patterns;
+            return store.load(storeIndex[size_t(first + k)]);
         } catch (const std::exception& e) {
             const std::lock_guard<std::mutex> lock(errorMutex);
             if (error.empty())
                 error = e.what();
+            failed = true;
+            return standIn;
         }
-    }
+    };
+    auto goOn = [&](int64_t, int64_t) { return !failed.load(); };
+    PatternPool pool =
+        computePoolPatterns(static_cast<int>(share.count), fetch, params, patternStageSeed(seed),
+                            threads, goOn, nullptr, rowsFolder, first);
     if (!error.empty())
         throw std::runtime_error(error);
-    PatternPool pool(count > 0 ? static_cast<int>(patterns[0].cols()) : 0);
-    for (RowMatrixXf& rows : patterns) {
-        pool.addImage(rows.data(), static_cast<int>(rows.rows()));
-        rows = RowMatrixXf();
-    }
     return pool;
 }
 

@@ -3,11 +3,14 @@
 
 #include <QDir>
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <mutex>
 #include <stdexcept>
+#include <sys/mman.h>
 #include <unistd.h>
 
 namespace freesel {
@@ -18,11 +21,46 @@ struct PatternPool::RowFile {
     int fd = -1;
     int64_t rows = 0; // rows written so far
     std::string directory;
+    // Read-only mappings for pattern(), one per size the file had when a row past the last
+    // mapping was asked for. Older ones stay mapped, so pointers handed out stay valid; the
+    // newest is published as one atomic pointer, so a reader sees a base and its extent
+    // together.
+    struct Mapping {
+        const float* base;
+        int64_t rows;
+        size_t bytes;
+    };
+    std::mutex mappingMutex;
+    std::vector<std::unique_ptr<Mapping>> mappings;
+    std::atomic<const Mapping*> latest{nullptr};
+
+    const Mapping& mapThrough(int64_t row, int dims);
     ~RowFile() {
+        for (const auto& mapping : mappings)
+            ::munmap(const_cast<float*>(mapping->base), mapping->bytes);
         if (fd >= 0)
             ::close(fd);
     }
 };
+
+const PatternPool::RowFile::Mapping& PatternPool::RowFile::mapThrough(int64_t row, int dims) {
+    const std::lock_guard<std::mutex> lock(mappingMutex);
+    const Mapping* current = latest.load(std::memory_order_acquire);
+    if (current && row < current->rows)
+        return *current;
+    if (row < 0 || row >= rows)
+        throw std::out_of_range("pattern row " + std::to_string(row) + " of " +
+                                std::to_string(rows) + " in the temporary pattern file");
+    const size_t bytes = static_cast<size_t>(rows) * dims * sizeof(float);
+    void* address = ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd, 0);
+    if (address == MAP_FAILED)
+        throw std::runtime_error("cannot map the temporary pattern file in " + directory + ": " +
+                                 std::strerror(errno));
+    mappings.push_back(
+        std::make_unique<Mapping>(Mapping{static_cast<const float*>(address), rows, bytes}));
+    latest.store(mappings.back().get(), std::memory_order_release);
+    return *mappings.back();
+}
 
 PatternPool PatternPool::withRowsInFile(int dims, const std::string& directory) {
     PatternPool pool(dims);
@@ -36,6 +74,17 @@ PatternPool PatternPool::withRowsInFile(int dims, const std::string& directory) 
     ::unlink(path.c_str());
     pool.file_ = std::move(file);
     return pool;
+}
+
+const float* PatternPool::mappedPattern(int64_t index) const {
+    const RowFile::Mapping* mapping = file_->latest.load(std::memory_order_acquire);
+    if (!mapping || index >= mapping->rows)
+        mapping = &file_->mapThrough(index, dims_);
+    return mapping->base + index * dims_;
+}
+
+std::string PatternPool::rowFileDirectory() const {
+    return file_ ? file_->directory : std::string();
 }
 
 void PatternPool::reserve(int64_t images, int64_t patterns) {

@@ -18,7 +18,8 @@ uint64_t imagePatternSeed(uint64_t seed, int image) {
 
 PatternPool computePoolPatterns(int imageCount, const std::function<ImageFeatures(int)>& fetch,
                                 const PatternParameters& params, uint64_t seed, int threads,
-                                const ProgressCallback& progress, const std::atomic<bool>* cancel) {
+                                const ProgressCallback& progress, const std::atomic<bool>* cancel,
+                                const std::string& rowsFolder, int firstImage) {
     threads = resolveThreadCount(threads);
     PatternPool pool;
     bool initialised = false;
@@ -29,12 +30,14 @@ PatternPool computePoolPatterns(int imageCount, const std::function<ImageFeature
         const int count = std::min(kBatch, imageCount - start);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
         for (int k = 0; k < count; ++k)
-            batch[k] =
-                extractImagePatterns(fetch(start + k), params, imagePatternSeed(seed, start + k))
-                    .patterns;
+            batch[k] = extractImagePatterns(fetch(start + k), params,
+                                            imagePatternSeed(seed, firstImage + start + k))
+                           .patterns;
         for (int k = 0; k < count; ++k) {
             if (!initialised) {
-                pool = PatternPool(static_cast<int>(batch[k].cols()));
+                const auto dims = static_cast<int>(batch[k].cols());
+                pool = rowsFolder.empty() ? PatternPool(dims)
+                                          : PatternPool::withRowsInFile(dims, rowsFolder);
                 initialised = true;
             }
             pool.addImage(batch[k].data(), static_cast<int>(batch[k].rows()));

@@ -94,7 +94,10 @@ std::vector<uint8_t> flagsOf(const std::vector<int>& images, int imageCount) {
 PatternPool poolWithout(const PatternPool& pool, const std::vector<uint8_t>& drop,
                         std::vector<int>& kept) {
     kept.clear();
-    PatternPool result(pool.dims());
+    // A pool kept in a file stays in one: the copy is as large as the pool.
+    PatternPool result = pool.rowsInFile()
+                             ? PatternPool::withRowsInFile(pool.dims(), pool.rowFileDirectory())
+                             : PatternPool(pool.dims());
     for (int image = 0; image < pool.imageCount(); ++image) {
         if (drop[size_t(image)])
             continue;

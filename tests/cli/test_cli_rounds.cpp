@@ -5,6 +5,7 @@
 #include "support/cli_test_support.h"
 #include "support/scene_pool.h"
 
+#include <QJsonObject>
 #include <QtTest>
 
 using clitest::readLines;
@@ -45,6 +46,8 @@ private Q_SLOTS:
     void includedImagesComeFirstAndSeedTheRest();
     void includedAndExcludedTogetherIsRefused();
     void unknownNamesAreReportedAndBadListsRefused();
+    void patternRowsInAFileSelectTheSame_data();
+    void patternRowsInAFileSelectTheSame();
 
 private:
     QTemporaryDir dir_;
@@ -178,6 +181,51 @@ void TestCliRounds::unknownNamesAreReportedAndBadListsRefused() {
                      QStringList{QStringLiteral("--exclude"), missing});
     QCOMPARE(run.exitCode, 2);
     QVERIFY2(run.err.contains(missing), qPrintable(run.err));
+}
+
+void TestCliRounds::patternRowsInAFileSelectTheSame_data() {
+    QTest::addColumn<QString>("strategy");
+    QTest::addColumn<bool>("withExclusion"); // the candidates are then a copy of the pool
+    QTest::newRow("freesel") << QStringLiteral("freesel") << false;
+    QTest::newRow("freesel, some excluded") << QStringLiteral("freesel") << true;
+    QTest::newRow("fds, some excluded") << QStringLiteral("fds") << true;
+}
+
+// --pattern-rows file keeps the semantic patterns in a file beside the store (issue 18: pools
+// larger than memory); the selection, scores included, is the one made in memory.
+void TestCliRounds::patternRowsInAFileSelectTheSame() {
+    QFETCH(QString, strategy);
+    QFETCH(bool, withExclusion);
+    QStringList extra;
+    if (withExclusion) {
+        const QString all = dir_.filePath(QStringLiteral("rows-all.txt"));
+        const Run run =
+            runFreesel(selectArguments(pool_, store_, QStringLiteral("random"), 40, all));
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        const QString list = dir_.filePath(QStringLiteral("rows-excluded.txt"));
+        writeLines(list, readLines(all).mid(5, 7));
+        extra << QStringLiteral("--exclude") << list;
+    }
+    QStringList exports;
+    for (const QString& rows : {QStringLiteral("memory"), QStringLiteral("file")}) {
+        const QString out =
+            dir_.filePath(strategy + QStringLiteral("-rows-") + rows + QStringLiteral(".csv"));
+        const Run run = runFreesel(
+            selectArguments(pool_, store_, strategy, 12, out) + extra +
+            QStringList{QStringLiteral("--pattern-rows"), rows, QStringLiteral("--json")});
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        QCOMPARE(run.json().value(QStringLiteral("pattern_rows")).toString(), rows);
+        exports << readLines(out).join(QLatin1Char('\n'));
+    }
+    QVERIFY(exports.at(0).count(QLatin1Char('\n')) >= 12);
+    QCOMPARE(exports.at(1), exports.at(0));
+
+    const Run refused = runFreesel(
+        selectArguments(pool_, store_, strategy, 12, dir_.filePath(QStringLiteral("x.csv"))) +
+        QStringList{QStringLiteral("--pattern-rows"), QStringLiteral("disk")});
+    QCOMPARE(refused.exitCode, 2);
+    QVERIFY2(refused.err.contains(QStringLiteral("--pattern-rows must be auto, memory or file")),
+             qPrintable(refused.err));
 }
 
 QTEST_GUILESS_MAIN(TestCliRounds)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // freesel select --mpi under mpiexec -n 1..4 writes the selection of the single-process run:
-// the same images in the same order with the same scores (docs/SCALE.md).
+// the same images in the same order with the same scores (docs/SCALE.md), with the pattern
+// rows in memory or in a file.
 #include "support/cli_test_support.h"
 #include "support/scene_pool.h"
 
@@ -72,12 +73,14 @@ void TestMpiSelect::ranksSelectWhatOneProcessSelects() {
     QVERIFY(!expected.at(1).endsWith(QLatin1Char('|'))); // a score (rank 1 has none)
     for (int ranks = 1; ranks <= 4; ++ranks) {
         const QString out = dir.filePath(QStringLiteral("ranks%1.csv").arg(ranks));
+        // Even rank counts keep each share's pattern rows in a file (--pattern-rows file).
+        const QString rows = ranks % 2 == 0 ? QStringLiteral("file") : QStringLiteral("memory");
         QProcess mpi;
         mpi.start(QStringLiteral(FREESEL_MPIEXEC),
                   QStringList{QStringLiteral("--oversubscribe"), QStringLiteral("-n"),
                               QString::number(ranks), QStringLiteral(FREESEL_CLI_PATH)} +
                           selectArguments(pool, store, strategy, out)
-                      << QStringLiteral("--mpi"));
+                      << QStringLiteral("--mpi") << QStringLiteral("--pattern-rows") << rows);
         QVERIFY(mpi.waitForFinished(240000));
         QVERIFY2(mpi.exitCode() == 0, mpi.readAllStandardError().constData());
         QCOMPARE(picksOf(out), expected);

@@ -19,26 +19,6 @@ using namespace freesel::testing;
 
 namespace {
 
-/// A random image: attention peaked on a few blobs, tokens clustered by blob.
-ImageFeatures randomImage(int index, int dims) {
-    Gaussian gaussian(1000 + index);
-    ImageFeatures image;
-    image.grid = {8, 8};
-    image.dims = dims;
-    const int n = image.grid.size();
-    image.clsAttention.resize(n);
-    for (float& a : image.clsAttention)
-        a = static_cast<float>(std::exp(2.0 * gaussian.next()));
-    image.patchTokens.resize(static_cast<size_t>(n) * dims);
-    for (float& t : image.patchTokens)
-        t = static_cast<float>(gaussian.next());
-    std::vector<float> dense(static_cast<size_t>(n) * n);
-    for (float& a : dense)
-        a = static_cast<float>(gaussian.random().uniform01());
-    image.neighbourhood = NeighbourhoodAttention::fromDense(dense.data(), image.grid, 3);
-    return image;
-}
-
 /// A 2-block ViT (patch 16, width 64, one head, 4 x 4 position grid) with seeded random weights,
 /// in safetensors layout, DINO's key names: small enough to run in a test, real enough that
 /// batching and threading go through the same kernels as ViT-S/16.
@@ -115,7 +95,7 @@ void TestDeterminism::patternStageIsThreadCountIndependent() {
     PatternParameters params;
     params.tau = 0.6;
     params.clusters = 4;
-    auto fetch = [](int i) { return randomImage(i, 16); };
+    auto fetch = [](int i) { return randomFeatureImage(i, 16); };
     const PatternPool one = computePoolPatterns(300, fetch, params, 77, 1);
     const PatternPool two = computePoolPatterns(300, fetch, params, 77, 2);
     QCOMPARE(one.imageCount(), 300);

@@ -1,11 +1,32 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "support/synthetic_pool.h"
 
+#include "patterns/neighbourhood_attention.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
 namespace freesel::testing {
+
+ImageFeatures randomFeatureImage(int index, int dims) {
+    Gaussian gaussian(1000 + index);
+    ImageFeatures image;
+    image.grid = {8, 8};
+    image.dims = dims;
+    const int n = image.grid.size();
+    image.clsAttention.resize(n);
+    for (float& a : image.clsAttention)
+        a = static_cast<float>(std::exp(2.0 * gaussian.next()));
+    image.patchTokens.resize(static_cast<size_t>(n) * dims);
+    for (float& t : image.patchTokens)
+        t = static_cast<float>(gaussian.next());
+    std::vector<float> dense(static_cast<size_t>(n) * n);
+    for (float& a : dense)
+        a = static_cast<float>(gaussian.random().uniform01());
+    image.neighbourhood = NeighbourhoodAttention::fromDense(dense.data(), image.grid, 3);
+    return image;
+}
 
 PatternPool makeClusteredPool(int images, int dims, int concepts, int maxPatterns,
                               ConceptSpread spread, uint64_t seed, bool fixedPatternCount) {

@@ -3,6 +3,7 @@
 // Test-data generators and an independent float64 reference of distance sampling
 // (docs/ALGORITHM.md section 6), shared by the engine tests and the benchmarks.
 
+#include "backbone/image_features.h"
 #include "patterns/pattern_pool.h"
 #include "selection/selection.h"
 #include "util/random_stream.h"
@@ -27,6 +28,10 @@ public:
 private:
     RandomStream random_;
 };
+
+/// A random image (8 x 8 patches of `dims`): peaked random [CLS] attention, Gaussian tokens,
+/// uniform patch attention; enough for the pattern stage to find several patterns.
+ImageFeatures randomFeatureImage(int index, int dims);
 
 /// How the patterns of one concept vary around its direction.
 struct ConceptSpread {
