@@ -28,12 +28,6 @@ int intOption(const QString& key, int fallback) {
     return option(key, QString::number(fallback)).toInt();
 }
 
-double peakRssMb() {
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    return usage.ru_maxrss / 1024.0; // kilobytes on Linux
-}
-
 /// CPU seconds of the whole process (all threads): with the wall time, says how much of the
 /// machine the run got when others share it.
 double processCpuSeconds() {

@@ -153,7 +153,13 @@ void benchReselect() {
     const std::vector<int> records = storeRecordsFor(pool, store);
     PatternParameters params;
     params.tau = tau;
-    const PoolPatterns patterns = computePatterns(store, records, params, 0, 0);
+    // --pattern-rows=file: the rows go to a file beside the store, as freesel select does for
+    // pools larger than a quarter of memory (patterns/pattern_rows.h).
+    const bool rowsInFile =
+        option(QStringLiteral("pattern-rows"), QStringLiteral("memory")) == QLatin1String("file");
+    const PoolPatterns patterns =
+        computePatterns(store, records, params, 0, 0, {}, nullptr,
+                        rowsInFile ? folder.toStdString() : std::string());
     const double patternSeconds = timer.nsecsElapsed() * 1e-9;
     SelectionRequest request;
     const int usable = static_cast<int>(patterns.poolIndex.size());
@@ -172,6 +178,7 @@ void benchReselect() {
         std::fprintf(stderr, "reselect: selected %zu, expected %lld\n", result.picks.size(),
                      static_cast<long long>(request.budget));
     report(QStringLiteral("reselect_after_tau_seconds"), seconds, QStringLiteral("s"));
+    report(QStringLiteral("reselect_after_tau_rss_mb"), peakRssMb(), QStringLiteral("MB"));
     if (option(QStringLiteral("reselect-stats"), QStringLiteral("0")) != QLatin1String("0")) {
         // Why the selection takes what it takes: how much of the naive work the bounds skip.
         DistanceSamplingStats stats;
@@ -227,7 +234,8 @@ const BenchmarkRegistration reselect(
     QStringLiteral("reselect_after_tau"),
     QStringLiteral("patterns + selection from a cached store of 16,551 ViT-S/16 images after a "
                    "tau change (--store-images=N --reselect-budget=N|P% --tau=T "
-                   "--tokens=concepts|noise --keep-store=DIR --reselect-stats=1)"),
+                   "--tokens=concepts|noise --keep-store=DIR --reselect-stats=1 "
+                   "--pattern-rows=memory|file)"),
     benchReselect);
 
 } // namespace

@@ -4,6 +4,7 @@
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <cstdio>
+#include <sys/resource.h>
 #include <time.h>
 
 namespace freesel::bench {
@@ -44,6 +45,12 @@ double timedSeconds(bool threadClock, const std::function<void()>& f) {
     timer.start();
     f();
     return timer.nsecsElapsed() * 1e-9;
+}
+
+double peakRssMb() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_maxrss / 1024.0; // kilobytes on Linux
 }
 
 } // namespace freesel::bench

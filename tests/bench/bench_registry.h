@@ -33,4 +33,7 @@ QString option(const QString& key, const QString& fallback);
 /// meaningful when everything runs on that thread, torch::set_num_threads(1)).
 double timedSeconds(bool threadClock, const std::function<void()>& f);
 
+/// The process's peak resident memory so far, in MiB (getrusage).
+double peakRssMb();
+
 } // namespace freesel::bench
