@@ -32,6 +32,9 @@ constexpr int64_t kLooseShare = 16;
 // directions: the projection costs kProjectionWidth full-width dots, and the screen must save
 // several times that to pay.
 constexpr int64_t kProjectionRows = 48;
+// Projection bounds only where groups hold at least this many rows on average (see
+// buildGroups): smaller groups are scanned in full for less than the projections cost.
+constexpr int64_t kProjectionGroupRows = 128;
 
 /// Bounds on one set of rows against one centre: every active row r has
 /// alpha_r - beta_r >= lower and alpha_r + beta_r <= upper, where alpha_r is the row's

@@ -102,6 +102,11 @@ void DistanceSampler::buildGroups() {
         positionOfRow_[row] = position;
     }
     next = {};
+    // Small groups are cheap to scan in full: measured on the VOC-sized benchmark (about 70
+    // rows per group) the projections cost more than they saved; at 100k images (177) they
+    // cut the evaluation time by a third.
+    if (projections_ && rows_ < kProjectionGroupRows * groupCount_)
+        projections_ = false;
     activeInGroup_.resize(groupCount_);
     for (int g = 0; g < groupCount_; ++g)
         activeInGroup_[g] = groupStart_[g + 1] - groupStart_[g];

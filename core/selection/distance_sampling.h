@@ -22,7 +22,8 @@ struct DistanceSamplingOptions {
     bool pruning = true;   ///< skip rows whose D provably cannot change (same result, faster)
     bool prefilter = true; ///< with pruning and cosine: rule pairs out on bfloat16 copies first
     /// With pruning and cosine: rule pairs out on per-group projections first
-    /// (group_projections.h), a 16-wide dot per pair instead of a 384-wide one.
+    /// (group_projections.h), a 16-wide dot per pair instead of a 384-wide one; used where
+    /// groups average 128 rows or more (large pools), where it pays.
     bool projections = true;
     int groups = 0;               ///< groups for the bounds; 0: about 4 sqrt(rows)
     std::vector<int> replayOrder; ///< the image order for SamplingRule::Replay
