@@ -27,7 +27,7 @@ constexpr float kInfinity = std::numeric_limits<float>::infinity();
 // Below this many (row, query) checks a step runs on one thread: waking the team costs more.
 constexpr int64_t kParallelWork = 16384;
 // At most one active row in this many of a group is loose (has bounds of its own).
-constexpr int64_t kLooseShare = 16;
+constexpr int64_t kLooseShare = 8;
 // Below this many rows that pass the angle bounds, a query is not projected onto a group's
 // directions: the projection costs kProjectionWidth full-width dots, and the screen must save
 // several times that to pay.
