@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Projection bounds of pruned D^2 sampling (core/selection/group_projections.h,
-// docs/ALGORITHM.md section 6): the directions are orthonormal, the bound never falls below a
-// true dot, and selection with them is bit for bit the selection without them, with less work.
+// Bounds of pruned D^2 sampling (docs/ALGORITHM.md section 6): projection bounds
+// (core/selection/group_projections.h) have orthonormal directions, never fall below a true
+// dot, and select bit for bit what selection without them selects, with less work; a group's
+// loose rows are still reached by queries that only their own bounds admit.
 #include "selection/distance_sampling.h"
 #include "selection/group_projections.h"
 #include "support/synthetic_pool.h"
@@ -72,6 +73,7 @@ private Q_SLOTS:
     void lowRankRowsLeaveNothingOver();
     void selectionIsUnchangedAndCheaper_data();
     void selectionIsUnchangedAndCheaper();
+    void looseRowsAreReachedFromAfar();
 };
 
 void TestProjectionBounds::directionsAreOrthonormalAndStartAtTheCentre() {
@@ -191,6 +193,51 @@ void TestProjectionBounds::selectionIsUnchangedAndCheaper() {
                  qPrintable(QStringLiteral("%1 evaluations with projections, %2 without")
                                 .arg(withStats.distanceEvaluations)
                                 .arg(withoutStats.distanceEvaluations)));
+}
+
+void TestProjectionBounds::looseRowsAreReachedFromAfar() {
+    // One group (groups = 1): 200 images around e1 (about 8 degrees off), an outlier r at 50
+    // degrees towards e2 and an image Q at 55 degrees, 5 degrees from r. Image 0 is labelled; FDS
+    // takes Q (the largest D), whose angle to the group centre (~55 degrees) the bounds of the
+    // 200 near rows exclude: only r's own (loose) bounds admit it, and they must, since Q
+    // lowers r's D from 1 - cos 50 to 1 - cos 5. The next pick is then a near row, not r.
+    const int dims = 8, near = 200;
+    Gaussian gaussian(41);
+    std::vector<std::vector<std::vector<float>>> images;
+    for (int i = 0; i < near; ++i) {
+        std::vector<float> row(dims, 0.0f);
+        row[0] = 1.0f;
+        for (int k = 1; k < dims && i > 0; ++k) // image 0 (labelled) is e1 itself
+            row[k] = static_cast<float>(0.05 * gaussian.next());
+        images.push_back({row});
+    }
+    const auto at = [&](double degrees) {
+        std::vector<float> row(dims, 0.0f);
+        row[0] = static_cast<float>(std::cos(degrees * M_PI / 180.0));
+        row[1] = static_cast<float>(std::sin(degrees * M_PI / 180.0));
+        return std::vector<std::vector<float>>{row};
+    };
+    const int outlier = near, far = near + 1;
+    images.push_back(at(50.0));
+    images.push_back(at(55.0));
+    const PatternPool pool = poolOfVectors(images);
+    DistanceSamplingOptions naive;
+    naive.rule = SamplingRule::Farthest;
+    naive.pruning = false;
+    naive.seedImages = {0};
+    DistanceSamplingOptions pruned = naive;
+    pruned.pruning = true;
+    pruned.groups = 1;
+    const auto a = distanceSampling(pool, 3, 1, naive);
+    const auto b = distanceSampling(pool, 3, 1, pruned);
+    QCOMPARE(a.picks.front().image, far);
+    QVERIFY(a.picks[1].image != outlier); // Q covered r
+    QVERIFY(std::abs(a.picks[0].score - (1.0 - std::cos(55.0 * M_PI / 180.0))) < 1e-3);
+    for (size_t k = 0; k < a.picks.size(); ++k) {
+        QCOMPARE(b.picks[k].image, a.picks[k].image);
+        QCOMPARE(b.picks[k].score, a.picks[k].score);
+    }
+    QCOMPARE(b.coverage, a.coverage);
 }
 
 QTEST_GUILESS_MAIN(TestProjectionBounds)
