@@ -63,6 +63,25 @@ void toBfloat16(const float* values, int64_t count, uint16_t* out) {
     }
 }
 
+FREESEL_CLONES void roundRowToBfloat16(const float* row, int dims, uint16_t* out, float* error2,
+                                       float* norm2) {
+    float error = 0.0f, norm = 0.0f;
+#pragma omp simd reduction(+ : error, norm)
+    for (int i = 0; i < dims; ++i) {
+        uint32_t bits;
+        std::memcpy(&bits, &row[i], sizeof bits);
+        bits += 0x7fffu + ((bits >> 16) & 1u); // as toBfloat16
+        const auto rounded = static_cast<uint16_t>(bits >> 16);
+        out[i] = rounded;
+        const float widened = widenBfloat16(rounded);
+        const float difference = row[i] - widened; // exact (Sterbenz)
+        error += difference * difference;
+        norm += widened * widened;
+    }
+    *error2 = error;
+    *norm2 = norm;
+}
+
 namespace {
 
 // Portable path: a bfloat16 widens to float by a 16-bit shift, plain integer lanes the

@@ -29,6 +29,11 @@ inline float widenBfloat16(uint16_t h) {
 /// Rounds floats to bfloat16 (round to nearest even), the upper half of a float's bits.
 void toBfloat16(const float* values, int64_t count, uint16_t* out);
 
+/// Rounds one row to bfloat16 like toBfloat16 and returns, summed in float (relative error
+/// below dims x 2^-24), the squared rounding error sum (x - x~)^2 in `error2` and the squared
+/// norm of the rounded row in `norm2`.
+void roundRowToBfloat16(const float* row, int dims, uint16_t* out, float* error2, float* norm2);
+
 /// out[k] = dot(a[k], b[k]) for four pairs of bfloat16 vectors, accumulated in float: half the
 /// memory traffic of float rows, for a cheap first look whose error the caller bounds. Uses
 /// AVX512-BF16 (vdpbf16ps) where the CPU has it, widened FMAs elsewhere.

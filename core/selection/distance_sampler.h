@@ -8,6 +8,8 @@
 // (plan which groups a new image may affect, evaluate them, apply the lowered distances).
 
 #include "selection/distance_sampling.h"
+#include "selection/group_projections.h"
+#include "selection/pattern_groups.h"
 #include "selection/sampling_tree.h"
 #include "util/random_stream.h"
 #include "util/work_team.h"
@@ -24,6 +26,15 @@ namespace freesel::sampling_detail {
 constexpr float kInfinity = std::numeric_limits<float>::infinity();
 // Below this many (row, query) checks a step runs on one thread: waking the team costs more.
 constexpr int64_t kParallelWork = 16384;
+// At most one active row in this many of a group is loose (has bounds of its own).
+constexpr int64_t kLooseShare = 8;
+// Below this many rows that pass the angle bounds, a query is not projected onto a group's
+// directions: the projection costs kProjectionWidth full-width dots, and the screen must save
+// several times that to pay.
+constexpr int64_t kProjectionRows = 48;
+// Projection bounds only where groups hold at least this many rows on average (see
+// buildGroups): smaller groups are scanned in full for less than the projections cost.
+constexpr int64_t kProjectionGroupRows = 128;
 
 /// Bounds on one set of rows against one centre: every active row r has
 /// alpha_r - beta_r >= lower and alpha_r + beta_r <= upper, where alpha_r is the row's
@@ -77,6 +88,7 @@ struct WorkItem {
     int group;
     int firstQuery; // into the step's flat list of query checks
     int queryCount;
+    bool looseOnly; // only the group's loose rows may come closer (see loose_)
 };
 
 /// One share's state before a draw, gathered from every share (SamplingPeers::allGather).
@@ -147,6 +159,21 @@ private:
     const float* exactRow(int64_t position, float* scratch) const;
     void reportMemory();
     void compactQueries(const std::vector<float>& queries, int queryCount);
+    void buildProjections();
+    void groupDirectionsOf(const GroupingRows& rows);
+    void projectQueries(const WorkItem& item, const float* queries, std::vector<float>& projected,
+                        std::vector<float>& left) const;
+    /// An upper bound on the dot of a projected query with the row at `position`:
+    /// (Uq).(Ur) + |q_perp| |r_perp| + kProjectionSlack (the slack covers every rounding of
+    /// the coordinates and of the exact float dot).
+    float projectedBound(const float* projected, float left, int64_t position) const {
+        const float* coordinates = &coordinates_[size_t(position) * kProjectionWidth];
+        float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+        for (int i = 0; i < kProjectionWidth; ++i)
+            sum += projected[i] * coordinates[i];
+        return sum + left * residual_[position] + kProjectionSlack;
+    }
     float boundRadius(float d) const;
     void joinShares();
     void absorb(int owner, int localImage, double score, ChosenImage& chosen);
@@ -160,6 +187,7 @@ private:
     int64_t evaluate(const WorkItem& item, const float* queries,
                      std::vector<std::pair<int64_t, float>>& changed) const;
     void applyChanges();
+    void refreshGroupBounds(int group);
     std::pair<float, float> dotRange(const struct Bounds& bounds) const;
     void refreshLeaf(int64_t position);
     int drawNextRow(RandomStream& random, int64_t& localImage, double& score);
@@ -173,8 +201,9 @@ private:
     int threads_;
     // The per-pick steps (plan, evaluate) run on this team, not OpenMP: see work_team.h.
     std::unique_ptr<WorkTeam> team_;
-    bool rowsOnFile_ = false; // the float rows stay in the pool's file, in original order
-    bool prefilter_ = false;  // cosine pairs are ruled out on the bfloat16 copy first
+    bool rowsOnFile_ = false;  // the float rows stay in the pool's file, in original order
+    bool prefilter_ = false;   // cosine pairs are ruled out on the bfloat16 copy first
+    bool projections_ = false; // cosine pairs are ruled out on group projections first
     float slack_ = 0.0f;
 
     std::vector<int64_t> positionOfRow_;  // original row -> position
@@ -193,6 +222,9 @@ private:
     // same bits as an in-memory row; the largest squared norm (Euclidean bound).
     std::vector<float> rowNorm_;
     double largestSquaredNorm_ = 0.0;
+    // Projection bounds (group_projections.h): per group kProjectionWidth directions, per
+    // position the row's coordinates along its group's and a bound on its left-over norm.
+    std::vector<float> directions_, coordinates_, residual_;
     std::vector<uint8_t> active_; // per position: image not selected yet
     int64_t activeRows_ = 0;
 
@@ -202,6 +234,13 @@ private:
     std::vector<float> centres_, topCentres_;
     std::vector<Bounds> groupBounds_, groupTopBounds_, topBounds_;
     std::vector<std::pair<float, float>> groupDotRange_; // cosine: dots admitted by the bounds
+    // A group's loose rows: the few (at most 1/kLooseShare of its active rows) with the largest
+    // alpha + beta. A bound is a maximum over rows, so one row far out with a large D would
+    // admit every query from far away; these rows get bounds and a list of their own, and a
+    // query that only their bounds admit visits only them.
+    std::vector<std::vector<int64_t>> loose_;
+    std::vector<Bounds> looseBounds_;
+    std::vector<std::pair<float, float>> looseDotRange_;
     std::vector<int64_t> activeInGroup_;
 
     // One step's plan: the groups to visit and the queries each must check.

@@ -7,6 +7,8 @@
 // the in-memory path computes, so both paths give identical picks and D values.
 #include "selection/distance_kernels.h"
 #include "selection/distance_sampler.h"
+#include "selection/group_projections.h"
+#include "selection/huge_pages.h"
 #include "selection/pattern_groups.h"
 
 #include <cmath>
@@ -23,7 +25,7 @@ constexpr int64_t kChunkRows = 16384;
 /// it in group order).
 void DistanceSampler::prepareRowsOnFile() {
     const bool cosine = options_.metric == DistanceMetric::Cosine;
-    compact_.resize(static_cast<size_t>(rows_) * dims_);
+    resizeOnHugePages(compact_, static_cast<size_t>(rows_) * dims_);
     compactMargin_.resize(rows_);
     compactNorm_.resize(rows_);
     if (cosine)
@@ -92,6 +94,10 @@ void DistanceSampler::measureAlphaOnFile(const std::vector<int>& groupOf) {
                 metricDistance(values, &centres_[size_t(g) * dims_], dims_, options_.metric);
             alphaTop_[p] = metricDistance(values, &topCentres_[size_t(topOfGroup[g]) * dims_],
                                           dims_, options_.metric);
+            if (projections_)
+                residual_[p] = projectUnit(
+                    values, &directions_[size_t(g) * kProjectionWidth * dims_], kProjectionWidth,
+                    dims_, &coordinates_[size_t(p) * kProjectionWidth]);
         }
     }
 }
@@ -117,12 +123,13 @@ void DistanceSampler::reportMemory() {
     stats_.rowBytes = pool_.memoryBytes() + bytes(compact_);
     stats_.stateBytes = bytes(d_) + bytes(beta_) + bytes(alpha_) + bytes(alphaTop_) +
                         bytes(active_) + bytes(positionOfRow_) + bytes(rowAtPosition_) +
-                        bytes(compactMargin_) + bytes(compactNorm_) + bytes(rowNorm_);
+                        bytes(compactMargin_) + bytes(compactNorm_) + bytes(rowNorm_) +
+                        bytes(coordinates_) + bytes(residual_);
     stats_.treeBytes =
         massTree_.memoryBytes() + farthestTree_.memoryBytes() + unselected_.memoryBytes();
     stats_.groupBytes = bytes(centres_) + bytes(topCentres_) + bytes(groupStart_) +
                         bytes(groupBounds_) + bytes(groupTopBounds_) + bytes(groupDotRange_) +
-                        bytes(activeInGroup_) + bytes(changed_);
+                        bytes(activeInGroup_) + bytes(changed_) + bytes(directions_);
 }
 
 } // namespace freesel::sampling_detail

@@ -5,6 +5,7 @@
 
 #include "selection/distance_kernels.h"
 #include "selection/distance_sampler.h"
+#include "selection/group_projections.h"
 #include "selection/pattern_groups.h"
 
 #include <QElapsedTimer>
@@ -12,6 +13,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -87,28 +89,32 @@ void DistanceSampler::planTop(int t, const std::vector<float>& queries, int quer
     }
     if (!anyQuery)
         return;
+    const auto admits = [&](const Bounds& bounds, const std::pair<float, float>& dots,
+                            float value) {
+        return cosine ? value >= dots.first && value <= dots.second
+                      : !bounds.excludes(value, slack_);
+    };
     for (int g = firstGroup; g < firstGroup + groups; ++g) {
         if (activeInGroup_[g] == 0)
             continue;
         const auto first = static_cast<int>(checks.size());
+        bool core = !prune;
         for (int q = 0; q < queryCount; ++q) {
             if (!queryNeeded[q])
                 continue;
             const float value = toGroups[size_t(q) * groups + (g - firstGroup)];
             if (prune && groupTopBounds_[g].excludes(toTops[size_t(q) * topCount_ + t], slack_))
                 continue;
-            float toGroup = value;
-            if (cosine) {
-                if (prune && (value < groupDotRange_[g].first || value > groupDotRange_[g].second))
+            if (prune) {
+                const bool coreAdmits = admits(groupBounds_[g], groupDotRange_[g], value);
+                if (!coreAdmits && !admits(looseBounds_[g], looseDotRange_[g], value))
                     continue;
-                toGroup = std::acos(std::clamp(value, -1.0f, 1.0f));
-            } else if (prune && groupBounds_[g].excludes(toGroup, slack_)) {
-                continue;
+                core = core || coreAdmits;
             }
-            checks.push_back({q, toGroup});
+            checks.push_back({q, cosine ? std::acos(std::clamp(value, -1.0f, 1.0f)) : value});
         }
         if (static_cast<int>(checks.size()) > first)
-            items.push_back({g, first, static_cast<int>(checks.size()) - first});
+            items.push_back({g, first, static_cast<int>(checks.size()) - first, !core});
     }
 }
 
@@ -119,6 +125,28 @@ std::pair<float, float> DistanceSampler::dotRange(const Bounds& bounds) const {
     const float maxDot = lower <= 0.0f ? kInfinity : std::cos(lower);
     // cos in float is accurate to ~1 ulp; widen by a hair so a boundary case is kept.
     return {minDot - 1e-6f, maxDot + 1e-6f};
+}
+
+/// Projects the item's queries that pass the angle bound for at least kProjectionRows rows of
+/// its group onto the group's directions (group_projections.h): their coordinates go to
+/// `projected` (kProjectionWidth per check) and the bound on what is left to `left`; a check
+/// not worth projecting (it would cost more full-width dots than it can save) gets left < 0.
+void DistanceSampler::projectQueries(const WorkItem& item, const float* queries,
+                                     std::vector<float>& projected,
+                                     std::vector<float>& left) const {
+    const auto* checks = &workQueries_[item.firstQuery];
+    projected.resize(size_t(item.queryCount) * kProjectionWidth);
+    left.assign(item.queryCount, -1.0f);
+    const float* directions = &directions_[size_t(item.group) * kProjectionWidth * dims_];
+    for (int k = 0; k < item.queryCount; ++k) {
+        int64_t passing = 0;
+        for (int64_t p = groupStart_[item.group]; p < groupStart_[item.group + 1]; ++p)
+            passing += active_[p] && std::abs(checks[k].toGroup - alpha_[p]) <= beta_[p] + slack_;
+        if (passing >= kProjectionRows)
+            left[k] =
+                projectUnit(queries + size_t(checks[k].query) * dims_, directions, kProjectionWidth,
+                            dims_, &projected[size_t(k) * kProjectionWidth]);
+    }
 }
 
 /// Lowers D for the rows of one group that a query comes closer to; returns the number of
@@ -175,7 +203,17 @@ int64_t DistanceSampler::evaluate(const WorkItem& item, const float* queries,
         }
         rough.count = 0;
     };
-    for (int64_t p = groupStart_[item.group]; p < groupStart_[item.group + 1]; ++p) {
+    // Projection bounds: check k's coordinates and left-over bound (left[k] < 0: not projected).
+    thread_local std::vector<float> projected, left;
+    const int64_t start = groupStart_[item.group];
+    const std::vector<int64_t>& loose = loose_[item.group];
+    const int64_t visits =
+        item.looseOnly ? int64_t(loose.size()) : groupStart_[item.group + 1] - start;
+    const bool screen = projections_ && !item.looseOnly && visits >= kProjectionRows;
+    if (screen)
+        projectQueries(item, queries, projected, left);
+    for (int64_t i = 0; i < visits; ++i) {
+        const int64_t p = item.looseOnly ? loose[size_t(i)] : start + i;
         if (!active_[p])
             continue;
         float euclideanBest = d_[p];
@@ -183,6 +221,10 @@ int64_t DistanceSampler::evaluate(const WorkItem& item, const float* queries,
         for (int k = 0; k < item.queryCount; ++k) {
             const auto [q, toGroup] = checks[k];
             if (options_.pruning && std::abs(toGroup - alpha_[p]) > beta_[p] + slack_)
+                continue;
+            if (screen && left[k] >= 0.0f &&
+                1.0f - projectedBound(&projected[size_t(k) * kProjectionWidth], left[k], p) >=
+                    d_[p])
                 continue;
             ++evaluations;
             const float* query = queries + size_t(q) * dims_;
@@ -250,7 +292,9 @@ void DistanceSampler::lowerDistances(const std::vector<float>& queries, int quer
     timer.restart();
     int64_t checks = 0;
     for (const WorkItem& item : work_)
-        checks += activeInGroup_[item.group] * item.queryCount;
+        checks +=
+            (item.looseOnly ? int64_t(loose_[item.group].size()) : activeInGroup_[item.group]) *
+            item.queryCount;
     std::atomic<int64_t> evaluations{0};
     const auto evaluateItems = [&](int64_t begin, int64_t end) {
         int64_t count = 0;
@@ -265,8 +309,10 @@ void DistanceSampler::lowerDistances(const std::vector<float>& queries, int quer
         team_->forEach(int64_t(work_.size()), 1, evaluateItems);
     else
         evaluateItems(0, int64_t(work_.size()));
-    if (!firstAbsorb_)
+    if (!firstAbsorb_) {
         stats_.distanceEvaluations += evaluations;
+        stats_.rowChecks += checks;
+    }
     firstAbsorb_ = false;
     stats_.evaluateSeconds += timer.nsecsElapsed() * 1e-9;
     timer.restart();
@@ -298,16 +344,7 @@ void DistanceSampler::applyChanges() {
             std::vector<std::pair<int64_t, float>>().swap(changed_[g]);
         else
             changed_[g].clear();
-        Bounds bounds = Bounds::empty(), topBounds = Bounds::empty();
-        for (int64_t p = groupStart_[g]; p < groupStart_[g + 1]; ++p) {
-            if (!active_[p])
-                continue;
-            bounds.include(alpha_[p], beta_[p]);
-            topBounds.include(alphaTop_[p], beta_[p]);
-        }
-        groupBounds_[g] = bounds;
-        groupDotRange_[g] = dotRange(bounds);
-        groupTopBounds_[g] = topBounds;
+        refreshGroupBounds(g);
         while (topGroupStart_[top + 1] <= g) // work items come in group order
             ++top;
         topTouched[top] = 1;
@@ -322,6 +359,44 @@ void DistanceSampler::applyChanges() {
         }
         topBounds_[t] = bounds;
     }
+}
+
+/// A group's bounds over its active rows: all of them against the top centre; against the
+/// group centre, separately for the loose rows (the largest alpha + beta, at most one in
+/// kLooseShare) and for the rest, so that a few rows far out do not widen the group's bounds.
+void DistanceSampler::refreshGroupBounds(int g) {
+    thread_local std::vector<float> reach;
+    reach.clear();
+    for (int64_t p = groupStart_[g]; p < groupStart_[g + 1]; ++p)
+        if (active_[p])
+            reach.push_back(alpha_[p] + beta_[p]);
+    // Rows reaching beyond the (looseCount + 1)-th largest reach are loose (ties stay core).
+    const auto looseCount = static_cast<int64_t>(reach.size()) / kLooseShare;
+    float limit = kInfinity;
+    if (looseCount > 0) {
+        std::nth_element(reach.begin(), reach.begin() + looseCount, reach.end(),
+                         std::greater<float>());
+        limit = reach[size_t(looseCount)];
+    }
+    Bounds core = Bounds::empty(), loose = Bounds::empty(), top = Bounds::empty();
+    std::vector<int64_t>& looseRows = loose_[g];
+    looseRows.clear();
+    for (int64_t p = groupStart_[g]; p < groupStart_[g + 1]; ++p) {
+        if (!active_[p])
+            continue;
+        if (alpha_[p] + beta_[p] > limit) {
+            loose.include(alpha_[p], beta_[p]);
+            looseRows.push_back(p);
+        } else {
+            core.include(alpha_[p], beta_[p]);
+        }
+        top.include(alphaTop_[p], beta_[p]);
+    }
+    groupBounds_[g] = core;
+    groupDotRange_[g] = dotRange(core);
+    looseBounds_[g] = loose;
+    looseDotRange_[g] = looseRows.empty() ? std::pair{kInfinity, -kInfinity} : dotRange(loose);
+    groupTopBounds_[g] = top;
 }
 
 void DistanceSampler::refreshLeaf(int64_t position) {

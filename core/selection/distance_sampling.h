@@ -21,7 +21,11 @@ struct DistanceSamplingOptions {
     int threads = 0;       ///< 0: all cores; results do not depend on it
     bool pruning = true;   ///< skip rows whose D provably cannot change (same result, faster)
     bool prefilter = true; ///< with pruning and cosine: rule pairs out on bfloat16 copies first
-    int groups = 0;        ///< groups for the bounds; 0: about 4 sqrt(rows)
+    /// With pruning and cosine: rule pairs out on per-group projections first
+    /// (group_projections.h), a 16-wide dot per pair instead of a 384-wide one; used where
+    /// groups average 128 rows or more (large pools), where it pays.
+    bool projections = true;
+    int groups = 0;               ///< groups for the bounds; 0: about 4 sqrt(rows)
     std::vector<int> replayOrder; ///< the image order for SamplingRule::Replay
     /// Images selected before the first draw (a continued round's labelled images): their rows
     /// are queries from the start, they are never picked, and the first pick is drawn by the
@@ -36,8 +40,9 @@ struct DistanceSamplingOptions {
 /// Work counters, for benchmarks and for tests that check the bounds really prune.
 struct DistanceSamplingStats {
     int64_t distanceEvaluations = 0; ///< row-to-query distances computed after the first pick
-    int64_t candidatePairs = 0;      ///< (row, query) pairs a naive update computes
-    int64_t loweredDistances = 0;    ///< row updates that really lowered a D
+    int64_t rowChecks = 0; ///< (active row, query) pairs in visited groups, after the first pick
+    int64_t candidatePairs = 0;   ///< (row, query) pairs a naive update computes
+    int64_t loweredDistances = 0; ///< row updates that really lowered a D
     double groupingSeconds = 0.0;
     double samplingSeconds = 0.0;
     double planSeconds = 0.0;     ///< bound tests on tops and groups

@@ -80,6 +80,7 @@ void benchSelectVoc() {
     options.pruning = pruning;
     options.groups = option(QStringLiteral("groups"), QStringLiteral("0")).toInt();
     options.prefilter = option(QStringLiteral("prefilter"), QStringLiteral("1")).toInt() != 0;
+    options.projections = option(QStringLiteral("projections"), QStringLiteral("1")).toInt() != 0;
     DistanceSamplingStats stats;
     QElapsedTimer timer;
     timer.start();
@@ -97,6 +98,8 @@ void benchSelectVoc() {
     report(QStringLiteral("select_voc_evaluated_fraction"),
            double(stats.distanceEvaluations) / std::max<int64_t>(1, stats.candidatePairs),
            QStringLiteral("ratio"));
+    report(QStringLiteral("select_voc_row_checks"), double(stats.rowChecks),
+           QStringLiteral("pairs"));
     report(QStringLiteral("select_voc_distance_evaluations"), double(stats.distanceEvaluations),
            QStringLiteral("distances"));
     report(QStringLiteral("select_voc_lowered_distances"), double(stats.loweredDistances),
@@ -143,6 +146,7 @@ void runSelectAtScale(const QString& prefix, int images, int budget, const QStri
     const double poolMb = pool.memoryBytes() / 1048576.0;
     DistanceSamplingOptions options;
     options.threads = option(QStringLiteral("threads"), QStringLiteral("2")).toInt();
+    options.projections = option(QStringLiteral("projections"), QStringLiteral("1")).toInt() != 0;
     DistanceSamplingStats stats;
     QElapsedTimer timer;
     timer.start();
@@ -156,6 +160,8 @@ void runSelectAtScale(const QString& prefix, int images, int budget, const QStri
     report(prefix + QStringLiteral("_evaluate_seconds"), stats.evaluateSeconds,
            QStringLiteral("s"));
     report(prefix + QStringLiteral("_apply_seconds"), stats.applySeconds, QStringLiteral("s"));
+    report(prefix + QStringLiteral("_row_checks"), double(stats.rowChecks),
+           QStringLiteral("pairs"));
     report(prefix + QStringLiteral("_distance_evaluations"), double(stats.distanceEvaluations),
            QStringLiteral("distances"));
     report(prefix + QStringLiteral("_lowered_distances"), double(stats.loweredDistances),
