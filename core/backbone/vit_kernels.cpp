@@ -20,9 +20,10 @@ void avoidBlasThreadContention() {
         set(1);
 }
 
-torch::Tensor packedMlp(const torch::Tensor& y, const PackedLinear& fc1, const PackedLinear& fc2) {
+torch::Tensor packedMlp(const torch::Tensor& y, const PackedLinear& fc1, const PackedLinear& fc2,
+                        bool fusedGelu) {
     torch::Tensor hidden = fc1(y);
-    if (fusedRowKernelsSupport(hidden.scalar_type()))
+    if (fusedGelu && fusedRowKernelsSupport(hidden.scalar_type()))
         fusedGeluInPlace(hidden);
     else
         at::gelu_(hidden);

@@ -27,7 +27,9 @@ void avoidBlasThreadContention();
 /// fc2(gelu(fc1(y))) with both layers packed, dense throughout; GELU is the exact erf one
 /// (nn.GELU()), in place on the hidden activations (fusedGeluInPlace). LibTorch 1.13's
 /// prepacked ops cannot fuse GELU into the product (only ReLU), so it stays one pass.
-torch::Tensor packedMlp(const torch::Tensor& y, const PackedLinear& fc1, const PackedLinear& fc2);
+/// `fusedGelu` false: ATen's gelu_ (to measure the difference).
+torch::Tensor packedMlp(const torch::Tensor& y, const PackedLinear& fc1, const PackedLinear& fc2,
+                        bool fusedGelu = true);
 
 /// The patch embedding (a P x P convolution with stride P) as a packed product: `weight`
 /// d x 3 x P x P and `bias` d (undefined: none), packed in float32.

@@ -90,7 +90,7 @@ struct PendingResidual {
 /// True when the forward pass runs the fused CPU row kernels (vit_row_kernels.h): with the
 /// packed products, on the CPU, in float32 or bfloat16.
 bool fusedRows(const torch::Tensor& x, const VitExecution& execution) {
-    return execution.packedKernels && x.device().is_cpu() &&
+    return execution.packedKernels && execution.fusedRowKernels && x.device().is_cpu() &&
            fusedRowKernelsSupport(execution.computeType);
 }
 
@@ -113,8 +113,8 @@ torch::Tensor addAndNorm(torch::Tensor& x, PendingResidual pending, const torch:
 torch::Tensor attentionProbabilities(const torch::Tensor& scores, int64_t batch, int heads,
                                      const VitExecution& execution, torch::Tensor* attentionOut) {
     const int64_t tokens = scores.size(1);
-    const bool fused = execution.packedKernels && scores.device().is_cpu() &&
-                       fusedRowKernelsSupport(scores.scalar_type());
+    const bool fused = execution.packedKernels && execution.fusedRowKernels &&
+                       scores.device().is_cpu() && fusedRowKernelsSupport(scores.scalar_type());
     if (fused && !attentionOut) // bfloat16 in, bfloat16 out: no float32 round trip
         return fusedSoftmax(scores, execution.computeType);
     // The map the store keeps comes from float32 probabilities, whatever the compute type.
@@ -165,7 +165,7 @@ torch::Tensor attentionBranch(const torch::Tensor& y, const VitBlockWeights& blo
 torch::Tensor mlpBranch(const torch::Tensor& y, const VitBlockWeights& block,
                         const VitExecution& execution) {
     if (execution.packedKernels && block.fc1.packed.defined())
-        return packedMlp(y, block.fc1.packed, block.fc2.packed);
+        return packedMlp(y, block.fc1.packed, block.fc2.packed, execution.fusedRowKernels);
     return linear(at::gelu(linear(y, block.fc1, execution)), block.fc2, execution);
 }
 

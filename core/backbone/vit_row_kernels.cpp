@@ -74,8 +74,7 @@ inline float erfInline(float x) {
     return x < 0.0f ? -y : y;
 }
 
-template <class T>
-inline void geluInline(T* x, std::int64_t begin, std::int64_t end) {
+template <class T> inline void geluInline(T* x, std::int64_t begin, std::int64_t end) {
 #pragma omp simd
     for (std::int64_t i = begin; i < end; ++i) {
         const float v = widen(x[i]);
@@ -167,12 +166,12 @@ FREESEL_CLONES void softmaxF32F32(const void* in, void* out, std::int64_t cols, 
                                   std::int64_t end) {
     softmaxInline<float, float>(in, out, cols, begin, end);
 }
-FREESEL_CLONES void softmaxF32Bf16(const void* in, void* out, std::int64_t cols,
-                                   std::int64_t begin, std::int64_t end) {
+FREESEL_CLONES void softmaxF32Bf16(const void* in, void* out, std::int64_t cols, std::int64_t begin,
+                                   std::int64_t end) {
     softmaxInline<float, Bf16>(in, out, cols, begin, end);
 }
-FREESEL_CLONES void softmaxBf16F32(const void* in, void* out, std::int64_t cols,
-                                   std::int64_t begin, std::int64_t end) {
+FREESEL_CLONES void softmaxBf16F32(const void* in, void* out, std::int64_t cols, std::int64_t begin,
+                                   std::int64_t end) {
     softmaxInline<Bf16, float>(in, out, cols, begin, end);
 }
 FREESEL_CLONES void softmaxBf16Bf16(const void* in, void* out, std::int64_t cols,

@@ -25,14 +25,14 @@ using Bf16 = std::uint16_t;
 ///     x[r] += gamma * branch[r]     (skipped when branch is null; gamma null = 1)
 ///     out[r] = (x[r] - mean) / sqrt(var + eps) * weight + bias
 struct ResidualNorm {
-    float* x = nullptr;              ///< rows x width, the residual stream (float32, in place)
-    const void* branch = nullptr;    ///< rows x width, float32 or bfloat16 (branchBf16); may be null
+    float* x = nullptr;           ///< rows x width, the residual stream (float32, in place)
+    const void* branch = nullptr; ///< rows x width, float32 or bfloat16 (branchBf16); may be null
     bool branchBf16 = false;
-    const float* gamma = nullptr;    ///< width; layer scale, may be null
-    const float* weight = nullptr;   ///< width
-    const float* bias = nullptr;     ///< width
+    const float* gamma = nullptr;  ///< width; layer scale, may be null
+    const float* weight = nullptr; ///< width
+    const float* bias = nullptr;   ///< width
     float eps = 1e-6f;
-    void* out = nullptr;             ///< rows x width, float32 or bfloat16 (outBf16)
+    void* out = nullptr; ///< rows x width, float32 or bfloat16 (outBf16)
     bool outBf16 = false;
     std::int64_t width = 0;
 };

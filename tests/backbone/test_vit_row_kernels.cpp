@@ -105,14 +105,15 @@ void TestVitRowKernels::residualLayerNormMatchesTheDefinition() {
     QCOMPARE(out.scalar_type(), outBf16 ? torch::kBFloat16 : torch::kFloat32);
     torch::Tensor expectedX = x0.to(torch::kFloat64);
     if (withBranch)
-        expectedX += branch.to(torch::kFloat64) * (withGamma ? gamma.to(torch::kFloat64) : torch::ones({100}, torch::kFloat64));
+        expectedX += branch.to(torch::kFloat64) *
+                     (withGamma ? gamma.to(torch::kFloat64) : torch::ones({100}, torch::kFloat64));
     QVERIFY(maxAbsDiff(x, expectedX) < 1e-4); // float32 rounding of values ~50
     const torch::Tensor expected = layerNormReference(expectedX, w, b, 1e-6);
     if (outBf16)
         QVERIFY(maxRelativeDiff(out, expected, 0.1) < 1.0 / 256); // bfloat16 rounding
     else
-        QVERIFY2(maxAbsDiff(out, expected) < 2e-5, qPrintable(QString::number(
-                                                       maxAbsDiff(out, expected))));
+        QVERIFY2(maxAbsDiff(out, expected) < 2e-5,
+                 qPrintable(QString::number(maxAbsDiff(out, expected))));
 }
 
 void TestVitRowKernels::softmaxMatchesTheDefinition_data() {
@@ -132,8 +133,7 @@ void TestVitRowKernels::softmaxMatchesTheDefinition() {
         (torch::randn({6, 197, 197}) * 8.0).to(inBf16 ? torch::kBFloat16 : torch::kFloat32);
     const torch::Tensor expected = at::softmax(scores.to(torch::kFloat64), -1);
     const torch::Tensor input = scores.clone();
-    const torch::Tensor out =
-        fusedSoftmax(input, outBf16 ? torch::kBFloat16 : torch::kFloat32);
+    const torch::Tensor out = fusedSoftmax(input, outBf16 ? torch::kBFloat16 : torch::kFloat32);
     QCOMPARE(out.data_ptr() == input.data_ptr(), inBf16 == outBf16);
     QVERIFY(maxRelativeDiff(out, expected, 1e-3) < (outBf16 ? 1.0 / 256 : 1e-5));
     QVERIFY(maxAbsDiff(out.to(torch::kFloat64).sum(-1), torch::ones({6, 197})) <
@@ -158,17 +158,15 @@ void TestVitRowKernels::geluIsTheExactErfOne() {
 void TestVitRowKernels::badInputsAreRefused() {
     torch::Tensor halfStream = torch::zeros({2, 4}, torch::kBFloat16);
     const torch::Tensor w = torch::ones({4}), b = torch::zeros({4});
-    QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
-                             fusedResidualLayerNorm(halfStream, {}, {}, w, b, 1e-6,
-                                                    torch::kFloat32));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, fusedResidualLayerNorm(halfStream, {}, {}, w, b,
+                                                                           1e-6, torch::kFloat32));
     torch::Tensor x = torch::zeros({2, 4});
-    QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
-                             fusedResidualLayerNorm(x, torch::zeros({2, 5}), {}, w, b, 1e-6,
-                                                    torch::kFloat32));
+    QVERIFY_THROWS_EXCEPTION(
+        std::invalid_argument,
+        fusedResidualLayerNorm(x, torch::zeros({2, 5}), {}, w, b, 1e-6, torch::kFloat32));
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
                              fusedSoftmax(torch::zeros({4, 4}, torch::kFloat64), torch::kFloat32));
-    QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
-                             fusedGeluInPlace(torch::zeros({4, 4}).t()));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, fusedGeluInPlace(torch::zeros({4, 4}).t()));
 }
 
 QTEST_GUILESS_MAIN(TestVitRowKernels)

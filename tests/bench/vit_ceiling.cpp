@@ -125,9 +125,8 @@ void printVitBlockBreakdown(const VitConfig& config, int side, int batch, VitPre
     part("attention Q K^T", [&] { products(q, kT); });
     const torch::Tensor scoresCopy = scores.clone();
     part("softmax, fused (in place)", [&] { fusedSoftmax(scoresCopy, type); });
-    replaced("softmax (ATen, float32 out) + cast", [&] {
-        at::softmax(scores, -1, torch::kFloat32).to(type);
-    });
+    replaced("softmax (ATen, float32 out) + cast",
+             [&] { at::softmax(scores, -1, torch::kFloat32).to(type); });
     part("attention P V", [&] { products(probs, v); });
     part("copy: heads back to tokens", [&] {
         mixed.view({batch, heads, tokens, dh}).transpose(1, 2).reshape({batch, tokens, d});
