@@ -147,6 +147,7 @@ struct DinoVit::Impl {
             torch::set_num_threads(threads); // explicit: LibTorch's default may be 1 or stale
             keepFreedMemoryForReuse();
             execution.packedKernels = options.fastCpuKernels && packedKernelsAvailable();
+            execution.fusedRowKernels = options.fusedRowKernels;
             if (execution.packedKernels)
                 avoidBlasThreadContention();
             const int64_t side = 224 / cpuWeights.config.patchSize; // the usual input

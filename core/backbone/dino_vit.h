@@ -38,6 +38,9 @@ struct DinoVitOptions {
     int neighbourhoodRadius = 3; ///< R of the stored attention band (any eps <= R works later)
     FeatureLayer featureLayer = FeatureLayer::Last;
     bool fastCpuKernels = true; ///< CPU: oneDNN products when LibTorch has them
+    /// CPU with fastCpuKernels: the fused row kernels (residual + LayerNorm, softmax, GELU in one
+    /// pass each, vit_row_kernels.h) instead of ATen's steps; off only to measure what they save.
+    bool fusedRowKernels = true;
 
     /// Throws std::invalid_argument naming the first bad option and its valid range.
     void validate() const;

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "backbone/vit_kernels.h"
 
+#include "backbone/vit_row_kernels.h"
+
 #include <dlfcn.h>
+
+#include <stdexcept>
 
 namespace freesel {
 
@@ -16,9 +20,14 @@ void avoidBlasThreadContention() {
         set(1);
 }
 
-torch::Tensor packedMlp(const torch::Tensor& y, const PackedLinear& fc1, const PackedLinear& fc2) {
+torch::Tensor packedMlp(const torch::Tensor& y, const PackedLinear& fc1, const PackedLinear& fc2,
+                        bool fusedGelu) {
     torch::Tensor hidden = fc1(y);
-    return fc2(at::gelu_(hidden));
+    if (fusedGelu && fusedRowKernelsSupport(hidden.scalar_type()))
+        fusedGeluInPlace(hidden);
+    else
+        at::gelu_(hidden);
+    return fc2(hidden);
 }
 
 PackedLinear packPatchEmbedding(const torch::Tensor& weight, const torch::Tensor& bias,
@@ -50,6 +59,99 @@ torch::Tensor parallelBatchedProducts(const torch::Tensor& a, const torch::Tenso
         at::bmm_out(slice, a.slice(0, begin, end), b.slice(0, begin, end));
     });
     return out;
+}
+
+namespace {
+
+// Rows (or elements) per task: enough that a task outweighs its scheduling, few enough that
+// both threads get work at batch 1.
+constexpr int64_t kRowGrain = 16;
+constexpr int64_t kElementGrain = 16384;
+
+bool isBf16(const torch::Tensor& t) {
+    return t.scalar_type() == torch::kBFloat16;
+}
+
+void requireRowKernelInput(const torch::Tensor& t, const char* what) {
+    if (!t.device().is_cpu() || !t.is_contiguous() || !fusedRowKernelsSupport(t.scalar_type()))
+        throw std::invalid_argument(std::string("fused row kernels: ") + what +
+                                    " must be a contiguous float32 or bfloat16 CPU tensor, got " +
+                                    c10::str(t.scalar_type(), " ", t.sizes()));
+}
+
+} // namespace
+
+bool fusedRowKernelsSupport(torch::ScalarType type) {
+    return type == torch::kFloat32 || type == torch::kBFloat16;
+}
+
+torch::Tensor fusedResidualLayerNorm(torch::Tensor& x, const torch::Tensor& branch,
+                                     const torch::Tensor& gamma, const torch::Tensor& weight,
+                                     const torch::Tensor& bias, double eps,
+                                     torch::ScalarType outType) {
+    if (x.scalar_type() != torch::kFloat32)
+        throw std::invalid_argument("fusedResidualLayerNorm: the residual stream must be float32");
+    requireRowKernelInput(x, "the residual stream");
+    const int64_t width = x.size(-1), rows = x.numel() / width;
+    torch::Tensor out = torch::empty(x.sizes(), x.options().dtype(outType));
+    requireRowKernelInput(out, "the output");
+    const torch::Tensor w = weight.to(torch::kFloat32).contiguous();
+    const torch::Tensor b = bias.to(torch::kFloat32).contiguous();
+    torch::Tensor g, br;
+    vitrows::ResidualNorm p;
+    p.x = x.data_ptr<float>();
+    if (branch.defined()) {
+        if (branch.sizes() != x.sizes())
+            throw std::invalid_argument("fusedResidualLayerNorm: branch " +
+                                        c10::str(branch.sizes()) + " does not match x " +
+                                        c10::str(x.sizes()));
+        br = branch.contiguous();
+        requireRowKernelInput(br, "the branch");
+        p.branch = br.data_ptr();
+        p.branchBf16 = isBf16(br);
+        if (gamma.defined()) {
+            g = gamma.to(torch::kFloat32).contiguous();
+            p.gamma = g.data_ptr<float>();
+        }
+    }
+    p.weight = w.data_ptr<float>();
+    p.bias = b.data_ptr<float>();
+    p.eps = static_cast<float>(eps);
+    p.out = out.data_ptr();
+    p.outBf16 = isBf16(out);
+    p.width = width;
+    at::parallel_for(0, rows, kRowGrain, [&](int64_t begin, int64_t end) {
+        vitrows::residualLayerNorm(p, begin, end);
+    });
+    return out;
+}
+
+torch::Tensor fusedSoftmax(const torch::Tensor& scores, torch::ScalarType outType) {
+    requireRowKernelInput(scores, "the scores");
+    torch::Tensor out = outType == scores.scalar_type()
+                            ? scores
+                            : torch::empty(scores.sizes(), scores.options().dtype(outType));
+    requireRowKernelInput(out, "the output");
+    const int64_t cols = scores.size(-1), rows = scores.numel() / std::max<int64_t>(cols, 1);
+    const void* in = scores.data_ptr();
+    void* o = out.data_ptr();
+    const bool inBf16 = isBf16(scores), outBf16 = isBf16(out);
+    at::parallel_for(0, rows, kRowGrain, [&](int64_t begin, int64_t end) {
+        vitrows::softmaxRows(in, inBf16, o, outBf16, cols, begin, end);
+    });
+    return out;
+}
+
+void fusedGeluInPlace(const torch::Tensor& x) {
+    requireRowKernelInput(x, "the GELU input");
+    const bool bf16 = isBf16(x);
+    void* data = x.data_ptr();
+    at::parallel_for(0, x.numel(), kElementGrain, [&](int64_t begin, int64_t end) {
+        if (bf16)
+            vitrows::geluErf(static_cast<vitrows::Bf16*>(data), begin, end);
+        else
+            vitrows::geluErf(static_cast<float*>(data), begin, end);
+    });
 }
 
 } // namespace freesel

@@ -25,9 +25,11 @@ bool packedKernelsAvailable();
 void avoidBlasThreadContention();
 
 /// fc2(gelu(fc1(y))) with both layers packed, dense throughout; GELU is the exact erf one
-/// (nn.GELU()), in place on the hidden activations. LibTorch 1.13's prepacked ops cannot fuse
-/// GELU into the product (only ReLU), so it stays one element-wise pass.
-torch::Tensor packedMlp(const torch::Tensor& y, const PackedLinear& fc1, const PackedLinear& fc2);
+/// (nn.GELU()), in place on the hidden activations (fusedGeluInPlace). LibTorch 1.13's
+/// prepacked ops cannot fuse GELU into the product (only ReLU), so it stays one pass.
+/// `fusedGelu` false: ATen's gelu_ (to measure the difference).
+torch::Tensor packedMlp(const torch::Tensor& y, const PackedLinear& fc1, const PackedLinear& fc2,
+                        bool fusedGelu = true);
 
 /// The patch embedding (a P x P convolution with stride P) as a packed product: `weight`
 /// d x 3 x P x P and `bias` d (undefined: none), packed in float32.
@@ -44,5 +46,25 @@ torch::Tensor packedPatchEmbedding(const torch::Tensor& images, int patch,
 /// threads. at::bmm runs float32 groups one after the other, each on one (OpenBLAS) thread:
 /// with the BLAS pool at one thread the attention products used one core of the machine.
 torch::Tensor parallelBatchedProducts(const torch::Tensor& a, const torch::Tensor& b);
+
+/// True when the fused row kernels below handle `type` (float32 and bfloat16).
+bool fusedRowKernelsSupport(torch::ScalarType type);
+
+/// x += gamma * branch (branch and gamma may be undefined), then LayerNorm(x) returned in
+/// `outType`: one pass over the rows (vit_row_kernels.h), split over ATen's threads. `x` is the
+/// forward pass's own contiguous float32 B x T x d residual stream, updated in place; `branch`
+/// float32 or bfloat16 of x's shape; `outType` float32 or bfloat16. Replaces add_, layer_norm
+/// and the bfloat16 conversion of the next product's input.
+torch::Tensor fusedResidualLayerNorm(torch::Tensor& x, const torch::Tensor& branch,
+                                     const torch::Tensor& gamma, const torch::Tensor& weight,
+                                     const torch::Tensor& bias, double eps,
+                                     torch::ScalarType outType);
+
+/// Softmax over the last dimension of contiguous `scores` (float32 or bfloat16), computed in
+/// float32 and returned in `outType`; in place when outType is the scores' type.
+torch::Tensor fusedSoftmax(const torch::Tensor& scores, torch::ScalarType outType);
+
+/// The exact erf GELU in place on a contiguous float32 or bfloat16 tensor.
+void fusedGeluInPlace(const torch::Tensor& x);
 
 } // namespace freesel

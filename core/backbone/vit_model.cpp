@@ -80,14 +80,57 @@ torch::Tensor addResidual(torch::Tensor x, torch::Tensor branch, const torch::Te
     return x.add_(branch);
 }
 
-/// x + attention branch (in place, see addResidual). Writes the head-averaged probabilities
-/// when `attentionOut` is given.
-torch::Tensor attentionBranch(torch::Tensor x, const VitBlockWeights& block,
+/// A branch output not yet added to the residual stream: the fused kernels add it in the same
+/// pass as the next LayerNorm.
+struct PendingResidual {
+    torch::Tensor branch; ///< undefined: nothing to add
+    torch::Tensor gamma;  ///< layer scale; undefined without
+};
+
+/// True when the forward pass runs the fused CPU row kernels (vit_row_kernels.h): with the
+/// packed products, on the CPU, in float32 or bfloat16.
+bool fusedRows(const torch::Tensor& x, const VitExecution& execution) {
+    return execution.packedKernels && execution.fusedRowKernels && x.device().is_cpu() &&
+           fusedRowKernelsSupport(execution.computeType);
+}
+
+/// x += pending (in place), then LayerNorm(x): in the compute type for a product's input when
+/// `forProduct` and the fused kernels run (the product would convert it anyway), else float32.
+torch::Tensor addAndNorm(torch::Tensor& x, PendingResidual pending, const torch::Tensor& weight,
+                         const torch::Tensor& bias, const VitConfig& config,
+                         const VitExecution& execution, bool forProduct) {
+    if (fusedRows(x, execution))
+        return fusedResidualLayerNorm(x, pending.branch, pending.gamma, weight, bias,
+                                      config.layerNormEps,
+                                      forProduct ? execution.computeType : torch::kFloat32);
+    if (pending.branch.defined())
+        x = addResidual(x, pending.branch, pending.gamma);
+    return layerNorm(x, weight, bias, config.layerNormEps);
+}
+
+/// Softmax of the (already scaled) scores in float32 arithmetic, returned in the compute type
+/// for the P V product. Writes the head-averaged float32 probabilities when `attentionOut`.
+torch::Tensor attentionProbabilities(const torch::Tensor& scores, int64_t batch, int heads,
+                                     const VitExecution& execution, torch::Tensor* attentionOut) {
+    const int64_t tokens = scores.size(1);
+    const bool fused = execution.packedKernels && execution.fusedRowKernels &&
+                       scores.device().is_cpu() && fusedRowKernelsSupport(scores.scalar_type());
+    if (fused && !attentionOut) // bfloat16 in, bfloat16 out: no float32 round trip
+        return fusedSoftmax(scores, execution.computeType);
+    // The map the store keeps comes from float32 probabilities, whatever the compute type.
+    const torch::Tensor probs = at::softmax(scores, -1, torch::kFloat32);
+    if (attentionOut)
+        *attentionOut = probs.view({batch, heads, tokens, tokens}).mean(1);
+    return probs.to(execution.computeType);
+}
+
+/// The attention branch before its residual add: proj(attention(y)), y the LayerNorm output.
+/// Writes the head-averaged probabilities when `attentionOut` is given.
+torch::Tensor attentionBranch(const torch::Tensor& y, const VitBlockWeights& block,
                               const VitConfig& config, const VitExecution& execution,
                               torch::Tensor* attentionOut) {
-    const int64_t batch = x.size(0), tokens = x.size(1);
+    const int64_t batch = y.size(0), tokens = y.size(1);
     const int heads = config.heads, headDim = config.headDim();
-    const torch::Tensor y = layerNorm(x, block.norm1Weight, block.norm1Bias, config.layerNormEps);
     // One copy to (3, B, heads, T, dh) and K transposed once: batched products on contiguous
     // operands run ~10x faster on the CPU than matmul on the strided views (measured 4.6 ->
     // 0.5 ms per image for Q K^T at ViT-S/16), and compute the same sums.
@@ -107,29 +150,23 @@ torch::Tensor attentionBranch(torch::Tensor x, const VitBlockWeights& block,
                                : at::bmm(q, kT);
     if (!prescaled)
         scores.mul_(1.0 / std::sqrt(static_cast<double>(headDim)));
-    // Softmax in float32 whatever the compute type: the attention map is a product output.
-    const torch::Tensor probs = at::softmax(scores, -1, torch::kFloat32);
-    if (attentionOut)
-        *attentionOut = probs.view({batch, heads, tokens, tokens}).mean(1);
-    const torch::Tensor weighted = probs.to(execution.computeType);
+    const torch::Tensor weighted =
+        attentionProbabilities(scores, batch, heads, execution, attentionOut);
     const torch::Tensor mixed = (execution.computeType == torch::kFloat32 && v.device().is_cpu()
                                      ? parallelBatchedProducts(weighted, v)
                                      : at::bmm(weighted, v))
                                     .view({batch, heads, tokens, headDim})
                                     .transpose(1, 2)
                                     .reshape({batch, tokens, config.width});
-    return addResidual(x, linear(mixed, block.proj, execution), block.ls1);
+    return linear(mixed, block.proj, execution);
 }
 
-torch::Tensor mlpBranch(torch::Tensor x, const VitBlockWeights& block, const VitConfig& config,
+/// The MLP branch before its residual add: fc2(gelu(fc1(y))).
+torch::Tensor mlpBranch(const torch::Tensor& y, const VitBlockWeights& block,
                         const VitExecution& execution) {
-    const torch::Tensor y = layerNorm(x, block.norm2Weight, block.norm2Bias, config.layerNormEps);
-    torch::Tensor out;
     if (execution.packedKernels && block.fc1.packed.defined())
-        out = packedMlp(y, block.fc1.packed, block.fc2.packed);
-    else
-        out = linear(at::gelu(linear(y, block.fc1, execution)), block.fc2, execution);
-    return addResidual(x, out, block.ls2);
+        return packedMlp(y, block.fc1.packed, block.fc2.packed, execution.fusedRowKernels);
+    return linear(at::gelu(linear(y, block.fc1, execution)), block.fc2, execution);
 }
 
 /// Patch embedding, [CLS], position embeddings and registers: B x T x d float32.
@@ -317,17 +354,23 @@ VitForwardOutput vitForward(const VitWeights& weights, const torch::Tensor& imag
     const VitConfig& config = weights.config;
     torch::Tensor x = embed(weights, images, execution);
     torch::Tensor penultimate, attention;
+    PendingResidual pending; // the previous MLP's output, added together with the next norm
     for (int i = 0; i < config.depth; ++i) {
         const bool last = i == config.depth - 1;
+        const VitBlockWeights& block = weights.blocks[size_t(i)];
+        const torch::Tensor y1 =
+            addAndNorm(x, pending, block.norm1Weight, block.norm1Bias, config, execution, true);
         if (last && layer == FeatureLayer::Penultimate)
             penultimate = x.clone(); // the blocks update x in place
-        x = attentionBranch(x, weights.blocks[size_t(i)], config, execution,
-                            last ? &attention : nullptr);
-        x = mlpBranch(x, weights.blocks[size_t(i)], config, execution);
+        const torch::Tensor attended =
+            attentionBranch(y1, block, config, execution, last ? &attention : nullptr);
+        const torch::Tensor y2 = addAndNorm(x, {attended, block.ls1}, block.norm2Weight,
+                                            block.norm2Bias, config, execution, true);
+        pending = {mlpBranch(y2, block, execution), block.ls2};
     }
     VitForwardOutput out;
     const torch::Tensor final =
-        layerNorm(x, weights.normWeight, weights.normBias, config.layerNormEps);
+        addAndNorm(x, pending, weights.normWeight, weights.normBias, config, execution, false);
     out.cls = final.select(1, 0);
     out.tokens = layer == FeatureLayer::Last ? final
                                              : layerNorm(penultimate, weights.normWeight,

@@ -84,7 +84,10 @@ torch::Tensor interpolatePositionEmbedding(const torch::Tensor& posEmbed, int ro
 struct VitExecution {
     torch::ScalarType computeType = torch::kFloat32;
     bool packedKernels = false; ///< use VitLinear::packed (prepared by prepareVitWeights)
-    int64_t typicalRows = 256;  ///< batch x tokens of a usual product: a hint for oneDNN
+    /// With packedKernels on the CPU: the fused row kernels (vit_row_kernels.h) for residual +
+    /// LayerNorm, softmax and GELU; false runs ATen's steps (what the fused ones replaced).
+    bool fusedRowKernels = true;
+    int64_t typicalRows = 256; ///< batch x tokens of a usual product: a hint for oneDNN
 };
 
 /// One forward pass. tokens: B x T x d after the final norm (T = 1 + registers + n; the

@@ -315,6 +315,42 @@ private Q_SLOTS:
         QVERIFY(maxAbsDiff(mine, tokens) > 1e-6); // really computed in bfloat16
     }
 
+    void fusedRowKernelsChangeOnlyRounding() {
+        // The fused residual + LayerNorm, softmax and GELU against ATen's steps, same packed
+        // products: in float32 they agree to float rounding, in bfloat16 to a few bfloat16
+        // roundings (the same values are rounded at the same places). A wrong fused kernel
+        // (a missed residual or layer scale, a softmax over the wrong axis) moves tokens by O(1).
+        const auto flat = [](const std::vector<float>& v) {
+            return torch::from_blob(const_cast<float*>(v.data()), {int64_t(v.size())}).clone();
+        };
+        const std::vector<std::pair<VitConfig, int>> configs = {{smallConfig(), 16},
+                                                                {smallV2Config(), 14}};
+        for (const auto& [config, side] : configs)
+            for (VitPrecision precision : {VitPrecision::Float32, VitPrecision::BFloat16}) {
+                DinoVitOptions options;
+                options.precision = precision;
+                const std::vector<cv::Mat> images = {
+                    syntheticRgbImage(2 * side, 3 * side, kImageSeed + 1),
+                    syntheticRgbImage(2 * side, 3 * side, kImageSeed + 2)};
+                options.fusedRowKernels = false;
+                const auto aten =
+                    DinoVit::withSyntheticWeights(config, kWeightSeed, options).run(images);
+                options.fusedRowKernels = true;
+                const auto fused =
+                    DinoVit::withSyntheticWeights(config, kWeightSeed, options).run(images);
+                const bool fp32 = precision == VitPrecision::Float32;
+                for (size_t i = 0; i < images.size(); ++i) {
+                    const torch::Tensor a = flat(aten[i].patchTokens);
+                    const torch::Tensor f = flat(fused[i].patchTokens);
+                    QVERIFY2(maxAbsDiff(a, f) < (fp32 ? 1e-4 : 0.1),
+                             qPrintable(QString::number(maxAbsDiff(a, f))));
+                    QVERIFY(cosine(a, f) > (fp32 ? 0.999999 : 0.999));
+                    QVERIFY(maxAbsDiff(flat(aten[i].clsAttention), flat(fused[i].clsAttention)) <
+                            (fp32 ? 1e-5 : 0.02));
+                }
+            }
+    }
+
     void shrinkOnLoadKeepsTheTokens() {
         // JPEG shrink-on-load (1/4 here: 600 x 400 still covers 224) against a full-size decode,
         // both resized to 224 x 224 with INTER_AREA, through ViT-S/16 with seeded weights.

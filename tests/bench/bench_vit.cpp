@@ -91,9 +91,10 @@ DinoVitOptions vitOptions(VitPrecision precision, int batch) {
     return options;
 }
 
-DinoVit makeVit(VitPrecision precision, int batch) {
-    return DinoVit::withSyntheticWeights(vitConfigByName("dino_vits16"), kWeightsSeed,
-                                         vitOptions(precision, batch));
+DinoVit makeVit(VitPrecision precision, int batch, bool fusedRowKernels = true) {
+    DinoVitOptions options = vitOptions(precision, batch);
+    options.fusedRowKernels = fusedRowKernels;
+    return DinoVit::withSyntheticWeights(vitConfigByName("dino_vits16"), kWeightsSeed, options);
 }
 
 int repeats() {
@@ -129,6 +130,13 @@ void reportAgainstCeiling(const DinoVit& vit, const std::vector<cv::Mat>& images
         reportWithLoad("vit_s16_cpu_network_img_per_s", network, "img/s");
     else
         reportWithLoad("vit_s16_cpu_bf16_network_img_per_s", network, "img/s");
+    // The same network with ATen's element-wise steps instead of the fused row kernels, right
+    // after: what the fused kernels save, comparable on a loaded machine.
+    const DinoVit unfused =
+        makeVit(vit.options().precision, vit.options().batchSize, /*fusedRowKernels=*/false);
+    const double without = networkRate(unfused, images);
+    report(prefix + "_network_unfused_img_per_s", without, "img/s");
+    reportWithLoad(prefix + "_fused_rows_speedup", network / without, "ratio");
 }
 
 /// Decode + resize to 224 + network over the files, the way extractFeatures runs it: a

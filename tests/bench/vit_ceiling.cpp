@@ -89,18 +89,32 @@ void printVitBlockBreakdown(const VitConfig& config, int side, int batch, VitPre
     const torch::Tensor probs = at::softmax(scores, -1, torch::kFloat32).to(type);
     const torch::Tensor mixed = products(probs, v);
     const torch::Tensor hidden = fc1(x);
+    const torch::Tensor branch = projLayer(x); // a branch output in the compute type
     double sum = 0;
+    auto time = [&](const std::function<void()>& f) { return 1e3 * bestOf5(threadClock, f); };
     auto part = [&](const char* name, const std::function<void()>& f) {
-        const double ms = 1e3 * bestOf5(threadClock, f);
+        const double ms = time(f);
         sum += ms;
-        std::printf("# block part %-34s %8.3f ms\n", name, ms);
+        std::printf("# block part %-40s %8.3f ms\n", name, ms);
+    };
+    // What the ATen steps the fused kernels replaced cost (not in the sum).
+    auto replaced = [&](const char* name, const std::function<void()>& f) {
+        std::printf("# block was  %-40s %8.3f ms (not in the sum)\n", name, time(f));
     };
     std::printf("# one block of %s, batch %d (%lld rows), %s, %s\n", config.name.c_str(), batch,
                 static_cast<long long>(rows), vitPrecisionName(precision),
                 threadClock ? "one thread, its CPU time" : "wall clock");
-    part("layer_norm x2", [&] {
-        at::layer_norm(x, {d}, gamma, beta, config.layerNormEps);
-        at::layer_norm(x, {d}, gamma, beta, config.layerNormEps);
+    torch::Tensor stream = x.clone();
+    const torch::Tensor none;
+    part("residual add + layer_norm, fused x2", [&] {
+        fusedResidualLayerNorm(stream, branch, none, gamma, beta, config.layerNormEps, type);
+        fusedResidualLayerNorm(stream, branch, none, gamma, beta, config.layerNormEps, type);
+    });
+    replaced("residual add + layer_norm + cast, ATen x2", [&] {
+        for (int i = 0; i < 2; ++i) {
+            stream.add_(branch);
+            at::layer_norm(stream, {d}, gamma, beta, config.layerNormEps).to(type);
+        }
     });
     part("qkv product (packed)", [&] { qkvLayer(x); });
     part("copies: qkv to heads, K transposed", [&] {
@@ -109,20 +123,20 @@ void printVitBlockBreakdown(const VitConfig& config, int side, int batch, VitPre
         p[1].view({groups, tokens, dh}).transpose(1, 2).contiguous();
     });
     part("attention Q K^T", [&] { products(q, kT); });
-    part("softmax (float32)", [&] { at::softmax(scores, -1, torch::kFloat32).to(type); });
+    const torch::Tensor scoresCopy = scores.clone();
+    part("softmax, fused (in place)", [&] { fusedSoftmax(scoresCopy, type); });
+    replaced("softmax (ATen, float32 out) + cast",
+             [&] { at::softmax(scores, -1, torch::kFloat32).to(type); });
     part("attention P V", [&] { products(probs, v); });
     part("copy: heads back to tokens", [&] {
         mixed.view({batch, heads, tokens, dh}).transpose(1, 2).reshape({batch, tokens, d});
     });
     part("proj product (packed)", [&] { projLayer(x); });
     part("fc1 product (packed)", [&] { fc1(x); });
-    part("GELU", [&] { at::gelu(hidden); });
+    torch::Tensor hiddenCopy = hidden.clone();
+    part("GELU, fused (in place)", [&] { fusedGeluInPlace(hiddenCopy); });
+    replaced("GELU (ATen, in place)", [&] { at::gelu_(hiddenCopy); });
     part("fc2 product (packed)", [&] { fc2(hidden); });
-    part("residual adds x2", [&] {
-        x.add(x);
-        x.add(x);
-    });
-    // GELU and the adds run in place in the network; here out of place (one more write each).
     std::printf("# block parts sum %.3f ms; x %d blocks = %.1f ms per batch\n", sum, config.depth,
                 sum * config.depth);
 }
