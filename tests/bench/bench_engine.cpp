@@ -10,7 +10,6 @@
 #include <QElapsedTimer>
 #include <atomic>
 #include <cmath>
-#include <sys/resource.h>
 #include <thread>
 
 using namespace freesel;
@@ -51,12 +50,6 @@ void benchPatternsWith(double peak, const QString& suffix) {
 void benchPatterns() {
     benchPatternsWith(4.0, QString());
     benchPatternsWith(0.5, QStringLiteral("_flat"));
-}
-
-double peakRssMb() {
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    return usage.ru_maxrss / 1024.0; // kilobytes on Linux
 }
 
 /// 300 semantic modes; by default most within-mode variation in a rank-16 subspace plus small
