@@ -127,32 +127,26 @@ uint64_t patternStageSeed(uint64_t seed) {
     return RandomStream::forItem(seed, 0x9a77e2).next();
 }
 
-PoolPatterns computePatterns(const FeatureStore& store, const std::vector<int>& records,
-                             const PatternParameters& params, uint64_t seed, int threads,
-                             const ProgressCallback& progress, const std::atomic<bool>* cancel,
-                             const std::string& rowsFolder) {
-    PoolPatterns result;
-    for (int i = 0; i < static_cast<int>(records.size()); ++i) {
-        if (records[i] >= 0 && store.entry(records[i]).ok) {
-            result.poolIndex.push_back(i);
-            result.storeIndex.push_back(records[i]);
-        }
-    }
-    const int count = static_cast<int>(result.storeIndex.size());
+PatternPool patternsOfRecords(const FeatureStore& store, const std::vector<int>& storeIndex,
+                              int first, int count, const PatternParameters& params, uint64_t seed,
+                              int threads, const ProgressCallback& progress,
+                              const std::atomic<bool>* cancel, const std::string& rowsFolder,
+                              const std::function<void(int, const ImageFeatures&)>& loaded) {
+    if (count == 0)
+        return PatternPool();
     // load() throws on a damaged record, but fetch runs inside a parallel region, where an
     // exception would end the process: the first failure is kept, the stage stops after the
     // batch in flight (that image gets a stand-in, a record that did load) and it is thrown
     // here instead.
-    const ImageFeatures standIn = count > 0 ? store.load(result.storeIndex[0]) : ImageFeatures();
+    const ImageFeatures standIn = store.load(storeIndex[size_t(first)]);
     std::atomic<bool> stop{false};
     std::mutex errorMutex;
     std::string error;
-    // The [CLS] token of each image is kept as it is fetched: one read of each record.
-    std::vector<std::vector<float>> cls(static_cast<size_t>(count));
     auto fetch = [&](int k) {
         try {
-            ImageFeatures features = store.load(result.storeIndex[k]);
-            cls[static_cast<size_t>(k)] = features.clsToken;
+            ImageFeatures features = store.load(storeIndex[size_t(first + k)]);
+            if (loaded)
+                loaded(k, features);
             return features;
         } catch (const std::exception& e) {
             const std::lock_guard<std::mutex> lock(errorMutex);
@@ -166,10 +160,30 @@ PoolPatterns computePatterns(const FeatureStore& store, const std::vector<int>& 
         return !stop.load() && !(cancel && cancel->load()) && (!progress || progress(done, total));
     };
     // The pattern seed is derived from the selection seed: one --seed reproduces everything.
-    result.patterns = computePoolPatterns(count, fetch, params, patternStageSeed(seed), threads,
-                                          stopOrProgress, cancel, rowsFolder);
+    PatternPool pool = computePoolPatterns(count, fetch, params, patternStageSeed(seed), threads,
+                                           stopOrProgress, cancel, rowsFolder, first);
     if (!error.empty())
         throw std::runtime_error(error);
+    return pool;
+}
+
+PoolPatterns computePatterns(const FeatureStore& store, const std::vector<int>& records,
+                             const PatternParameters& params, uint64_t seed, int threads,
+                             const ProgressCallback& progress, const std::atomic<bool>* cancel,
+                             const std::string& rowsFolder) {
+    PoolPatterns result;
+    for (int i = 0; i < static_cast<int>(records.size()); ++i) {
+        if (records[i] >= 0 && store.entry(records[i]).ok) {
+            result.poolIndex.push_back(i);
+            result.storeIndex.push_back(records[i]);
+        }
+    }
+    const int count = static_cast<int>(result.storeIndex.size());
+    // The [CLS] token of each image is kept as it is fetched: one read of each record.
+    std::vector<std::vector<float>> cls(static_cast<size_t>(count));
+    result.patterns = patternsOfRecords(
+        store, result.storeIndex, 0, count, params, seed, threads, progress, cancel, rowsFolder,
+        [&](int k, const ImageFeatures& features) { cls[size_t(k)] = features.clsToken; });
     for (int k = 0; k < count && k < result.patterns.imageCount(); ++k) {
         if (k == 0)
             result.global = PatternPool(static_cast<int>(cls[0].size()));

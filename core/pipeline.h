@@ -12,7 +12,9 @@
 
 #include <QString>
 #include <atomic>
+#include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace freesel {
@@ -70,6 +72,17 @@ std::vector<int> storeRecordsFor(const std::vector<PoolEntry>& pool, const Featu
 /// The base seed of the pattern stage for a run's --seed (one seed reproduces everything);
 /// image i then uses imagePatternSeed(patternStageSeed(seed), i).
 uint64_t patternStageSeed(uint64_t seed);
+
+/// The pattern stage over store records storeIndex[first, first + count), in parallel; image k
+/// is seeded as the pool's image first + k, so a share is exactly its slice of the whole pool.
+/// A record that fails to load stops the stage after its batch and is thrown as
+/// std::runtime_error. `loaded(k, features)` sees each record as it is read (from several
+/// threads, each k once); with a `rowsFolder` the rows stay in a file there.
+PatternPool patternsOfRecords(const FeatureStore& store, const std::vector<int>& storeIndex,
+                              int first, int count, const PatternParameters& params, uint64_t seed,
+                              int threads, const ProgressCallback& progress,
+                              const std::atomic<bool>* cancel, const std::string& rowsFolder,
+                              const std::function<void(int, const ImageFeatures&)>& loaded = {});
 
 /// The pattern stage over the store, in parallel, reproducible from `seed`; with a
 /// `rowsFolder` the pattern rows stay in a file there (patterns/pattern_rows.h).

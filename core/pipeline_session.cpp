@@ -236,17 +236,17 @@ bool PipelineSession::extract(const RunParameters& p, const Shard& shard) {
     return true;
 }
 
-std::string PipelineSession::patternRowsFolderFor(const RunParameters& p,
-                                                  const PatternParameters& params) const {
+std::string patternRowsFolderFor(const RunParameters& p, const FeatureStore& store,
+                                 const std::vector<int>& records) {
     int64_t usable = 0;
     int dims = 0;
-    for (const int record : records_) {
-        if (record < 0 || !store_->entry(record).ok)
+    for (const int record : records) {
+        if (record < 0 || !store.entry(record).ok)
             continue;
         ++usable;
-        dims = std::max(dims, store_->entry(record).dims);
+        dims = std::max(dims, store.entry(record).dims);
     }
-    return patternRowsFolder(p.patternRows, usable, params.clusters, dims, store_->folder());
+    return patternRowsFolder(p.patternRows, usable, p.clusters, dims, store.folder());
 }
 
 bool PipelineSession::computePatterns(const RunParameters& p) {
@@ -258,9 +258,9 @@ bool PipelineSession::computePatterns(const RunParameters& p) {
     validatePatternParameters(params, store_->header().fingerprint.radius);
     if (observer_)
         observer_->stageStarted(QStringLiteral("patterns"));
-    PoolPatterns patterns = freesel::computePatterns(*store_, records_, params, p.seed, p.threads,
-                                                     progressFor(QStringLiteral("patterns")),
-                                                     cancel_, patternRowsFolderFor(p, params));
+    PoolPatterns patterns = freesel::computePatterns(
+        *store_, records_, params, p.seed, p.threads, progressFor(QStringLiteral("patterns")),
+        cancel_, patternRowsFolderFor(p, *store_, records_));
     if (patterns.patterns.imageCount() < static_cast<int>(patterns.poolIndex.size()))
         throw StageCancelled(QStringLiteral("patterns"));
     checkCancel(QStringLiteral("patterns"));

@@ -84,6 +84,12 @@ struct CoverageCurves {
 
 enum class StoreAccess { Write, Read };
 
+/// Where the pattern stage puts the rows of `records` (store records, -1 or failed ones
+/// skipped): the store's folder when --pattern-rows sends them to a file
+/// (patterns/pattern_rows.h), "" for memory.
+std::string patternRowsFolderFor(const RunParameters& p, const FeatureStore& store,
+                                 const std::vector<int>& records);
+
 class PipelineSession {
 public:
     explicit PipelineSession(SessionObserver* observer = nullptr,
@@ -173,8 +179,6 @@ private:
     void require(bool done, const char* stage) const;
     void forgetFrom(int stage);
     void openForWriting(FeatureStore& store, const QString& folder, const RunParameters& p);
-    /// Where the pattern stage puts its rows: the store's folder when they go to a file.
-    std::string patternRowsFolderFor(const RunParameters& p, const PatternParameters& params) const;
     /// The strategy's own picks, around the round's labelled and included images.
     SelectionResult drawSelection(const RunParameters& p, StrategyKind strategy,
                                   const SelectionRequest& request, const PoolPatterns& candidates,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "backbone/vit_row_kernels.h"
 
+#include "util/bfloat16.h"
 #include "util/target_clones.h"
 
 #include <algorithm>
@@ -22,10 +23,7 @@ inline float widen(float value) {
 }
 
 inline float widen(Bf16 value) {
-    const std::uint32_t bits = std::uint32_t(value) << 16;
-    float out;
-    std::memcpy(&out, &bits, sizeof out);
-    return out;
+    return widenBfloat16(value);
 }
 
 inline void store(float value, float* out) {
@@ -33,10 +31,7 @@ inline void store(float value, float* out) {
 }
 
 inline void store(float value, Bf16* out) {
-    std::uint32_t bits;
-    std::memcpy(&bits, &value, sizeof bits);
-    bits += 0x7fffu + ((bits >> 16) & 1u); // round to nearest, ties to even
-    *out = static_cast<Bf16>(bits >> 16);
+    *out = roundToBfloat16(value);
 }
 
 /// exp(x) for x <= 0 (Cephes expf): x = n ln2 + r with |r| <= ln2 / 2, a degree-6 polynomial in

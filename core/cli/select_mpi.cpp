@@ -7,7 +7,6 @@
 #include "distributed/mpi_peers.h"
 #include "distributed/share_patterns.h"
 #include "export/export_image_sizes.h"
-#include "patterns/pattern_rows.h"
 #include "pipeline.h"
 #include "pipeline_session.h"
 #include "selection/distance_sampling.h"
@@ -107,13 +106,9 @@ int runMpiSelection(const RunParameters& run, StrategyKind strategy,
     const PatternParameters params = run.patternParameters();
     validatePatternParameters(params, session.store().header().fingerprint.radius);
     const ContiguousShare share = contiguousShare(usable, mpi.size(), mpi.rank());
-    int dims = 0;
-    for (const int record : storeIndex)
-        dims = std::max(dims, session.store().entry(record).dims);
     // Ranks on one node share its memory, which a rank cannot see from its own share: the whole
     // pool's size decides, the same on every rank.
-    const std::string rowsFolder = patternRowsFolder(run.patternRows, usable, params.clusters, dims,
-                                                     session.storeFolderFor(run));
+    const std::string rowsFolder = patternRowsFolderFor(run, session.store(), storeIndex);
     PatternPool patterns = computeSharePatterns(session.store(), storeIndex, share, params,
                                                 run.seed, run.threads, rowsFolder);
     const int64_t budget = run.budgetPercent ? std::llround(double(usable) * run.budget / 100.0)

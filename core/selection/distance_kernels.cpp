@@ -55,12 +55,8 @@ FREESEL_CLONES void dotProducts4(const float* const a[4], const float* const b[4
 }
 
 void toBfloat16(const float* values, int64_t count, uint16_t* out) {
-    for (int64_t i = 0; i < count; ++i) {
-        uint32_t bits;
-        std::memcpy(&bits, &values[i], sizeof bits);
-        bits += 0x7fffu + ((bits >> 16) & 1u); // round to nearest, ties to even
-        out[i] = static_cast<uint16_t>(bits >> 16);
-    }
+    for (int64_t i = 0; i < count; ++i)
+        out[i] = roundToBfloat16(values[i]);
 }
 
 FREESEL_CLONES void roundRowToBfloat16(const float* row, int dims, uint16_t* out, float* error2,
@@ -68,10 +64,7 @@ FREESEL_CLONES void roundRowToBfloat16(const float* row, int dims, uint16_t* out
     float error = 0.0f, norm = 0.0f;
 #pragma omp simd reduction(+ : error, norm)
     for (int i = 0; i < dims; ++i) {
-        uint32_t bits;
-        std::memcpy(&bits, &row[i], sizeof bits);
-        bits += 0x7fffu + ((bits >> 16) & 1u); // as toBfloat16
-        const auto rounded = static_cast<uint16_t>(bits >> 16);
+        const uint16_t rounded = roundToBfloat16(row[i]);
         out[i] = rounded;
         const float widened = widenBfloat16(rounded);
         const float difference = row[i] - widened; // exact (Sterbenz)

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "util/bfloat16.h"
+
 #include <cstdint>
-#include <cstring>
 
 namespace freesel {
 
@@ -17,14 +18,6 @@ float squaredDistance(const float* a, const float* b, int dims);
 /// busy (one chain per dot is latency bound). Each slot runs the same instructions, so a pair
 /// gets the same bits in any slot and next to any other pairs.
 void dotProducts4(const float* const a[4], const float* const b[4], int dims, float out[4]);
-
-/// A bfloat16 widened back to float (exact: its bits are the float's upper half).
-inline float widenBfloat16(uint16_t h) {
-    const uint32_t bits = static_cast<uint32_t>(h) << 16;
-    float value;
-    std::memcpy(&value, &bits, sizeof value);
-    return value;
-}
 
 /// Rounds floats to bfloat16 (round to nearest even), the upper half of a float's bits.
 void toBfloat16(const float* values, int64_t count, uint16_t* out);
