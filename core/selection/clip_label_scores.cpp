@@ -2,7 +2,6 @@
 #include "selection/clip_label_scores.h"
 
 #include "selection/distance_kernels.h"
-#include "util/target_clones.h"
 
 #include <algorithm>
 #include <cmath>
@@ -17,29 +16,6 @@
 namespace freesel {
 
 namespace {
-
-/// out[4 i + j] = dot(a_i, b_j) for the four rows a_0..3 from `a` and b_0..3 from `b` (rows
-/// `dims` apart): 16 independent sums over 8 loads a step, where one query against four rows
-/// (dotsWithRows) loads five rows for four sums and is bound by the cache.
-FREESEL_CLONES void dotTile4x4(const float* a, const float* b, int dims, float* out) {
-    const float *a0 = a, *a1 = a + dims, *a2 = a1 + dims, *a3 = a2 + dims;
-    const float *b0 = b, *b1 = b + dims, *b2 = b1 + dims, *b3 = b2 + dims;
-    float s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
-    float s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
-#pragma omp simd reduction(+ : s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23, s30,   \
-                               s31, s32, s33)
-    for (int d = 0; d < dims; ++d) {
-        const float x0 = a0[d], x1 = a1[d], x2 = a2[d], x3 = a3[d];
-        const float y0 = b0[d], y1 = b1[d], y2 = b2[d], y3 = b3[d];
-        s00 += x0 * y0, s01 += x0 * y1, s02 += x0 * y2, s03 += x0 * y3;
-        s10 += x1 * y0, s11 += x1 * y1, s12 += x1 * y2, s13 += x1 * y3;
-        s20 += x2 * y0, s21 += x2 * y1, s22 += x2 * y2, s23 += x2 * y3;
-        s30 += x3 * y0, s31 += x3 * y1, s32 += x3 * y2, s33 += x3 * y3;
-    }
-    const float sums[16] = {s00, s01, s02, s03, s10, s11, s12, s13,
-                            s20, s21, s22, s23, s30, s31, s32, s33};
-    std::copy(sums, sums + 16, out);
-}
 
 using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 

@@ -4,11 +4,6 @@
 #include "util/target_clones.h"
 
 #include <algorithm>
-#include <cstring>
-
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
 
 // Hand-written loops instead of Eigen here: Eigen picks its SIMD width at compile time, and a
 // portable binary (Debian's baseline is SSE2) would lose 4-8x on the selection's hot path.
@@ -54,104 +49,6 @@ FREESEL_CLONES void dotProducts4(const float* const a[4], const float* const b[4
     out[3] = s3;
 }
 
-void toBfloat16(const float* values, int64_t count, uint16_t* out) {
-    for (int64_t i = 0; i < count; ++i)
-        out[i] = roundToBfloat16(values[i]);
-}
-
-FREESEL_CLONES void roundRowToBfloat16(const float* row, int dims, uint16_t* out, float* error2,
-                                       float* norm2) {
-    float error = 0.0f, norm = 0.0f;
-#pragma omp simd reduction(+ : error, norm)
-    for (int i = 0; i < dims; ++i) {
-        const uint16_t rounded = roundToBfloat16(row[i]);
-        out[i] = rounded;
-        const float widened = widenBfloat16(rounded);
-        const float difference = row[i] - widened; // exact (Sterbenz)
-        error += difference * difference;
-        norm += widened * widened;
-    }
-    *error2 = error;
-    *norm2 = norm;
-}
-
-namespace {
-
-// Portable path: a bfloat16 widens to float by a 16-bit shift, plain integer lanes the
-// compiler vectorises.
-FREESEL_CLONES void dotProductsBf16x4Widened(const uint16_t* const a[4], const uint16_t* const b[4],
-                                             int dims, float out[4]) {
-    const uint16_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
-    const uint16_t *b0 = b[0], *b1 = b[1], *b2 = b[2], *b3 = b[3];
-    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
-#pragma omp simd reduction(+ : s0, s1, s2, s3)
-    for (int i = 0; i < dims; ++i) {
-        s0 += widenBfloat16(a0[i]) * widenBfloat16(b0[i]);
-        s1 += widenBfloat16(a1[i]) * widenBfloat16(b1[i]);
-        s2 += widenBfloat16(a2[i]) * widenBfloat16(b2[i]);
-        s3 += widenBfloat16(a3[i]) * widenBfloat16(b3[i]);
-    }
-    out[0] = s0;
-    out[1] = s1;
-    out[2] = s2;
-    out[3] = s3;
-}
-
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-#define FREESEL_HAVE_AVX512BF16 1
-// GCC 12's AVX-512 headers build reductions from _mm*_undefined_*() values and then warn
-// about them (GCC bug 105593); the warning is about the header, not this code.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-// vdpbf16ps multiplies 32 bfloat16 pairs and adds them into 16 float lanes per instruction:
-// the fastest dot this CPU family has, and exact products (8 x 8 significant bits fit a float).
-__attribute__((target("avx512f,avx512bw,avx512dq,avx512bf16"))) void
-dotProductsBf16x4Avx512(const uint16_t* const a[4], const uint16_t* const b[4], int dims,
-                        float out[4]) {
-    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
-                     _mm512_setzero_ps()};
-    int i = 0;
-    for (; i + 32 <= dims; i += 32)
-        for (int k = 0; k < 4; ++k)
-            acc[k] = _mm512_dpbf16_ps(acc[k], (__m512bh)_mm512_loadu_si512(a[k] + i),
-                                      (__m512bh)_mm512_loadu_si512(b[k] + i));
-    if (i < dims) {
-        const auto mask = static_cast<__mmask32>((1ull << (dims - i)) - 1);
-        for (int k = 0; k < 4; ++k)
-            acc[k] = _mm512_dpbf16_ps(acc[k], (__m512bh)_mm512_maskz_loadu_epi16(mask, a[k] + i),
-                                      (__m512bh)_mm512_maskz_loadu_epi16(mask, b[k] + i));
-    }
-    // Folded by hand: measured faster here than GCC 12's _mm512_reduce_add_ps.
-    for (int k = 0; k < 4; ++k) {
-        const __m256 half =
-            _mm256_add_ps(_mm512_castps512_ps256(acc[k]), _mm512_extractf32x8_ps(acc[k], 1));
-        __m128 quarter = _mm_add_ps(_mm256_castps256_ps128(half), _mm256_extractf128_ps(half, 1));
-        quarter = _mm_add_ps(quarter, _mm_movehl_ps(quarter, quarter));
-        quarter = _mm_add_ss(quarter, _mm_movehdup_ps(quarter));
-        out[k] = _mm_cvtss_f32(quarter);
-    }
-}
-#pragma GCC diagnostic pop
-#endif
-
-} // namespace
-
-void dotProductsBf16x4(const uint16_t* const a[4], const uint16_t* const b[4], int dims,
-                       float out[4]) {
-#ifdef FREESEL_HAVE_AVX512BF16
-    static const bool hasBf16 =
-        __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512dq");
-    if (hasBf16)
-        return dotProductsBf16x4Avx512(a, b, dims, out);
-#endif
-    dotProductsBf16x4Widened(a, b, dims, out);
-}
-
-void dotProductsBf16x4Portable(const uint16_t* const a[4], const uint16_t* const b[4], int dims,
-                               float out[4]) {
-    dotProductsBf16x4Widened(a, b, dims, out);
-}
-
 FREESEL_CLONES void dotsWithRows(const float* query, const float* rows, int rowCount, int dims,
                                  float* out) {
     int r = 0;
@@ -176,6 +73,50 @@ FREESEL_CLONES void dotsWithRows(const float* query, const float* rows, int rowC
     }
     for (; r < rowCount; ++r)
         out[r] = dotProduct(query, rows + static_cast<int64_t>(r) * dims, dims);
+}
+
+/// out[4 i + j] = dot(a_i, b_j) for the four rows a_0..3 from `a` and b_0..3 from `b` (rows
+/// `dims` apart): 16 independent sums over 8 loads a step, where one query against four rows
+/// (dotsWithRows) loads five rows for four sums and is bound by the cache.
+FREESEL_CLONES void dotTile4x4(const float* a, const float* b, int dims, float* out) {
+    const float *a0 = a, *a1 = a + dims, *a2 = a1 + dims, *a3 = a2 + dims;
+    const float *b0 = b, *b1 = b + dims, *b2 = b1 + dims, *b3 = b2 + dims;
+    float s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+    float s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
+#pragma omp simd reduction(+ : s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23, s30,   \
+                               s31, s32, s33)
+    for (int d = 0; d < dims; ++d) {
+        const float x0 = a0[d], x1 = a1[d], x2 = a2[d], x3 = a3[d];
+        const float y0 = b0[d], y1 = b1[d], y2 = b2[d], y3 = b3[d];
+        s00 += x0 * y0, s01 += x0 * y1, s02 += x0 * y2, s03 += x0 * y3;
+        s10 += x1 * y0, s11 += x1 * y1, s12 += x1 * y2, s13 += x1 * y3;
+        s20 += x2 * y0, s21 += x2 * y1, s22 += x2 * y2, s23 += x2 * y3;
+        s30 += x3 * y0, s31 += x3 * y1, s32 += x3 * y2, s33 += x3 * y3;
+    }
+    const float sums[16] = {s00, s01, s02, s03, s10, s11, s12, s13,
+                            s20, s21, s22, s23, s30, s31, s32, s33};
+    std::copy(sums, sums + 16, out);
+}
+
+void dotsOfRowsWithRows(const float* queries, int queryCount, const float* rows, int rowCount,
+                        int dims, float* out) {
+    const int fullQueries = queryCount / 4 * 4, fullRows = rowCount / 4 * 4;
+    float tile[16];
+    for (int q = 0; q < fullQueries; q += 4) {
+        const float* block = queries + int64_t(q) * dims;
+        for (int r = 0; r < fullRows; r += 4) {
+            dotTile4x4(block, rows + int64_t(r) * dims, dims, tile);
+            for (int i = 0; i < 4; ++i)
+                std::copy_n(tile + 4 * i, 4, out + int64_t(q + i) * rowCount + r);
+        }
+        for (int i = 0; i < 4; ++i)
+            for (int r = fullRows; r < rowCount; ++r)
+                out[int64_t(q + i) * rowCount + r] =
+                    dotProduct(block + int64_t(i) * dims, rows + int64_t(r) * dims, dims);
+    }
+    for (int q = fullQueries; q < queryCount; ++q)
+        dotsWithRows(queries + int64_t(q) * dims, rows, rowCount, dims,
+                     out + int64_t(q) * rowCount);
 }
 
 } // namespace freesel

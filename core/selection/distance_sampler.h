@@ -4,11 +4,12 @@
 // The machinery of exact pruned D^2 sampling (distance_sampling.h is the interface): the bounds
 // that let whole groups of rows be skipped, and the sampler that keeps them. Internal to
 // core/selection: distance_sampler_setup.cpp prepares the pool (normalised rows, groups in
-// contiguous order, the bfloat16 prefilter), distance_sampling.cpp runs the sampling loop
+// contiguous order, the 8-bit prefilter), distance_sampling.cpp runs the sampling loop
 // (plan which groups a new image may affect, evaluate them, apply the lowered distances).
 
 #include "selection/distance_sampling.h"
 #include "selection/group_projections.h"
+#include "selection/int8_kernels.h"
 #include "selection/pattern_groups.h"
 #include "selection/sampling_tree.h"
 #include "util/random_stream.h"
@@ -58,7 +59,7 @@ struct Bounds {
 template <typename Row> struct FourPairs {
     const Row* left[4];
     const float* right[4];
-    const uint16_t* compactRight[4]; // the bfloat16 query, for the prefilter
+    const int8_t* compactRight[4]; // the 8-bit query, for the prefilter
     int query[4];
     int64_t owner[4];
     int count = 0;
@@ -77,10 +78,49 @@ template <typename Row> struct FourPairs {
     }
 };
 
+/// Exact (row, query) pairs waiting for dotProducts4. A pair's float row is prefetched when it
+/// joins and the oldest four are computed only once kDepth wait, so the memory latency of rows
+/// scattered over the pool (the few pairs the prefilter lets through) overlaps with the work
+/// in between instead of stalling each dot.
+struct ExactQueue {
+    static constexpr int kDepth = 8;
+    const float* left[kDepth];
+    const float* right[kDepth];
+    int64_t owner[kDepth];
+    int count = 0;
+    void add(const float* row, const float* query, int64_t position) {
+        left[count] = row;
+        right[count] = query;
+        owner[count++] = position;
+    }
+    void dropOldest(int n) {
+        for (int k = n; k < count; ++k) {
+            left[k - n] = left[k];
+            right[k - n] = right[k];
+            owner[k - n] = owner[k];
+        }
+        count -= n;
+    }
+};
+
+/// Asks for every cache line of a row ahead of its use (a hint: never faults).
+inline void prefetchRow(const float* row, int dims) {
+    for (int i = 0; i < dims; i += 16)
+        __builtin_prefetch(row + i);
+}
+
 /// A query to check against the rows of one group, with its distance to the group's centre.
 struct QueryCheck {
     int query;
     float toGroup;
+};
+
+/// A (group, query) pair planning has not ruled out yet, with the query's dot (cosine) or
+/// distance (Euclidean) to the group's centre.
+struct CentreCheck {
+    int group;
+    int query;
+    float value;
 };
 
 /// One group that a query may affect, and which queries (with their distance to its centre).
@@ -152,7 +192,7 @@ private:
     void buildCompactRows();
     void compactRow(const float* row, int64_t index);
     // Rows in a file (PatternPool::withRowsInFile, distance_sampler_file.cpp): only the
-    // bfloat16 copy is resident; exact rows are read back for the few pairs that need them.
+    // 8-bit copy is resident; exact rows are read back for the few pairs that need them.
     void prepareRowsOnFile();
     void permuteCompactRows();
     void measureAlphaOnFile(const std::vector<int>& groupOf);
@@ -184,6 +224,12 @@ private:
     int ownerOf(uint64_t ShareSummary::*field, uint64_t& target) const;
     void planWork(const std::vector<float>& queries, int queryCount);
     void planTop(int top, const std::vector<float>& queries, int queryCount, const float* toTops);
+    void centreValues(int firstGroup, int groups, const std::vector<float>& queries,
+                      const std::vector<int>& needed, float* out) const;
+    bool mayAdmit(int group, float estimate, float margin) const;
+    void refineCentreDots(const std::vector<float>& queries, std::vector<CentreCheck>& open) const;
+    void quantiseCentres();
+    std::pair<float, float> quantisingBounds(const QuantisedRow& rounded) const;
     int64_t evaluate(const WorkItem& item, const float* queries,
                      std::vector<std::pair<int64_t, float>>& changed) const;
     void applyChanges();
@@ -202,7 +248,7 @@ private:
     // The per-pick steps (plan, evaluate) run on this team, not OpenMP: see work_team.h.
     std::unique_ptr<WorkTeam> team_;
     bool rowsOnFile_ = false;  // the float rows stay in the pool's file, in original order
-    bool prefilter_ = false;   // cosine pairs are ruled out on the bfloat16 copy first
+    bool prefilter_ = false;   // cosine pairs are ruled out on the 8-bit copy first
     bool projections_ = false; // cosine pairs are ruled out on group projections first
     float slack_ = 0.0f;
 
@@ -210,14 +256,19 @@ private:
     std::vector<int64_t> rowAtPosition_;  // position -> original row
     std::vector<float> d_, beta_;         // per position: D and its radius in bound units
     std::vector<float> alpha_, alphaTop_; // per position: distance to its group / top centre
-    // Cosine prefilter: a bfloat16 copy of each row and a bound on what rounding it moved any
-    // dot with a unit query, so most pairs that cannot lower D are ruled out at a quarter of
-    // the memory traffic and only the rest are computed exactly in float.
-    std::vector<uint16_t> compact_;
-    std::vector<float> compactMargin_, compactNorm_;
-    // The current step's queries in bfloat16 and how far rounding moved each (|q - q~|).
-    std::vector<uint16_t> compactQueries_;
+    // Cosine prefilter: an 8-bit copy of each row (int8_kernels.h) with its scale, and a bound
+    // on what quantising moved any dot with a unit query, so most pairs that cannot lower D are
+    // ruled out at a quarter of the memory traffic and only the rest are computed exactly.
+    std::vector<uint8_t> compact_;
+    std::vector<float> compactScale_, compactMargin_, compactNorm_;
+    // The current step's queries in 8 bits and how far quantising moved each (|q - q^|).
+    std::vector<int8_t> compactQueries_;
+    std::vector<QuantisedQuery> quantisedQueries_;
     std::vector<float> queryMargin_;
+    // The group centres in 8 bits, with the same margins: most (query, group) pairs are ruled
+    // out on them before the float dot with the centre.
+    std::vector<uint8_t> centreCodes_;
+    std::vector<float> centreScale_, centreMargin_, centreNorm_;
     // Rows on file: each original row's norm (cosine), so a row read back is normalised to the
     // same bits as an in-memory row; the largest squared norm (Euclidean bound).
     std::vector<float> rowNorm_;

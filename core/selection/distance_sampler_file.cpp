@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Distance sampling over a pool whose float rows live in a file (PatternPool::withRowsInFile):
-// only the bfloat16 copy (half the bytes) is resident, in group order; the float rows stay in
+// only the 8-bit copy (a quarter of the bytes) is resident, in group order; the float rows stay in
 // the file in the pool's order and are read back (positioned reads: they never count in the
-// process's resident memory) for the pairs the bfloat16 prefilter cannot rule out and for the
+// process's resident memory) for the pairs the 8-bit prefilter cannot rule out and for the
 // chosen images' queries. A row read back is normalised with its stored norm, to the same bits
 // the in-memory path computes, so both paths give identical picks and D values.
 #include "selection/distance_kernels.h"
@@ -21,11 +21,12 @@ constexpr int64_t kChunkRows = 16384;
 } // namespace
 
 /// One pass over the file in row order: validates each row, keeps its norm (cosine) and builds
-/// the bfloat16 copy in the pool's row order (grouping reads it; permuteCompactRows then puts
+/// the 8-bit copy in the pool's row order (grouping reads it; permuteCompactRows then puts
 /// it in group order).
 void DistanceSampler::prepareRowsOnFile() {
     const bool cosine = options_.metric == DistanceMetric::Cosine;
     resizeOnHugePages(compact_, static_cast<size_t>(rows_) * dims_);
+    compactScale_.resize(rows_);
     compactMargin_.resize(rows_);
     compactNorm_.resize(rows_);
     if (cosine)
@@ -56,12 +57,12 @@ void DistanceSampler::prepareRowsOnFile() {
     }
 }
 
-/// The bfloat16 rows and their margins from the pool's order into group order.
+/// The 8-bit rows, their scales and margins from the pool's order into group order.
 void DistanceSampler::permuteCompactRows() {
     if (rows_ == 0)
         return;
     permuteInPlace(compact_.data(), dims_, rowAtPosition_);
-    for (std::vector<float>* values : {&compactMargin_, &compactNorm_}) {
+    for (std::vector<float>* values : {&compactScale_, &compactMargin_, &compactNorm_}) {
         std::vector<float> permuted(rows_);
         for (int64_t p = 0; p < rows_; ++p)
             permuted[p] = (*values)[rowAtPosition_[p]];
@@ -123,8 +124,8 @@ void DistanceSampler::reportMemory() {
     stats_.rowBytes = pool_.memoryBytes() + bytes(compact_);
     stats_.stateBytes = bytes(d_) + bytes(beta_) + bytes(alpha_) + bytes(alphaTop_) +
                         bytes(active_) + bytes(positionOfRow_) + bytes(rowAtPosition_) +
-                        bytes(compactMargin_) + bytes(compactNorm_) + bytes(rowNorm_) +
-                        bytes(coordinates_) + bytes(residual_);
+                        bytes(compactScale_) + bytes(compactMargin_) + bytes(compactNorm_) +
+                        bytes(rowNorm_) + bytes(coordinates_) + bytes(residual_);
     stats_.treeBytes =
         massTree_.memoryBytes() + farthestTree_.memoryBytes() + unselected_.memoryBytes();
     stats_.groupBytes = bytes(centres_) + bytes(topCentres_) + bytes(groupStart_) +

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Preparing a pool for pruned D^2 sampling: validated, normalised rows, the bound groups laid
-// out contiguously, and the bfloat16 copy the cosine prefilter reads.
+// out contiguously, and the 8-bit copy the cosine prefilter reads.
 #include "selection/distance_sampler.h"
 
 #include "selection/distance_kernels.h"
@@ -13,6 +13,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 
 namespace freesel::sampling_detail {
 
@@ -79,8 +80,9 @@ void DistanceSampler::normaliseRows() {
 
 void DistanceSampler::buildGroups() {
     const int target = options_.pruning ? options_.groups : 1;
-    const GroupingRows source = rowsOnFile_ ? GroupingRows{nullptr, compact_.data(), dims_}
-                                            : GroupingRows{pool_.pattern(0), nullptr, dims_};
+    const GroupingRows source =
+        rowsOnFile_ ? GroupingRows{nullptr, compact_.data(), compactScale_.data(), dims_}
+                    : GroupingRows{pool_.pattern(0), nullptr, nullptr, dims_};
     PatternGroups groups = groupPatterns(source, rows_, options_.metric, target, threads_);
     groupCount_ = groups.groupCount;
     topCount_ = groups.topCount;
@@ -107,13 +109,15 @@ void DistanceSampler::buildGroups() {
     // cut the evaluation time by a third.
     if (projections_ && rows_ < kProjectionGroupRows * groupCount_)
         projections_ = false;
+    if (prefilter_)
+        quantiseCentres();
     activeInGroup_.resize(groupCount_);
     for (int g = 0; g < groupCount_; ++g)
         activeInGroup_[g] = groupStart_[g + 1] - groupStart_[g];
     if (rowsOnFile_) {
         permuteCompactRows();
         if (projections_) // directions from the rounded rows: they only steer tightness
-            groupDirectionsOf(GroupingRows{nullptr, compact_.data(), dims_});
+            groupDirectionsOf(GroupingRows{nullptr, compact_.data(), compactScale_.data(), dims_});
         measureAlphaOnFile(groups.groupOf);
     } else {
         groups.groupOf = {};
@@ -175,7 +179,7 @@ void DistanceSampler::groupDirectionsOf(const GroupingRows& rows) {
 void DistanceSampler::buildProjections() {
     if (rows_ == 0)
         return;
-    groupDirectionsOf(GroupingRows{pool_.pattern(0), nullptr, dims_});
+    groupDirectionsOf(GroupingRows{pool_.pattern(0), nullptr, nullptr, dims_});
     const size_t perGroup = size_t(kProjectionWidth) * dims_;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads_) if (rows_ > kParallelWork)
     for (int g = 0; g < groupCount_; ++g)
@@ -185,13 +189,14 @@ void DistanceSampler::buildProjections() {
                             &coordinates_[size_t(p) * kProjectionWidth]);
 }
 
-/// |x.q - fl(x~.q~)| <= |x - x~| |q| + |x~| |q - q~| + dims * 2^-24 |x~| |q~| for a unit query
-/// q (Cauchy-Schwarz on the rounding of the row and of the query, plus the worst float
-/// summation error); the exact float path differs from x.q by at most the same summation term.
-/// compactMargin_ covers the row's share and both summations, compactNorm_ bounds |x~| for the
-/// query's share, all with room to spare.
+/// |x.q - x^.q^| <= |x - x^| |q| + |x^| |q - q^| for a unit query q (Cauchy-Schwarz on the
+/// quantising of the row and of the query); the exact float path differs from x.q by at most
+/// dims * 2^-24 |x| |q|, and the rough dot's float scaling by 2^-23 |x^| |q^|.
+/// compactMargin_ covers the row's share and both float terms, compactNorm_ bounds |x^| for
+/// the query's share, all with room to spare.
 void DistanceSampler::buildCompactRows() {
     resizeOnHugePages(compact_, static_cast<size_t>(rows_) * dims_);
+    compactScale_.resize(rows_);
     compactMargin_.resize(rows_);
     compactNorm_.resize(rows_);
 #pragma omp parallel for schedule(static) num_threads(threads_) if (rows_ > kParallelWork)
@@ -199,29 +204,44 @@ void DistanceSampler::buildCompactRows() {
         compactRow(pool_.pattern(p), p);
 }
 
-/// The bfloat16 copy of one unit row at `index`, its rounding margin and its rounded norm.
+/// The 8-bit copy of one unit row at `index`, its scale, quantising margin and restored norm.
 void DistanceSampler::compactRow(const float* row, int64_t index) {
+    const QuantisedRow rounded = quantiseRow(row, dims_, &compact_[size_t(index) * dims_]);
+    compactScale_[index] = rounded.scale;
+    std::tie(compactMargin_[index], compactNorm_[index]) = quantisingBounds(rounded);
+}
+
+/// The row's share of the prefilter margin and the bound on |x^| (see buildCompactRows).
+std::pair<float, float> DistanceSampler::quantisingBounds(const QuantisedRow& rounded) const {
     const double summation = 2.0 * dims_ * std::ldexp(1.0, -24);
-    float error2 = 0.0f, norm2 = 0.0f; // float sums: 2.3e-5 relative, inside the 1% below
-    roundRowToBfloat16(row, dims_, &compact_[size_t(index) * dims_], &error2, &norm2);
-    const double error = error2, norm = norm2;
-    compactMargin_[index] =
-        static_cast<float>((std::sqrt(error) + summation * (std::sqrt(norm) + 1.0)) * 1.01 + 1e-6);
-    compactNorm_[index] = static_cast<float>(std::sqrt(norm) * 1.01 + 1e-6);
+    // float sums inside quantiseRow: 2.3e-5 relative, inside the 1% below
+    const double error = rounded.error, norm = rounded.norm;
+    return {static_cast<float>((error + summation * (norm + 1.0)) * 1.01 + 1e-6),
+            static_cast<float>(norm * 1.01 + 1e-6)};
+}
+
+/// The unit group centres in 8 bits (planning rules most groups out on them).
+void DistanceSampler::quantiseCentres() {
+    centreCodes_.resize(size_t(groupCount_) * dims_);
+    centreScale_.resize(groupCount_);
+    centreMargin_.resize(groupCount_);
+    centreNorm_.resize(groupCount_);
+    for (int g = 0; g < groupCount_; ++g) {
+        const QuantisedRow rounded =
+            quantiseRow(&centres_[size_t(g) * dims_], dims_, &centreCodes_[size_t(g) * dims_]);
+        centreScale_[g] = rounded.scale;
+        std::tie(centreMargin_[g], centreNorm_[g]) = quantisingBounds(rounded);
+    }
 }
 
 void DistanceSampler::compactQueries(const std::vector<float>& queries, int queryCount) {
     compactQueries_.resize(size_t(queryCount) * dims_);
+    quantisedQueries_.resize(queryCount);
     queryMargin_.resize(queryCount);
-    toBfloat16(queries.data(), int64_t(queryCount) * dims_, compactQueries_.data());
     for (int q = 0; q < queryCount; ++q) {
-        double error = 0.0;
-        for (int k = 0; k < dims_; ++k) {
-            const float rounded = widenBfloat16(compactQueries_[size_t(q) * dims_ + k]);
-            const double difference = double(queries[size_t(q) * dims_ + k]) - rounded;
-            error += difference * difference;
-        }
-        queryMargin_[q] = static_cast<float>(std::sqrt(error) * 1.01 + 1e-7);
+        quantisedQueries_[q] =
+            quantiseQuery(&queries[size_t(q) * dims_], dims_, &compactQueries_[size_t(q) * dims_]);
+        queryMargin_[q] = static_cast<float>(double(quantisedQueries_[q].error) * 1.01 + 1e-7);
     }
 }
 

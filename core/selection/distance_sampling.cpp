@@ -34,9 +34,16 @@ float DistanceSampler::boundRadius(float d) const {
 /// in parallel into their own lists, joined in top order so the plan never depends on threads.
 void DistanceSampler::planWork(const std::vector<float>& queries, int queryCount) {
     std::vector<float> toTops(static_cast<size_t>(queryCount) * topCount_);
-    for (int q = 0; q < queryCount; ++q)
-        metricDistances(&queries[size_t(q) * dims_], topCentres_.data(), topCount_, dims_,
-                        options_.metric, &toTops[size_t(q) * topCount_]);
+    if (options_.metric == DistanceMetric::Cosine) { // every query against every top: tiles
+        dotsOfRowsWithRows(queries.data(), queryCount, topCentres_.data(), topCount_, dims_,
+                           toTops.data());
+        for (float& value : toTops)
+            value = std::acos(std::clamp(value, -1.0f, 1.0f));
+    } else {
+        for (int q = 0; q < queryCount; ++q)
+            metricDistances(&queries[size_t(q) * dims_], topCentres_.data(), topCount_, dims_,
+                            options_.metric, &toTops[size_t(q) * topCount_]);
+    }
     topWork_.resize(topCount_);
     topWorkQueries_.resize(topCount_);
     const auto planTops = [&](int64_t begin, int64_t end) {
@@ -69,53 +76,125 @@ void DistanceSampler::planTop(int t, const std::vector<float>& queries, int quer
     const bool prune = options_.pruning;
     const bool cosine = options_.metric == DistanceMetric::Cosine;
     const int firstGroup = topGroupStart_[t], groups = topGroupStart_[t + 1] - firstGroup;
-    // Per query: its dot (cosine) or distance (Euclidean) to each group centre of this top.
-    std::vector<float> toGroups(size_t(queryCount) * groups, kInfinity);
-    std::vector<uint8_t> queryNeeded(queryCount, 0);
-    bool anyQuery = false;
-    for (int q = 0; q < queryCount; ++q) {
-        if (prune && topBounds_[t].excludes(toTops[size_t(q) * topCount_ + t], slack_))
-            continue;
-        queryNeeded[q] = anyQuery = true;
-        // data() + offset, not &v[i]: a top may hold no groups (a pool of identical images),
-        // and indexing an empty vector is undefined even when nothing is read.
-        float* out = toGroups.data() + size_t(q) * groups;
-        const float* query = &queries[size_t(q) * dims_];
-        const float* centres = centres_.data() + size_t(firstGroup) * dims_;
-        if (cosine) // compare dots with cos of the bounds: acos only where a group passes
-            dotsWithRows(query, centres, groups, dims_, out);
-        else
-            metricDistances(query, centres, groups, dims_, options_.metric, out);
-    }
-    if (!anyQuery)
+    thread_local std::vector<int> needed;
+    needed.clear();
+    for (int q = 0; q < queryCount; ++q)
+        if (!prune || !topBounds_[t].excludes(toTops[size_t(q) * topCount_ + t], slack_))
+            needed.push_back(q);
+    if (needed.empty())
         return;
+    // Per needed query: its dot (cosine) or distance (Euclidean) to each group centre of this
+    // top; with the prefilter, 8-bit estimates refined below where a group may admit it.
+    thread_local std::vector<float> toGroups;
+    toGroups.resize(needed.size() * groups);
+    centreValues(firstGroup, groups, queries, needed, toGroups.data());
     const auto admits = [&](const Bounds& bounds, const std::pair<float, float>& dots,
                             float value) {
         return cosine ? value >= dots.first && value <= dots.second
                       : !bounds.excludes(value, slack_);
     };
+    // Pass 1: the (group, query) pairs the tops' bounds and the 8-bit estimates leave open.
+    thread_local std::vector<CentreCheck> open;
+    open.clear();
     for (int g = firstGroup; g < firstGroup + groups; ++g) {
         if (activeInGroup_[g] == 0)
             continue;
-        const auto first = static_cast<int>(checks.size());
-        bool core = !prune;
-        for (int q = 0; q < queryCount; ++q) {
-            if (!queryNeeded[q])
-                continue;
-            const float value = toGroups[size_t(q) * groups + (g - firstGroup)];
+        for (size_t k = 0; k < needed.size(); ++k) {
+            const int q = needed[k];
             if (prune && groupTopBounds_[g].excludes(toTops[size_t(q) * topCount_ + t], slack_))
                 continue;
+            const float value = toGroups[k * groups + (g - firstGroup)];
+            if (prefilter_ &&
+                !mayAdmit(g, value, centreMargin_[g] + centreNorm_[g] * queryMargin_[q]))
+                continue;
+            open.push_back({g, q, value});
+        }
+    }
+    if (prefilter_)
+        refineCentreDots(queries, open);
+    // Pass 2: the group's bounds on the exact values decide, in group order.
+    for (size_t i = 0; i < open.size();) {
+        const int g = open[i].group;
+        const auto first = static_cast<int>(checks.size());
+        bool core = !prune;
+        for (; i < open.size() && open[i].group == g; ++i) {
+            const float value = open[i].value;
             if (prune) {
                 const bool coreAdmits = admits(groupBounds_[g], groupDotRange_[g], value);
                 if (!coreAdmits && !admits(looseBounds_[g], looseDotRange_[g], value))
                     continue;
                 core = core || coreAdmits;
             }
-            checks.push_back({q, cosine ? std::acos(std::clamp(value, -1.0f, 1.0f)) : value});
+            checks.push_back(
+                {open[i].query, cosine ? std::acos(std::clamp(value, -1.0f, 1.0f)) : value});
         }
         if (static_cast<int>(checks.size()) > first)
             items.push_back({g, first, static_cast<int>(checks.size()) - first, !core});
     }
+}
+
+/// The float dots of the open pairs with their group centres, four independent sums at a time
+/// (one dot alone waits on its own additions).
+void DistanceSampler::refineCentreDots(const std::vector<float>& queries,
+                                       std::vector<CentreCheck>& open) const {
+    for (size_t i = 0; i < open.size(); i += 4) {
+        const int count = static_cast<int>(std::min<size_t>(4, open.size() - i));
+        const float* left[4];
+        const float* right[4];
+        for (int j = 0; j < 4; ++j) {
+            const CentreCheck& check = open[i + size_t(std::min(j, count - 1))];
+            left[j] = &queries[size_t(check.query) * dims_];
+            right[j] = &centres_[size_t(check.group) * dims_];
+        }
+        float dots[4];
+        dotProducts4(left, right, dims_, dots);
+        for (int j = 0; j < count; ++j)
+            open[i + j].value = dots[j];
+    }
+}
+
+/// out[k * groups + i]: query needed[k] against group firstGroup + i. The float dot (cosine) or
+/// distance (Euclidean); with the prefilter, the 8-bit estimate of the dot (the centres are
+/// quantised like the rows: a quarter of the bytes, so the centres stay in cache).
+void DistanceSampler::centreValues(int firstGroup, int groups, const std::vector<float>& queries,
+                                   const std::vector<int>& needed, float* out) const {
+    if (groups == 0) // a top with no groups (a pool of identical images): nothing to index
+        return;
+    const float* centres = &centres_[size_t(firstGroup) * dims_];
+    for (size_t k = 0; k < needed.size(); ++k) {
+        const int q = needed[k];
+        float* values = out + k * groups;
+        if (!prefilter_) {
+            if (options_.metric == DistanceMetric::Cosine) // compared with the dot ranges
+                dotsWithRows(&queries[size_t(q) * dims_], centres, groups, dims_, values);
+            else
+                metricDistances(&queries[size_t(q) * dims_], centres, groups, dims_,
+                                options_.metric, values);
+            continue;
+        }
+        const int8_t* query = &compactQueries_[size_t(q) * dims_];
+        const int8_t* right[4] = {query, query, query, query};
+        for (int i = 0; i < groups; i += 4) {
+            const int count = std::min(4, groups - i);
+            const uint8_t* left[4];
+            for (int j = 0; j < 4; ++j)
+                left[j] = &centreCodes_[size_t(firstGroup + i + std::min(j, count - 1)) * dims_];
+            int32_t raw[4];
+            rawDotsU8S8x4(left, right, dims_, raw);
+            for (int j = 0; j < count; ++j)
+                values[i + j] =
+                    quantisedDot(raw[j], centreScale_[firstGroup + i + j], quantisedQueries_[q]);
+        }
+    }
+}
+
+/// Whether a query whose dot with group g's centre lies within `margin` of `estimate` may be
+/// admitted by the group's core or loose bounds.
+bool DistanceSampler::mayAdmit(int g, float estimate, float margin) const {
+    const auto overlaps = [&](const std::pair<float, float>& range) {
+        return estimate + margin >= range.first && estimate - margin <= range.second;
+    };
+    return overlaps(groupDotRange_[g]) || overlaps(looseDotRange_[g]);
 }
 
 /// The dots with a group centre that its bounds admit: angle in [lower - slack, upper + slack].
@@ -157,25 +236,23 @@ int64_t DistanceSampler::evaluate(const WorkItem& item, const float* queries,
     const auto* checks = &workQueries_[item.firstQuery];
     const bool cosine = options_.metric == DistanceMetric::Cosine;
     const bool prefilter = prefilter_;
-    // Rows on file: the exact rows of up to four waiting pairs, read back into these slots.
-    std::vector<float> scratch(rowsOnFile_ ? size_t(5) * dims_ : 0);
-    float* euclideanScratch = rowsOnFile_ ? &scratch[size_t(4) * dims_] : nullptr;
-    FourPairs<float> exact;
-    const auto addExact = [&](int64_t p, const float* query) {
-        const float* row = nullptr;
-        if (exact.count > 0 && exact.owner[exact.count - 1] == p)
-            row = exact.left[exact.count - 1]; // the same row with another query: read once
-        else
-            row = exactRow(p, rowsOnFile_ ? &scratch[size_t(exact.count) * dims_] : nullptr);
-        exact.add(row, query, p);
-    };
-    // Pairs wait in fours for the kernels, so a pair's bits never depend on its neighbours.
-    // A pair may yield a new D for its row more than once per step: applyChanges keeps the min.
-    FourPairs<uint16_t> rough;
-    auto flushExact = [&] {
+    // Rows on file: the exact rows of the waiting pairs, read back into these slots.
+    std::vector<float> scratch(rowsOnFile_ ? size_t(ExactQueue::kDepth + 1) * dims_ : 0);
+    float* euclideanScratch = rowsOnFile_ ? &scratch[size_t(ExactQueue::kDepth) * dims_] : nullptr;
+    ExactQueue exact;
+    int64_t rowsRead = 0; // a row read back goes to slot rowsRead % kDepth: FIFO, never live
+    // Pairs are computed in fours, so a pair's bits never depend on its neighbours. A pair may
+    // yield a new D for its row more than once per step: applyChanges keeps the min.
+    const auto computeOldest = [&](int count) {
         float dots[4];
-        dotProducts4(exact.padded().left, exact.right, dims_, dots);
-        for (int k = 0; k < exact.count; ++k) {
+        const float* left[4];
+        const float* right[4];
+        for (int k = 0; k < 4; ++k) {
+            left[k] = exact.left[k < count ? k : 0];
+            right[k] = exact.right[k < count ? k : 0];
+        }
+        dotProducts4(left, right, dims_, dots);
+        for (int k = 0; k < count; ++k) {
             const float d = std::max(0.0f, 1.0f - dots[k]);
             const int64_t p = exact.owner[k];
             if (!(d < d_[p]))
@@ -187,19 +264,38 @@ int64_t DistanceSampler::evaluate(const WorkItem& item, const float* queries,
             else
                 changed.emplace_back(p, d);
         }
-        exact.count = 0;
+        exact.dropOldest(count);
     };
+    const auto addExact = [&](int64_t p, const float* query) {
+        const float* row = nullptr;
+        if (exact.count > 0 && exact.owner[exact.count - 1] == p) {
+            row = exact.left[exact.count - 1]; // the same row with another query: read once
+        } else if (rowsOnFile_) {
+            row = exactRow(p, &scratch[size_t(rowsRead++ % ExactQueue::kDepth) * dims_]);
+        } else {
+            row = exactRow(p, nullptr);
+            prefetchRow(row, dims_);
+        }
+        exact.add(row, query, p);
+        if (exact.count == ExactQueue::kDepth)
+            computeOldest(4);
+    };
+    const auto flushExact = [&] {
+        while (exact.count > 0)
+            computeOldest(std::min(exact.count, 4));
+    };
+    FourPairs<uint8_t> rough;
     auto flushRough = [&] {
-        float dots[4];
-        dotProductsBf16x4(rough.padded().left, rough.compactRight, dims_, dots);
+        int32_t raw[4];
+        rawDotsU8S8x4(rough.padded().left, rough.compactRight, dims_, raw);
         for (int k = 0; k < rough.count; ++k) {
             const int64_t p = rough.owner[k];
-            const float margin = compactMargin_[p] + compactNorm_[p] * queryMargin_[rough.query[k]];
-            if (1.0f - dots[k] - margin >= d_[p])
+            const int q = rough.query[k];
+            const float dot = quantisedDot(raw[k], compactScale_[p], quantisedQueries_[q]);
+            const float margin = compactMargin_[p] + compactNorm_[p] * queryMargin_[q];
+            if (1.0f - dot - margin >= d_[p])
                 continue; // even the most favourable rounding cannot lower D
             addExact(p, rough.right[k]);
-            if (exact.count == 4)
-                flushExact();
         }
         rough.count = 0;
     };
@@ -241,8 +337,6 @@ int64_t DistanceSampler::evaluate(const WorkItem& item, const float* queries,
                     flushRough();
             } else {
                 addExact(p, query);
-                if (exact.count == 4)
-                    flushExact();
             }
         }
         if (!cosine && euclideanBest < d_[p])
@@ -250,8 +344,7 @@ int64_t DistanceSampler::evaluate(const WorkItem& item, const float* queries,
     }
     if (rough.count > 0)
         flushRough();
-    if (exact.count > 0)
-        flushExact();
+    flushExact();
     return evaluations;
 }
 

@@ -146,7 +146,7 @@ void metricDistances(const float* row, const float* centres, int count, int dims
 
 PatternGroups groupPatterns(const float* rows, int64_t rowCount, int dims, DistanceMetric metric,
                             int targetGroups, int threads) {
-    return groupPatterns(GroupingRows{rows, nullptr, dims}, rowCount, metric, targetGroups,
+    return groupPatterns(GroupingRows{rows, nullptr, nullptr, dims}, rowCount, metric, targetGroups,
                          threads);
 }
 

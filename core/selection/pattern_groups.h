@@ -22,20 +22,21 @@ struct PatternGroups {
     std::vector<int> topGroupStart; ///< groups of top t: [topGroupStart[t], topGroupStart[t+1])
 };
 
-/// Where grouping reads its rows: float rows in memory, or a bfloat16 copy widened on the fly
-/// (when the float rows live in a file: the grouping only steers the bounds' tightness, so the
-/// rounded rows serve as well and no float row has to be read).
+/// Where grouping reads its rows: float rows in memory, or the sampler's 8-bit copy restored
+/// on the fly (when the float rows live in a file: the grouping only steers the bounds'
+/// tightness, so the quantised rows serve as well and no float row has to be read).
 struct GroupingRows {
-    const float* values = nullptr;     ///< rowCount x dims floats, or
-    const uint16_t* compact = nullptr; ///< rowCount x dims bfloat16
+    const float* values = nullptr;  ///< rowCount x dims floats, or
+    const uint8_t* codes = nullptr; ///< rowCount x dims offset-binary codes (int8_kernels.h)
+    const float* scales = nullptr;  ///< with their per-row scales
     int dims = 0;
-    /// Row i, either in place or widened into `scratch` (dims floats).
+    /// Row i, either in place or restored into `scratch` (dims floats).
     const float* row(int64_t i, float* scratch) const {
         if (values)
             return values + i * dims;
-        const uint16_t* source = compact + i * dims;
+        const uint8_t* source = codes + i * dims;
         for (int k = 0; k < dims; ++k)
-            scratch[k] = widenBfloat16(source[k]);
+            scratch[k] = scales[i] * static_cast<float>(int(source[k]) - 128);
         return scratch;
     }
 };

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-// bfloat16 is the upper half of a float's bits. These two conversions are shared by the ViT's
-// row kernels and the selection's bfloat16 prefilter; inline, so they vectorise inside the
-// callers' `omp simd` loops.
+// bfloat16 is the upper half of a float's bits. These two conversions serve the ViT's row
+// kernels; inline, so they vectorise inside the callers' `omp simd` loops.
 
 #include <cstdint>
 #include <cstring>

@@ -81,7 +81,7 @@ void TestProjectionBounds::directionsAreOrthonormalAndStartAtTheCentre() {
     const std::vector<float> rows = unitRows(count, dims, 6, 0.2, 3);
     const std::vector<float> centre = meanDirection(rows, dims);
     std::vector<float> u(size_t(kProjectionWidth) * dims);
-    groupDirections(GroupingRows{rows.data(), nullptr, dims}, 0, count, centre.data(),
+    groupDirections(GroupingRows{rows.data(), nullptr, nullptr, dims}, 0, count, centre.data(),
                     kProjectionWidth, u.data());
     for (int k = 0; k < dims; ++k)
         QVERIFY(std::abs(u[k] - centre[k]) < 1e-6);
@@ -103,7 +103,7 @@ void TestProjectionBounds::boundNeverFallsBelowTheTrueDot() {
     const std::vector<float> others = unitRows(100, dims, 20, 0.3, 8);
     const std::vector<float> centre = meanDirection(rows, dims);
     std::vector<float> u(size_t(kProjectionWidth) * dims);
-    groupDirections(GroupingRows{rows.data(), nullptr, dims}, 0, count, centre.data(),
+    groupDirections(GroupingRows{rows.data(), nullptr, nullptr, dims}, 0, count, centre.data(),
                     kProjectionWidth, u.data());
     std::vector<float> a(size_t(count) * kProjectionWidth);
     std::vector<float> left(count);
@@ -141,7 +141,7 @@ void TestProjectionBounds::lowRankRowsLeaveNothingOver() {
     const std::vector<float> rows = unitRows(count, dims, 5, 0.0, 11);
     const std::vector<float> centre = meanDirection(rows, dims);
     std::vector<float> u(size_t(kProjectionWidth) * dims), a(kProjectionWidth);
-    groupDirections(GroupingRows{rows.data(), nullptr, dims}, 0, count, centre.data(),
+    groupDirections(GroupingRows{rows.data(), nullptr, nullptr, dims}, 0, count, centre.data(),
                     kProjectionWidth, u.data());
     for (int i = 0; i < count; ++i)
         QVERIFY(projectUnit(&rows[size_t(i) * dims], u.data(), kProjectionWidth, dims, a.data()) <

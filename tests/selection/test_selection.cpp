@@ -39,7 +39,6 @@ private Q_SLOTS:
     void matchesTheFloat64Reference_data();
     void matchesTheFloat64Reference();
     void pruningChangesNothingButTheWork();
-    void bfloat16KernelsAgreeWithDoublePrecision();
     void fdsPicksTheFarthestPatternsImage();
     void budgetsZeroOneAllAndMore_data();
     void budgetsZeroOneAllAndMore();
@@ -174,39 +173,6 @@ void TestSelection::pruningChangesNothingButTheWork() {
                  qPrintable(QStringLiteral("%1 of %2 evaluated")
                                 .arg(prunedStats.distanceEvaluations)
                                 .arg(naiveStats.distanceEvaluations)));
-    }
-}
-
-void TestSelection::bfloat16KernelsAgreeWithDoublePrecision() {
-    // Both the dispatched kernel (AVX512-BF16 here when the CPU has it) and the portable one
-    // must compute the dot of the rounded vectors to float accuracy, for any length.
-    Gaussian gaussian(4);
-    for (int dims : {1, 7, 32, 100, 384, 1000}) {
-        std::vector<float> values(size_t(8) * dims);
-        for (float& v : values)
-            v = float(gaussian.next());
-        std::vector<uint16_t> rounded(values.size());
-        toBfloat16(values.data(), int64_t(values.size()), rounded.data());
-        const uint16_t* a[4];
-        const uint16_t* b[4];
-        for (int k = 0; k < 4; ++k) {
-            a[k] = &rounded[size_t(k) * dims];
-            b[k] = &rounded[size_t(k + 4) * dims];
-        }
-        float fast[4], portable[4];
-        dotProductsBf16x4(a, b, dims, fast);
-        dotProductsBf16x4Portable(a, b, dims, portable);
-        for (int k = 0; k < 4; ++k) {
-            double exact = 0.0, magnitude = 0.0;
-            for (int i = 0; i < dims; ++i) {
-                auto widen = [](uint16_t h) { return double(widenBfloat16(h)); };
-                exact += widen(a[k][i]) * widen(b[k][i]);
-                magnitude += std::abs(widen(a[k][i]) * widen(b[k][i]));
-            }
-            const double bound = dims * std::ldexp(1.0, -24) * magnitude + 1e-30;
-            QVERIFY(std::abs(fast[k] - exact) <= bound);
-            QVERIFY(std::abs(portable[k] - exact) <= bound);
-        }
     }
 }
 
