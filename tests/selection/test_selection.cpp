@@ -39,6 +39,8 @@ private Q_SLOTS:
     void matchesTheFloat64Reference_data();
     void matchesTheFloat64Reference();
     void pruningChangesNothingButTheWork();
+    void prefilterMarginsCoverWorstCaseRounding_data();
+    void prefilterMarginsCoverWorstCaseRounding();
     void fdsPicksTheFarthestPatternsImage();
     void budgetsZeroOneAllAndMore_data();
     void budgetsZeroOneAllAndMore();
@@ -174,6 +176,66 @@ void TestSelection::pruningChangesNothingButTheWork() {
                                 .arg(prunedStats.distanceEvaluations)
                                 .arg(naiveStats.distanceEvaluations)));
     }
+}
+
+void TestSelection::prefilterMarginsCoverWorstCaseRounding_data() {
+    QTest::addColumn<bool>("roundedQuery");
+    QTest::newRow("the row rounds badly") << false;
+    QTest::newRow("the query rounds badly") << true;
+}
+
+void TestSelection::prefilterMarginsCoverWorstCaseRounding() {
+    // The 8-bit prefilter's error bound |x - x^| |q| + |x^| |q - q^| is reached when one
+    // vector's rounding error points along the other. Here `skewed` has a spike that sets its
+    // scale and 63 components just short of half a step past a code, so all 63 round down by
+    // 0.45 steps, and `flat` lies exactly along those errors (and quantises without error).
+    // Image A (labelled) sits a hair farther from C than B is; FDS picks B first (farthest from
+    // A), and B must then lower C's D. The rough dot of B and C underestimates their true dot by
+    // ~0.027, far more than the hair (0.01): without the full margin the pair (or C's group)
+    // would be ruled out and C would keep A's distance.
+    QFETCH(bool, roundedQuery);
+    const int dims = 65;
+    std::vector<double> skewed(dims, 0.0), flat(dims, 0.0);
+    skewed[0] = 127.0;
+    for (int i = 1; i < 64; ++i) {
+        skewed[size_t(i)] = 3.45;
+        flat[size_t(i)] = 1.0;
+    }
+    const auto unit = [](std::vector<double> v) {
+        double n2 = 0.0;
+        for (double x : v)
+            n2 += x * x;
+        for (double& x : v)
+            x /= std::sqrt(n2);
+        return v;
+    };
+    skewed = unit(skewed);
+    flat = unit(flat);
+    const std::vector<double>& b = roundedQuery ? skewed : flat; // B's row is the query
+    const std::vector<double>& c = roundedQuery ? flat : skewed; // C's row is the candidate
+    double bc = 0.0;
+    for (int i = 0; i < dims; ++i)
+        bc += b[size_t(i)] * c[size_t(i)];
+    const double ac = bc - 0.01; // A: at cos(theta) = bc - 0.01 from C, along a spare axis
+    std::vector<double> a(dims);
+    for (int i = 0; i < dims; ++i)
+        a[size_t(i)] = ac * c[size_t(i)];
+    a[size_t(dims - 1)] = std::sqrt(1.0 - ac * ac);
+    PatternPool pool(dims);
+    const std::vector<const std::vector<double>*> rows = {&a, &b, &c};
+    for (const std::vector<double>* row : rows) {
+        std::vector<float> values(row->begin(), row->end());
+        pool.addImage(values.data(), 1);
+    }
+    DistanceSamplingOptions options;
+    options.rule = SamplingRule::Farthest;
+    options.seedImages = {0};
+    options.threads = 1;
+    const SelectionResult result = distanceSampling(pool, 2, 1, options);
+    QCOMPARE(imagesOf(result), (std::vector<int>{1, 2}));
+    // C's D is its distance to B, not the larger distance to A.
+    QVERIFY2(std::abs(result.picks[1].score - (1.0 - bc)) < 2e-6,
+             qPrintable(QStringLiteral("%1 vs %2").arg(result.picks[1].score).arg(1.0 - bc)));
 }
 
 void TestSelection::fdsPicksTheFarthestPatternsImage() {
