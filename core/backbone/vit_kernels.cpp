@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "backbone/vit_kernels.h"
 
+#include "backbone/vit_attention_kernel.h"
 #include "backbone/vit_row_kernels.h"
 
 #include <dlfcn.h>
@@ -140,6 +141,49 @@ torch::Tensor fusedSoftmax(const torch::Tensor& scores, torch::ScalarType outTyp
         vitrows::softmaxRows(in, inBf16, o, outBf16, cols, begin, end);
     });
     return out;
+}
+
+torch::Tensor fusedAttention(const torch::Tensor& qkv, int heads, double scale,
+                             torch::Tensor* probs) {
+    requireRowKernelInput(qkv, "the QKV output");
+    if (qkv.dim() != 3 || heads <= 0 || qkv.size(2) % (3 * int64_t(heads)) != 0)
+        throw std::invalid_argument("fusedAttention: qkv must be B x T x 3d with d a multiple of "
+                                    "the " +
+                                    std::to_string(heads) + " heads, got " + c10::str(qkv.sizes()));
+    const int64_t batch = qkv.size(0), tokens = qkv.size(1), width = qkv.size(2) / 3;
+    const int64_t headDim = width / heads, elementSize = qkv.element_size();
+    torch::Tensor out = torch::empty({batch, tokens, width}, qkv.options());
+    if (probs)
+        *probs = torch::empty({batch, heads, tokens, tokens}, qkv.options().dtype(torch::kFloat32));
+    const auto* base = static_cast<const char*>(qkv.data_ptr());
+    auto* outBase = static_cast<char*>(out.data_ptr());
+    float* probsBase = probs ? probs->data_ptr<float>() : nullptr;
+    // One task per (image, head): each repacks its K and V once and keeps them in cache.
+    at::parallel_for(0, batch * heads, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t task = begin; task < end; ++task) {
+            const int64_t b = task / heads, h = task % heads;
+            const char* rows = base + b * tokens * 3 * width * elementSize;
+            vitattn::AttentionHead head;
+            head.q = rows + h * headDim * elementSize;
+            head.k = rows + (width + h * headDim) * elementSize;
+            head.v = rows + (2 * width + h * headDim) * elementSize;
+            head.rowStride = 3 * width;
+            head.bf16 = isBf16(qkv);
+            head.tokens = tokens;
+            head.headDim = headDim;
+            head.scale = static_cast<float>(scale);
+            head.out = outBase + (b * tokens * width + h * headDim) * elementSize;
+            head.outStride = width;
+            head.probs = probsBase ? probsBase + task * tokens * tokens : nullptr;
+            vitattn::attentionHead(head);
+        }
+    });
+    return out;
+}
+
+bool fusedAttentionVectorised(torch::ScalarType type, int64_t headDim) {
+    return fusedRowKernelsSupport(type) &&
+           vitattn::attentionHeadVectorised(type == torch::kBFloat16, headDim);
 }
 
 void fusedGeluInPlace(const torch::Tensor& x) {

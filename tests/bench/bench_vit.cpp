@@ -91,9 +91,13 @@ DinoVitOptions vitOptions(VitPrecision precision, int batch) {
     return options;
 }
 
-DinoVit makeVit(VitPrecision precision, int batch, bool fusedRowKernels = true) {
+/// What a network runs instead of the default fused kernels (to measure what they save).
+enum class Unfused { None, RowKernels, Attention };
+
+DinoVit makeVit(VitPrecision precision, int batch, Unfused unfused = Unfused::None) {
     DinoVitOptions options = vitOptions(precision, batch);
-    options.fusedRowKernels = fusedRowKernels;
+    options.fusedRowKernels = unfused != Unfused::RowKernels;
+    options.fusedAttention = unfused != Unfused::Attention;
     return DinoVit::withSyntheticWeights(vitConfigByName("dino_vits16"), kWeightsSeed, options);
 }
 
@@ -133,10 +137,17 @@ void reportAgainstCeiling(const DinoVit& vit, const std::vector<cv::Mat>& images
     // The same network with ATen's element-wise steps instead of the fused row kernels, right
     // after: what the fused kernels save, comparable on a loaded machine.
     const DinoVit unfused =
-        makeVit(vit.options().precision, vit.options().batchSize, /*fusedRowKernels=*/false);
+        makeVit(vit.options().precision, vit.options().batchSize, Unfused::RowKernels);
     const double without = networkRate(unfused, images);
     report(prefix + "_network_unfused_img_per_s", without, "img/s");
     reportWithLoad(prefix + "_fused_rows_speedup", network / without, "ratio");
+    // The fused per-head attention against the copies + batched products + softmax it
+    // replaced (row kernels fused in both).
+    const DinoVit separate =
+        makeVit(vit.options().precision, vit.options().batchSize, Unfused::Attention);
+    const double withoutAttention = networkRate(separate, images);
+    report(prefix + "_network_unfused_attention_img_per_s", withoutAttention, "img/s");
+    reportWithLoad(prefix + "_fused_attention_speedup", network / withoutAttention, "ratio");
 }
 
 /// Decode + resize to 224 + network over the files, the way extractFeatures runs it: a

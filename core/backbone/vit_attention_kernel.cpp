@@ -1,0 +1,518 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "backbone/vit_attention_kernel.h"
+
+#include "backbone/vit_row_kernels.h"
+#include "util/bfloat16.h"
+#include "util/target_clones.h"
+
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+#include <vector>
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#include <immintrin.h>
+#define FREESEL_ATTENTION_AVX512 1
+#endif
+
+// Hand-written: LibTorch 1.13 has no fused CPU attention (scaled_dot_product_attention came in
+// 2.0), and its bfloat16 bmm on the strided Q/K/V views copies them first. The vector kernels
+// use intrinsics (register-blocked products with the AVX512-BF16 dot-product instruction, which
+// the compiler does not generate from plain loops); the portable kernel is plain loops.
+
+namespace freesel::vitattn {
+
+namespace {
+
+using Bf16 = std::uint16_t;
+
+/// Per-thread buffers, grown once and reused by every head the thread runs.
+struct Scratch {
+    std::vector<float> keys;     ///< float32 K^T, headDim x paddedTokens
+    std::vector<float> scores;   ///< a block of rows of scores, paddedTokens apart
+    std::vector<float> exps;     ///< the softmax's scratch row
+    std::vector<Bf16> probs16;   ///< a block of bfloat16 probability rows, evenTokens apart
+    std::vector<uint32_t> pairs; ///< bfloat16 K or V repacked in pairs
+};
+
+Scratch& scratch() {
+    thread_local Scratch s;
+    return s;
+}
+
+template <class T> T* grow(std::vector<T>& v, std::int64_t size) {
+    if (v.size() < static_cast<size_t>(size))
+        v.resize(static_cast<size_t>(size));
+    return v.data();
+}
+
+inline float widen(float v) {
+    return v;
+}
+inline float widen(Bf16 v) {
+    return widenBfloat16(v);
+}
+inline void store(float value, float* out) {
+    *out = value;
+}
+inline void store(float value, Bf16* out) {
+    *out = roundToBfloat16(value);
+}
+
+/// The definition, row by row: scores in float32, the shared softmax, P (rounded to bfloat16
+/// when the inputs are) times V accumulated in float32.
+template <class T> inline __attribute__((always_inline)) void portableHead(const AttentionHead& h) {
+    const std::int64_t tokens = h.tokens, dh = h.headDim, stride = h.rowStride;
+    const T* q = static_cast<const T*>(h.q);
+    const T* k = static_cast<const T*>(h.k);
+    const T* v = static_cast<const T*>(h.v);
+    Scratch& s = scratch();
+    float* scores = grow(s.scores, 2 * tokens + dh);
+    float* row = scores + tokens;
+    float* acc = row + tokens;
+    float* exps = grow(s.exps, tokens);
+    for (std::int64_t i = 0; i < tokens; ++i) {
+        const T* qi = q + i * stride;
+        for (std::int64_t j = 0; j < tokens; ++j) {
+            const T* kj = k + j * stride;
+            float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+            for (std::int64_t p = 0; p < dh; ++p)
+                dot += widen(qi[p]) * widen(kj[p]);
+            scores[j] = dot * h.scale;
+        }
+        float* probs = h.probs ? h.probs + i * tokens : row;
+        vitrows::softmaxRowsStrided(scores, tokens, probs, false, tokens, tokens, 1, exps);
+        std::fill(acc, acc + dh, 0.0f);
+        for (std::int64_t j = 0; j < tokens; ++j) {
+            // bfloat16: P V multiplies the probabilities rounded, as the vector kernel does.
+            const float pj =
+                std::is_same_v<T, Bf16> ? widenBfloat16(roundToBfloat16(probs[j])) : probs[j];
+            const T* vj = v + j * stride;
+#pragma omp simd
+            for (std::int64_t e = 0; e < dh; ++e)
+                acc[e] += pj * widen(vj[e]);
+        }
+        T* out = static_cast<T*>(h.out) + i * h.outStride;
+        for (std::int64_t e = 0; e < dh; ++e)
+            store(acc[e], &out[e]);
+    }
+}
+
+FREESEL_CLONES void portableF32(const AttentionHead& h) {
+    portableHead<float>(h);
+}
+FREESEL_CLONES void portableBf16(const AttentionHead& h) {
+    portableHead<Bf16>(h);
+}
+
+#ifdef FREESEL_ATTENTION_AVX512
+
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_ps(), which its flow analysis reports
+// as maybe uninitialised once inlined (a false positive; distance_kernels.cpp does the same).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#define FREESEL_TARGET_F32 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl")))
+#define FREESEL_TARGET_BF16 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512bf16")))
+
+// The register blocks' loops below are unrolled by pragma: GCC 12 at -O2 does not unroll them
+// and then keeps the accumulators in memory (measured 10x slower).
+constexpr std::int64_t kLanes = 16;    // float32 lanes of a 512-bit register
+constexpr int kScoreRows = 8;          // queries per block: 8 accumulators per key vector
+constexpr int kMixRows = 4;            // 4 rows x 64 outputs = 16 accumulators in P V
+constexpr std::int64_t kMixWidth = 64; // outputs per pass of P V (4 registers)
+
+std::int64_t roundUp(std::int64_t n, std::int64_t to) {
+    return (n + to - 1) / to * to;
+}
+
+inline std::uint32_t pairAt(const Bf16* p) {
+    std::uint32_t word;
+    std::memcpy(&word, p, sizeof word);
+    return word;
+}
+
+// ---- float32 ---------------------------------------------------------------------------------
+
+template <int R>
+FREESEL_TARGET_F32 inline void scoresF32(const float* const* q, const float* keys,
+                                         std::int64_t padded, std::int64_t dh, float scale,
+                                         float* s) {
+    const __m512 factor = _mm512_set1_ps(scale);
+    for (std::int64_t c = 0; c < padded; c += kLanes) {
+        __m512 acc[R];
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r)
+            acc[r] = _mm512_setzero_ps();
+        for (std::int64_t p = 0; p < dh; ++p) {
+            const __m512 key = _mm512_loadu_ps(keys + p * padded + c);
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r)
+                acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(q[r][p]), key, acc[r]);
+        }
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r)
+            _mm512_storeu_ps(s + r * padded + c, _mm512_mul_ps(acc[r], factor));
+    }
+}
+
+template <int R>
+FREESEL_TARGET_F32 inline void mixF32(const float* const* p, const float* v, std::int64_t stride,
+                                      std::int64_t tokens, std::int64_t dh, float* const* out) {
+    for (std::int64_t e = 0; e < dh; e += kMixWidth) {
+        __m512 acc[R][4];
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+            for (int k = 0; k < 4; ++k)
+                acc[r][k] = _mm512_setzero_ps();
+        for (std::int64_t j = 0; j < tokens; ++j) {
+            const float* vj = v + j * stride + e;
+            __m512 vk[4];
+#pragma GCC unroll 8
+            for (int k = 0; k < 4; ++k)
+                vk[k] = _mm512_loadu_ps(vj + k * kLanes);
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r) {
+                const __m512 pj = _mm512_set1_ps(p[r][j]);
+#pragma GCC unroll 8
+                for (int k = 0; k < 4; ++k)
+                    acc[r][k] = _mm512_fmadd_ps(pj, vk[k], acc[r][k]);
+            }
+        }
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+            for (int k = 0; k < 4; ++k)
+                _mm512_storeu_ps(out[r] + e + k * kLanes, acc[r][k]);
+    }
+}
+
+FREESEL_TARGET_F32 void scoresF32Rows(int n, const float* const* q, const float* keys,
+                                      std::int64_t padded, std::int64_t dh, float scale, float* s) {
+    switch (n) {
+    case 8:
+        return scoresF32<8>(q, keys, padded, dh, scale, s);
+    case 7:
+        return scoresF32<7>(q, keys, padded, dh, scale, s);
+    case 6:
+        return scoresF32<6>(q, keys, padded, dh, scale, s);
+    case 5:
+        return scoresF32<5>(q, keys, padded, dh, scale, s);
+    case 4:
+        return scoresF32<4>(q, keys, padded, dh, scale, s);
+    case 3:
+        return scoresF32<3>(q, keys, padded, dh, scale, s);
+    case 2:
+        return scoresF32<2>(q, keys, padded, dh, scale, s);
+    default:
+        return scoresF32<1>(q, keys, padded, dh, scale, s);
+    }
+}
+
+FREESEL_TARGET_F32 void mixF32Rows(int n, const float* const* p, const float* v,
+                                   std::int64_t stride, std::int64_t tokens, std::int64_t dh,
+                                   float* const* out) {
+    switch (n) {
+    case 4:
+        return mixF32<4>(p, v, stride, tokens, dh, out);
+    case 3:
+        return mixF32<3>(p, v, stride, tokens, dh, out);
+    case 2:
+        return mixF32<2>(p, v, stride, tokens, dh, out);
+    default:
+        return mixF32<1>(p, v, stride, tokens, dh, out);
+    }
+}
+
+/// r[i] = row i of a 16 x 16 block -> r[i] = column i (unpack, 128-bit lane shuffles, then
+/// lane permutes).
+FREESEL_TARGET_F32 inline void transpose16(__m512 r[16]) {
+    __m512 t[16];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; ++i) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    // r[4i + c], 128-bit lane L: rows 4i .. 4i+3 of column 4L + c.
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i) {
+        r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+        r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+        r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+        r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+    }
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; ++c) {
+        const __m512 u0 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88);
+        const __m512 u1 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xDD);
+        const __m512 u2 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88);
+        const __m512 u3 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xDD);
+        t[c] = _mm512_shuffle_f32x4(u0, u2, 0x88);
+        t[8 + c] = _mm512_shuffle_f32x4(u0, u2, 0xDD);
+        t[4 + c] = _mm512_shuffle_f32x4(u1, u3, 0x88);
+        t[12 + c] = _mm512_shuffle_f32x4(u1, u3, 0xDD);
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; ++i)
+        r[i] = t[i];
+}
+
+/// keys (dh x padded) = K^T, zero beyond the last token, in 16 x 16 blocks (dh % 16 == 0).
+FREESEL_TARGET_F32 void transposeKeys(const float* k, std::int64_t stride, std::int64_t tokens,
+                                      std::int64_t dh, std::int64_t padded, float* keys) {
+    for (std::int64_t j0 = 0; j0 < padded; j0 += kLanes)
+        for (std::int64_t p0 = 0; p0 < dh; p0 += kLanes) {
+            __m512 r[16];
+#pragma GCC unroll 16
+            for (int i = 0; i < 16; ++i)
+                r[i] = j0 + i < tokens ? _mm512_loadu_ps(k + (j0 + i) * stride + p0)
+                                       : _mm512_setzero_ps();
+            transpose16(r);
+#pragma GCC unroll 16
+            for (int i = 0; i < 16; ++i)
+                _mm512_storeu_ps(keys + (p0 + i) * padded + j0, r[i]);
+        }
+}
+
+FREESEL_TARGET_F32 void headF32(const AttentionHead& h) {
+    const std::int64_t tokens = h.tokens, dh = h.headDim, stride = h.rowStride;
+    const std::int64_t padded = roundUp(tokens, kLanes);
+    const float* q = static_cast<const float*>(h.q);
+    const float* k = static_cast<const float*>(h.k);
+    const float* v = static_cast<const float*>(h.v);
+    Scratch& s = scratch();
+    // K^T, zero beyond the last token, so a key vector is one load.
+    float* keys = grow(s.keys, dh * padded);
+    transposeKeys(k, stride, tokens, dh, padded, keys);
+    float* scores = grow(s.scores, kScoreRows * padded);
+    float* exps = grow(s.exps, tokens);
+    for (std::int64_t i0 = 0; i0 < tokens; i0 += kScoreRows) {
+        const int n = int(std::min<std::int64_t>(kScoreRows, tokens - i0));
+        const float* qRows[kScoreRows];
+        const float* pRows[kScoreRows];
+        float* outRows[kScoreRows];
+        for (int r = 0; r < n; ++r) {
+            qRows[r] = q + (i0 + r) * stride;
+            outRows[r] = static_cast<float*>(h.out) + (i0 + r) * h.outStride;
+        }
+        scoresF32Rows(n, qRows, keys, padded, dh, h.scale, scores);
+        float* probs = h.probs ? h.probs + i0 * tokens : scores;
+        const std::int64_t probsStride = h.probs ? tokens : padded;
+        vitrows::softmaxRowsStrided(scores, padded, probs, false, probsStride, tokens, n, exps);
+        for (int r = 0; r < n; ++r)
+            pRows[r] = probs + r * probsStride;
+        for (int r0 = 0; r0 < n; r0 += kMixRows)
+            mixF32Rows(std::min(kMixRows, n - r0), pRows + r0, v, stride, tokens, dh, outRows + r0);
+    }
+}
+
+// ---- bfloat16 --------------------------------------------------------------------------------
+
+template <int R>
+FREESEL_TARGET_BF16 inline void scoresBf16(const Bf16* const* q, const std::uint32_t* keys,
+                                           std::int64_t padded, std::int64_t pairs, float scale,
+                                           float* s) {
+    const __m512 factor = _mm512_set1_ps(scale);
+    for (std::int64_t c = 0; c < padded; c += kLanes) {
+        __m512 acc[R];
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r)
+            acc[r] = _mm512_setzero_ps();
+        for (std::int64_t m = 0; m < pairs; ++m) {
+            const __m512bh key = (__m512bh)_mm512_loadu_si512(keys + m * padded + c);
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r)
+                acc[r] = _mm512_dpbf16_ps(
+                    acc[r], (__m512bh)_mm512_set1_epi32(int(pairAt(q[r] + 2 * m))), key);
+        }
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r)
+            _mm512_storeu_ps(s + r * padded + c, _mm512_mul_ps(acc[r], factor));
+    }
+}
+
+template <int R>
+FREESEL_TARGET_BF16 inline void mixBf16(const Bf16* const* p, const std::uint32_t* values,
+                                        std::int64_t pairs, std::int64_t dh, Bf16* const* out) {
+    for (std::int64_t e = 0; e < dh; e += kMixWidth) {
+        __m512 acc[R][4];
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+            for (int k = 0; k < 4; ++k)
+                acc[r][k] = _mm512_setzero_ps();
+        for (std::int64_t m = 0; m < pairs; ++m) {
+            __m512bh vk[4];
+#pragma GCC unroll 8
+            for (int k = 0; k < 4; ++k)
+                vk[k] = (__m512bh)_mm512_loadu_si512(values + m * dh + e + k * kLanes);
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r) {
+                const __m512bh pj = (__m512bh)_mm512_set1_epi32(int(pairAt(p[r] + 2 * m)));
+#pragma GCC unroll 8
+                for (int k = 0; k < 4; ++k)
+                    acc[r][k] = _mm512_dpbf16_ps(acc[r][k], pj, vk[k]);
+            }
+        }
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+            for (int k = 0; k < 4; ++k)
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(out[r] + e + k * kLanes),
+                                    (__m256i)_mm512_cvtneps_pbh(acc[r][k]));
+    }
+}
+
+FREESEL_TARGET_BF16 void scoresBf16Rows(int n, const Bf16* const* q, const std::uint32_t* keys,
+                                        std::int64_t padded, std::int64_t pairs, float scale,
+                                        float* s) {
+    switch (n) {
+    case 8:
+        return scoresBf16<8>(q, keys, padded, pairs, scale, s);
+    case 7:
+        return scoresBf16<7>(q, keys, padded, pairs, scale, s);
+    case 6:
+        return scoresBf16<6>(q, keys, padded, pairs, scale, s);
+    case 5:
+        return scoresBf16<5>(q, keys, padded, pairs, scale, s);
+    case 4:
+        return scoresBf16<4>(q, keys, padded, pairs, scale, s);
+    case 3:
+        return scoresBf16<3>(q, keys, padded, pairs, scale, s);
+    case 2:
+        return scoresBf16<2>(q, keys, padded, pairs, scale, s);
+    default:
+        return scoresBf16<1>(q, keys, padded, pairs, scale, s);
+    }
+}
+
+FREESEL_TARGET_BF16 void mixBf16Rows(int n, const Bf16* const* p, const std::uint32_t* values,
+                                     std::int64_t pairs, std::int64_t dh, Bf16* const* out) {
+    switch (n) {
+    case 4:
+        return mixBf16<4>(p, values, pairs, dh, out);
+    case 3:
+        return mixBf16<3>(p, values, pairs, dh, out);
+    case 2:
+        return mixBf16<2>(p, values, pairs, dh, out);
+    default:
+        return mixBf16<1>(p, values, pairs, dh, out);
+    }
+}
+
+/// V in the pair layout vdpbf16ps multiplies: word (m, e) holds v[2m][e] (low half) and
+/// v[2m+1][e] (high half), a zero row after an odd last token.
+FREESEL_TARGET_BF16 void packValuePairs(const Bf16* v, std::int64_t stride, std::int64_t tokens,
+                                        std::int64_t dh, std::uint32_t* values) {
+    alignas(64) std::uint16_t low[32], high[32];
+    for (int w = 0; w < 16; ++w) {
+        low[2 * w] = std::uint16_t(w), low[2 * w + 1] = std::uint16_t(32 + w);
+        high[2 * w] = std::uint16_t(16 + w), high[2 * w + 1] = std::uint16_t(48 + w);
+    }
+    const __m512i lowIndex = _mm512_load_si512(low), highIndex = _mm512_load_si512(high);
+    for (std::int64_t m = 0; 2 * m < tokens; ++m) {
+        const Bf16* even = v + 2 * m * stride;
+        const Bf16* odd = 2 * m + 1 < tokens ? even + stride : nullptr;
+        for (std::int64_t c = 0; c < dh; c += 32) {
+            const __m512i a = _mm512_loadu_si512(even + c);
+            const __m512i b = odd ? _mm512_loadu_si512(odd + c) : _mm512_setzero_si512();
+            _mm512_storeu_si512(values + m * dh + c, _mm512_permutex2var_epi16(a, lowIndex, b));
+            _mm512_storeu_si512(values + m * dh + c + 16,
+                                _mm512_permutex2var_epi16(a, highIndex, b));
+        }
+    }
+}
+
+FREESEL_TARGET_BF16 void headBf16(const AttentionHead& h) {
+    const std::int64_t tokens = h.tokens, dh = h.headDim, stride = h.rowStride;
+    const std::int64_t padded = roundUp(tokens, kLanes), even = roundUp(tokens, 2);
+    const std::int64_t keyPairs = dh / 2, tokenPairs = even / 2;
+    const Bf16* q = static_cast<const Bf16*>(h.q);
+    const Bf16* k = static_cast<const Bf16*>(h.k);
+    Scratch& s = scratch();
+    std::uint32_t* keys = grow(s.pairs, keyPairs * padded + tokenPairs * dh);
+    std::uint32_t* values = keys + keyPairs * padded;
+    // K in pairs of dimensions: word (m, j) = K[j][2m .. 2m+1], zero beyond the last token.
+    for (std::int64_t m = 0; m < keyPairs; ++m)
+        for (std::int64_t j = 0; j < padded; ++j)
+            keys[m * padded + j] = j < tokens ? pairAt(k + j * stride + 2 * m) : 0u;
+    packValuePairs(static_cast<const Bf16*>(h.v), stride, tokens, dh, values);
+    float* scores = grow(s.scores, kScoreRows * padded);
+    float* exps = grow(s.exps, tokens);
+    Bf16* probs16 = grow(s.probs16, kScoreRows * even);
+    for (std::int64_t i0 = 0; i0 < tokens; i0 += kScoreRows) {
+        const int n = int(std::min<std::int64_t>(kScoreRows, tokens - i0));
+        const Bf16* qRows[kScoreRows];
+        const Bf16* pRows[kScoreRows];
+        Bf16* outRows[kScoreRows];
+        for (int r = 0; r < n; ++r) {
+            qRows[r] = q + (i0 + r) * stride;
+            pRows[r] = probs16 + r * even;
+            outRows[r] = static_cast<Bf16*>(h.out) + (i0 + r) * h.outStride;
+        }
+        scoresBf16Rows(n, qRows, keys, padded, keyPairs, h.scale, scores);
+        if (h.probs) { // float32 probabilities kept, then rounded for P V
+            float* probs = h.probs + i0 * tokens;
+            vitrows::softmaxRowsStrided(scores, padded, probs, false, tokens, tokens, n, exps);
+            for (int r = 0; r < n; ++r)
+                for (std::int64_t j = 0; j < tokens; ++j)
+                    probs16[r * even + j] = roundToBfloat16(probs[r * tokens + j]);
+        } else {
+            vitrows::softmaxRowsStrided(scores, padded, probs16, true, even, tokens, n, exps);
+        }
+        if (even > tokens) // the pad column meets V's zero row: it must not be a NaN
+            for (int r = 0; r < n; ++r)
+                probs16[r * even + tokens] = 0;
+        for (int r0 = 0; r0 < n; r0 += kMixRows)
+            mixBf16Rows(std::min(kMixRows, n - r0), pRows + r0, values, tokenPairs, dh,
+                        outRows + r0);
+    }
+}
+
+bool cpuHasAvx512() {
+    static const bool has =
+        __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+    return has;
+}
+
+bool cpuHasAvx512Bf16() {
+    static const bool has = cpuHasAvx512() && __builtin_cpu_supports("avx512bf16");
+    return has;
+}
+
+#pragma GCC diagnostic pop
+
+#endif // FREESEL_ATTENTION_AVX512
+
+} // namespace
+
+bool attentionHeadVectorised(bool bf16, std::int64_t headDim) {
+#ifdef FREESEL_ATTENTION_AVX512
+    return headDim > 0 && headDim % kMixWidth == 0 && (bf16 ? cpuHasAvx512Bf16() : cpuHasAvx512());
+#else
+    (void)bf16;
+    (void)headDim;
+    return false;
+#endif
+}
+
+void attentionHead(const AttentionHead& head) {
+#ifdef FREESEL_ATTENTION_AVX512
+    if (attentionHeadVectorised(head.bf16, head.headDim))
+        return head.bf16 ? headBf16(head) : headF32(head);
+#endif
+    attentionHeadPortable(head);
+}
+
+void attentionHeadPortable(const AttentionHead& head) {
+    if (head.bf16)
+        portableBf16(head);
+    else
+        portableF32(head);
+}
+
+} // namespace freesel::vitattn
