@@ -6,6 +6,7 @@
 #include "util/target_clones.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <type_traits>
 #include <vector>
@@ -132,6 +133,74 @@ inline std::uint32_t pairAt(const Bf16* p) {
     std::uint32_t word;
     std::memcpy(&word, p, sizeof word);
     return word;
+}
+
+// ---- softmax ---------------------------------------------------------------------------------
+// By hand rather than vitrows::softmaxRowsStrided: GCC 12 finishes a vectorised row with a
+// scalar loop, and 197 = 12 x 16 + 5 left five scalar exps per row and pass (measured: that
+// softmax took as long as both attention products in bfloat16). Here the last vector is masked.
+
+/// exp(x) for x <= 0, 16 lanes: the same Cephes reduction and polynomial as the row kernels'
+/// expNonPositive (vit_row_kernels.cpp).
+FREESEL_TARGET_F32 inline __m512 expNonPositive16(__m512 x) {
+    x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
+    const __m512i n = _mm512_cvttps_epi32(_mm512_sub_ps(
+        _mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _mm512_set1_ps(0.5f)));
+    const __m512 fn = _mm512_cvtepi32_ps(n);
+    __m512 r = _mm512_fnmadd_ps(fn, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fmadd_ps(fn, _mm512_set1_ps(2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    const __m512i bits = _mm512_slli_epi32(_mm512_add_epi32(n, _mm512_set1_epi32(127)), 23);
+    return _mm512_mul_ps(p, _mm512_castsi512_ps(bits));
+}
+
+/// Lanes of the vector at column c that lie before `cols`.
+inline __mmask16 columnMask(std::int64_t c, std::int64_t cols) {
+    const std::int64_t left = cols - c;
+    return left >= kLanes ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1u);
+}
+
+/// Row (`cols` scores, room for whole vectors) -> exp(score - max) in place; returns 1 / sum.
+FREESEL_TARGET_F32 inline float expRowInPlace(float* row, std::int64_t cols) {
+    __m512 top = _mm512_set1_ps(-INFINITY);
+    for (std::int64_t c = 0; c < cols; c += kLanes)
+        top = _mm512_max_ps(
+            top, _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), columnMask(c, cols), row + c));
+    const __m512 most = _mm512_set1_ps(_mm512_reduce_max_ps(top));
+    __m512 sum = _mm512_setzero_ps();
+    for (std::int64_t c = 0; c < cols; c += kLanes) {
+        const __mmask16 m = columnMask(c, cols);
+        const __m512 e =
+            _mm512_maskz_mov_ps(m, expNonPositive16(_mm512_sub_ps(_mm512_loadu_ps(row + c), most)));
+        _mm512_storeu_ps(row + c, e);
+        sum = _mm512_add_ps(sum, e);
+    }
+    return 1.0f / _mm512_reduce_add_ps(sum);
+}
+
+/// out[0 .. cols) = row * factor in float32.
+FREESEL_TARGET_F32 inline void scaleRow(const float* row, std::int64_t cols, float factor,
+                                        float* out) {
+    const __m512 f = _mm512_set1_ps(factor);
+    for (std::int64_t c = 0; c < cols; c += kLanes)
+        _mm512_mask_storeu_ps(out + c, columnMask(c, cols),
+                              _mm512_mul_ps(_mm512_loadu_ps(row + c), f));
+}
+
+/// Softmax of `n` rows of scores (`padded` apart, whole vectors readable and writable) into
+/// float32 rows `outStride` apart (may be the scores themselves).
+FREESEL_TARGET_F32 void softmaxF32Rows(float* scores, std::int64_t padded, std::int64_t cols, int n,
+                                       float* out, std::int64_t outStride) {
+    for (int r = 0; r < n; ++r) {
+        float* row = scores + r * padded;
+        scaleRow(row, cols, expRowInPlace(row, cols), out + r * outStride);
+    }
 }
 
 // ---- float32 ---------------------------------------------------------------------------------
@@ -288,7 +357,6 @@ FREESEL_TARGET_F32 void headF32(const AttentionHead& h) {
     float* keys = grow(s.keys, dh * padded);
     transposeKeys(k, stride, tokens, dh, padded, keys);
     float* scores = grow(s.scores, kScoreRows * padded);
-    float* exps = grow(s.exps, tokens);
     for (std::int64_t i0 = 0; i0 < tokens; i0 += kScoreRows) {
         const int n = int(std::min<std::int64_t>(kScoreRows, tokens - i0));
         const float* qRows[kScoreRows];
@@ -301,7 +369,7 @@ FREESEL_TARGET_F32 void headF32(const AttentionHead& h) {
         scoresF32Rows(n, qRows, keys, padded, dh, h.scale, scores);
         float* probs = h.probs ? h.probs + i0 * tokens : scores;
         const std::int64_t probsStride = h.probs ? tokens : padded;
-        vitrows::softmaxRowsStrided(scores, padded, probs, false, probsStride, tokens, n, exps);
+        softmaxF32Rows(scores, padded, tokens, n, probs, probsStride);
         for (int r = 0; r < n; ++r)
             pRows[r] = probs + r * probsStride;
         for (int r0 = 0; r0 < n; r0 += kMixRows)
@@ -311,27 +379,48 @@ FREESEL_TARGET_F32 void headF32(const AttentionHead& h) {
 
 // ---- bfloat16 --------------------------------------------------------------------------------
 
+/// Scores of R queries against the V key vectors from column c: R x V independent
+/// accumulators (V = 2 hides vdpbf16ps's latency with 8 queries).
+template <int R, int V>
+FREESEL_TARGET_BF16 inline void scoreVectorsBf16(const Bf16* const* q, const std::uint32_t* keys,
+                                                 std::int64_t padded, std::int64_t pairs,
+                                                 std::int64_t c, __m512 factor, float* s) {
+    __m512 acc[R][V];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 2
+        for (int k = 0; k < V; ++k)
+            acc[r][k] = _mm512_setzero_ps();
+    for (std::int64_t m = 0; m < pairs; ++m) {
+        __m512bh key[V];
+#pragma GCC unroll 2
+        for (int k = 0; k < V; ++k)
+            key[k] = (__m512bh)_mm512_loadu_si512(keys + m * padded + c + k * kLanes);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+            const __m512bh query = (__m512bh)_mm512_set1_epi32(int(pairAt(q[r] + 2 * m)));
+#pragma GCC unroll 2
+            for (int k = 0; k < V; ++k)
+                acc[r][k] = _mm512_dpbf16_ps(acc[r][k], query, key[k]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 2
+        for (int k = 0; k < V; ++k)
+            _mm512_storeu_ps(s + r * padded + c + k * kLanes, _mm512_mul_ps(acc[r][k], factor));
+}
+
 template <int R>
 FREESEL_TARGET_BF16 inline void scoresBf16(const Bf16* const* q, const std::uint32_t* keys,
                                            std::int64_t padded, std::int64_t pairs, float scale,
                                            float* s) {
     const __m512 factor = _mm512_set1_ps(scale);
-    for (std::int64_t c = 0; c < padded; c += kLanes) {
-        __m512 acc[R];
-#pragma GCC unroll 8
-        for (int r = 0; r < R; ++r)
-            acc[r] = _mm512_setzero_ps();
-        for (std::int64_t m = 0; m < pairs; ++m) {
-            const __m512bh key = (__m512bh)_mm512_loadu_si512(keys + m * padded + c);
-#pragma GCC unroll 8
-            for (int r = 0; r < R; ++r)
-                acc[r] = _mm512_dpbf16_ps(
-                    acc[r], (__m512bh)_mm512_set1_epi32(int(pairAt(q[r] + 2 * m))), key);
-        }
-#pragma GCC unroll 8
-        for (int r = 0; r < R; ++r)
-            _mm512_storeu_ps(s + r * padded + c, _mm512_mul_ps(acc[r], factor));
-    }
+    std::int64_t c = 0;
+    for (; c + 2 * kLanes <= padded; c += 2 * kLanes)
+        scoreVectorsBf16<R, 2>(q, keys, padded, pairs, c, factor, s);
+    if (c < padded)
+        scoreVectorsBf16<R, 1>(q, keys, padded, pairs, c, factor, s);
 }
 
 template <int R>
@@ -403,6 +492,23 @@ FREESEL_TARGET_BF16 void mixBf16Rows(int n, const Bf16* const* p, const std::uin
     }
 }
 
+/// The softmax of softmaxF32Rows written as bfloat16 rows `outStride` apart, and as float32
+/// rows `cols` apart into `probs` when not null.
+FREESEL_TARGET_BF16 void softmaxBf16Rows(float* scores, std::int64_t padded, std::int64_t cols,
+                                         int n, float* probs, Bf16* out, std::int64_t outStride) {
+    for (int r = 0; r < n; ++r) {
+        float* row = scores + r * padded;
+        const __m512 f = _mm512_set1_ps(expRowInPlace(row, cols));
+        for (std::int64_t c = 0; c < cols; c += kLanes) {
+            const __mmask16 m = columnMask(c, cols);
+            const __m512 p = _mm512_mul_ps(_mm512_loadu_ps(row + c), f);
+            if (probs)
+                _mm512_mask_storeu_ps(probs + r * cols + c, m, p);
+            _mm256_mask_storeu_epi16(out + r * outStride + c, m, (__m256i)_mm512_cvtneps_pbh(p));
+        }
+    }
+}
+
 /// V in the pair layout vdpbf16ps multiplies: word (m, e) holds v[2m][e] (low half) and
 /// v[2m+1][e] (high half), a zero row after an odd last token.
 FREESEL_TARGET_BF16 void packValuePairs(const Bf16* v, std::int64_t stride, std::int64_t tokens,
@@ -441,7 +547,6 @@ FREESEL_TARGET_BF16 void headBf16(const AttentionHead& h) {
             keys[m * padded + j] = j < tokens ? pairAt(k + j * stride + 2 * m) : 0u;
     packValuePairs(static_cast<const Bf16*>(h.v), stride, tokens, dh, values);
     float* scores = grow(s.scores, kScoreRows * padded);
-    float* exps = grow(s.exps, tokens);
     Bf16* probs16 = grow(s.probs16, kScoreRows * even);
     for (std::int64_t i0 = 0; i0 < tokens; i0 += kScoreRows) {
         const int n = int(std::min<std::int64_t>(kScoreRows, tokens - i0));
@@ -454,15 +559,9 @@ FREESEL_TARGET_BF16 void headBf16(const AttentionHead& h) {
             outRows[r] = static_cast<Bf16*>(h.out) + (i0 + r) * h.outStride;
         }
         scoresBf16Rows(n, qRows, keys, padded, keyPairs, h.scale, scores);
-        if (h.probs) { // float32 probabilities kept, then rounded for P V
-            float* probs = h.probs + i0 * tokens;
-            vitrows::softmaxRowsStrided(scores, padded, probs, false, tokens, tokens, n, exps);
-            for (int r = 0; r < n; ++r)
-                for (std::int64_t j = 0; j < tokens; ++j)
-                    probs16[r * even + j] = roundToBfloat16(probs[r * tokens + j]);
-        } else {
-            vitrows::softmaxRowsStrided(scores, padded, probs16, true, even, tokens, n, exps);
-        }
+        // float32 probabilities when kept, and rounded to bfloat16 for P V.
+        softmaxBf16Rows(scores, padded, tokens, n, h.probs ? h.probs + i0 * tokens : nullptr,
+                        probs16, even);
         if (even > tokens) // the pad column meets V's zero row: it must not be a NaN
             for (int r = 0; r < n; ++r)
                 probs16[r * even + tokens] = 0;
