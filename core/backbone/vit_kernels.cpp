@@ -6,6 +6,8 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
+#include <atomic>
 #include <stdexcept>
 
 namespace freesel {
@@ -69,6 +71,21 @@ namespace {
 constexpr int64_t kRowGrain = 16;
 constexpr int64_t kElementGrain = 16384;
 
+/// fn(begin, end) over [0, total) in chunks of `chunk`, handed to ATen's threads one at a time
+/// (an atomic counter) rather than split evenly up front: when another program slows one core,
+/// the other thread takes over its share instead of waiting for it at the region's barrier
+/// (issue 19's busy machine). Each chunk computes the same values whichever thread runs it.
+template <class F> void parallelChunks(int64_t total, int64_t chunk, const F& fn) {
+    const int64_t chunks = (total + chunk - 1) / chunk;
+    std::atomic<int64_t> next{0};
+    const int64_t workers = std::min<int64_t>(at::get_num_threads(), chunks);
+    at::parallel_for(0, workers, 1, [&](int64_t, int64_t) {
+        for (int64_t c = next.fetch_add(1, std::memory_order_relaxed); c < chunks;
+             c = next.fetch_add(1, std::memory_order_relaxed))
+            fn(c * chunk, std::min(total, (c + 1) * chunk));
+    });
+}
+
 bool isBf16(const torch::Tensor& t) {
     return t.scalar_type() == torch::kBFloat16;
 }
@@ -121,9 +138,8 @@ torch::Tensor fusedResidualLayerNorm(torch::Tensor& x, const torch::Tensor& bran
     p.out = out.data_ptr();
     p.outBf16 = isBf16(out);
     p.width = width;
-    at::parallel_for(0, rows, kRowGrain, [&](int64_t begin, int64_t end) {
-        vitrows::residualLayerNorm(p, begin, end);
-    });
+    parallelChunks(rows, kRowGrain,
+                   [&](int64_t begin, int64_t end) { vitrows::residualLayerNorm(p, begin, end); });
     return out;
 }
 
@@ -137,7 +153,7 @@ torch::Tensor fusedSoftmax(const torch::Tensor& scores, torch::ScalarType outTyp
     const void* in = scores.data_ptr();
     void* o = out.data_ptr();
     const bool inBf16 = isBf16(scores), outBf16 = isBf16(out);
-    at::parallel_for(0, rows, kRowGrain, [&](int64_t begin, int64_t end) {
+    parallelChunks(rows, kRowGrain, [&](int64_t begin, int64_t end) {
         vitrows::softmaxRows(in, inBf16, o, outBf16, cols, begin, end);
     });
     return out;
@@ -159,7 +175,7 @@ torch::Tensor fusedAttention(const torch::Tensor& qkv, int heads, double scale,
     auto* outBase = static_cast<char*>(out.data_ptr());
     float* probsBase = probs ? probs->data_ptr<float>() : nullptr;
     // One task per (image, head): each repacks its K and V once and keeps them in cache.
-    at::parallel_for(0, batch * heads, 1, [&](int64_t begin, int64_t end) {
+    parallelChunks(batch * heads, 1, [&](int64_t begin, int64_t end) {
         for (int64_t task = begin; task < end; ++task) {
             const int64_t b = task / heads, h = task % heads;
             const char* rows = base + b * tokens * 3 * width * elementSize;
@@ -190,7 +206,7 @@ void fusedGeluInPlace(const torch::Tensor& x) {
     requireRowKernelInput(x, "the GELU input");
     const bool bf16 = isBf16(x);
     void* data = x.data_ptr();
-    at::parallel_for(0, x.numel(), kElementGrain, [&](int64_t begin, int64_t end) {
+    parallelChunks(x.numel(), kElementGrain, [&](int64_t begin, int64_t end) {
         if (bf16)
             vitrows::geluErf(static_cast<vitrows::Bf16*>(data), begin, end);
         else
