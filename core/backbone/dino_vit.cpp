@@ -148,6 +148,7 @@ struct DinoVit::Impl {
             keepFreedMemoryForReuse();
             execution.packedKernels = options.fastCpuKernels && packedKernelsAvailable();
             execution.fusedRowKernels = options.fusedRowKernels;
+            execution.fusedAttention = options.fusedAttention;
             if (execution.packedKernels)
                 avoidBlasThreadContention();
             const int64_t side = 224 / cpuWeights.config.patchSize; // the usual input

@@ -41,6 +41,9 @@ struct DinoVitOptions {
     /// CPU with fastCpuKernels: the fused row kernels (residual + LayerNorm, softmax, GELU in one
     /// pass each, vit_row_kernels.h) instead of ATen's steps; off only to measure what they save.
     bool fusedRowKernels = true;
+    /// CPU with fusedRowKernels: the fused per-head attention (vit_attention_kernel.h) instead
+    /// of copies, batched products and a softmax pass; off only to measure what it saves.
+    bool fusedAttention = true;
 
     /// Throws std::invalid_argument naming the first bad option and its valid range.
     void validate() const;

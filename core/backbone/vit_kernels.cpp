@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "backbone/vit_kernels.h"
 
+#include "backbone/vit_attention_kernel.h"
 #include "backbone/vit_row_kernels.h"
 
 #include <dlfcn.h>
 
+#include <algorithm>
+#include <atomic>
 #include <stdexcept>
 
 namespace freesel {
@@ -68,6 +71,21 @@ namespace {
 constexpr int64_t kRowGrain = 16;
 constexpr int64_t kElementGrain = 16384;
 
+/// fn(begin, end) over [0, total) in chunks of `chunk`, handed to ATen's threads one at a time
+/// (an atomic counter) rather than split evenly up front: when another program slows one core,
+/// the other thread takes over its share instead of waiting for it at the region's barrier
+/// (issue 19's busy machine). Each chunk computes the same values whichever thread runs it.
+template <class F> void parallelChunks(int64_t total, int64_t chunk, const F& fn) {
+    const int64_t chunks = (total + chunk - 1) / chunk;
+    std::atomic<int64_t> next{0};
+    const int64_t workers = std::min<int64_t>(at::get_num_threads(), chunks);
+    at::parallel_for(0, workers, 1, [&](int64_t, int64_t) {
+        for (int64_t c = next.fetch_add(1, std::memory_order_relaxed); c < chunks;
+             c = next.fetch_add(1, std::memory_order_relaxed))
+            fn(c * chunk, std::min(total, (c + 1) * chunk));
+    });
+}
+
 bool isBf16(const torch::Tensor& t) {
     return t.scalar_type() == torch::kBFloat16;
 }
@@ -120,9 +138,8 @@ torch::Tensor fusedResidualLayerNorm(torch::Tensor& x, const torch::Tensor& bran
     p.out = out.data_ptr();
     p.outBf16 = isBf16(out);
     p.width = width;
-    at::parallel_for(0, rows, kRowGrain, [&](int64_t begin, int64_t end) {
-        vitrows::residualLayerNorm(p, begin, end);
-    });
+    parallelChunks(rows, kRowGrain,
+                   [&](int64_t begin, int64_t end) { vitrows::residualLayerNorm(p, begin, end); });
     return out;
 }
 
@@ -136,17 +153,60 @@ torch::Tensor fusedSoftmax(const torch::Tensor& scores, torch::ScalarType outTyp
     const void* in = scores.data_ptr();
     void* o = out.data_ptr();
     const bool inBf16 = isBf16(scores), outBf16 = isBf16(out);
-    at::parallel_for(0, rows, kRowGrain, [&](int64_t begin, int64_t end) {
+    parallelChunks(rows, kRowGrain, [&](int64_t begin, int64_t end) {
         vitrows::softmaxRows(in, inBf16, o, outBf16, cols, begin, end);
     });
     return out;
+}
+
+torch::Tensor fusedAttention(const torch::Tensor& qkv, int heads, double scale,
+                             torch::Tensor* probs) {
+    requireRowKernelInput(qkv, "the QKV output");
+    if (qkv.dim() != 3 || heads <= 0 || qkv.size(2) % (3 * int64_t(heads)) != 0)
+        throw std::invalid_argument("fusedAttention: qkv must be B x T x 3d with d a multiple of "
+                                    "the " +
+                                    std::to_string(heads) + " heads, got " + c10::str(qkv.sizes()));
+    const int64_t batch = qkv.size(0), tokens = qkv.size(1), width = qkv.size(2) / 3;
+    const int64_t headDim = width / heads, elementSize = qkv.element_size();
+    torch::Tensor out = torch::empty({batch, tokens, width}, qkv.options());
+    if (probs)
+        *probs = torch::empty({batch, heads, tokens, tokens}, qkv.options().dtype(torch::kFloat32));
+    const auto* base = static_cast<const char*>(qkv.data_ptr());
+    auto* outBase = static_cast<char*>(out.data_ptr());
+    float* probsBase = probs ? probs->data_ptr<float>() : nullptr;
+    // One task per (image, head): each repacks its K and V once and keeps them in cache.
+    parallelChunks(batch * heads, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t task = begin; task < end; ++task) {
+            const int64_t b = task / heads, h = task % heads;
+            const char* rows = base + b * tokens * 3 * width * elementSize;
+            vitattn::AttentionHead head;
+            head.q = rows + h * headDim * elementSize;
+            head.k = rows + (width + h * headDim) * elementSize;
+            head.v = rows + (2 * width + h * headDim) * elementSize;
+            head.rowStride = 3 * width;
+            head.bf16 = isBf16(qkv);
+            head.tokens = tokens;
+            head.headDim = headDim;
+            head.scale = static_cast<float>(scale);
+            head.out = outBase + (b * tokens * width + h * headDim) * elementSize;
+            head.outStride = width;
+            head.probs = probsBase ? probsBase + task * tokens * tokens : nullptr;
+            vitattn::attentionHead(head);
+        }
+    });
+    return out;
+}
+
+bool fusedAttentionVectorised(torch::ScalarType type, int64_t headDim) {
+    return fusedRowKernelsSupport(type) &&
+           vitattn::attentionHeadVectorised(type == torch::kBFloat16, headDim);
 }
 
 void fusedGeluInPlace(const torch::Tensor& x) {
     requireRowKernelInput(x, "the GELU input");
     const bool bf16 = isBf16(x);
     void* data = x.data_ptr();
-    at::parallel_for(0, x.numel(), kElementGrain, [&](int64_t begin, int64_t end) {
+    parallelChunks(x.numel(), kElementGrain, [&](int64_t begin, int64_t end) {
         if (bf16)
             vitrows::geluErf(static_cast<vitrows::Bf16*>(data), begin, end);
         else

@@ -64,6 +64,20 @@ torch::Tensor fusedResidualLayerNorm(torch::Tensor& x, const torch::Tensor& bran
 /// float32 and returned in `outType`; in place when outType is the scores' type.
 torch::Tensor fusedSoftmax(const torch::Tensor& scores, torch::ScalarType outType);
 
+/// Multi-head self-attention straight from a QKV product's output (vit_attention_kernel.h):
+/// `qkv` contiguous B x T x 3d (float32 or bfloat16, CPU; per row all heads' Q, then K, then V,
+/// as nn.Linear(d, 3d) gives them), softmax(scale Q K^T) V per head, returned B x T x d in
+/// qkv's type with head h in columns h*dh .. (h+1)*dh (what the projection reads). One OpenMP
+/// region over (image, head). `probs`: when given, set to the B x heads x T x T float32
+/// probabilities. Throws std::invalid_argument on a bad shape or type.
+torch::Tensor fusedAttention(const torch::Tensor& qkv, int heads, double scale,
+                             torch::Tensor* probs = nullptr);
+
+/// True when fusedAttention runs a vector kernel for `type` and `headDim` on this CPU (AVX-512,
+/// AVX512-BF16 for bfloat16, headDim a multiple of 64). Elsewhere the forward pass keeps the
+/// batched products: the portable kernel is only the tested definition and fallback.
+bool fusedAttentionVectorised(torch::ScalarType type, int64_t headDim);
+
 /// The exact erf GELU in place on a contiguous float32 or bfloat16 tensor.
 void fusedGeluInPlace(const torch::Tensor& x);
 

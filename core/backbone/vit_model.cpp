@@ -131,6 +131,20 @@ torch::Tensor attentionBranch(const torch::Tensor& y, const VitBlockWeights& blo
                               torch::Tensor* attentionOut) {
     const int64_t batch = y.size(0), tokens = y.size(1);
     const int heads = config.heads, headDim = config.headDim();
+    const bool prescaled =
+        block.queryScaleInPacked && execution.packedKernels && block.qkv.packed.defined();
+    const double scale = prescaled ? 1.0 : 1.0 / std::sqrt(static_cast<double>(headDim));
+    if (execution.fusedAttention && fusedRows(y, execution) &&
+        fusedAttentionVectorised(execution.computeType, headDim)) {
+        // Straight from the QKV rows, no copies, one parallel region (vit_attention_kernel.h).
+        const torch::Tensor qkv = linear(y, block.qkv, execution).contiguous();
+        torch::Tensor probs;
+        const torch::Tensor mixed =
+            fusedAttention(qkv, heads, scale, attentionOut ? &probs : nullptr);
+        if (attentionOut)
+            *attentionOut = probs.mean(1);
+        return linear(mixed, block.proj, execution);
+    }
     // One copy to (3, B, heads, T, dh) and K transposed once: batched products on contiguous
     // operands run ~10x faster on the CPU than matmul on the strided views (measured 4.6 ->
     // 0.5 ms per image for Q K^T at ViT-S/16), and compute the same sums.
@@ -142,14 +156,12 @@ torch::Tensor attentionBranch(const torch::Tensor& y, const VitBlockWeights& blo
     const torch::Tensor q = qkv[0].view({groups, tokens, headDim});
     const torch::Tensor kT = qkv[1].view({groups, tokens, headDim}).transpose(1, 2).contiguous();
     const torch::Tensor v = qkv[2].view({groups, tokens, headDim});
-    const bool prescaled =
-        block.queryScaleInPacked && execution.packedKernels && block.qkv.packed.defined();
     // float32: split over the threads (at::bmm would run them on one BLAS thread).
     torch::Tensor scores = execution.computeType == torch::kFloat32 && q.device().is_cpu()
                                ? parallelBatchedProducts(q, kT)
                                : at::bmm(q, kT);
     if (!prescaled)
-        scores.mul_(1.0 / std::sqrt(static_cast<double>(headDim)));
+        scores.mul_(scale);
     const torch::Tensor weighted =
         attentionProbabilities(scores, batch, heads, execution, attentionOut);
     const torch::Tensor mixed = (execution.computeType == torch::kFloat32 && v.device().is_cpu()

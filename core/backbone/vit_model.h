@@ -87,6 +87,9 @@ struct VitExecution {
     /// With packedKernels on the CPU: the fused row kernels (vit_row_kernels.h) for residual +
     /// LayerNorm, softmax and GELU; false runs ATen's steps (what the fused ones replaced).
     bool fusedRowKernels = true;
+    /// With the fused row kernels: the fused attention (vit_attention_kernel.h) straight from
+    /// the QKV output; false runs the copies, batched products and softmax it replaced.
+    bool fusedAttention = true;
     int64_t typicalRows = 256; ///< batch x tokens of a usual product: a hint for oneDNN
 };
 

@@ -118,13 +118,14 @@ inline void residualLayerNormInline(const ResidualNorm& p, std::int64_t begin, s
     }
 }
 
+// always_inline: called from several clones, GCC would otherwise keep one baseline copy and the
+// exp would not vectorise.
 template <class I, class O>
-inline void softmaxInline(const void* in, void* out, std::int64_t cols, std::int64_t begin,
-                          std::int64_t end) {
-    std::vector<float> e(static_cast<size_t>(cols));
-    float* exps = e.data();
-    for (std::int64_t row = begin; row < end; ++row) {
-        const I* x = static_cast<const I*>(in) + row * cols;
+inline __attribute__((always_inline)) void softmaxInline(const I* in, std::int64_t inStride, O* out,
+                                                         std::int64_t outStride, std::int64_t cols,
+                                                         std::int64_t rows, float* exps) {
+    for (std::int64_t row = 0; row < rows; ++row) {
+        const I* x = in + row * inStride;
         float top = widen(x[0]);
 #pragma omp simd reduction(max : top)
         for (std::int64_t i = 0; i < cols; ++i)
@@ -136,11 +137,19 @@ inline void softmaxInline(const void* in, void* out, std::int64_t cols, std::int
             sum += exps[i];
         }
         const float scale = 1.0f / sum;
-        O* y = static_cast<O*>(out) + row * cols; // may alias x: x is no longer read
+        O* y = out + row * outStride; // may alias x: x is no longer read
 #pragma omp simd
         for (std::int64_t i = 0; i < cols; ++i)
             store(exps[i] * scale, &y[i]);
     }
+}
+
+template <class I, class O>
+inline __attribute__((always_inline)) void
+softmaxInline(const void* in, void* out, std::int64_t cols, std::int64_t begin, std::int64_t end) {
+    std::vector<float> e(static_cast<size_t>(cols));
+    softmaxInline(static_cast<const I*>(in) + begin * cols, cols,
+                  static_cast<O*>(out) + begin * cols, cols, cols, end - begin, e.data());
 }
 
 // One entry point per type combination: target_clones does not apply to templates.
@@ -174,6 +183,17 @@ FREESEL_CLONES void softmaxBf16Bf16(const void* in, void* out, std::int64_t cols
     softmaxInline<Bf16, Bf16>(in, out, cols, begin, end);
 }
 
+FREESEL_CLONES void softmaxStridedF32(const float* in, std::int64_t inStride, float* out,
+                                      std::int64_t outStride, std::int64_t cols, std::int64_t rows,
+                                      float* scratch) {
+    softmaxInline(in, inStride, out, outStride, cols, rows, scratch);
+}
+FREESEL_CLONES void softmaxStridedBf16(const float* in, std::int64_t inStride, Bf16* out,
+                                       std::int64_t outStride, std::int64_t cols, std::int64_t rows,
+                                       float* scratch) {
+    softmaxInline(in, inStride, out, outStride, cols, rows, scratch);
+}
+
 FREESEL_CLONES void geluF32(float* x, std::int64_t begin, std::int64_t end) {
     geluInline(x, begin, end);
 }
@@ -196,6 +216,15 @@ void softmaxRows(const void* in, bool inBf16, void* out, bool outBf16, std::int6
         (outBf16 ? softmaxBf16Bf16 : softmaxBf16F32)(in, out, cols, begin, end);
     else
         (outBf16 ? softmaxF32Bf16 : softmaxF32F32)(in, out, cols, begin, end);
+}
+
+void softmaxRowsStrided(const float* in, std::int64_t inStride, void* out, bool outBf16,
+                        std::int64_t outStride, std::int64_t cols, std::int64_t rows,
+                        float* scratch) {
+    if (outBf16)
+        softmaxStridedBf16(in, inStride, static_cast<Bf16*>(out), outStride, cols, rows, scratch);
+    else
+        softmaxStridedF32(in, inStride, static_cast<float*>(out), outStride, cols, rows, scratch);
 }
 
 void geluErf(float* x, std::int64_t begin, std::int64_t end) {

@@ -45,6 +45,13 @@ void residualLayerNorm(const ResidualNorm& p, std::int64_t begin, std::int64_t e
 void softmaxRows(const void* in, bool inBf16, void* out, bool outBf16, std::int64_t cols,
                  std::int64_t begin, std::int64_t end);
 
+/// The same softmax over `rows` float32 rows of `cols` values, `inStride` apart, written
+/// `outStride` apart (may alias `in` when the strides and types agree); `scratch` holds `cols`
+/// floats. No allocation: the fused attention calls it for a few rows at a time.
+void softmaxRowsStrided(const float* in, std::int64_t inStride, void* out, bool outBf16,
+                        std::int64_t outStride, std::int64_t cols, std::int64_t rows,
+                        float* scratch);
+
 /// x = x * (1 + erf(x / sqrt(2))) / 2 over elements [begin, end), in place.
 void geluErf(float* x, std::int64_t begin, std::int64_t end);
 void geluErf(Bf16* x, std::int64_t begin, std::int64_t end);

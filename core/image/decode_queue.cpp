@@ -3,7 +3,14 @@
 
 #include <QThread>
 
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 #include <algorithm>
+#include <cerrno>
 #include <exception>
 #include <utility>
 
@@ -29,10 +36,26 @@ DecodedImage runJob(const DecodeQueue::Job& job, const QString& path) {
     }
 }
 
+/// Raises the calling thread's nice value by `increment` (Linux: setpriority on a thread id
+/// changes that thread only). Best effort: a refusal leaves the priority as it was.
+void lowerThisThreadPriority(int increment) {
+#if defined(__linux__)
+    if (increment <= 0)
+        return;
+    const auto tid = static_cast<id_t>(syscall(SYS_gettid));
+    errno = 0;
+    const int current = getpriority(PRIO_PROCESS, tid);
+    if (errno == 0)
+        setpriority(PRIO_PROCESS, tid, std::min(19, current + increment));
+#else
+    (void)increment;
+#endif
+}
+
 } // namespace
 
-DecodeQueue::DecodeQueue(QStringList paths, Job job, int threads, int capacity)
-    : paths_(std::move(paths)), job_(std::move(job)) {
+DecodeQueue::DecodeQueue(QStringList paths, Job job, int threads, int capacity, int workerNice)
+    : paths_(std::move(paths)), job_(std::move(job)), workerNice_(workerNice) {
     if (threads <= 0)
         threads = std::max(1, QThread::idealThreadCount());
     threads = std::min(threads, int(paths_.size()));
@@ -61,6 +84,7 @@ bool DecodeQueue::claim(int* index) {
 }
 
 void DecodeQueue::workerLoop() {
+    lowerThisThreadPriority(workerNice_);
     int index = 0;
     while (claim(&index)) {
         DecodedImage image = runJob(job_, paths_[index]);

@@ -41,7 +41,11 @@ public:
     using Job = std::function<DecodedImage(const QString& path)>;
 
     /// threads <= 0: QThread::idealThreadCount(). capacity <= 0: 2 * threads.
-    DecodeQueue(QStringList paths, Job job, int threads = 0, int capacity = 0);
+    /// workerNice > 0: each decode thread lowers its own priority by that much (Linux nice,
+    /// per thread; capped at 19), so next to a network that uses every core the decoder takes
+    /// the gaps between its parallel regions rather than preempting one of its threads (which
+    /// holds the other at the next barrier). 0 leaves the priority alone.
+    DecodeQueue(QStringList paths, Job job, int threads = 0, int capacity = 0, int workerNice = 0);
     ~DecodeQueue();
 
     DecodeQueue(const DecodeQueue&) = delete;
@@ -68,6 +72,7 @@ private:
     const QStringList paths_;
     const Job job_;
     int capacity_ = 1;
+    int workerNice_ = 0;
 
     mutable std::mutex mutex_;
     std::condition_variable spaceAvailable_; // workers wait for room in the window

@@ -351,6 +351,48 @@ private Q_SLOTS:
             }
     }
 
+    void fusedAttentionChangesOnlyRounding() {
+        // ViT-S/16 (head size 64, where the vector attention kernel runs) with the fused
+        // per-head attention against the copies + batched products + softmax, on an odd token
+        // count (4 x 5 patches + [CLS]). float32: float rounding apart. bfloat16: twelve blocks
+        // of bfloat16 rounding drift apart either way, so the fused bfloat16 network must stay
+        // as close to float32 as the separate steps' bfloat16 network is. A wrong head offset
+        // or a skipped key moves tokens by O(1).
+        const auto flat = [](const std::vector<float>& v) {
+            return torch::from_blob(const_cast<float*>(v.data()), {int64_t(v.size())}).clone();
+        };
+        const std::vector<cv::Mat> images = {syntheticRgbImage(64, 80, kImageSeed + 3)};
+        auto run = [&](VitPrecision precision, bool fusedAttention) {
+            DinoVitOptions options;
+            options.precision = precision;
+            options.fusedAttention = fusedAttention;
+            return DinoVit::withSyntheticWeights(vitConfigByName("dino_vits16"), kWeightSeed,
+                                                 options)
+                .run(images)
+                .front();
+        };
+        const ImageFeatures exact = run(VitPrecision::Float32, false);
+        const ImageFeatures fused = run(VitPrecision::Float32, true);
+        const torch::Tensor tokens = flat(exact.patchTokens);
+        QVERIFY2(maxAbsDiff(tokens, flat(fused.patchTokens)) < 1e-4,
+                 qPrintable(QString::number(maxAbsDiff(tokens, flat(fused.patchTokens)))));
+        QVERIFY(maxAbsDiff(flat(exact.clsAttention), flat(fused.clsAttention)) < 1e-5);
+        QVERIFY(maxAbsDiff(flat(exact.neighbourhood.values()), flat(fused.neighbourhood.values())) <
+                1e-5);
+        const auto meanAbs = [&](const ImageFeatures& f) {
+            return (flat(f.patchTokens) - tokens).abs().mean().item<double>();
+        };
+        const double separateError = meanAbs(run(VitPrecision::BFloat16, false));
+        const ImageFeatures fusedBf16 = run(VitPrecision::BFloat16, true);
+        const double fusedError = meanAbs(fusedBf16);
+        qInfo("bfloat16 tokens against float32, mean |difference|: separate steps %.4f, fused "
+              "attention %.4f",
+              separateError, fusedError);
+        QVERIFY(fusedError < 1.5 * separateError);
+        QVERIFY(cosine(flat(fusedBf16.patchTokens), tokens) > 0.99);
+        QVERIFY(maxAbsDiff(flat(exact.clsAttention), flat(fusedBf16.clsAttention)) < 0.02);
+    }
+
     void shrinkOnLoadKeepsTheTokens() {
         // JPEG shrink-on-load (1/4 here: 600 x 400 still covers 224) against a full-size decode,
         // both resized to 224 x 224 with INTER_AREA, through ViT-S/16 with seeded weights.

@@ -91,9 +91,13 @@ DinoVitOptions vitOptions(VitPrecision precision, int batch) {
     return options;
 }
 
-DinoVit makeVit(VitPrecision precision, int batch, bool fusedRowKernels = true) {
+/// What a network runs instead of the default fused kernels (to measure what they save).
+enum class Unfused { None, RowKernels, Attention };
+
+DinoVit makeVit(VitPrecision precision, int batch, Unfused unfused = Unfused::None) {
     DinoVitOptions options = vitOptions(precision, batch);
-    options.fusedRowKernels = fusedRowKernels;
+    options.fusedRowKernels = unfused != Unfused::RowKernels;
+    options.fusedAttention = unfused != Unfused::Attention;
     return DinoVit::withSyntheticWeights(vitConfigByName("dino_vits16"), kWeightsSeed, options);
 }
 
@@ -133,25 +137,33 @@ void reportAgainstCeiling(const DinoVit& vit, const std::vector<cv::Mat>& images
     // The same network with ATen's element-wise steps instead of the fused row kernels, right
     // after: what the fused kernels save, comparable on a loaded machine.
     const DinoVit unfused =
-        makeVit(vit.options().precision, vit.options().batchSize, /*fusedRowKernels=*/false);
+        makeVit(vit.options().precision, vit.options().batchSize, Unfused::RowKernels);
     const double without = networkRate(unfused, images);
     report(prefix + "_network_unfused_img_per_s", without, "img/s");
     reportWithLoad(prefix + "_fused_rows_speedup", network / without, "ratio");
+    // The fused per-head attention against the copies + batched products + softmax it
+    // replaced (row kernels fused in both).
+    const DinoVit separate =
+        makeVit(vit.options().precision, vit.options().batchSize, Unfused::Attention);
+    const double withoutAttention = networkRate(separate, images);
+    report(prefix + "_network_unfused_attention_img_per_s", withoutAttention, "img/s");
+    reportWithLoad(prefix + "_fused_attention_speedup", network / withoutAttention, "ratio");
 }
 
 /// Decode + resize to 224 + network over the files, the way extractFeatures runs it: a
 /// DecodeQueue decodes ahead on `decodeThreads` threads while the network computes the batch
 /// before. `capacity` bounds how far ahead it decodes (at least one batch, or the decoder
-/// stalls while the network runs). Best of --repeat runs.
+/// stalls while the network runs). `workerNice`: DecodeQueue's priority drop of its threads.
+/// Best of --repeat runs.
 double decodeIncludedRate(const DinoVit& vit, const QStringList& files, int decodeThreads,
-                          int capacity) {
+                          int capacity, int workerNice = 0) {
     const int batch = vit.options().batchSize;
     double best = 0.0;
     for (int r = 0; r < repeats(); ++r) {
         QElapsedTimer timer;
         timer.start();
         DecodeQueue queue(files, DecodeQueue::decodeAndResize({}, ResizeSpec::fixed(kSide, kSide)),
-                          decodeThreads, capacity);
+                          decodeThreads, capacity, workerNice);
         std::vector<cv::Mat> images;
         int processed = 0;
         DecodeQueueItem item;
@@ -171,6 +183,16 @@ double decodeIncludedRate(const DinoVit& vit, const QStringList& files, int deco
         best = std::max(best, processed / (timer.nsecsElapsed() * 1e-9));
     }
     return best;
+}
+
+/// The same decode-included run with the decode threads at nice +5 (DecodeQueue's workerNice),
+/// right after the default one: whether a decoder that yields to the network's threads loses
+/// fewer of its cycles (comparable on a loaded machine through the ratio).
+void reportDecodeNice(const DinoVit& vit, const QStringList& files, int decodeThreads, int capacity,
+                      double withDecoding, const QString& prefix) {
+    const double nice = decodeIncludedRate(vit, files, decodeThreads, capacity, 5);
+    report(prefix + "_img_per_s_decode_nice5", nice, "img/s");
+    reportWithLoad(prefix + "_decode_nice5_speedup", nice / withDecoding, "ratio");
 }
 
 /// Decoding + resizing alone on `threads` threads (what the network has to hide).
@@ -348,8 +370,9 @@ void runVitBenchmark() {
         for (int threads : {1, 2})
             reportWithLoad(QStringLiteral("vit_s16_cpu_img_per_s_decode%1").arg(threads),
                            decodeIncludedRate(fp32, files, threads, capacity), "img/s");
-        reportWithLoad("vit_s16_cpu_img_per_s",
-                       decodeIncludedRate(fp32, files, decodeThreads, capacity), "img/s");
+        const double withDecoding = decodeIncludedRate(fp32, files, decodeThreads, capacity);
+        reportWithLoad("vit_s16_cpu_img_per_s", withDecoding, "img/s");
+        reportDecodeNice(fp32, files, decodeThreads, capacity, withDecoding, "vit_s16_cpu");
     } else {
         std::printf("# no images under --pool=%s: network alone on noise images\n",
                     qPrintable(pool));
@@ -359,9 +382,11 @@ void runVitBenchmark() {
     const DinoVit bf16 = makeVit(VitPrecision::BFloat16, batch);
     std::printf("# %s\n", bf16.deviceDescription().c_str());
     reportAgainstCeiling(bf16, images, "bf16");
-    if (!files.isEmpty() && !threadClock())
-        reportWithLoad("vit_s16_cpu_bf16_img_per_s",
-                       decodeIncludedRate(bf16, files, decodeThreads, capacity), "img/s");
+    if (!files.isEmpty() && !threadClock()) {
+        const double withDecoding = decodeIncludedRate(bf16, files, decodeThreads, capacity);
+        reportWithLoad("vit_s16_cpu_bf16_img_per_s", withDecoding, "img/s");
+        reportDecodeNice(bf16, files, decodeThreads, capacity, withDecoding, "vit_s16_cpu_bf16");
+    }
 
     for (int size : batchSizes()) {
         for (VitPrecision precision : {VitPrecision::Float32, VitPrecision::BFloat16}) {

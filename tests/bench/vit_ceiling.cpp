@@ -117,20 +117,25 @@ void printVitBlockBreakdown(const VitConfig& config, int side, int batch, VitPre
         }
     });
     part("qkv product (packed)", [&] { qkvLayer(x); });
-    part("copies: qkv to heads, K transposed", [&] {
+    replaced("copies: qkv to heads, K transposed", [&] {
         const torch::Tensor p =
             qkv.view({batch, tokens, 3, heads, dh}).permute({2, 0, 3, 1, 4}).contiguous();
         p[1].view({groups, tokens, dh}).transpose(1, 2).contiguous();
     });
-    part("attention Q K^T", [&] { products(q, kT); });
+    replaced("attention Q K^T", [&] { products(q, kT); });
     const torch::Tensor scoresCopy = scores.clone();
-    part("softmax, fused (in place)", [&] { fusedSoftmax(scoresCopy, type); });
+    replaced("softmax, fused (in place)", [&] { fusedSoftmax(scoresCopy, type); });
     replaced("softmax (ATen, float32 out) + cast",
              [&] { at::softmax(scores, -1, torch::kFloat32).to(type); });
-    part("attention P V", [&] { products(probs, v); });
-    part("copy: heads back to tokens", [&] {
+    replaced("attention P V", [&] { products(probs, v); });
+    replaced("copy: heads back to tokens", [&] {
         mixed.view({batch, heads, tokens, dh}).transpose(1, 2).reshape({batch, tokens, d});
     });
+    // The fused attention replaces the five steps above (copies, Q K^T, softmax, P V, copy):
+    // they are printed for comparison, it is in the sum.
+    const double scale = 1.0 / std::sqrt(double(dh));
+    part("attention, fused per head (replaces the 5 above)",
+         [&] { fusedAttention(qkv, int(heads), scale); });
     part("proj product (packed)", [&] { projLayer(x); });
     part("fc1 product (packed)", [&] { fc1(x); });
     torch::Tensor hiddenCopy = hidden.clone();

@@ -25,6 +25,12 @@
 #include <stdexcept>
 #include <thread>
 
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 using namespace freesel;
 using namespace imagebytes;
 
@@ -571,6 +577,29 @@ private Q_SLOTS:
         DecodeQueue empty(QStringList(), job);
         QVERIFY(!empty.next(&item));
         QCOMPARE(empty.threadCount(), 0);
+    }
+
+    void queueWorkersLowerOnlyTheirOwnPriority() {
+#if defined(__linux__)
+        const auto niceOfThisThread = [] {
+            return getpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)));
+        };
+        const int base = niceOfThisThread();
+        std::atomic<int> seen{-100};
+        auto job = [&](const QString&) {
+            seen = niceOfThisThread();
+            return DecodedImage();
+        };
+        DecodeQueueItem item;
+        for (int nice : {0, 5}) {
+            DecodeQueue queue(QStringList{QStringLiteral("a")}, job, 1, 1, nice);
+            QVERIFY(queue.next(&item));
+            QCOMPARE(seen.load(), std::min(19, base + nice));
+        }
+        QCOMPARE(niceOfThisThread(), base); // the caller (the network's thread) keeps its own
+#else
+        QSKIP("thread priorities are set on Linux only");
+#endif
     }
 };
 
