@@ -36,12 +36,6 @@ Scratch& scratch() {
     return s;
 }
 
-template <class T> T* grow(std::vector<T>& v, std::int64_t size) {
-    if (v.size() < static_cast<size_t>(size))
-        v.resize(static_cast<size_t>(size));
-    return v.data();
-}
-
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_ps(), which its flow analysis reports
 // as maybe uninitialised once inlined (a false positive; distance_kernels.cpp does the same).
 #pragma GCC diagnostic push

@@ -7,7 +7,9 @@
 
 #include "backbone/vit_attention_kernel.h"
 
+#include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace freesel::vitattn {
 
@@ -17,5 +19,13 @@ bool avx512AttentionRuns(bool bf16, std::int64_t headDim);
 
 /// One head through the AVX-512 kernels; call only when avx512AttentionRuns says so.
 void attentionHeadAvx512(const AttentionHead& head);
+
+/// `v`'s storage, grown to at least `size` elements and never shrunk: both kernels keep
+/// per-thread buffers that every head the thread runs reuses.
+template <class T> T* grow(std::vector<T>& v, std::int64_t size) {
+    if (v.size() < static_cast<std::size_t>(size))
+        v.resize(static_cast<std::size_t>(size));
+    return v.data();
+}
 
 } // namespace freesel::vitattn

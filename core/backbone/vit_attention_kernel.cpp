@@ -33,12 +33,6 @@ Scratch& scratch() {
     return s;
 }
 
-template <class T> T* grow(std::vector<T>& v, std::int64_t size) {
-    if (v.size() < static_cast<size_t>(size))
-        v.resize(static_cast<size_t>(size));
-    return v.data();
-}
-
 inline float widen(float v) {
     return v;
 }

@@ -54,21 +54,24 @@ struct Bounds {
     static Bounds empty() { return {-kInfinity, kInfinity}; }
 };
 
-/// Up to four (row, query) pairs waiting for a four-wide kernel; padded() repeats the first
-/// pair into the empty slots (their results are ignored).
-template <typename Row> struct FourPairs {
-    const Row* left[4];
-    const float* right[4];
-    const int8_t* compactRight[4]; // the 8-bit query, for the prefilter
+/// Up to four (row, query) pairs waiting for the 8-bit four-wide kernel (rawDotsU8S8x4);
+/// padded() repeats the first pair into the empty slots (their results are ignored).
+struct RoughPairs {
+    const uint8_t* left[4];        // the rows' 8-bit codes
+    const float* right[4];         // the float queries, for the pairs that pass on to exact
+    const int8_t* compactRight[4]; // the 8-bit queries
     int query[4];
     int64_t owner[4];
     int count = 0;
-    void add(const Row* row, const float* query, int64_t position) {
+    void add(const uint8_t* row, const float* floatQuery, const int8_t* compactQuery,
+             int queryIndex, int64_t position) {
         left[count] = row;
-        right[count] = query;
+        right[count] = floatQuery;
+        compactRight[count] = compactQuery;
+        query[count] = queryIndex;
         owner[count++] = position;
     }
-    FourPairs& padded() {
+    RoughPairs& padded() {
         for (int k = count; k < 4; ++k) {
             left[k] = left[0];
             right[k] = right[0];

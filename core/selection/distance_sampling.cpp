@@ -284,7 +284,7 @@ int64_t DistanceSampler::evaluate(const WorkItem& item, const float* queries,
         while (exact.count > 0)
             computeOldest(std::min(exact.count, 4));
     };
-    FourPairs<uint8_t> rough;
+    RoughPairs rough;
     auto flushRough = [&] {
         int32_t raw[4];
         rawDotsU8S8x4(rough.padded().left, rough.compactRight, dims_, raw);
@@ -330,9 +330,8 @@ int64_t DistanceSampler::evaluate(const WorkItem& item, const float* queries,
                 euclideanBest =
                     std::min(euclideanBest, std::sqrt(squaredDistance(query, euclideanRow, dims_)));
             } else if (prefilter) {
-                rough.add(&compact_[size_t(p) * dims_], query, p);
-                rough.query[rough.count - 1] = q;
-                rough.compactRight[rough.count - 1] = &compactQueries_[size_t(q) * dims_];
+                rough.add(&compact_[size_t(p) * dims_], query, &compactQueries_[size_t(q) * dims_],
+                          q, p);
                 if (rough.count == 4)
                     flushRough();
             } else {
