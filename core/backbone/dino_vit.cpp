@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "backbone/dino_vit.h"
 
+#include "backbone/parallel_chunks.h"
 #include "backbone/precision_choice.h"
 #include "backbone/vit_kernels.h"
 #include "backbone/vit_model.h"
@@ -123,6 +124,8 @@ void DinoVitOptions::validate() const {
     require(batchSize >= 1 && batchSize <= 4096,
             "batch size must be in 1..4096, got " + std::to_string(batchSize));
     require(threads >= 0, "threads must be >= 0 (0 = all cores), got " + std::to_string(threads));
+    require(imagesPerTask >= 1 && imagesPerTask <= 4096,
+            "images per task must be in 1..4096, got " + std::to_string(imagesPerTask));
     require(neighbourhoodRadius >= 0 && neighbourhoodRadius <= 64,
             "neighbourhood radius must be in 0..64, got " + std::to_string(neighbourhoodRadius));
 }
@@ -152,13 +155,23 @@ struct DinoVit::Impl {
             if (execution.packedKernels)
                 avoidBlasThreadContention();
             const int64_t side = 224 / cpuWeights.config.patchSize; // the usual input
+            const int imagesPerProduct =
+                splitsImages(size_t(options.batchSize)) ? options.imagesPerTask : options.batchSize;
             execution.typicalRows =
-                int64_t(options.batchSize) * (cpuWeights.config.prefixTokens() + side * side);
+                int64_t(imagesPerProduct) * (cpuWeights.config.prefixTokens() + side * side);
         }
         weights = prepareVitWeights(cpuWeights, device, execution);
     }
 
+    /// True when a batch of `count` images is shared out image by image (imageParallel): only
+    /// when it gives every thread a task, else (many cores, small batches) threads would idle
+    /// and the products are split instead.
+    bool splitsImages(size_t count) const {
+        return device.is_cpu() && threads > 1 && options.imageParallel &&
+               count >= size_t(threads) * size_t(options.imagesPerTask);
+    }
     std::vector<ImageFeatures> runBatch(const std::vector<cv::Mat>& images) const;
+    std::vector<ImageFeatures> runImages(const std::vector<cv::Mat>& images) const;
 };
 
 DinoVit::DinoVit(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -222,6 +235,20 @@ std::vector<ImageFeatures> DinoVit::run(const std::vector<cv::Mat>& rgbImages) c
 }
 
 std::vector<ImageFeatures> DinoVit::Impl::runBatch(const std::vector<cv::Mat>& images) const {
+    if (!splitsImages(images.size()))
+        return runImages(images);
+    // Each task runs its images on one thread: the kernels' own parallel regions run inline
+    // there (ATen and oneDNN do not nest), so no operation waits for the other thread.
+    std::vector<ImageFeatures> features(images.size());
+    parallelChunks(int64_t(images.size()), options.imagesPerTask, [&](int64_t begin, int64_t end) {
+        const std::vector<cv::Mat> task(images.begin() + begin, images.begin() + end);
+        std::vector<ImageFeatures> done = runImages(task);
+        std::move(done.begin(), done.end(), features.begin() + begin);
+    });
+    return features;
+}
+
+std::vector<ImageFeatures> DinoVit::Impl::runImages(const std::vector<cv::Mat>& images) const {
     const VitConfig& config = weights.config;
     const PatchGrid grid{images.front().rows / config.patchSize,
                          images.front().cols / config.patchSize};

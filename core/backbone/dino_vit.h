@@ -44,6 +44,13 @@ struct DinoVitOptions {
     /// CPU with fusedRowKernels: the fused per-head attention (vit_attention_kernel.h) instead
     /// of copies, batched products and a softmax pass; off only to measure what it saves.
     bool fusedAttention = true;
+    /// CPU with several threads: each thread runs whole images through the network, every
+    /// product on that one thread, and takes the next `imagesPerTask` images of the batch when
+    /// it is done; off, or when a batch has fewer than threads x imagesPerTask images, each
+    /// product is split across the threads. There is no barrier per operation, and a thread
+    /// slowed by another program no longer holds the others at each one (issue 19).
+    bool imageParallel = true;
+    int imagesPerTask = 2; ///< with imageParallel: images one thread takes at a time
 
     /// Throws std::invalid_argument naming the first bad option and its valid range.
     void validate() const;

@@ -263,6 +263,41 @@ private Q_SLOTS:
         QVERIFY(a[0].patchTokens != a[1].patchTokens);
     }
 
+    void imageParallelGivesTheSameFeaturesInOrder() {
+        // Two threads sharing a batch out a task at a time (one image, then two per task, an odd
+        // count so the last task is short) against every product split across the threads:
+        // the same features, each in its image's place.
+        const VitConfig config = smallConfig();
+        DinoVitOptions options;
+        options.threads = 2;
+        options.batchSize = 5;
+        options.imageParallel = false;
+        const DinoVit split = DinoVit::withSyntheticWeights(config, kWeightSeed, options);
+        std::vector<cv::Mat> images;
+        for (int i = 0; i < 5; ++i)
+            images.push_back(syntheticRgbImage(32, 48, kImageSeed + 10 + i));
+        images.push_back(syntheticRgbImage(16, 24, kImageSeed + 20)); // a batch of its own
+        const std::vector<ImageFeatures> expected = split.run(images);
+        for (int perTask : {1, 2}) {
+            options.imageParallel = true;
+            options.imagesPerTask = perTask;
+            const DinoVit shared = DinoVit::withSyntheticWeights(config, kWeightSeed, options);
+            const std::vector<ImageFeatures> got = shared.run(images);
+            QCOMPARE(got.size(), images.size());
+            for (size_t i = 0; i < images.size(); ++i) {
+                QCOMPARE(got[i].grid, expected[i].grid);
+                QCOMPARE(got[i].patchTokens.size(), expected[i].patchTokens.size());
+                for (size_t k = 0; k < got[i].patchTokens.size(); ++k)
+                    QVERIFY(std::abs(got[i].patchTokens[k] - expected[i].patchTokens[k]) < 1e-4f);
+                for (size_t k = 0; k < got[i].clsAttention.size(); ++k)
+                    QVERIFY(std::abs(got[i].clsAttention[k] - expected[i].clsAttention[k]) < 1e-5f);
+                QCOMPARE(got[i].neighbourhood.values().size(),
+                         expected[i].neighbourhood.values().size());
+            }
+        }
+        QVERIFY(expected[0].patchTokens != expected[1].patchTokens);
+    }
+
     void badInputsAreRefusedWithTheirReason() {
         const DinoVit vit = DinoVit::withSyntheticWeights(smallConfig(), kWeightSeed);
         expectInvalid([&] { vit.run({syntheticRgbImage(32, 30, 1)}); },
@@ -282,6 +317,10 @@ private Q_SLOTS:
         options.batchSize = 0;
         expectInvalid([&] { DinoVit::withSyntheticWeights(smallConfig(), 1, options); },
                       "batch size");
+        options = {};
+        options.imagesPerTask = 0;
+        expectInvalid([&] { DinoVit::withSyntheticWeights(smallConfig(), 1, options); },
+                      "images per task must be in 1..4096");
         options = {};
         options.device = "tpu";
         expectInvalid([&] { DinoVit::withSyntheticWeights(smallConfig(), 1, options); },
