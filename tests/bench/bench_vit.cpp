@@ -107,6 +107,11 @@ int repeats() {
     return std::max(1, option("repeat", "2").toInt());
 }
 
+/// --quick=1: only the figures the goals name (A/B runs), not what each kernel saves.
+bool quick() {
+    return option("quick", "0") == QLatin1String("1");
+}
+
 /// Images per second of the network alone, after two warm-up batches; best of --repeat runs
 /// (the machine is shared: the best run is the one least disturbed by other processes).
 double networkRate(const DinoVit& vit, const std::vector<cv::Mat>& images) {
@@ -136,6 +141,8 @@ void reportAgainstCeiling(const DinoVit& vit, const std::vector<cv::Mat>& images
         reportWithLoad("vit_s16_cpu_network_img_per_s", network, "img/s");
     else
         reportWithLoad("vit_s16_cpu_bf16_network_img_per_s", network, "img/s");
+    if (quick())
+        return;
     // The same network with ATen's element-wise steps instead of the fused row kernels, right
     // after: what the fused kernels save, comparable on a loaded machine.
     const DinoVit unfused =
@@ -369,12 +376,15 @@ void runVitBenchmark() {
                     "(DecodeQueue, %d image(s) ahead)\n",
                     int(files.size()), qPrintable(pool), capacity);
         reportWithLoad("vit_s16_decode_only_1thread_img_per_s", decodeOnlyRate(files, 1), "img/s");
-        for (int threads : {1, 2})
+        const std::vector<int> decodeThreadCounts =
+            quick() ? std::vector<int>{} : std::vector<int>{1, 2};
+        for (int threads : decodeThreadCounts)
             reportWithLoad(QStringLiteral("vit_s16_cpu_img_per_s_decode%1").arg(threads),
                            decodeIncludedRate(fp32, files, threads, capacity), "img/s");
         const double withDecoding = decodeIncludedRate(fp32, files, decodeThreads, capacity);
         reportWithLoad("vit_s16_cpu_img_per_s", withDecoding, "img/s");
-        reportDecodeNice(fp32, files, decodeThreads, capacity, withDecoding, "vit_s16_cpu");
+        if (!quick())
+            reportDecodeNice(fp32, files, decodeThreads, capacity, withDecoding, "vit_s16_cpu");
     } else {
         std::printf("# no images under --pool=%s: network alone on noise images\n",
                     qPrintable(pool));
@@ -387,7 +397,9 @@ void runVitBenchmark() {
     if (!files.isEmpty() && !threadClock()) {
         const double withDecoding = decodeIncludedRate(bf16, files, decodeThreads, capacity);
         reportWithLoad("vit_s16_cpu_bf16_img_per_s", withDecoding, "img/s");
-        reportDecodeNice(bf16, files, decodeThreads, capacity, withDecoding, "vit_s16_cpu_bf16");
+        if (!quick())
+            reportDecodeNice(bf16, files, decodeThreads, capacity, withDecoding,
+                             "vit_s16_cpu_bf16");
     }
 
     for (int size : batchSizes()) {
@@ -441,7 +453,8 @@ const BenchmarkRegistration registration(
     "vit",
     "ViT-S/16 224x224 CPU throughput (float32, bfloat16; network alone and with overlapped "
     "JPEG decoding) and what bfloat16 costs (token cosine, attention error, FreeSel selection "
-    "overlap on the pool; synthetic random weights)",
+    "overlap on the pool; synthetic random weights) [--batch=8 --images-per-task=2 "
+    "--image-parallel=0 --quick=1]",
     runVitBenchmark);
 
 } // namespace
