@@ -2,6 +2,7 @@
 #include "backbone/clip_backend.h"
 
 #include "backbone/clip_model.h"
+#include "backbone/parallel_chunks.h"
 #include "backbone/vit_kernels.h"
 #include "backbone/vit_model.h"
 #include "text/clip_tokenizer.h"
@@ -27,6 +28,9 @@ void validate(const ClipBackendOptions& o) {
     if (o.threads < 0)
         throw std::invalid_argument("threads must be >= 0 (0 = all cores), got " +
                                     std::to_string(o.threads));
+    if (o.imagesPerTask < 1 || o.imagesPerTask > 4096)
+        throw std::invalid_argument("images per task must be in 1..4096, got " +
+                                    std::to_string(o.imagesPerTask));
     if (o.neighbourhoodRadius < 0 || o.neighbourhoodRadius > 64)
         throw std::invalid_argument("neighbourhood radius must be in 0..64, got " +
                                     std::to_string(o.neighbourhoodRadius));
@@ -41,7 +45,13 @@ struct ClipBackend::Impl {
     ClipWeights weights;
     int threads = 0;
 
+    /// As DinoVit's: a batch is shared out image by image when every thread gets a task.
+    bool splitsImages(size_t count) const {
+        return device.is_cpu() && threads > 1 && options.imageParallel &&
+               count >= size_t(threads) * size_t(options.imagesPerTask);
+    }
     std::vector<ImageFeatures> runBatch(const std::vector<cv::Mat>& images) const;
+    std::vector<ImageFeatures> runImages(const std::vector<cv::Mat>& images) const;
 };
 
 ClipBackend::ClipBackend(const std::string& checkpointPath, QString weightsId,
@@ -65,7 +75,9 @@ ClipBackend::ClipBackend(const std::string& checkpointPath, QString weightsId,
         tensor = tensor.to(impl_->device);
     if (impl_->device.is_cpu() && packedKernelsAvailable()) {
         avoidBlasThreadContention(); // OpenBLAS's pool would spin against oneDNN's (as DINO)
-        packClipWeights(weights);
+        packClipWeights(weights, impl_->splitsImages(size_t(options.batchSize))
+                                     ? options.imagesPerTask
+                                     : options.batchSize);
     }
     impl_->weights = std::move(weights);
 }
@@ -138,6 +150,17 @@ std::vector<ImageFeatures> ClipBackend::run(const std::vector<cv::Mat>& rgbImage
 }
 
 std::vector<ImageFeatures> ClipBackend::Impl::runBatch(const std::vector<cv::Mat>& images) const {
+    if (!splitsImages(images.size()))
+        return runImages(images);
+    std::vector<ImageFeatures> features(images.size()); // see DinoVit::Impl::runBatch
+    parallelChunks(int64_t(images.size()), options.imagesPerTask, [&](int64_t begin, int64_t end) {
+        std::vector<ImageFeatures> done = runImages({images.begin() + begin, images.begin() + end});
+        std::move(done.begin(), done.end(), features.begin() + begin);
+    });
+    return features;
+}
+
+std::vector<ImageFeatures> ClipBackend::Impl::runImages(const std::vector<cv::Mat>& images) const {
     const ClipConfig& c = weights.config;
     const PatchGrid grid{c.grid, c.grid};
     const int radius = options.neighbourhoodRadius;

@@ -17,6 +17,12 @@ struct ClipBackendOptions {
     int batchSize = 8;
     int threads = 0;             ///< CPU threads; 0 = every core
     int neighbourhoodRadius = 3; ///< R of the stored attention band, as DINO's
+    /// CPU: share a batch out image by image, as DinoVitOptions::imageParallel does
+    bool imageParallel = true;
+    /// with imageParallel: images one thread takes at a time; four, not DINO's two: ViT-B/32
+    /// has 50 tokens an image, and products of fewer than ~200 rows run slower per row
+    /// (`freesel-bench clip_image_parallel`: 25.4 img/s at two, 28.6-31.8 at four or eight)
+    int imagesPerTask = 4;
 };
 
 /// FeatureBackend over OpenAI CLIP's image encoder (issue 12): one pass per image gives what

@@ -187,6 +187,39 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, createBackend(choice));
     }
 
+    void imageParallelGivesTheSameFeaturesInOrder() {
+        // Two threads taking two images at a time against every product split across them.
+        std::vector<cv::Mat> images;
+        for (int i = 0; i < 5; ++i) {
+            cv::Mat image(32, 32, CV_8UC3);
+            cv::theRNG().state = uint64_t(300 + i);
+            cv::randu(image, cv::Scalar::all(0), cv::Scalar::all(255));
+            images.push_back(image);
+        }
+        ClipBackendOptions options;
+        options.device = "cpu";
+        options.threads = 2;
+        options.batchSize = 5;
+        options.imagesPerTask = 2; // tasks of 2, 2 and 1 images
+        options.imageParallel = false;
+        ClipBackend split(checkpoint_.toStdString(), QStringLiteral("test"), options);
+        options.imageParallel = true;
+        ClipBackend shared(checkpoint_.toStdString(), QStringLiteral("test"), options);
+        const std::vector<ImageFeatures> expected = split.run(images), got = shared.run(images);
+        QCOMPARE(got.size(), images.size());
+        for (size_t i = 0; i < images.size(); ++i) {
+            QVERIFY(maxAbsDiff(got[i].clipEmbedding, torch::tensor(expected[i].clipEmbedding)) <
+                    1e-4);
+            QVERIFY(maxAbsDiff(got[i].patchTokens, torch::tensor(expected[i].patchTokens)) < 1e-4);
+        }
+        QVERIFY(maxAbsDiff(expected[0].clipEmbedding, torch::tensor(expected[1].clipEmbedding)) >
+                1e-3);
+        options.imagesPerTask = 0;
+        QVERIFY_THROWS_EXCEPTION(
+            std::invalid_argument,
+            ClipBackend(checkpoint_.toStdString(), QStringLiteral("test"), options));
+    }
+
     void textsEncodeAsTheTextEncoder() {
         const ClipBackend backend(checkpoint_.toStdString(), QStringLiteral("test"));
         const QStringList texts{QStringLiteral("a photo of a dog"), QStringLiteral("red")};

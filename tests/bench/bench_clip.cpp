@@ -2,16 +2,21 @@
 // CLIP benchmarks (issue 12): the image and text encoders of ViT-B/32 on the CPU (random
 // weights: speed does not depend on the values) and the CLIP-powered selection on 50,000
 // generated embeddings.
+#include "backbone/clip_backend.h"
 #include "backbone/clip_model.h"
 #include "backbone/packed_linear.h"
 #include "backbone/vit_kernels.h"
 #include "bench_registry.h"
 #include "image/decode_queue.h"
 #include "selection/clip_selection.h"
+#include "support/clip_test_support.h"
 #include "text/clip_tokenizer.h"
 
 #include <QDirIterator>
 #include <QElapsedTimer>
+#include <QTemporaryDir>
+
+#include <opencv2/core.hpp>
 
 #include <cstdio>
 #include <fstream>
@@ -285,6 +290,50 @@ void benchSelection() {
            QStringLiteral("s"));
     Q_UNUSED(picked);
 }
+
+/// ClipBackend (what extraction runs) on --images=32 noise images of 224 x 224, image-parallel
+/// (the default) and with every product split across the threads, in turn, best of --rounds=2.
+void benchImageParallel() {
+    QTemporaryDir dir;
+    const QString checkpoint = dir.filePath(QStringLiteral("vitb32.pt"));
+    if (!test::writeClipCheckpoint(checkpoint, randomViTB32().tensors)) {
+        std::printf("# cannot write %s\n", qPrintable(checkpoint));
+        return;
+    }
+    std::vector<cv::Mat> images;
+    for (int i = 0, n = option(QStringLiteral("images"), QStringLiteral("32")).toInt(); i < n;
+         ++i) {
+        cv::Mat image(224, 224, CV_8UC3);
+        cv::randu(image, cv::Scalar::all(0), cv::Scalar::all(255));
+        images.push_back(image);
+    }
+    const int rounds = std::max(1, option(QStringLiteral("rounds"), QStringLiteral("2")).toInt());
+    double rate[2] = {0, 0};
+    for (int r = 0; r < rounds; ++r)
+        for (int parallel : {0, 1}) {
+            ClipBackendOptions options;
+            options.device = "cpu";
+            options.batchSize = option(QStringLiteral("batch"), QStringLiteral("8")).toInt();
+            options.imageParallel = parallel != 0;
+            options.imagesPerTask =
+                option(QStringLiteral("images-per-task"), QStringLiteral("4")).toInt();
+            ClipBackend backend(checkpoint.toStdString(), QStringLiteral("bench"), options);
+            backend.run({images.begin(), images.begin() + options.batchSize}); // warm-up
+            rate[parallel] =
+                std::max(rate[parallel], images.size() / timed([&] { backend.run(images); }));
+        }
+    report(QStringLiteral("clip_vitb32_backend_split_img_per_s"), rate[0], QStringLiteral("img/s"));
+    report(QStringLiteral("clip_vitb32_backend_img_per_s"), rate[1], QStringLiteral("img/s"));
+    report(QStringLiteral("clip_vitb32_image_parallel_speedup"), rate[1] / rate[0],
+           QStringLiteral("ratio"));
+}
+
+const BenchmarkRegistration imageParallel(
+    QStringLiteral("clip_image_parallel"),
+    QStringLiteral("ClipBackend on ViT-B/32 (random weights): image-parallel batches against "
+                   "every product split across the threads [--images=32 --batch=8 "
+                   "--images-per-task=4 --rounds=2]"),
+    benchImageParallel);
 
 const BenchmarkRegistration encoders(QStringLiteral("clip"),
                                      QStringLiteral("CLIP ViT-B/32 image and text encoders (CPU, "
