@@ -45,10 +45,9 @@ struct ClipBackend::Impl {
     ClipWeights weights;
     int threads = 0;
 
-    /// As DinoVit's: a batch is shared out image by image when every thread gets a task.
     bool splitsImages(size_t count) const {
-        return device.is_cpu() && threads > 1 && options.imageParallel &&
-               count >= size_t(threads) * size_t(options.imagesPerTask);
+        return sharesOutImages(device.is_cpu(), threads, options.imageParallel,
+                               options.imagesPerTask, count);
     }
     std::vector<ImageFeatures> runBatch(const std::vector<cv::Mat>& images) const;
     std::vector<ImageFeatures> runImages(const std::vector<cv::Mat>& images) const;
@@ -152,12 +151,8 @@ std::vector<ImageFeatures> ClipBackend::run(const std::vector<cv::Mat>& rgbImage
 std::vector<ImageFeatures> ClipBackend::Impl::runBatch(const std::vector<cv::Mat>& images) const {
     if (!splitsImages(images.size()))
         return runImages(images);
-    std::vector<ImageFeatures> features(images.size()); // see DinoVit::Impl::runBatch
-    parallelChunks(int64_t(images.size()), options.imagesPerTask, [&](int64_t begin, int64_t end) {
-        std::vector<ImageFeatures> done = runImages({images.begin() + begin, images.begin() + end});
-        std::move(done.begin(), done.end(), features.begin() + begin);
-    });
-    return features;
+    return runInTasks(images, options.imagesPerTask,
+                      [this](const std::vector<cv::Mat>& task) { return runImages(task); });
 }
 
 std::vector<ImageFeatures> ClipBackend::Impl::runImages(const std::vector<cv::Mat>& images) const {

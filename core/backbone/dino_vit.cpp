@@ -163,12 +163,9 @@ struct DinoVit::Impl {
         weights = prepareVitWeights(cpuWeights, device, execution);
     }
 
-    /// True when a batch of `count` images is shared out image by image (imageParallel): only
-    /// when it gives every thread a task, else (many cores, small batches) threads would idle
-    /// and the products are split instead.
     bool splitsImages(size_t count) const {
-        return device.is_cpu() && threads > 1 && options.imageParallel &&
-               count >= size_t(threads) * size_t(options.imagesPerTask);
+        return sharesOutImages(device.is_cpu(), threads, options.imageParallel,
+                               options.imagesPerTask, count);
     }
     std::vector<ImageFeatures> runBatch(const std::vector<cv::Mat>& images) const;
     std::vector<ImageFeatures> runImages(const std::vector<cv::Mat>& images) const;
@@ -237,15 +234,8 @@ std::vector<ImageFeatures> DinoVit::run(const std::vector<cv::Mat>& rgbImages) c
 std::vector<ImageFeatures> DinoVit::Impl::runBatch(const std::vector<cv::Mat>& images) const {
     if (!splitsImages(images.size()))
         return runImages(images);
-    // Each task runs its images on one thread: the kernels' own parallel regions run inline
-    // there (ATen and oneDNN do not nest), so no operation waits for the other thread.
-    std::vector<ImageFeatures> features(images.size());
-    parallelChunks(int64_t(images.size()), options.imagesPerTask, [&](int64_t begin, int64_t end) {
-        const std::vector<cv::Mat> task(images.begin() + begin, images.begin() + end);
-        std::vector<ImageFeatures> done = runImages(task);
-        std::move(done.begin(), done.end(), features.begin() + begin);
-    });
-    return features;
+    return runInTasks(images, options.imagesPerTask,
+                      [this](const std::vector<cv::Mat>& task) { return runImages(task); });
 }
 
 std::vector<ImageFeatures> DinoVit::Impl::runImages(const std::vector<cv::Mat>& images) const {

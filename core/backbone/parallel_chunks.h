@@ -7,7 +7,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 namespace freesel {
 
@@ -25,6 +28,30 @@ template <class F> void parallelChunks(int64_t total, int64_t chunk, const F& fn
              c = next.fetch_add(1, std::memory_order_relaxed))
             fn(c * chunk, std::min(total, (c + 1) * chunk));
     });
+}
+
+/// Whether a backend on the CPU shares a batch of `count` images out image by image (its
+/// imageParallel option, tasks of `imagesPerTask`): only when every one of `threads` threads
+/// gets a task; else (many cores, small batches) threads would idle, and the products are split
+/// across them instead.
+inline bool sharesOutImages(bool onCpu, int threads, bool imageParallel, int imagesPerTask,
+                            std::size_t count) {
+    return onCpu && threads > 1 && imageParallel &&
+           count >= std::size_t(threads) * std::size_t(imagesPerTask);
+}
+
+/// run(items) computed in tasks of `perTask` items handed out by parallelChunks, each task's
+/// results put in its items' places. Each task runs on one thread: the kernels' own parallel
+/// regions run inline there (ATen and oneDNN do not nest), so no operation waits for another
+/// thread.
+template <class Item, class Run>
+auto runInTasks(const std::vector<Item>& items, int64_t perTask, const Run& run) {
+    decltype(run(items)) results(items.size());
+    parallelChunks(int64_t(items.size()), perTask, [&](int64_t begin, int64_t end) {
+        auto done = run(std::vector<Item>(items.begin() + begin, items.begin() + end));
+        std::move(done.begin(), done.end(), results.begin() + begin);
+    });
+    return results;
 }
 
 } // namespace freesel

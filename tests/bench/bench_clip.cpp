@@ -315,8 +315,9 @@ void benchImageParallel() {
             options.device = "cpu";
             options.batchSize = option(QStringLiteral("batch"), QStringLiteral("8")).toInt();
             options.imageParallel = parallel != 0;
-            options.imagesPerTask =
-                option(QStringLiteral("images-per-task"), QStringLiteral("4")).toInt();
+            options.imagesPerTask = option(QStringLiteral("images-per-task"),
+                                           QString::number(ClipBackendOptions{}.imagesPerTask))
+                                        .toInt();
             ClipBackend backend(checkpoint.toStdString(), QStringLiteral("bench"), options);
             backend.run({images.begin(), images.begin() + options.batchSize}); // warm-up
             rate[parallel] =

@@ -89,7 +89,8 @@ DinoVitOptions vitOptions(VitPrecision precision, int batch) {
     options.batchSize = batch;
     options.threads = threadClock() ? 1 : option("threads", "0").toInt();
     options.imageParallel = option("image-parallel", "1") != QLatin1String("0");
-    options.imagesPerTask = option("images-per-task", "2").toInt();
+    options.imagesPerTask =
+        option("images-per-task", QString::number(DinoVitOptions{}.imagesPerTask)).toInt();
     return options;
 }
 
