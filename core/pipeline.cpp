@@ -39,12 +39,14 @@ StoreKey keyOf(const PoolEntry& entry, int poolIndex) {
     return {entry.path, entry.size, entry.mtimeMs, poolIndex};
 }
 
-/// Runs the backend on a batch and appends every result; throws on a store error.
+/// Runs the backend on a batch (its idle threads decoding ahead) and appends every result;
+/// throws on a store error.
 void flushBatch(FeatureBackend& backend, FeatureStore& store, std::vector<cv::Mat>& images,
-                std::vector<StoreKey>& keys) {
+                std::vector<StoreKey>& keys, DecodeQueue& queue) {
     if (images.empty())
         return;
-    const std::vector<ImageFeatures> features = backend.run(images);
+    const std::vector<ImageFeatures> features =
+        backend.runSharingThreads(images, [&queue] { return queue.helpDecode(); });
     for (size_t k = 0; k < features.size(); ++k)
         if (const Status stored = store.append(keys[k], features[k]); !stored)
             throw StoreError(stored.error());
@@ -78,8 +80,14 @@ ExtractionReport extractFeatures(const std::vector<PoolEntry>& pool, FeatureBack
     const int alreadyStored = report.reused + report.failed; // extracted or refused before
     if (progress) // before the first batch: what the store already holds
         progress(alreadyStored, report.total);
+    // On the CPU the network's threads decode between their tasks: a decode thread of our own
+    // would preempt one of them and hold the other at the batch's end (issue 19). The window
+    // of two batches lets them decode the next one while the slowest finishes this one.
+    const bool shareThreads =
+        options.decodeThreads == 0 && backend.runsIdleWork(size_t(options.batchSize));
     DecodeQueue queue(paths, DecodeQueue::decodeAndResize(options.decode, options.resize),
-                      options.decodeThreads);
+                      shareThreads ? DecodeQueue::kHelpersOnly : options.decodeThreads,
+                      shareThreads ? 2 * options.batchSize : 0);
     std::vector<cv::Mat> images;
     std::vector<StoreKey> keys;
     DecodeQueueItem item;
@@ -99,7 +107,7 @@ ExtractionReport extractFeatures(const std::vector<PoolEntry>& pool, FeatureBack
         }
         ++done;
         if (static_cast<int>(images.size()) >= options.batchSize) {
-            flushBatch(backend, store, images, keys);
+            flushBatch(backend, store, images, keys, queue);
             const bool goOn = !progress || progress(alreadyStored + done, report.total);
             if (!goOn || (cancel && cancel->load())) {
                 queue.cancel();
@@ -108,7 +116,7 @@ ExtractionReport extractFeatures(const std::vector<PoolEntry>& pool, FeatureBack
             }
         }
     }
-    flushBatch(backend, store, images, keys);
+    flushBatch(backend, store, images, keys, queue);
     store.flush(true).throwIfFailed();
     if (progress && !report.cancelled)
         progress(report.total, report.total);

@@ -33,7 +33,9 @@ struct ExtractionOptions {
     ResizeSpec resize = ResizeSpec::fixed(224, 224);
     DecodeOptions decode;
     int batchSize = 8;
-    int decodeThreads = 0; ///< 0: all cores
+    /// 0: the backend's own threads between its tasks when it can share them
+    /// (FeatureBackend::runsIdleWork: the CPU), else a thread per core; > 0: that many threads.
+    int decodeThreads = 0;
     Shard shard;
 };
 
@@ -49,8 +51,8 @@ struct ExtractionReport {
 /// The store fingerprint for a backend and a resize.
 StoreHeader storeHeaderFor(const FeatureBackend& backend, const ResizeSpec& resize);
 
-/// decode (thread pool, in order) -> backend (batches) -> store, for every pool image of the
-/// shard that the store does not hold yet. A kill loses at most the batch in flight; the next
+/// decode (in order, ahead of the network) -> backend (batches) -> store, for every pool image of
+/// the shard that the store does not hold yet. A kill loses at most the batch in flight; the next
 /// run resumes. `progress(done, total)` is called between batches; returning false or setting
 /// `cancel` stops after the current batch.
 ExtractionReport extractFeatures(const std::vector<PoolEntry>& pool, FeatureBackend& backend,

@@ -49,7 +49,8 @@ struct ClipBackend::Impl {
         return sharesOutImages(device.is_cpu(), threads, options.imageParallel,
                                options.imagesPerTask, count);
     }
-    std::vector<ImageFeatures> runBatch(const std::vector<cv::Mat>& images) const;
+    std::vector<ImageFeatures> runBatch(const std::vector<cv::Mat>& images,
+                                        const IdleWork& idle) const;
     std::vector<ImageFeatures> runImages(const std::vector<cv::Mat>& images) const;
 };
 
@@ -131,6 +132,15 @@ int ClipBackend::embeddingDims() const {
 }
 
 std::vector<ImageFeatures> ClipBackend::run(const std::vector<cv::Mat>& rgbImages) {
+    return runSharingThreads(rgbImages, {});
+}
+
+bool ClipBackend::runsIdleWork(std::size_t count) const {
+    return impl_->splitsImages(std::min(count, std::size_t(impl_->options.batchSize)));
+}
+
+std::vector<ImageFeatures> ClipBackend::runSharingThreads(const std::vector<cv::Mat>& rgbImages,
+                                                          const IdleWork& idle) {
     for (size_t i = 0; i < rgbImages.size(); ++i)
         if (rgbImages[i].empty() || rgbImages[i].type() != CV_8UC3)
             throw std::invalid_argument("image " + std::to_string(i) +
@@ -142,17 +152,19 @@ std::vector<ImageFeatures> ClipBackend::run(const std::vector<cv::Mat>& rgbImage
         const size_t end = std::min(rgbImages.size(), begin + batch);
         const std::vector<cv::Mat> images(rgbImages.begin() + long(begin),
                                           rgbImages.begin() + long(end));
-        for (ImageFeatures& f : impl_->runBatch(images))
+        for (ImageFeatures& f : impl_->runBatch(images, idle))
             features.push_back(std::move(f));
     }
     return features;
 }
 
-std::vector<ImageFeatures> ClipBackend::Impl::runBatch(const std::vector<cv::Mat>& images) const {
+std::vector<ImageFeatures> ClipBackend::Impl::runBatch(const std::vector<cv::Mat>& images,
+                                                       const IdleWork& idle) const {
     if (!splitsImages(images.size()))
         return runImages(images);
-    return runInTasks(images, options.imagesPerTask,
-                      [this](const std::vector<cv::Mat>& task) { return runImages(task); });
+    return runInTasks(
+        images, options.imagesPerTask,
+        [this](const std::vector<cv::Mat>& task) { return runImages(task); }, idle);
 }
 
 std::vector<ImageFeatures> ClipBackend::Impl::runImages(const std::vector<cv::Mat>& images) const {

@@ -53,6 +53,9 @@ public:
     /// inputResize, then the centre square of the trained resolution.
     InputPreprocessing inputPreprocessing(int inputSize) const override;
     std::vector<ImageFeatures> run(const std::vector<cv::Mat>& rgbImages) override;
+    bool runsIdleWork(std::size_t count) const override;
+    std::vector<ImageFeatures> runSharingThreads(const std::vector<cv::Mat>& rgbImages,
+                                                 const IdleWork& idle) override;
 
     const ClipConfig& config() const;
     /// E: the width of image and text embeddings.

@@ -52,6 +52,15 @@ std::vector<ImageFeatures> DinoBackend::run(const std::vector<cv::Mat>& rgbImage
     return vit_->run(rgbImages);
 }
 
+bool DinoBackend::runsIdleWork(std::size_t count) const {
+    return vit_->runsIdleWork(count);
+}
+
+std::vector<ImageFeatures> DinoBackend::runSharingThreads(const std::vector<cv::Mat>& rgbImages,
+                                                          const IdleWork& idle) {
+    return vit_->run(rgbImages, idle);
+}
+
 QString DinoBackend::weightsChecksum(const QString& checkpointPath) {
     QFile file(checkpointPath);
     QCryptographicHash hash(QCryptographicHash::Sha256);

@@ -25,6 +25,9 @@ public:
     int patchSize() const override;
     int neighbourhoodRadius() const override;
     std::vector<ImageFeatures> run(const std::vector<cv::Mat>& rgbImages) override;
+    bool runsIdleWork(std::size_t count) const override;
+    std::vector<ImageFeatures> runSharingThreads(const std::vector<cv::Mat>& rgbImages,
+                                                 const IdleWork& idle) override;
 
     const DinoVit& vit() const { return *vit_; }
 

@@ -167,7 +167,8 @@ struct DinoVit::Impl {
         return sharesOutImages(device.is_cpu(), threads, options.imageParallel,
                                options.imagesPerTask, count);
     }
-    std::vector<ImageFeatures> runBatch(const std::vector<cv::Mat>& images) const;
+    std::vector<ImageFeatures> runBatch(const std::vector<cv::Mat>& images,
+                                        const std::function<bool()>& idle) const;
     std::vector<ImageFeatures> runImages(const std::vector<cv::Mat>& images) const;
 };
 
@@ -211,6 +212,15 @@ std::string DinoVit::deviceDescription() const {
 }
 
 std::vector<ImageFeatures> DinoVit::run(const std::vector<cv::Mat>& rgbImages) const {
+    return run(rgbImages, {});
+}
+
+bool DinoVit::runsIdleWork(std::size_t count) const {
+    return impl_->splitsImages(std::min(count, std::size_t(impl_->options.batchSize)));
+}
+
+std::vector<ImageFeatures> DinoVit::run(const std::vector<cv::Mat>& rgbImages,
+                                        const std::function<bool()>& idle) const {
     const int patch = config().patchSize;
     for (size_t i = 0; i < rgbImages.size(); ++i)
         checkImage(rgbImages[i], i, patch);
@@ -224,18 +234,20 @@ std::vector<ImageFeatures> DinoVit::run(const std::vector<cv::Mat>& rgbImages) c
             ++end;
         const std::vector<cv::Mat> batch(rgbImages.begin() + long(begin),
                                          rgbImages.begin() + long(end));
-        for (ImageFeatures& f : impl_->runBatch(batch))
+        for (ImageFeatures& f : impl_->runBatch(batch, idle))
             features.push_back(std::move(f));
         begin = end;
     }
     return features;
 }
 
-std::vector<ImageFeatures> DinoVit::Impl::runBatch(const std::vector<cv::Mat>& images) const {
+std::vector<ImageFeatures> DinoVit::Impl::runBatch(const std::vector<cv::Mat>& images,
+                                                   const std::function<bool()>& idle) const {
     if (!splitsImages(images.size()))
         return runImages(images);
-    return runInTasks(images, options.imagesPerTask,
-                      [this](const std::vector<cv::Mat>& task) { return runImages(task); });
+    return runInTasks(
+        images, options.imagesPerTask,
+        [this](const std::vector<cv::Mat>& task) { return runImages(task); }, idle);
 }
 
 std::vector<ImageFeatures> DinoVit::Impl::runImages(const std::vector<cv::Mat>& images) const {

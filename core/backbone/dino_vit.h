@@ -7,6 +7,7 @@
 #include <opencv2/core/mat.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -84,6 +85,12 @@ public:
     /// size, in input order. Sizes may differ; each run of equal sizes is batched.
     /// Throws std::invalid_argument naming the offending image index.
     std::vector<ImageFeatures> run(const std::vector<cv::Mat>& rgbImages) const;
+    /// run(), where each thread that has no more images of a batch to compute calls `idle`
+    /// until it returns false (FeatureBackend::runSharingThreads); empty: none.
+    std::vector<ImageFeatures> run(const std::vector<cv::Mat>& rgbImages,
+                                   const std::function<bool()>& idle) const;
+    /// Whether run(images, idle) calls idle for a batch of `count` images (CPU image-parallel).
+    bool runsIdleWork(std::size_t count) const;
 
 private:
     struct Impl;

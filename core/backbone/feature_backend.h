@@ -9,6 +9,7 @@
 
 #include <opencv2/core/mat.hpp>
 
+#include <functional>
 #include <vector>
 
 namespace freesel {
@@ -48,6 +49,20 @@ public:
     /// Features of 8-bit RGB images (CV_8UC3, R first) in input order. Throws
     /// std::invalid_argument naming the offending image index.
     virtual std::vector<ImageFeatures> run(const std::vector<cv::Mat>& rgbImages) = 0;
+
+    /// Work the pipeline hands the backend's own threads (decoding the next images): each call
+    /// does one piece and returns false when none is left.
+    using IdleWork = std::function<bool()>;
+    /// Whether runSharingThreads on `count` images runs its idle work on the threads that run
+    /// the network (the CPU, a batch shared out image by image). Then the pipeline decodes
+    /// there, not on threads of its own that would preempt the network's (issue 19).
+    virtual bool runsIdleWork(std::size_t /*count*/) const { return false; }
+    /// run(), with each of its threads doing `idle` once no more of the batch is left to it,
+    /// instead of waiting for the slowest. The default runs the batch alone.
+    virtual std::vector<ImageFeatures> runSharingThreads(const std::vector<cv::Mat>& rgbImages,
+                                                         const IdleWork& /*idle*/) {
+        return run(rgbImages);
+    }
 };
 
 } // namespace freesel

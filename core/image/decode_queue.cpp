@@ -56,9 +56,9 @@ void lowerThisThreadPriority(int increment) {
 
 DecodeQueue::DecodeQueue(QStringList paths, Job job, int threads, int capacity, int workerNice)
     : paths_(std::move(paths)), job_(std::move(job)), workerNice_(workerNice) {
-    if (threads <= 0)
+    if (threads == 0)
         threads = std::max(1, QThread::idealThreadCount());
-    threads = std::min(threads, int(paths_.size()));
+    threads = std::clamp(threads, 0, int(paths_.size()));
     capacity_ = capacity > 0 ? capacity : std::max(2, 2 * threads);
     workers_.reserve(size_t(threads));
     for (int i = 0; i < threads; ++i)
@@ -83,21 +83,50 @@ bool DecodeQueue::claim(int* index) {
     return true;
 }
 
+bool DecodeQueue::claimWithoutWaiting(int* index) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (cancelled_ || nextToClaim_ >= size() || nextToClaim_ >= nextToDeliver_ + capacity_)
+        return false;
+    *index = nextToClaim_++;
+    return true;
+}
+
+void DecodeQueue::decodeClaimed(int index) {
+    DecodedImage image = runJob(job_, paths_[index]);
+    {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        if (!cancelled_) // cancel() freed the window; nobody will take this one
+            ready_.emplace(index, std::move(image));
+    }
+    itemReady_.notify_all();
+}
+
 void DecodeQueue::workerLoop() {
     lowerThisThreadPriority(workerNice_);
     int index = 0;
-    while (claim(&index)) {
-        DecodedImage image = runJob(job_, paths_[index]);
-        {
-            const std::lock_guard<std::mutex> lock(mutex_);
-            ready_.emplace(index, std::move(image));
-        }
-        itemReady_.notify_all();
-    }
+    while (claim(&index))
+        decodeClaimed(index);
+}
+
+bool DecodeQueue::helpDecode() {
+    int index = 0;
+    if (!claimWithoutWaiting(&index))
+        return false;
+    decodeClaimed(index);
+    return true;
 }
 
 bool DecodeQueue::next(DecodeQueueItem* item) {
     std::unique_lock<std::mutex> lock(mutex_);
+    if (workers_.empty() && !cancelled_ && nextToClaim_ == nextToDeliver_ &&
+        nextToClaim_ < size()) {
+        // Helpers only, and none has started it: decode it here. Claims go in input order, so
+        // this is the only unclaimed one the consumer needs.
+        const int index = nextToClaim_++;
+        lock.unlock();
+        decodeClaimed(index);
+        lock.lock();
+    }
     itemReady_.wait(lock, [this] {
         return cancelled_ || nextToDeliver_ >= size() || ready_.count(nextToDeliver_) > 0;
     });

@@ -40,7 +40,13 @@ public:
     /// Turns a path into a result. Must be thread-safe; exceptions are caught and reported.
     using Job = std::function<DecodedImage(const QString& path)>;
 
-    /// threads <= 0: QThread::idealThreadCount(). capacity <= 0: 2 * threads.
+    /// No decode threads of its own: the consumer's helpers decode through helpDecode(), and
+    /// next() decodes inline what no helper has (the network's threads decoding between their
+    /// tasks, issue 19: no thread of ours preempts one of theirs).
+    static constexpr int kHelpersOnly = -1;
+
+    /// threads == 0: QThread::idealThreadCount(); kHelpersOnly: none. capacity <= 0:
+    /// 2 * threads (2 with helpers only).
     /// workerNice > 0: each decode thread lowers its own priority by that much (Linux nice,
     /// per thread; capped at 19), so next to a network that uses every core the decoder takes
     /// the gaps between its parallel regions rather than preempting one of its threads (which
@@ -51,9 +57,15 @@ public:
     DecodeQueue(const DecodeQueue&) = delete;
     DecodeQueue& operator=(const DecodeQueue&) = delete;
 
-    /// Blocks until the next image in input order is ready. Returns false once every item has
-    /// been delivered or after cancel().
+    /// Blocks until the next image in input order is ready; with helpers only, decodes it on
+    /// the calling thread when no helper has started it. Returns false once every item has been
+    /// delivered or after cancel().
     bool next(DecodeQueueItem* item);
+
+    /// Decodes the next undecoded path of the window on the calling thread (any thread, while
+    /// the consumer computes): returns false, at once, when the window is full, every path is
+    /// taken, or after cancel().
+    bool helpDecode();
 
     void cancel();
     bool isCancelled() const;
@@ -68,6 +80,8 @@ public:
 private:
     void workerLoop();
     bool claim(int* index); // false when the worker should exit
+    bool claimWithoutWaiting(int* index);
+    void decodeClaimed(int index);
 
     const QStringList paths_;
     const Job job_;

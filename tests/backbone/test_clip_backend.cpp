@@ -18,6 +18,8 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <atomic>
+
 using namespace freesel;
 
 namespace {
@@ -205,7 +207,13 @@ private Q_SLOTS:
         ClipBackend split(checkpoint_.toStdString(), QStringLiteral("test"), options);
         options.imageParallel = true;
         ClipBackend shared(checkpoint_.toStdString(), QStringLiteral("test"), options);
-        const std::vector<ImageFeatures> expected = split.run(images), got = shared.run(images);
+        QVERIFY(!split.runsIdleWork(5));
+        QVERIFY(shared.runsIdleWork(5));
+        std::atomic<int> idleCalls{0}; // the pipeline's decoding, between and after the tasks
+        const std::vector<ImageFeatures> expected = split.run(images),
+                                         got = shared.runSharingThreads(
+                                             images, [&idleCalls] { return ++idleCalls <= 2; });
+        QVERIFY(idleCalls.load() >= 3);
         QCOMPARE(got.size(), images.size());
         for (size_t i = 0; i < images.size(); ++i) {
             QVERIFY(maxAbsDiff(got[i].clipEmbedding, torch::tensor(expected[i].clipEmbedding)) <

@@ -13,6 +13,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include <atomic>
 #include <map>
 
 using namespace freesel;
@@ -278,11 +279,19 @@ private Q_SLOTS:
             images.push_back(syntheticRgbImage(32, 48, kImageSeed + 10 + i));
         images.push_back(syntheticRgbImage(16, 24, kImageSeed + 20)); // a batch of its own
         const std::vector<ImageFeatures> expected = split.run(images);
+        QVERIFY(!split.runsIdleWork(5));
         for (int perTask : {1, 2}) {
             options.imageParallel = true;
             options.imagesPerTask = perTask;
             const DinoVit shared = DinoVit::withSyntheticWeights(config, kWeightSeed, options);
-            const std::vector<ImageFeatures> got = shared.run(images);
+            QVERIFY(shared.runsIdleWork(5));
+            QVERIFY(!shared.runsIdleWork(2 * perTask - 1)); // a thread would get no task
+            // Idle work (the pipeline's decoding) runs once the tasks are taken, until it
+            // says there is none left, and changes nothing in the results.
+            std::atomic<int> idleCalls{0};
+            const std::vector<ImageFeatures> got =
+                shared.run(images, [&idleCalls] { return ++idleCalls <= 3; });
+            QVERIFY(idleCalls.load() >= 4);
             QCOMPARE(got.size(), images.size());
             for (size_t i = 0; i < images.size(); ++i) {
                 QCOMPARE(got[i].grid, expected[i].grid);

@@ -9,8 +9,10 @@
 // through the path the network runs (PackedLinear, weights reordered once), measured in the same
 // run, and the network's percentage of it (comparable on a loaded machine).
 //   freesel-bench vit [--pool=DIR] [--images=N] [--batch=B] [--batches=8,16,32] [--threads=T]
-//                     [--decode-threads=1] [--capacity=C] [--repeat=R] [--selection=1]
+//                     [--decode-threads=0] [--capacity=C] [--repeat=R] [--selection=1]
 //                     [--clock=thread] [--breakdown=1]
+// --decode-threads=0: the pipeline's default (the network's threads decode between their
+// tasks); N: N decode threads of their own (vit_s16_cpu_img_per_s_decode1/2 compare both);
 // --clock=thread: one thread, timed by its CPU time (the decoding figures are then skipped);
 // --breakdown=1: where one block's time goes, step by step, float32 and bfloat16.
 #include "bench_registry.h"
@@ -28,12 +30,14 @@
 #include <QDirIterator>
 #include <QElapsedTimer>
 #include <QTemporaryDir>
+
 #include <opencv2/core.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <stdexcept>
 
@@ -160,26 +164,31 @@ void reportAgainstCeiling(const DinoVit& vit, const std::vector<cv::Mat>& images
     reportWithLoad(prefix + "_fused_attention_speedup", network / withoutAttention, "ratio");
 }
 
-/// Decode + resize to 224 + network over the files, the way extractFeatures runs it: a
+/// Decode + resize to 224 + network over the files, the way extractFeatures runs it. With
+/// `decodeThreads` 0 (the pipeline's default) the network's own threads decode between their
+/// tasks (DecodeQueue::kHelpersOnly) when it shares a batch out image by image, else a
 /// DecodeQueue decodes ahead on `decodeThreads` threads while the network computes the batch
-/// before. `capacity` bounds how far ahead it decodes (at least one batch, or the decoder
+/// before. `capacity` bounds how far ahead threads decode (at least one batch, or the decoder
 /// stalls while the network runs). `workerNice`: DecodeQueue's priority drop of its threads.
 /// Best of --repeat runs.
 double decodeIncludedRate(const DinoVit& vit, const QStringList& files, int decodeThreads,
                           int capacity, int workerNice = 0) {
     const int batch = vit.options().batchSize;
+    const bool shareThreads = decodeThreads == 0 && vit.runsIdleWork(size_t(batch));
     double best = 0.0;
     for (int r = 0; r < repeats(); ++r) {
         QElapsedTimer timer;
         timer.start();
         DecodeQueue queue(files, DecodeQueue::decodeAndResize({}, ResizeSpec::fixed(kSide, kSide)),
-                          decodeThreads, capacity, workerNice);
+                          shareThreads ? DecodeQueue::kHelpersOnly : decodeThreads,
+                          shareThreads ? 2 * batch : capacity, workerNice);
+        const std::function<bool()> idle = [&queue] { return queue.helpDecode(); };
         std::vector<cv::Mat> images;
         int processed = 0;
         DecodeQueueItem item;
         auto flush = [&] {
             if (!images.empty())
-                vit.run(images);
+                vit.run(images, shareThreads ? idle : std::function<bool()>());
             processed += int(images.size());
             images.clear();
         };
@@ -270,7 +279,7 @@ PoolFeatures extractPool(const std::vector<PoolEntry>& pool, VitPrecision precis
                         QStringLiteral("random:%1").arg(kWeightsSeed));
     ExtractionOptions extraction;
     extraction.batchSize = batch;
-    extraction.decodeThreads = option("decode-threads", "1").toInt();
+    extraction.decodeThreads = option("decode-threads", "0").toInt();
     PoolFeatures features;
     features.store = std::make_unique<FeatureStore>();
     features.store->openForWriting(storeDir, storeHeaderFor(backend, extraction.resize))
@@ -357,7 +366,7 @@ QList<int> batchSizes() {
 void runVitBenchmark() {
     const int count = option("images", "64").toInt();
     const int batch = option("batch", "8").toInt();
-    const int decodeThreads = option("decode-threads", "1").toInt();
+    const int decodeThreads = option("decode-threads", "0").toInt();
     const int capacity = option("capacity", QString::number(2 * batch)).toInt();
     const std::vector<cv::Mat> images = noiseImages(count);
     const QString pool = option("pool", "../shared/datasets/coco128");
@@ -374,17 +383,19 @@ void runVitBenchmark() {
         std::printf("# --clock=thread: decoding runs on other threads, its figures skipped\n");
     } else if (!files.isEmpty()) {
         std::printf("# JPEG decoding + resize of %d files from %s overlapped with the network "
-                    "(DecodeQueue, %d image(s) ahead)\n",
-                    int(files.size()), qPrintable(pool), capacity);
+                    "(%s)\n",
+                    int(files.size()), qPrintable(pool),
+                    decodeThreads == 0 ? "decoded by the network's threads between their tasks"
+                                       : "DecodeQueue threads");
         reportWithLoad("vit_s16_decode_only_1thread_img_per_s", decodeOnlyRate(files, 1), "img/s");
         const std::vector<int> decodeThreadCounts =
-            quick() ? std::vector<int>{} : std::vector<int>{1, 2};
+            quick() ? std::vector<int>{1} : std::vector<int>{1, 2};
         for (int threads : decodeThreadCounts)
             reportWithLoad(QStringLiteral("vit_s16_cpu_img_per_s_decode%1").arg(threads),
                            decodeIncludedRate(fp32, files, threads, capacity), "img/s");
         const double withDecoding = decodeIncludedRate(fp32, files, decodeThreads, capacity);
         reportWithLoad("vit_s16_cpu_img_per_s", withDecoding, "img/s");
-        if (!quick())
+        if (!quick() && decodeThreads > 0)
             reportDecodeNice(fp32, files, decodeThreads, capacity, withDecoding, "vit_s16_cpu");
     } else {
         std::printf("# no images under --pool=%s: network alone on noise images\n",
@@ -398,7 +409,10 @@ void runVitBenchmark() {
     if (!files.isEmpty() && !threadClock()) {
         const double withDecoding = decodeIncludedRate(bf16, files, decodeThreads, capacity);
         reportWithLoad("vit_s16_cpu_bf16_img_per_s", withDecoding, "img/s");
-        if (!quick())
+        if (decodeThreads == 0) // against one decode thread of its own, the earlier default
+            reportWithLoad("vit_s16_cpu_bf16_img_per_s_decode1",
+                           decodeIncludedRate(bf16, files, 1, capacity), "img/s");
+        if (!quick() && decodeThreads > 0)
             reportDecodeNice(bf16, files, decodeThreads, capacity, withDecoding,
                              "vit_s16_cpu_bf16");
     }

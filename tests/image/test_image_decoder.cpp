@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// Image decoding, preprocessing and the parallel decode queue. Every input is generated here with
-// OpenCV or built byte by byte (palette / grey+alpha PNG, EXIF APP1, bomb headers).
+// Image decoding and preprocessing (the decode queue: test_decode_queue.cpp). Every input is
+// generated here with OpenCV or built byte by byte (palette / grey+alpha PNG, EXIF APP1, bomb
+// headers).
 
 #include "image/decode_queue.h"
 #include "image/image_decoder.h"
@@ -19,17 +20,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include <atomic>
-#include <chrono>
 #include <random>
-#include <stdexcept>
-#include <thread>
-
-#if defined(__linux__)
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
 
 using namespace freesel;
 using namespace imagebytes;
@@ -492,114 +483,6 @@ private Q_SLOTS:
         QVERIFY(qAbs(chw[3] - (1.0 - mean[1]) / stdev[1]) < 1e-5); // G plane, pixel 1
         QVERIFY(qAbs(chw[4] - (0.0 - mean[2]) / stdev[2]) < 1e-5); // B plane, pixel 0
         QVERIFY(qAbs(chw[5] - (0.2 - mean[2]) / stdev[2]) < 1e-5); // B plane, pixel 1
-    }
-
-    void queueKeepsOrderAndReportsFailures() {
-        QStringList paths;
-        for (int i = 0; i < 24; ++i) {
-            if (i % 7 == 3) {
-                paths << dir_.filePath(QStringLiteral("missing_%1.png").arg(i));
-                continue;
-            }
-            const cv::Mat image = solidBgr(10 + i, 12, cv::Scalar(0, 0, i * 10));
-            paths << write(QStringLiteral("q_%1.png").arg(i), encode(image, ".png"));
-        }
-        DecodeQueue queue(paths, DecodeQueue::decodeAndResize({}, ResizeSpec::fixed(16, 16)), 2, 3);
-        DecodeQueueItem item;
-        int count = 0;
-        while (queue.next(&item)) {
-            QCOMPARE(item.index, count);
-            QCOMPARE(item.path, paths[count]);
-            if (count % 7 == 3) {
-                QCOMPARE(item.image.status, DecodeStatus::FileMissing);
-            } else {
-                QVERIFY2(item.image.ok(), qPrintable(item.image.error));
-                QCOMPARE(item.image.rgb.size(), cv::Size(16, 16));
-                QCOMPARE(item.image.originalWidth, 10 + count);
-                QCOMPARE(int(item.image.rgb.at<cv::Vec3b>(8, 8)[0]), count * 10);
-            }
-            ++count;
-        }
-        QCOMPARE(count, 24);
-        QVERIFY(!queue.next(&item));
-    }
-
-    void queueIsBoundedAhead() {
-        QStringList paths;
-        for (int i = 0; i < 40; ++i)
-            paths << QString::number(i);
-        std::atomic<int> maxStarted{-1};
-        auto job = [&](const QString& path) {
-            const int index = path.toInt();
-            int seen = maxStarted.load();
-            while (index > seen && !maxStarted.compare_exchange_weak(seen, index)) {
-            }
-            return DecodedImage();
-        };
-        const int capacity = 4;
-        DecodeQueue queue(paths, job, 3, capacity);
-        DecodeQueueItem item;
-        while (queue.next(&item)) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(2)); // let workers run ahead
-            QVERIFY2(maxStarted.load() <= item.index + capacity,
-                     qPrintable(QStringLiteral("decoded %1 while consuming %2")
-                                    .arg(maxStarted.load())
-                                    .arg(item.index)));
-        }
-        QCOMPARE(item.index, 39);
-    }
-
-    void queueCancelsAndSurvivesThrowingJobs() {
-        QStringList paths;
-        for (int i = 0; i < 100; ++i)
-            paths << QString::number(i);
-        std::atomic<int> started{0};
-        auto job = [&](const QString& path) -> DecodedImage {
-            ++started;
-            if (path == QLatin1String("1"))
-                throw std::runtime_error("boom");
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-            return DecodedImage();
-        };
-        auto queue = std::make_unique<DecodeQueue>(paths, job, 2, 4);
-        DecodeQueueItem item;
-        QVERIFY(queue->next(&item));
-        QVERIFY(queue->next(&item));
-        QCOMPARE(item.index, 1);
-        QCOMPARE(item.image.status, DecodeStatus::Unreadable);
-        QVERIFY(item.image.error.contains(QLatin1String("boom")));
-        queue->cancel();
-        QVERIFY(queue->isCancelled());
-        QVERIFY(!queue->next(&item));
-        queue.reset(); // joins the workers
-        QVERIFY(started.load() < 20);
-
-        DecodeQueue empty(QStringList(), job);
-        QVERIFY(!empty.next(&item));
-        QCOMPARE(empty.threadCount(), 0);
-    }
-
-    void queueWorkersLowerOnlyTheirOwnPriority() {
-#if defined(__linux__)
-        const auto niceOfThisThread = [] {
-            return getpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)));
-        };
-        const int base = niceOfThisThread();
-        std::atomic<int> seen{-100};
-        auto job = [&](const QString&) {
-            seen = niceOfThisThread();
-            return DecodedImage();
-        };
-        DecodeQueueItem item;
-        for (int nice : {0, 5}) {
-            DecodeQueue queue(QStringList{QStringLiteral("a")}, job, 1, 1, nice);
-            QVERIFY(queue.next(&item));
-            QCOMPARE(seen.load(), std::min(19, base + nice));
-        }
-        QCOMPARE(niceOfThisThread(), base); // the caller (the network's thread) keeps its own
-#else
-        QSKIP("thread priorities are set on Linux only");
-#endif
     }
 };
 

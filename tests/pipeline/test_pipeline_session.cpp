@@ -3,16 +3,22 @@
 // after which parameter change, the default store rule, cancel, and that its result is the
 // stages' own result.
 #include "backbone/backend_factory.h"
+#include "backbone/offline_backend.h"
 #include "image/demo_pool.h"
+#include "image/pool_scanner.h"
+#include "pipeline.h"
 #include "pipeline_session.h"
 
 #include <QCoreApplication>
+#include <QFile>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include <algorithm>
 #include <atomic>
+#include <map>
+#include <thread>
 
 using namespace freesel;
 
@@ -32,6 +38,45 @@ public:
         return true;
     }
 };
+
+/// The offline backend claiming to share its threads (as the CPU network does): it runs the
+/// pipeline's idle work on a thread of its own while it computes each batch, and counts it.
+class IdleWorkBackend : public OfflineBackend {
+public:
+    bool shares = true;
+    int idleDone = 0;
+
+    bool runsIdleWork(size_t) const override { return shares; }
+    std::vector<ImageFeatures> runSharingThreads(const std::vector<cv::Mat>& images,
+                                                 const IdleWork& idle) override {
+        std::thread helper([&] {
+            while (idle())
+                ++idleDone;
+        });
+        std::vector<ImageFeatures> features = run(images);
+        helper.join();
+        return features;
+    }
+};
+
+/// Extracts `pool` into a new store under `folder`; the features of each path, "" for a
+/// failure.
+std::map<QString, std::vector<float>> extractAll(const PoolScan& pool, FeatureBackend& backend,
+                                                 const QString& folder, int decodeThreads) {
+    ExtractionOptions options;
+    options.resize = ResizeSpec::fixed(64, 64);
+    options.batchSize = 4;
+    options.decodeThreads = decodeThreads;
+    FeatureStore store;
+    if (!store.openForWriting(folder, storeHeaderFor(backend, options.resize)))
+        qFatal("cannot open %s", qPrintable(folder));
+    extractFeatures(pool.entries, backend, store, options);
+    std::map<QString, std::vector<float>> features;
+    for (int i = 0; i < int(store.entries().size()); ++i)
+        features[store.entries()[size_t(i)].path] =
+            store.entries()[size_t(i)].ok ? store.load(i).clsToken : std::vector<float>();
+    return features;
+}
 
 } // namespace
 
@@ -57,6 +102,34 @@ private Q_SLOTS:
         QVERIFY(dir_.isValid());
         pool_ = dir_.filePath(QStringLiteral("pool"));
         QCOMPARE(writeDemoPool(pool_, 16, 4), QString());
+    }
+
+    void extractionDecodesOnTheBackendsIdleThreads() {
+        // A backend that shares its threads decodes the next images there (no decode threads
+        // of the pipeline's own) and stores the same features, failures included; one that
+        // does not, or an explicit --decode-threads, keeps the pipeline's decode threads.
+        const QString pool = dir_.filePath(QStringLiteral("idle_pool"));
+        QCOMPARE(writeDemoPool(pool, 14, 3), QString());
+        QFile broken(pool + QStringLiteral("/broken.png"));
+        QVERIFY(broken.open(QIODevice::WriteOnly) && broken.write("not a png") > 0);
+        broken.close();
+        const PoolScan scan = scanFolder(pool);
+        QCOMPARE(int(scan.entries.size()), 15);
+        IdleWorkBackend sharing;
+        const auto shared = extractAll(scan, sharing, dir_.filePath(QStringLiteral("s1")), 0);
+        QVERIFY(sharing.idleDone > 0);
+        IdleWorkBackend own;
+        own.shares = false;
+        const auto threaded = extractAll(scan, own, dir_.filePath(QStringLiteral("s2")), 0);
+        QCOMPARE(own.idleDone, 0);
+        QCOMPARE(int(shared.size()), 15);
+        QVERIFY(shared == threaded);
+        QVERIFY(shared.at(pool + QStringLiteral("/broken.png")).empty());
+        IdleWorkBackend asked;
+        const auto explicitThreads =
+            extractAll(scan, asked, dir_.filePath(QStringLiteral("s3")), 2);
+        QCOMPARE(asked.idleDone, 0);
+        QVERIFY(explicitThreads == shared);
     }
 
     void eachChangeRerunsOnlyTheStagesAfterIt() {
