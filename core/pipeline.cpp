@@ -39,14 +39,14 @@ StoreKey keyOf(const PoolEntry& entry, int poolIndex) {
     return {entry.path, entry.size, entry.mtimeMs, poolIndex};
 }
 
-/// Runs the backend on a batch (its idle threads decoding ahead) and appends every result;
-/// throws on a store error.
+/// Runs the backend on a batch (its idle threads doing `idle`, when given) and appends every
+/// result; throws on a store error.
 void flushBatch(FeatureBackend& backend, FeatureStore& store, std::vector<cv::Mat>& images,
-                std::vector<StoreKey>& keys, DecodeQueue& queue) {
+                std::vector<StoreKey>& keys, const FeatureBackend::IdleWork& idle) {
     if (images.empty())
         return;
     const std::vector<ImageFeatures> features =
-        backend.runSharingThreads(images, [&queue] { return queue.helpDecode(); });
+        idle ? backend.runSharingThreads(images, idle) : backend.run(images);
     for (size_t k = 0; k < features.size(); ++k)
         if (const Status stored = store.append(keys[k], features[k]); !stored)
             throw StoreError(stored.error());
@@ -88,6 +88,11 @@ ExtractionReport extractFeatures(const std::vector<PoolEntry>& pool, FeatureBack
     DecodeQueue queue(paths, DecodeQueue::decodeAndResize(options.decode, options.resize),
                       shareThreads ? DecodeQueue::kHelpersOnly : options.decodeThreads,
                       shareThreads ? 2 * options.batchSize : 0);
+    // With decode threads of its own the queue needs no help: the network's threads then only
+    // run the network, as `--decode-threads=N` promises.
+    const FeatureBackend::IdleWork idle =
+        shareThreads ? FeatureBackend::IdleWork([&queue] { return queue.helpDecode(); })
+                     : FeatureBackend::IdleWork();
     std::vector<cv::Mat> images;
     std::vector<StoreKey> keys;
     DecodeQueueItem item;
@@ -107,7 +112,7 @@ ExtractionReport extractFeatures(const std::vector<PoolEntry>& pool, FeatureBack
         }
         ++done;
         if (static_cast<int>(images.size()) >= options.batchSize) {
-            flushBatch(backend, store, images, keys, queue);
+            flushBatch(backend, store, images, keys, idle);
             const bool goOn = !progress || progress(alreadyStored + done, report.total);
             if (!goOn || (cancel && cancel->load())) {
                 queue.cancel();
@@ -116,7 +121,7 @@ ExtractionReport extractFeatures(const std::vector<PoolEntry>& pool, FeatureBack
             }
         }
     }
-    flushBatch(backend, store, images, keys, queue);
+    flushBatch(backend, store, images, keys, idle);
     store.flush(true).throwIfFailed();
     if (progress && !report.cancelled)
         progress(report.total, report.total);

@@ -3,6 +3,7 @@
 // default).
 #include "backbone/openmp_wait.h"
 #include "bench_registry.h"
+#include "util/heap_tuning.h"
 
 #include <QCoreApplication>
 #include <QStringList>
@@ -11,6 +12,8 @@
 int main(int argc, char** argv) {
     freesel::adoptPreferredOpenMpWait(
         argv); // as the programs do; OMP_WAIT_POLICY=ACTIVE to compare
+    // As the programs do; GLIBC_TUNABLES= (set, empty) to compare with glibc's adaptive default.
+    freesel::keepLargeBuffersInHeap();
     QCoreApplication app(argc, argv);
     QStringList wanted;
     bool listOnly = false;
