@@ -42,17 +42,7 @@ QStringList numberedPaths(int count) {
 
 class TestDecodeQueue : public QObject {
     Q_OBJECT
-
-private:
-    QTemporaryDir dir_;
-
-    QString write(const QString& name, const QByteArray& bytes) {
-        const QString path = dir_.filePath(name);
-        QFile file(path);
-        if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size())
-            qFatal("cannot write %s", qPrintable(path));
-        return path;
-    }
+    QTemporaryDir dir_; // the one test that decodes real files writes them here
 
 private Q_SLOTS:
     void initTestCase() { QVERIFY(dir_.isValid()); }
@@ -65,7 +55,10 @@ private Q_SLOTS:
                 continue;
             }
             const cv::Mat image = solidBgr(10 + i, 12, cv::Scalar(0, 0, i * 10));
-            paths << write(QStringLiteral("q_%1.png").arg(i), encode(image, ".png"));
+            const QString path = dir_.filePath(QStringLiteral("q_%1.png").arg(i));
+            QFile file(path);
+            QVERIFY(file.open(QIODevice::WriteOnly) && file.write(encode(image, ".png")) > 0);
+            paths << path;
         }
         DecodeQueue queue(paths, DecodeQueue::decodeAndResize({}, ResizeSpec::fixed(16, 16)), 2, 3);
         DecodeQueueItem item;
