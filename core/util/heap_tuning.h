@@ -16,8 +16,8 @@ constexpr long kHeapTrimThresholdBytes = 128L << 20;
 /// tokens are 300 KB, its attention more), allocated and freed once an image on every thread.
 /// glibc's adaptive thresholds send such buffers to mmap/munmap some of the time (which way
 /// depends on the order of earlier frees), and every fresh mapping costs a page fault and a
-/// zeroed page per 4 KB. The pattern stage over in-memory features ran at 13,000 or 39,000
-/// images/s from one run to the next, and at a stable 39,000 with fixed thresholds
+/// zeroed page per 4 KB. The pattern stage over in-memory features ran at 12,000-14,000 or
+/// 35,000-39,000 images/s from one run to the next, and at 34,800-36,900 with these thresholds
 /// (`freesel-bench patterns_busy`; docs/ARCHITECTURE.md). The price is up to 128 MiB of freed
 /// memory kept per heap, small beside the stores and models the programs hold.
 ///

@@ -182,13 +182,15 @@ double decodeIncludedRate(const DinoVit& vit, const QStringList& files, int deco
         DecodeQueue queue(files, DecodeQueue::decodeAndResize({}, ResizeSpec::fixed(kSide, kSide)),
                           shareThreads ? DecodeQueue::kHelpersOnly : decodeThreads,
                           shareThreads ? 2 * batch : capacity, workerNice);
-        const std::function<bool()> idle = [&queue] { return queue.helpDecode(); };
+        const std::function<bool()> idle =
+            shareThreads ? std::function<bool()>([&queue] { return queue.helpDecode(); })
+                         : std::function<bool()>();
         std::vector<cv::Mat> images;
         int processed = 0;
         DecodeQueueItem item;
         auto flush = [&] {
             if (!images.empty())
-                vit.run(images, shareThreads ? idle : std::function<bool()>());
+                vit.run(images, idle);
             processed += int(images.size());
             images.clear();
         };
