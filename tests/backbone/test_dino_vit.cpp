@@ -14,6 +14,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <atomic>
+#include <cstring>
 #include <map>
 
 using namespace freesel;
@@ -112,6 +113,23 @@ private Q_SLOTS:
         VitConfig bad = s16;
         bad.heads = 5;
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, bad.validate());
+    }
+
+    void cpuInputIsTheNormalisationBitForBit() {
+        // The CPU input's one-pass loop against the tensor expression the device path runs,
+        // on an image that is a view into a larger one (rows not contiguous).
+        const cv::Mat big = syntheticRgbImage(40, 50, 3);
+        const std::vector<cv::Mat> images = {syntheticRgbImage(32, 48, 1),
+                                             big(cv::Rect(2, 5, 48, 32))};
+        const torch::Tensor mine = vitInputTensor(images, torch::kCPU);
+        torch::Tensor bytes = torch::empty({2, 32, 48, 3}, torch::kUInt8);
+        for (int i = 0; i < 2; ++i)
+            std::memcpy(bytes[i].data_ptr(), images[size_t(i)].clone().data, 32 * 48 * 3);
+        const torch::Tensor mean = torch::tensor({0.485f, 0.456f, 0.406f}).view({1, 3, 1, 1});
+        const torch::Tensor stdev = torch::tensor({0.229f, 0.224f, 0.225f}).view({1, 3, 1, 1});
+        const torch::Tensor x = bytes.permute({0, 3, 1, 2}).to(torch::kFloat32) / 255.0;
+        QVERIFY(torch::equal(mine, ((x - mean) / stdev).contiguous()));
+        QCOMPARE(mine.sizes().vec(), (std::vector<int64_t>{2, 3, 32, 48}));
     }
 
     void syntheticWeightsMatchThePythonGenerator() {

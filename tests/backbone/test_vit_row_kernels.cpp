@@ -49,6 +49,7 @@ private Q_SLOTS:
     void softmaxMatchesTheDefinition_data();
     void softmaxMatchesTheDefinition();
     void geluIsTheExactErfOne();
+    void bf16GeluIsCorrectlyRoundedForEveryInput();
     void badInputsAreRefused();
 };
 
@@ -153,6 +154,30 @@ void TestVitRowKernels::geluIsTheExactErfOne() {
     const torch::Tensor bf16 = x.to(torch::kBFloat16);
     fusedGeluInPlace(bf16);
     QVERIFY(maxRelativeDiff(bf16, geluReference(x.to(torch::kBFloat16)), 0.01) < 1.0 / 256);
+}
+
+void TestVitRowKernels::bf16GeluIsCorrectlyRoundedForEveryInput() {
+    // Every bfloat16 bit pattern: the float64 GELU rounded by LibTorch's own conversion.
+    const torch::Tensor all =
+        torch::arange(0, 65536, torch::kInt32).to(torch::kInt16).view(torch::kBFloat16);
+    const torch::Tensor finite = all.masked_select(all.isfinite());
+    const torch::Tensor gelu = finite.clone();
+    fusedGeluInPlace(gelu);
+    const torch::Tensor expected = geluReference(finite).to(torch::kBFloat16);
+    const torch::Tensor differs = gelu.view(torch::kInt16) != expected.view(torch::kInt16);
+    QVERIFY2(differs.sum().item<int64_t>() == 0,
+             qPrintable(QStringLiteral("%1 of %2 inputs differ, e.g. GELU(%3)")
+                            .arg(differs.sum().item<int64_t>())
+                            .arg(finite.numel())
+                            .arg(differs.any().item<bool>()
+                                     ? finite.masked_select(differs)[0].item<double>()
+                                     : 0.0)));
+    // Non-finite inputs: GELU(inf) = inf, NaN stays NaN.
+    const torch::Tensor special =
+        torch::tensor({INFINITY, NAN}, torch::kFloat32).to(torch::kBFloat16);
+    fusedGeluInPlace(special);
+    QCOMPARE(special[0].item<float>(), INFINITY);
+    QVERIFY(std::isnan(special[1].item<float>()));
 }
 
 void TestVitRowKernels::badInputsAreRefused() {
