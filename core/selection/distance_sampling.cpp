@@ -228,14 +228,14 @@ void DistanceSampler::projectQueries(const WorkItem& item, const float* queries,
     }
 }
 
-/// Lowers D for the rows of one group that a query comes closer to; returns the number of
-/// distances computed. Reads shared state, writes only `changed`, so items run in parallel.
 // The 8-bit rows this far ahead in a group are asked for before the bounds decide on them:
 // the prefilter's dots waited on rows from L3 or memory (perf: the loads of rawDotsVnni), and
 // about half of a group's rows pass. 4 ahead: evaluate 1.37 -> 1.21 s in select_voc (8 and 16
 // gained less).
 constexpr int64_t kPrefetchRows = 4;
 
+/// Lowers D for the rows of one group that a query comes closer to; returns the number of
+/// distances computed. Reads shared state, writes only `changed`, so items run in parallel.
 int64_t DistanceSampler::evaluate(const WorkItem& item, const float* queries,
                                   std::vector<std::pair<int64_t, float>>& changed) const {
     int64_t evaluations = 0;
