@@ -2,6 +2,7 @@
 #include "backbone/vit_model.h"
 
 #include "backbone/vit_kernels.h"
+#include "image/image_preprocessing.h"
 
 #include <cmath>
 #include <stdexcept>
@@ -320,42 +321,6 @@ cv::Mat syntheticRgbImage(int height, int width, std::uint64_t seed) {
     return image;
 }
 
-namespace {
-
-/// The CPU input in one pass per image: interleaved bytes straight to normalised planes. Each
-/// channel's 256 possible values are computed first with the same float operations as the
-/// tensor expression below ((byte / 255 - mean) / std), so the input is bit for bit the same;
-/// that expression takes four passes and a permuted copy (0.35 ms per image, a percent of the
-/// bfloat16 network).
-torch::Tensor normalisedCpuInput(const std::vector<cv::Mat>& rgbImages) {
-    const float mean[3] = {0.485f, 0.456f, 0.406f};
-    const float stdev[3] = {0.229f, 0.224f, 0.225f};
-    float value[3][256];
-    for (int c = 0; c < 3; ++c)
-        for (int byte = 0; byte < 256; ++byte)
-            value[c][byte] = (float(byte) / 255.0f - mean[c]) / stdev[c];
-    const int rows = rgbImages.front().rows, cols = rgbImages.front().cols;
-    const int64_t plane = int64_t(rows) * cols;
-    torch::Tensor x = torch::empty({int64_t(rgbImages.size()), 3, rows, cols}, torch::kFloat32);
-    for (size_t i = 0; i < rgbImages.size(); ++i) {
-        float* out = x.data_ptr<float>() + int64_t(i) * 3 * plane;
-        for (int y = 0; y < rows; ++y) {
-            const uchar* pixel = rgbImages[i].ptr<uchar>(y);
-            float* r = out + int64_t(y) * cols;
-            float* g = r + plane;
-            float* b = g + plane;
-            for (int col = 0; col < cols; ++col, pixel += 3) {
-                r[col] = value[0][pixel[0]];
-                g[col] = value[1][pixel[1]];
-                b[col] = value[2][pixel[2]];
-            }
-        }
-    }
-    return x;
-}
-
-} // namespace
-
 torch::Tensor vitInputTensor(const std::vector<cv::Mat>& rgbImages, const torch::Device& device) {
     if (rgbImages.empty())
         throw std::invalid_argument("vitInputTensor: no images");
@@ -367,8 +332,14 @@ torch::Tensor vitInputTensor(const std::vector<cv::Mat>& rgbImages, const torch:
                                         " is not 8-bit RGB of " + std::to_string(cols) + "x" +
                                         std::to_string(rows));
     }
-    if (device.is_cpu())
-        return normalisedCpuInput(rgbImages);
+    const Normalization imageNet;
+    if (device.is_cpu()) { // bit for bit the device path's expression below (image_preprocessing.h)
+        const int64_t plane = int64_t(rows) * cols;
+        torch::Tensor x = torch::empty({int64_t(rgbImages.size()), 3, rows, cols}, torch::kFloat32);
+        for (size_t i = 0; i < rgbImages.size(); ++i)
+            toNormalizedChw(rgbImages[i], x.data_ptr<float>() + int64_t(i) * 3 * plane, imageNet);
+        return x;
+    }
     torch::Tensor bytes = torch::empty({int64_t(rgbImages.size()), rows, cols, 3}, torch::kUInt8);
     for (size_t i = 0; i < rgbImages.size(); ++i) {
         const cv::Mat dense = rgbImages[i].isContinuous() ? rgbImages[i] : rgbImages[i].clone();
@@ -376,8 +347,11 @@ torch::Tensor vitInputTensor(const std::vector<cv::Mat>& rgbImages, const torch:
     }
     // Normalise on the target device: uploading bytes is 4x cheaper than floats.
     const auto floats = torch::TensorOptions().dtype(torch::kFloat32).device(device);
-    const torch::Tensor mean = torch::tensor({0.485f, 0.456f, 0.406f}, floats).view({1, 3, 1, 1});
-    const torch::Tensor stdev = torch::tensor({0.229f, 0.224f, 0.225f}, floats).view({1, 3, 1, 1});
+    const auto channels = [&](const float(&values)[3]) {
+        return torch::tensor({values[0], values[1], values[2]}, floats).view({1, 3, 1, 1});
+    };
+    const torch::Tensor mean = channels(imageNet.mean);
+    const torch::Tensor stdev = channels(imageNet.std);
     const torch::Tensor x = bytes.to(device).permute({0, 3, 1, 2}).to(torch::kFloat32) / 255.0;
     return ((x - mean) / stdev).contiguous();
 }

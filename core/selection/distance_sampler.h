@@ -107,9 +107,10 @@ struct ExactQueue {
 };
 
 /// Asks for every cache line of a row ahead of its use (a hint: never faults).
-inline void prefetchRow(const float* row, int dims) {
-    for (int i = 0; i < dims; i += 16)
-        __builtin_prefetch(row + i);
+template <typename T> inline void prefetchRow(const T* row, int dims) {
+    const auto* bytes = reinterpret_cast<const char*>(row);
+    for (size_t i = 0; i < size_t(dims) * sizeof(T); i += 64)
+        __builtin_prefetch(bytes + i);
 }
 
 /// A query to check against the rows of one group, with its distance to the group's centre.

@@ -316,11 +316,8 @@ int64_t DistanceSampler::evaluate(const WorkItem& item, const float* queries,
         projectQueries(item, queries, projected, left);
     for (int64_t i = 0; i < visits; ++i) {
         const int64_t p = item.looseOnly ? loose[size_t(i)] : start + i;
-        if (prefilter && !item.looseOnly && i + kPrefetchRows < visits) {
-            const uint8_t* ahead = &compact_[size_t(p + kPrefetchRows) * dims_];
-            for (int b = 0; b < dims_; b += 64)
-                __builtin_prefetch(ahead + b);
-        }
+        if (prefilter && !item.looseOnly && i + kPrefetchRows < visits)
+            prefetchRow(&compact_[size_t(p + kPrefetchRows) * dims_], dims_);
         if (!active_[p])
             continue;
         float euclideanBest = d_[p];
