@@ -230,7 +230,8 @@ private:
     void planTop(int top, const std::vector<float>& queries, int queryCount, const float* toTops);
     void centreValues(int firstGroup, int groups, const std::vector<float>& queries,
                       const std::vector<int>& needed, float* out) const;
-    bool mayAdmit(int group, float estimate, float margin) const;
+    void openPairs(int top, const std::vector<int>& needed, const float* toTops,
+                   const float* toGroups, std::vector<CentreCheck>& open) const;
     void refineCentreDots(const std::vector<float>& queries, std::vector<CentreCheck>& open) const;
     void quantiseCentres();
     std::pair<float, float> quantisingBounds(const QuantisedRow& rounded) const;

@@ -7,6 +7,7 @@
 #include "selection/distance_sampler.h"
 #include "selection/group_projections.h"
 #include "selection/pattern_groups.h"
+#include "util/target_clones.h"
 
 #include <QElapsedTimer>
 #include <algorithm>
@@ -95,21 +96,7 @@ void DistanceSampler::planTop(int t, const std::vector<float>& queries, int quer
     };
     // Pass 1: the (group, query) pairs the tops' bounds and the 8-bit estimates leave open.
     thread_local std::vector<CentreCheck> open;
-    open.clear();
-    for (int g = firstGroup; g < firstGroup + groups; ++g) {
-        if (activeInGroup_[g] == 0)
-            continue;
-        for (size_t k = 0; k < needed.size(); ++k) {
-            const int q = needed[k];
-            if (prune && groupTopBounds_[g].excludes(toTops[size_t(q) * topCount_ + t], slack_))
-                continue;
-            const float value = toGroups[k * groups + (g - firstGroup)];
-            if (prefilter_ &&
-                !mayAdmit(g, value, centreMargin_[g] + centreNorm_[g] * queryMargin_[q]))
-                continue;
-            open.push_back({g, q, value});
-        }
-    }
+    openPairs(t, needed, toTops, toGroups.data(), open);
     if (prefilter_)
         refineCentreDots(queries, open);
     // Pass 2: the group's bounds on the exact values decide, in group order.
@@ -131,6 +118,85 @@ void DistanceSampler::planTop(int t, const std::vector<float>& queries, int quer
         if (static_cast<int>(checks.size()) > first)
             items.push_back({g, first, static_cast<int>(checks.size()) - first, !core});
     }
+}
+
+namespace {
+/// Sets `bit` in bits[i] for each group i that may admit a query (planTop's pass 1): the group
+/// has active rows, its bounds against the top centre admit the query's angle to that centre
+/// (topBounds null: no pruning), and its dot range widened by the 8-bit margin overlaps the
+/// estimate values[i] (values null: no prefilter). Bitwise operators instead of && and ||
+/// keep the loop free of branches, so it vectorises; they test exactly the same conditions.
+template <bool prune, bool prefilter>
+FREESEL_CLONES void
+markAdmittedLoop(int groups, const int64_t* active, const Bounds* topBounds, float toTop,
+                 float slack, const float* values, const std::pair<float, float>* coreDots,
+                 const std::pair<float, float>* looseDots, const float* margins, const float* norms,
+                 float queryMargin, uint64_t* bits, uint64_t bit) {
+#pragma omp simd
+    for (int i = 0; i < groups; ++i) {
+        bool pass = active[i] != 0;
+        if constexpr (prune)
+            pass &= !((toTop - topBounds[i].upper > slack) | (topBounds[i].lower - toTop > slack));
+        if constexpr (prefilter) {
+            const float margin = margins[i] + norms[i] * queryMargin;
+            const float high = values[i] + margin, low = values[i] - margin;
+            pass &= ((high >= coreDots[i].first) & (low <= coreDots[i].second)) |
+                    ((high >= looseDots[i].first) & (low <= looseDots[i].second));
+        }
+        bits[i] |= pass ? bit : 0;
+    }
+}
+
+void markAdmitted(int groups, const int64_t* active, const Bounds* topBounds, float toTop,
+                  float slack, const float* values, const std::pair<float, float>* coreDots,
+                  const std::pair<float, float>* looseDots, const float* margins,
+                  const float* norms, float queryMargin, uint64_t* bits, uint64_t bit) {
+    const auto loop =
+        topBounds ? (values ? markAdmittedLoop<true, true> : markAdmittedLoop<true, false>)
+                  : (values ? markAdmittedLoop<false, true> : markAdmittedLoop<false, false>);
+    loop(groups, active, topBounds, toTop, slack, values, coreDots, looseDots, margins, norms,
+         queryMargin, bits, bit);
+}
+} // namespace
+
+/// The (group, query) pairs of top t that neither the group's bounds against the top centre
+/// nor (with the prefilter) the 8-bit estimate of the dot with the group centre rule out, in
+/// group order and, within a group, in the order of `needed`. The tests run query by query
+/// over all groups of the top (straight-line code the compiler vectorises), each setting its
+/// query's bit in a per-group mask; the masks are then read group by group.
+void DistanceSampler::openPairs(int t, const std::vector<int>& needed, const float* toTops,
+                                const float* toGroups, std::vector<CentreCheck>& open) const {
+    const int firstGroup = topGroupStart_[t], groups = topGroupStart_[t + 1] - firstGroup;
+    const auto chunks = static_cast<int>((needed.size() + 63) / 64);
+    thread_local std::vector<uint64_t> admitted;
+    admitted.assign(size_t(chunks) * groups, 0);
+    const bool prune = options_.pruning, prefilter = prefilter_;
+    const float slack = slack_;
+    const Bounds* topBounds = &groupTopBounds_[firstGroup];
+    const auto* coreDots = &groupDotRange_[firstGroup];
+    const auto* looseDots = &looseDotRange_[firstGroup];
+    const float* margins = &centreMargin_[firstGroup];
+    const float* norms = &centreNorm_[firstGroup];
+    const int64_t* active = &activeInGroup_[firstGroup];
+    for (size_t k = 0; k < needed.size(); ++k) {
+        const int q = needed[k];
+        const float toTop = toTops[size_t(q) * topCount_ + t];
+        const float queryMargin = prefilter ? queryMargin_[q] : 0.0f;
+        const float* values = toGroups + k * groups;
+        uint64_t* bits = &admitted[(k / 64) * groups];
+        const uint64_t bit = uint64_t(1) << (k % 64);
+        markAdmitted(groups, active, prune ? topBounds : nullptr, toTop, slack,
+                     prefilter ? values : nullptr, coreDots, looseDots, margins, norms, queryMargin,
+                     bits, bit);
+    }
+    open.clear();
+    for (int i = 0; i < groups; ++i)
+        for (int c = 0; c < chunks; ++c)
+            for (uint64_t word = admitted[size_t(c) * groups + i]; word != 0; word &= word - 1) {
+                const int k = c * 64 + __builtin_ctzll(word);
+                open.push_back(
+                    {firstGroup + i, needed[size_t(k)], toGroups[size_t(k) * groups + i]});
+            }
 }
 
 /// The float dots of the open pairs with their group centres, four independent sums at a time
@@ -186,15 +252,6 @@ void DistanceSampler::centreValues(int firstGroup, int groups, const std::vector
                     quantisedDot(raw[j], centreScale_[firstGroup + i + j], quantisedQueries_[q]);
         }
     }
-}
-
-/// Whether a query whose dot with group g's centre lies within `margin` of `estimate` may be
-/// admitted by the group's core or loose bounds.
-bool DistanceSampler::mayAdmit(int g, float estimate, float margin) const {
-    const auto overlaps = [&](const std::pair<float, float>& range) {
-        return estimate + margin >= range.first && estimate - margin <= range.second;
-    };
-    return overlaps(groupDotRange_[g]) || overlaps(looseDotRange_[g]);
 }
 
 /// The dots with a group centre that its bounds admit: angle in [lower - slack, upper + slack].

@@ -12,6 +12,7 @@
 // has arrived".
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -50,6 +51,12 @@ private:
         int64_t count = 0, grain = 1;
     };
 
+    // How long a thread polls for the next job before it sleeps on wake_ (see pollForJob), and
+    // after how long it yields between polls instead of pausing.
+    static constexpr std::chrono::microseconds kSpinTime{200};
+    static constexpr std::chrono::microseconds kPauseTime{20};
+
+    void pollForJob(uint64_t seen) const;
     void workerLoop();
     /// Claims and runs chunks of `job` until none is left or a newer job replaced it.
     void runChunks(const Job& job);
@@ -57,8 +64,10 @@ private:
     std::vector<std::thread> workers_;
     std::mutex mutex_;
     std::condition_variable wake_;
-    bool stopping_ = false; // under mutex_
-    Job job_;               // the latest job, under mutex_
+    bool stopping_ = false;              // under mutex_
+    int sleeping_ = 0;                   // threads waiting on wake_, under mutex_
+    std::atomic<uint64_t> published_{0}; // job_.generation, for threads that poll
+    Job job_;                            // the latest job, under mutex_
     std::atomic<uint64_t> claim_{0};
     std::atomic<int64_t> done_{0};
 };

@@ -19,6 +19,7 @@ private Q_SLOTS:
     void everyItemRunsOnce();
     void manyTinyJobsBackToBack();
     void teamThreadsShareTheWork();
+    void sleepingThreadsAreWoken();
 };
 
 void TestWorkTeam::everyItemRunsOnce_data() {
@@ -78,6 +79,23 @@ void TestWorkTeam::teamThreadsShareTheWork() {
             std::lock_guard<std::mutex> lock(mutex);
             seen.insert(std::this_thread::get_id());
         });
+    QCOMPARE(int(seen.size()), 2);
+}
+
+// A thread that polled for longer than the team's spin time without a job sleeps; the next
+// job must wake it (the caller notifies only sleeping threads; polling ones see the job).
+void TestWorkTeam::sleepingThreadsAreWoken() {
+    WorkTeam team(2);
+    std::mutex mutex;
+    std::set<std::thread::id> seen;
+    for (int attempt = 0; attempt < 20 && seen.size() < 2; ++attempt) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20)); // far beyond the polling
+        team.forEach(64, 1, [&](int64_t, int64_t) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            std::lock_guard<std::mutex> lock(mutex);
+            seen.insert(std::this_thread::get_id());
+        });
+    }
     QCOMPARE(int(seen.size()), 2);
 }
 
