@@ -5,7 +5,8 @@
 // that let whole groups of rows be skipped, and the sampler that keeps them. Internal to
 // core/selection: distance_sampler_setup.cpp prepares the pool (normalised rows, groups in
 // contiguous order, the 8-bit prefilter), distance_sampling.cpp runs the sampling loop
-// (plan which groups a new image may affect, evaluate them, apply the lowered distances).
+// (distance_sampler_plan.cpp plans which groups a new image may affect; it evaluates them and
+// applies the lowered distances).
 
 #include "selection/distance_sampling.h"
 #include "selection/group_projections.h"
@@ -238,9 +239,13 @@ private:
     int64_t evaluate(const WorkItem& item, const float* queries,
                      std::vector<std::pair<int64_t, float>>& changed) const;
     void applyChanges();
+    bool holdsBound(int group, int64_t position) const;
     void refreshGroupBounds(int group);
+    int topOfGroup(int group) const;
+    void refreshTopBounds(int top);
     std::pair<float, float> dotRange(const struct Bounds& bounds) const;
     void refreshLeaf(int64_t position);
+    void prefetchLeaf(int64_t position) const;
     int drawNextRow(RandomStream& random, int64_t& localImage, double& score);
     int drawUniformImage(RandomStream& random, int64_t& localImage);
 
@@ -295,6 +300,7 @@ private:
     // admit every query from far away; these rows get bounds and a list of their own, and a
     // query that only their bounds admit visits only them.
     std::vector<std::vector<int64_t>> loose_;
+    std::vector<uint8_t> isLoose_; // per position: in its group's loose_ list
     std::vector<Bounds> looseBounds_;
     std::vector<std::pair<float, float>> looseDotRange_;
     std::vector<int64_t> activeInGroup_;

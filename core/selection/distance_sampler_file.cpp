@@ -125,7 +125,7 @@ void DistanceSampler::reportMemory() {
     stats_.stateBytes = bytes(d_) + bytes(beta_) + bytes(alpha_) + bytes(alphaTop_) +
                         bytes(active_) + bytes(positionOfRow_) + bytes(rowAtPosition_) +
                         bytes(compactScale_) + bytes(compactMargin_) + bytes(compactNorm_) +
-                        bytes(rowNorm_) + bytes(coordinates_) + bytes(residual_);
+                        bytes(rowNorm_) + bytes(coordinates_) + bytes(residual_) + bytes(isLoose_);
     stats_.treeBytes =
         massTree_.memoryBytes() + farthestTree_.memoryBytes() + unselected_.memoryBytes();
     stats_.groupBytes = bytes(centres_) + bytes(topCentres_) + bytes(groupStart_) +

@@ -131,6 +131,7 @@ void DistanceSampler::buildGroups() {
     groupBounds_.assign(groupCount_, Bounds{});
     groupDotRange_.assign(groupCount_, {-kInfinity, kInfinity});
     loose_.assign(groupCount_, {});
+    isLoose_.assign(rows_, 0);
     looseBounds_.assign(groupCount_, Bounds::empty());
     looseDotRange_.assign(groupCount_, {kInfinity, -kInfinity});
     groupTopBounds_.assign(groupCount_, Bounds{});

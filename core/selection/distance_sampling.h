@@ -43,6 +43,7 @@ struct DistanceSamplingStats {
     int64_t rowChecks = 0; ///< (active row, query) pairs in visited groups, after the first pick
     int64_t candidatePairs = 0;   ///< (row, query) pairs a naive update computes
     int64_t loweredDistances = 0; ///< row updates that really lowered a D
+    int64_t boundRefreshes = 0;   ///< groups whose bounds were recomputed after a step
     double groupingSeconds = 0.0;
     double samplingSeconds = 0.0;
     double planSeconds = 0.0;     ///< bound tests on tops and groups

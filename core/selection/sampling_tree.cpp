@@ -35,27 +35,43 @@ uint64_t FixedPointScale::quantise(double value) const {
     return units >= static_cast<double>(cap_) ? cap_ : static_cast<uint64_t>(units);
 }
 
-SumTree::SumTree(int64_t leaves) : capacity_(powerOfTwoAtLeast(leaves)), nodes_(2 * capacity_, 0) {}
+SumTree::SumTree(int64_t leaves) {
+    const auto padded = [](int64_t n) { return std::max<int64_t>(kFanout, (n + 7) / 8 * 8); };
+    levels_.emplace_back(size_t(padded(leaves)), 0);
+    while (levels_.back().size() > size_t(kFanout))
+        levels_.emplace_back(size_t(padded(int64_t(levels_.back().size()) / kFanout)), 0);
+}
 
 void SumTree::set(int64_t leaf, uint64_t weight) {
-    int64_t node = capacity_ + leaf;
-    nodes_[node] = weight;
-    for (node /= 2; node >= 1; node /= 2)
-        nodes_[node] = nodes_[2 * node] + nodes_[2 * node + 1];
+    // Sums move by the difference, in modular arithmetic: exact, since no true sum reaches
+    // 2^64 (FixedPointScale keeps them below 2^62).
+    uint64_t& slot = levels_[0][size_t(leaf)];
+    const uint64_t delta = weight - slot;
+    slot = weight;
+    for (size_t k = 1; k < levels_.size(); ++k) {
+        leaf /= kFanout;
+        levels_[k][size_t(leaf)] += delta;
+    }
+    total_ += delta;
 }
 
 int64_t SumTree::findByMass(uint64_t target) const {
-    int64_t node = 1;
-    while (node < capacity_) {
-        const int64_t left = 2 * node;
-        if (target < nodes_[left]) {
-            node = left;
-        } else {
-            target -= nodes_[left];
-            node = left + 1;
-        }
+    int64_t node = 0; // the top level's eight entries are the children of one root
+    for (size_t k = levels_.size(); k-- > 0;) {
+        const uint64_t* sums = &levels_[k][size_t(node) * kFanout];
+        int child = 0;
+        while (child < kFanout - 1 && target >= sums[child])
+            target -= sums[child++];
+        node = node * kFanout + child;
     }
-    return node - capacity_;
+    return node;
+}
+
+int64_t SumTree::memoryBytes() const {
+    int64_t bytes = 0;
+    for (const Level& level : levels_)
+        bytes += static_cast<int64_t>(level.size() * sizeof(uint64_t));
+    return bytes;
 }
 
 MaxTree::MaxTree(int64_t leaves)

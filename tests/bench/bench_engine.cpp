@@ -97,6 +97,8 @@ void benchSelectVoc() {
            QStringLiteral("distances"));
     report(QStringLiteral("select_voc_lowered_distances"), double(stats.loweredDistances),
            QStringLiteral("distances"));
+    report(QStringLiteral("select_voc_bound_refreshes"), double(stats.boundRefreshes),
+           QStringLiteral("groups"));
     report(QStringLiteral("select_voc_picks"), double(result.picks.size()),
            QStringLiteral("images"));
 }
@@ -157,6 +159,8 @@ void runSelectAtScale(const QString& prefix, int images, int budget, const QStri
            QStringLiteral("pairs"));
     report(prefix + QStringLiteral("_distance_evaluations"), double(stats.distanceEvaluations),
            QStringLiteral("distances"));
+    report(prefix + QStringLiteral("_bound_refreshes"), double(stats.boundRefreshes),
+           QStringLiteral("groups"));
     report(prefix + QStringLiteral("_lowered_distances"), double(stats.loweredDistances),
            QStringLiteral("distances"));
     report(prefix + QStringLiteral("_seconds"), timer.nsecsElapsed() * 1e-9, QStringLiteral("s"));
