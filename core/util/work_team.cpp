@@ -44,9 +44,10 @@ void WorkTeam::runChunks(const Job& job) {
 /// sleeps on wake_. The steps of a pick follow each other within tens of microseconds, and a
 /// thread woken through its condition variable took about as long to run again (futex calls
 /// were 3-4% of select_voc's profile, and the caller did most steps alone): polling took
-/// select_voc from 2.7-2.9 s to 2.4-2.6 s. After kPauseTime it yields between polls, so on a
-/// busy machine the other threads get the core (select_voc_busy_ratio stayed 0.77-0.85); a
-/// descheduled thread costs nothing, as the caller never waits for work nobody claimed.
+/// select_voc from 2.7-2.9 s to 2.1-2.5 s. After kPauseTime it yields between polls, so on a
+/// busy machine the other threads get the core (with one core kept busy select_voc took
+/// 3.4-4.0 s, as before: 3.1-4.0 s); a descheduled thread costs nothing, as the caller never
+/// waits for work nobody claimed.
 void WorkTeam::pollForJob(uint64_t seen) const {
     const auto start = std::chrono::steady_clock::now();
     for (;;) {
