@@ -280,7 +280,6 @@ void DistanceSampler::applyChanges() {
             ahead.push_back(change.first);
     size_t next = 0;
     std::vector<uint8_t> topTouched(topCount_, 0);
-    int top = 0;
     for (const WorkItem& item : work_) {
         const int g = item.group;
         if (changed_[g].empty())
@@ -309,9 +308,7 @@ void DistanceSampler::applyChanges() {
             continue;
         ++stats_.boundRefreshes;
         refreshGroupBounds(g);
-        while (topGroupStart_[top + 1] <= g) // work items come in group order
-            ++top;
-        topTouched[top] = 1;
+        topTouched[topOfGroup(g)] = 1;
     }
     for (int t = 0; t < topCount_; ++t)
         if (topTouched[t])

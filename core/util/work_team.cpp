@@ -14,7 +14,6 @@ WorkTeam::~WorkTeam() {
     {
         std::lock_guard<std::mutex> lock(mutex_);
         stopping_ = true;
-        published_.store(~uint64_t(0), std::memory_order_release); // ends any spin
     }
     wake_.notify_all();
     for (std::thread& worker : workers_)
@@ -40,19 +39,20 @@ void WorkTeam::runChunks(const Job& job) {
     }
 }
 
-/// Polls for a job newer than `seen` for up to kSpinTime, without the mutex, before the thread
-/// sleeps on wake_. The steps of a pick follow each other within tens of microseconds, and a
-/// thread woken through its condition variable took about as long to run again (futex calls
-/// were 3-4% of select_voc's profile, and the caller did most steps alone): polling took
-/// select_voc from 2.7-2.9 s to 2.1-2.5 s. After kPauseTime it yields between polls, so on a
-/// busy machine the other threads get the core (with one core kept busy select_voc took
-/// 3.4-4.0 s, as before: 3.1-4.0 s); a descheduled thread costs nothing, as the caller never
-/// waits for work nobody claimed.
+/// Polls claim_ for a job newer than `seen` (its generation bits) for up to kSpinTime, without
+/// the mutex, before the thread sleeps on wake_. The steps of a pick follow each other within
+/// tens of microseconds, and a thread woken through its condition variable took about as long
+/// to run again (futex calls were 3-4% of select_voc's profile, and the caller did most steps
+/// alone): polling took select_voc from 2.7-2.9 s to 2.1-2.5 s. After kPauseTime it yields
+/// between polls, so on a busy machine the other threads get the core (with one core kept busy
+/// select_voc took 3.4-4.0 s, as before: 3.1-4.0 s); a descheduled thread costs nothing, as the
+/// caller never waits for work nobody claimed. On shutdown a polling thread finds stopping_
+/// once its poll ends.
 void WorkTeam::pollForJob(uint64_t seen) const {
     const auto start = std::chrono::steady_clock::now();
     for (;;) {
         for (int i = 0; i < 32; ++i) {
-            if (published_.load(std::memory_order_acquire) != seen)
+            if ((claim_.load(std::memory_order_acquire) >> kIndexBits) != seen)
                 return;
 #if defined(__x86_64__) || defined(__i386__)
             __builtin_ia32_pause();
@@ -110,10 +110,9 @@ void WorkTeam::forEach(int64_t count, int64_t grain,
         job_ = job;
         done_.store(0, std::memory_order_relaxed);
         claim_.store(job.generation << kIndexBits, std::memory_order_release);
-        published_.store(job.generation, std::memory_order_release);
         sleepers = sleeping_;
     }
-    if (sleepers > 0) // a spinning thread sees published_ without a system call
+    if (sleepers > 0) // a polling thread sees the new generation in claim_ without a system call
         wake_.notify_all();
     runChunks(job);
     // Only chunks another thread is running remain: it is awake, so a short spin suffices.

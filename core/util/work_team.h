@@ -64,10 +64,9 @@ private:
     std::vector<std::thread> workers_;
     std::mutex mutex_;
     std::condition_variable wake_;
-    bool stopping_ = false;              // under mutex_
-    int sleeping_ = 0;                   // threads waiting on wake_, under mutex_
-    std::atomic<uint64_t> published_{0}; // job_.generation, for threads that poll
-    Job job_;                            // the latest job, under mutex_
+    bool stopping_ = false; // under mutex_
+    int sleeping_ = 0;      // threads waiting on wake_, under mutex_
+    Job job_;               // the latest job, under mutex_
     std::atomic<uint64_t> claim_{0};
     std::atomic<int64_t> done_{0};
 };
