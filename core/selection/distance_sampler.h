@@ -91,16 +91,19 @@ struct ExactQueue {
     const float* left[kDepth];
     const float* right[kDepth];
     int64_t owner[kDepth];
+    int query[kDepth];
     int count = 0;
-    void add(const float* row, const float* query, int64_t position) {
+    void add(const float* row, const float* queryRow, int queryIndex, int64_t position) {
         left[count] = row;
-        right[count] = query;
+        right[count] = queryRow;
+        query[count] = queryIndex;
         owner[count++] = position;
     }
     void dropOldest(int n) {
         for (int k = n; k < count; ++k) {
             left[k - n] = left[k];
             right[k - n] = right[k];
+            query[k - n] = query[k];
             owner[k - n] = owner[k];
         }
         count -= n;
@@ -145,11 +148,38 @@ struct ShareSummary {
     static constexpr int kWords = 4;
 };
 
-/// The image a draw chose, as its owner share tells the others.
+/// The image a draw chose, as its owner share tells the others. A batched draw may be
+/// rejected (accepted = 0): then only the owner's new mass counts.
 struct ChosenImage {
     int64_t image = 0; // global index
     double score = 0.0;
     int64_t queryCount = 0;
+    int64_t accepted = 1;
+    uint64_t ownerMass = 0; // the owner's D^2 sum after the draw (deactivation, catching up)
+};
+
+/// A distance a step's query brought a row below its D, and the pick (in the batch) whose
+/// query it was: the coverage curve charges each drop to the pick that made it.
+struct Lowering {
+    int64_t position;
+    float d;
+    int pick;
+};
+
+/// Picks drawn but not yet lowered into D (options.drawBatch): their queries in pick order.
+struct PendingPicks {
+    std::vector<float> queries;
+    std::vector<int> pickOfQuery;
+    std::vector<uint8_t> counted; // per pick: a result pick (has a coverage entry), not a seed
+    int rejections = 0;           // since the last lowering
+    int picks() const { return int(counted.size()); }
+    int queryCount() const { return int(pickOfQuery.size()); }
+    void clear() {
+        queries.clear();
+        pickOfQuery.clear();
+        counted.clear();
+        rejections = 0;
+    }
 };
 
 /// Reorders `width`-element rows in place so position p holds the row that was at
@@ -221,8 +251,14 @@ private:
     }
     float boundRadius(float d) const;
     void joinShares();
-    void absorb(int owner, int localImage, double score, ChosenImage& chosen);
+    bool settleDraw(int owner, int64_t localImage, int64_t localRow, double score, bool judge,
+                    uint64_t acceptBits, bool counted, ChosenImage& chosen);
+    bool judgeDraw(int64_t localRow, uint64_t acceptBits, double& score);
     void deactivate(int localImage, std::vector<float>& queries);
+    float pairDistance(const float* row, const float* query) const;
+    void catchUp(int64_t position);
+    void chargeDrop(int pick, float from, float to);
+    void lowerPending();
     void lowerDistances(const std::vector<float>& queries, int queryCount);
     void gatherSummaries();
     int ownerOfImage(int64_t image) const;
@@ -237,7 +273,7 @@ private:
     void quantiseCentres();
     std::pair<float, float> quantisingBounds(const QuantisedRow& rounded) const;
     int64_t evaluate(const WorkItem& item, const float* queries,
-                     std::vector<std::pair<int64_t, float>>& changed) const;
+                     std::vector<Lowering>& changed) const;
     void applyChanges();
     bool holdsBound(int group, int64_t position) const;
     void refreshGroupBounds(int group);
@@ -246,7 +282,8 @@ private:
     std::pair<float, float> dotRange(const struct Bounds& bounds) const;
     void refreshLeaf(int64_t position);
     void prefetchLeaf(int64_t position) const;
-    int drawNextRow(RandomStream& random, int64_t& localImage, double& score);
+    int drawNextRow(RandomStream& random, int64_t& localImage, int64_t& localRow, double& score,
+                    bool& byMass);
     int drawUniformImage(RandomStream& random, int64_t& localImage);
 
     DistanceSamplingOptions options_;
@@ -308,7 +345,7 @@ private:
     // One step's plan: the groups to visit and the queries each must check.
     std::vector<WorkItem> work_;
     std::vector<QueryCheck> workQueries_;
-    std::vector<std::vector<std::pair<int64_t, float>>> changed_;
+    std::vector<std::vector<Lowering>> changed_;
     std::vector<std::vector<WorkItem>> topWork_;
     std::vector<std::vector<QueryCheck>> topWorkQueries_;
 
@@ -317,6 +354,9 @@ private:
     SumTree unselected_;   // 1 per unselected image: uniform fallback draws
     FixedPointScale massScale_, distanceScale_;
     uint64_t distanceSum_ = 0; // fixed-point sum of D over all rows (wraps, never negative)
+    PendingPicks pending_;
+    std::vector<uint64_t> pickDelta_;   // per pending pick: its change of distanceSum_ (wraps)
+    std::vector<uint64_t> batchDeltas_; // the same summed over the shares, at the lowering
     bool firstAbsorb_ = true;
 
     // The shares (MPI ranks): this one's rows and images are a contiguous run of the whole.

@@ -61,18 +61,31 @@ constexpr int64_t kPrefetchRows = 4;
 /// Lowers D for the rows of one group that a query comes closer to; returns the number of
 /// distances computed. Reads shared state, writes only `changed`, so items run in parallel.
 int64_t DistanceSampler::evaluate(const WorkItem& item, const float* queries,
-                                  std::vector<std::pair<int64_t, float>>& changed) const {
+                                  std::vector<Lowering>& changed) const {
     int64_t evaluations = 0;
     const auto* checks = &workQueries_[item.firstQuery];
     const bool cosine = options_.metric == DistanceMetric::Cosine;
     const bool prefilter = prefilter_;
+    const std::vector<int>& pickOfQuery = pending_.pickOfQuery;
     // Rows on file: the exact rows of the waiting pairs, read back into these slots.
     std::vector<float> scratch(rowsOnFile_ ? size_t(ExactQueue::kDepth + 1) * dims_ : 0);
     float* euclideanScratch = rowsOnFile_ ? &scratch[size_t(ExactQueue::kDepth) * dims_] : nullptr;
     ExactQueue exact;
     int64_t rowsRead = 0; // a row read back goes to slot rowsRead % kDepth: FIFO, never live
-    // Pairs are computed in fours, so a pair's bits never depend on its neighbours. A pair may
-    // yield a new D for its row more than once per step: applyChanges keeps the min.
+    // A row's pairs come one after another: one entry per row and pick (the first step lowers
+    // every row, and one entry per query held 400 MB at 1M images x 5). applyChanges takes
+    // each pick's minimum in pick order.
+    const auto lowered = [&](int64_t p, float d, int query) {
+        if (!(d < d_[p]))
+            return;
+        const int pick = pickOfQuery[size_t(query)];
+        if (!changed.empty() && changed.back().position == p && changed.back().pick == pick)
+            changed.back().d = std::min(changed.back().d, d);
+        else
+            changed.push_back({p, d, pick});
+    };
+    // Pairs are computed in fours, so a pair's bits never depend on its neighbours (catchUp
+    // computes single pairs with the same kernel and must get the same bits).
     const auto computeOldest = [&](int count) {
         float dots[4];
         const float* left[4];
@@ -82,21 +95,11 @@ int64_t DistanceSampler::evaluate(const WorkItem& item, const float* queries,
             right[k] = exact.right[k < count ? k : 0];
         }
         dotProducts4(left, right, dims_, dots);
-        for (int k = 0; k < count; ++k) {
-            const float d = std::max(0.0f, 1.0f - dots[k]);
-            const int64_t p = exact.owner[k];
-            if (!(d < d_[p]))
-                continue;
-            // A row's pairs come one after another: keep one entry per row (the first step
-            // lowers every row, and one entry per query held 400 MB at 1M images x 5).
-            if (!changed.empty() && changed.back().first == p)
-                changed.back().second = std::min(changed.back().second, d);
-            else
-                changed.emplace_back(p, d);
-        }
+        for (int k = 0; k < count; ++k)
+            lowered(exact.owner[k], std::max(0.0f, 1.0f - dots[k]), exact.query[k]);
         exact.dropOldest(count);
     };
-    const auto addExact = [&](int64_t p, const float* query) {
+    const auto addExact = [&](int64_t p, int query) {
         const float* row = nullptr;
         if (exact.count > 0 && exact.owner[exact.count - 1] == p) {
             row = exact.left[exact.count - 1]; // the same row with another query: read once
@@ -106,7 +109,7 @@ int64_t DistanceSampler::evaluate(const WorkItem& item, const float* queries,
             row = exactRow(p, nullptr);
             prefetchRow(row, dims_);
         }
-        exact.add(row, query, p);
+        exact.add(row, queries + size_t(query) * dims_, query, p);
         if (exact.count == ExactQueue::kDepth)
             computeOldest(4);
     };
@@ -125,7 +128,7 @@ int64_t DistanceSampler::evaluate(const WorkItem& item, const float* queries,
             const float margin = compactMargin_[p] + compactNorm_[p] * queryMargin_[q];
             if (1.0f - dot - margin >= d_[p])
                 continue; // even the most favourable rounding cannot lower D
-            addExact(p, rough.right[k]);
+            addExact(p, q);
         }
         rough.count = 0;
     };
@@ -144,7 +147,6 @@ int64_t DistanceSampler::evaluate(const WorkItem& item, const float* queries,
             prefetchRow(&compact_[size_t(p + kPrefetchRows) * dims_], dims_);
         if (!active_[p])
             continue;
-        float euclideanBest = d_[p];
         const float* euclideanRow = nullptr; // read once per row, at its first query
         for (int k = 0; k < item.queryCount; ++k) {
             const auto [q, toGroup] = checks[k];
@@ -159,19 +161,16 @@ int64_t DistanceSampler::evaluate(const WorkItem& item, const float* queries,
             if (!cosine) {
                 if (!euclideanRow)
                     euclideanRow = exactRow(p, euclideanScratch);
-                euclideanBest =
-                    std::min(euclideanBest, std::sqrt(squaredDistance(query, euclideanRow, dims_)));
+                lowered(p, pairDistance(euclideanRow, query), q);
             } else if (prefilter) {
                 rough.add(&compact_[size_t(p) * dims_], query, &compactQueries_[size_t(q) * dims_],
                           q, p);
                 if (rough.count == 4)
                     flushRough();
             } else {
-                addExact(p, query);
+                addExact(p, q);
             }
         }
-        if (!cosine && euclideanBest < d_[p])
-            changed.emplace_back(p, euclideanBest);
     }
     if (rough.count > 0)
         flushRough();
@@ -180,9 +179,11 @@ int64_t DistanceSampler::evaluate(const WorkItem& item, const float* queries,
 }
 
 /// The owner's side of a pick: the image's rows stop being candidates, and become the queries.
+/// Their D first catches up with the pending picks, so each pick is charged what it lowered.
 void DistanceSampler::deactivate(int localImage, std::vector<float>& queries) {
     unselected_.set(localImage, 0);
     const int queryCount = pool_.patternCountOf(localImage);
+    const int pick = pending_.picks(); // this pick's index in the batch
     queries.resize(static_cast<size_t>(queryCount) * dims_);
     for (int q = 0; q < queryCount; ++q) {
         const int64_t position = positionOfRow_[pool_.firstPatternOf(localImage) + q];
@@ -190,8 +191,8 @@ void DistanceSampler::deactivate(int localImage, std::vector<float>& queries) {
         const float* row = exactRow(position, query);
         if (row != query)
             std::copy_n(row, dims_, query);
-        if (!std::isinf(d_[position]))
-            distanceSum_ -= distanceScale_.quantise(d_[position]);
+        catchUp(position);
+        chargeDrop(pick, d_[position], 0.0f);
         const auto g =
             static_cast<int>(std::upper_bound(groupStart_.begin(), groupStart_.end(), position) -
                              groupStart_.begin() - 1);
@@ -207,6 +208,51 @@ void DistanceSampler::deactivate(int localImage, std::vector<float>& queries) {
             refreshTopBounds(topOfGroup(g));
         }
     }
+}
+
+/// The distance of a row to a query with the kernel evaluate uses, to the same bits.
+float DistanceSampler::pairDistance(const float* row, const float* query) const {
+    if (options_.metric == DistanceMetric::Euclidean)
+        return std::sqrt(squaredDistance(query, row, dims_));
+    const float* left[4] = {row, row, row, row};
+    const float* right[4] = {query, query, query, query};
+    float dots[4];
+    dotProducts4(left, right, dims_, dots);
+    return std::max(0.0f, 1.0f - dots[0]);
+}
+
+/// Lowers D of one row (D as of the last lowering) to its exact value with the pending picks'
+/// queries, in pick order, charging each drop to its pick.
+void DistanceSampler::catchUp(int64_t position) {
+    if (pending_.queryCount() == 0)
+        return;
+    thread_local std::vector<float> scratch;
+    scratch.resize(dims_);
+    const float* row = exactRow(position, scratch.data());
+    float d = d_[position];
+    for (int q = 0; q < pending_.queryCount(); ++q) {
+        const float candidate = pairDistance(row, &pending_.queries[size_t(q) * dims_]);
+        if (candidate < d) {
+            chargeDrop(pending_.pickOfQuery[size_t(q)], d, candidate);
+            d = candidate;
+        }
+    }
+    if (d == d_[position])
+        return;
+    d_[position] = d; // lower only: the bounds stay valid
+    beta_[position] = boundRadius(d);
+    refreshLeaf(position);
+}
+
+/// A row's D went from `from` to `to` through `pick` (of the batch): the coverage sums follow.
+/// An infinite D (no pick yet) is not in the sums.
+void DistanceSampler::chargeDrop(int pick, float from, float to) {
+    const uint64_t change = (std::isinf(to) ? 0 : distanceScale_.quantise(to)) -
+                            (std::isinf(from) ? 0 : distanceScale_.quantise(from));
+    distanceSum_ += change;
+    if (size_t(pick) >= pickDelta_.size())
+        pickDelta_.resize(size_t(pick) + 1, 0);
+    pickDelta_[size_t(pick)] += change;
 }
 
 /// Every share's side of a pick: D of its rows drops to the new queries where they are nearer.
@@ -242,6 +288,7 @@ void DistanceSampler::lowerDistances(const std::vector<float>& queries, int quer
     if (!firstAbsorb_) {
         stats_.distanceEvaluations += evaluations;
         stats_.rowChecks += checks;
+        stats_.candidatePairs += int64_t(queryCount) * activeRows_; // what a naive step computes
     }
     firstAbsorb_ = false;
     stats_.evaluateSeconds += timer.nsecsElapsed() * 1e-9;
@@ -276,34 +323,49 @@ void DistanceSampler::applyChanges() {
     thread_local std::vector<int64_t> ahead; // every change's position, in the order applied
     ahead.clear();
     for (const WorkItem& item : work_)
-        for (const auto& change : changed_[item.group])
-            ahead.push_back(change.first);
+        for (const Lowering& change : changed_[item.group])
+            ahead.push_back(change.position);
     size_t next = 0;
     std::vector<uint8_t> topTouched(topCount_, 0);
     for (const WorkItem& item : work_) {
         const int g = item.group;
-        if (changed_[g].empty())
+        std::vector<Lowering>& changes = changed_[g];
+        if (changes.empty())
             continue;
-        stats_.loweredDistances += static_cast<int64_t>(changed_[g].size());
         bool tighter = false;
-        for (const auto& [position, d] : changed_[g]) {
-            const size_t current = next++;
-            if (current + kTreePrefetch < ahead.size())
-                prefetchLeaf(ahead[current + kTreePrefetch]);
+        for (size_t run = 0; run < changes.size();) {
+            const int64_t position = changes[run].position;
+            size_t end = run + 1;
+            while (end < changes.size() && changes[end].position == position)
+                ++end;
+            for (size_t k = run; k < end; ++k, ++next)
+                if (next + kTreePrefetch < ahead.size())
+                    prefetchLeaf(ahead[next + kTreePrefetch]);
+            // One row's entries, one per pick: its D after each pick is the running minimum in
+            // pick order, and each pick is charged its drop.
+            if (end - run > 1)
+                std::sort(changes.begin() + run, changes.begin() + end,
+                          [](const Lowering& a, const Lowering& b) { return a.pick < b.pick; });
+            float d = d_[position];
+            for (size_t k = run; k < end; ++k) {
+                if (!(changes[k].d < d))
+                    continue; // an earlier pick of the batch came closer
+                chargeDrop(changes[k].pick, d, changes[k].d);
+                d = changes[k].d;
+                ++stats_.loweredDistances;
+            }
+            run = end;
             if (!(d < d_[position]))
-                continue; // a second query of this step came closer first
+                continue;
             tighter = tighter || holdsBound(g, position);
-            if (!std::isinf(d_[position]))
-                distanceSum_ -= distanceScale_.quantise(d_[position]);
-            distanceSum_ += distanceScale_.quantise(d);
             d_[position] = d;
             beta_[position] = boundRadius(d);
             refreshLeaf(position);
         }
-        if (changed_[g].capacity() > 4096) // a big step's list: give the memory back
-            std::vector<std::pair<int64_t, float>>().swap(changed_[g]);
+        if (changes.capacity() > 4096) // a big step's list: give the memory back
+            std::vector<Lowering>().swap(changes);
         else
-            changed_[g].clear();
+            changes.clear();
         if (!tighter)
             continue;
         ++stats_.boundRefreshes;

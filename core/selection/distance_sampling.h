@@ -25,7 +25,13 @@ struct DistanceSamplingOptions {
     /// (group_projections.h), a 16-wide dot per pair instead of a 384-wide one; used where
     /// groups average 128 rows or more (large pools), where it pays.
     bool projections = true;
-    int groups = 0;               ///< groups for the bounds; 0: about 4 sqrt(rows)
+    int groups = 0; ///< groups for the bounds; 0: about 4 sqrt(rows)
+    /// D^2 rule: picks drawn before their rows lower D (docs/ALGORITHM.md section 6, "Draws in
+    /// batches"). A draw comes from D as of the last update and is accepted with probability
+    /// D_now^2 / D_then^2, so every pick still follows D^2 exactly; the lowering then runs
+    /// once per batch. 1: every pick lowers D before the next draw (the selection of earlier
+    /// versions for a seed). Other rules always use 1.
+    int drawBatch = 8;
     std::vector<int> replayOrder; ///< the image order for SamplingRule::Replay
     /// Images selected before the first draw (a continued round's labelled images): their rows
     /// are queries from the start, they are never picked, and the first pick is drawn by the
@@ -44,6 +50,7 @@ struct DistanceSamplingStats {
     int64_t candidatePairs = 0;   ///< (row, query) pairs a naive update computes
     int64_t loweredDistances = 0; ///< row updates that really lowered a D
     int64_t boundRefreshes = 0;   ///< groups whose bounds were recomputed after a step
+    int64_t rejectedDraws = 0;    ///< batched draws whose row a pending pick had come closer to
     double groupingSeconds = 0.0;
     double samplingSeconds = 0.0;
     double planSeconds = 0.0;     ///< bound tests on tops and groups

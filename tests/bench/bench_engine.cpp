@@ -74,6 +74,7 @@ void benchSelectVoc() {
     options.groups = option(QStringLiteral("groups"), QStringLiteral("0")).toInt();
     options.prefilter = option(QStringLiteral("prefilter"), QStringLiteral("1")).toInt() != 0;
     options.projections = option(QStringLiteral("projections"), QStringLiteral("1")).toInt() != 0;
+    options.drawBatch = option(QStringLiteral("draw-batch"), QStringLiteral("8")).toInt();
     DistanceSamplingStats stats;
     QElapsedTimer timer;
     timer.start();
@@ -97,6 +98,8 @@ void benchSelectVoc() {
            QStringLiteral("distances"));
     report(QStringLiteral("select_voc_lowered_distances"), double(stats.loweredDistances),
            QStringLiteral("distances"));
+    report(QStringLiteral("select_voc_rejected_draws"), double(stats.rejectedDraws),
+           QStringLiteral("draws"));
     report(QStringLiteral("select_voc_bound_refreshes"), double(stats.boundRefreshes),
            QStringLiteral("groups"));
     report(QStringLiteral("select_voc_picks"), double(result.picks.size()),
@@ -142,6 +145,7 @@ void runSelectAtScale(const QString& prefix, int images, int budget, const QStri
     DistanceSamplingOptions options;
     options.threads = option(QStringLiteral("threads"), QStringLiteral("2")).toInt();
     options.projections = option(QStringLiteral("projections"), QStringLiteral("1")).toInt() != 0;
+    options.drawBatch = option(QStringLiteral("draw-batch"), QStringLiteral("8")).toInt();
     DistanceSamplingStats stats;
     QElapsedTimer timer;
     timer.start();
@@ -159,6 +163,8 @@ void runSelectAtScale(const QString& prefix, int images, int budget, const QStri
            QStringLiteral("pairs"));
     report(prefix + QStringLiteral("_distance_evaluations"), double(stats.distanceEvaluations),
            QStringLiteral("distances"));
+    report(prefix + QStringLiteral("_rejected_draws"), double(stats.rejectedDraws),
+           QStringLiteral("draws"));
     report(prefix + QStringLiteral("_bound_refreshes"), double(stats.boundRefreshes),
            QStringLiteral("groups"));
     report(prefix + QStringLiteral("_lowered_distances"), double(stats.loweredDistances),
@@ -194,10 +200,11 @@ const BenchmarkRegistration
                   QStringLiteral("pattern stage, 196 patches x 384, tau 0.5, K 5, eps 2, one core "
                                  "[--solver=auto|dense|lanczos]"),
                   benchPatterns);
-const BenchmarkRegistration selectVocBench(
-    QStringLiteral("select_voc_seconds"),
-    QStringLiteral("exact D^2 selection, 16,551 x 5 x 384, budget 8,000, 2 threads [--pruning=0]"),
-    benchSelectVoc);
+const BenchmarkRegistration
+    selectVocBench(QStringLiteral("select_voc_seconds"),
+                   QStringLiteral("exact D^2 selection, 16,551 x 5 x 384, budget 8,000, 2 threads "
+                                  "[--pruning=0 --draw-batch=8]"),
+                   benchSelectVoc);
 const BenchmarkRegistration selectBusyBench(
     QStringLiteral("select_voc_busy_ratio"),
     QStringLiteral("select_voc_seconds quiet / with one core kept busy by another thread "
@@ -206,7 +213,7 @@ const BenchmarkRegistration selectBusyBench(
 const BenchmarkRegistration select1m100kBench(
     QStringLiteral("select_1m_100k_seconds"),
     QStringLiteral("exact D^2 selection, --images=1000000 x 5 x 384, --budget=100000, 2 threads, "
-                   "per stage [--rows=memory|file]"),
+                   "per stage [--rows=memory|file --draw-batch=8]"),
     benchSelect1m100k);
 const BenchmarkRegistration selectRssBench(
     QStringLiteral("select_1m_rss_mb"),

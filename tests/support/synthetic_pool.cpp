@@ -102,7 +102,7 @@ std::vector<int> imagesOf(const SelectionResult& result) {
 
 std::vector<ReferencePick> referenceDistanceSampling(const PatternPool& pool, int64_t budget,
                                                      uint64_t seed, bool farthest, bool cosine,
-                                                     const std::vector<int>& seeds) {
+                                                     const std::vector<int>& seeds, int batch) {
     const int images = pool.imageCount();
     const int64_t rows = pool.patternCount();
     const int dims = pool.dims();
@@ -126,19 +126,34 @@ std::vector<ReferencePick> referenceDistanceSampling(const PatternPool& pool, in
         }
         return std::sqrt(s);
     };
-    std::vector<double> d(rows, std::numeric_limits<double>::infinity());
+    std::vector<double> d(rows, std::numeric_limits<double>::infinity()); // as of the last lowering
     std::vector<bool> selected(images, false);
+    std::vector<int> pending; // picks not lowered into d yet
+    int rejections = 0;
     std::vector<ReferencePick> picks;
     RandomStream random(seed);
+    const auto nearest = [&](int64_t r, int image) {
+        double best = std::numeric_limits<double>::infinity();
+        for (int q = 0; q < pool.patternCountOf(image); ++q)
+            best = std::min(best, distance(r, pool.firstPatternOf(image) + q));
+        return best;
+    };
+    auto lower = [&] {
+        for (int image : pending)
+            for (int64_t r = 0; r < rows; ++r)
+                d[r] = std::min(d[r], nearest(r, image));
+        pending.clear();
+        rejections = 0;
+    };
     auto absorb = [&](int image) {
         selected[image] = true;
-        const int64_t first = pool.firstPatternOf(image);
-        for (int64_t r = 0; r < rows; ++r)
-            for (int q = 0; q < pool.patternCountOf(image); ++q)
-                d[r] = std::min(d[r], distance(r, first + q));
+        pending.push_back(image);
     };
     for (int image : seeds)
         absorb(image);
+    lower();
+    if (farthest)
+        batch = 1;
     const auto seeded = static_cast<int64_t>(seeds.size());
     const int64_t count = std::min<int64_t>(budget, images - seeded);
     for (int64_t rank = 0; rank < count; ++rank) {
@@ -172,6 +187,22 @@ std::vector<ReferencePick> referenceDistanceSampling(const PatternPool& pool, in
                         row = r;
                 }
             }
+            int64_t pendingRows = 0; // rowless pending images lower nothing: no test then
+            for (int p : pending)
+                pendingRows += pool.patternCountOf(p);
+            if (row >= 0 && !farthest && pendingRows > 0) {
+                double now = d[row];
+                for (int p : pending)
+                    now = std::min(now, nearest(row, p));
+                const double then = d[row];
+                d[row] = now;
+                if (!(random.uniform01() * then * then < now * now)) {
+                    if (++rejections >= batch)
+                        lower();
+                    --rank; // draw again for the same rank
+                    continue;
+                }
+            }
             if (row >= 0) {
                 image = pool.imageOf(row);
                 score = d[row];
@@ -184,6 +215,8 @@ std::vector<ReferencePick> referenceDistanceSampling(const PatternPool& pool, in
         }
         absorb(image);
         picks.push_back({image, score});
+        if (int(pending.size()) >= batch || (rank == 0 && seeds.empty()))
+            lower();
     }
     return picks;
 }

@@ -72,8 +72,12 @@ struct ReferencePick {
 /// the engine documents: the first image uniformIndex(N); then uniform01() * total for a D^2
 /// draw; uniformIndex(unselected) when every D is 0. `seeds` are selected before the first
 /// draw (a continued round's labelled images): no uniform first pick then.
+/// D^2 draws in batches of `batch` (DistanceSamplingOptions::drawBatch): D is lowered once per
+/// `batch` picks (or after `batch` rejections); in between a draw from that D is kept if a
+/// further uniform01() u has u D_then^2 < D_now^2, and the drawn row's D becomes D_now.
 std::vector<ReferencePick> referenceDistanceSampling(const PatternPool& pool, int64_t budget,
                                                      uint64_t seed, bool farthest, bool cosine,
-                                                     const std::vector<int>& seeds = {});
+                                                     const std::vector<int>& seeds = {},
+                                                     int batch = 8);
 
 } // namespace freesel::testing
