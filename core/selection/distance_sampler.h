@@ -158,12 +158,18 @@ struct ChosenImage {
     uint64_t ownerMass = 0; // the owner's D^2 sum after the draw (deactivation, catching up)
 };
 
-/// A distance a step's query brought a row below its D, and the pick (in the batch) whose
-/// query it was: the coverage curve charges each drop to the pick that made it.
+/// A row's new D after a lowering.
 struct Lowering {
     int64_t position;
     float d;
-    int pick;
+};
+
+/// What one lowering changes in one group: the rows' new D, and what each pick of the batch
+/// changed in the coverage sum (the curve charges every drop to the pick that made it).
+struct GroupChanges {
+    std::vector<Lowering> rows;
+    std::vector<uint64_t> pickDelta; // fixed point, wrapping
+    int64_t lowered = 0;             // (row, pick) drops: a pick that lowered a row's D
 };
 
 /// Picks drawn but not yet lowered into D (options.drawBatch): their queries in pick order.
@@ -257,6 +263,7 @@ private:
     void deactivate(int localImage, std::vector<float>& queries);
     float pairDistance(const float* row, const float* query) const;
     void catchUp(int64_t position);
+    uint64_t coverageChange(float from, float to) const;
     void chargeDrop(int pick, float from, float to);
     void lowerPending();
     void lowerDistances(const std::vector<float>& queries, int queryCount);
@@ -272,8 +279,7 @@ private:
     void refineCentreDots(const std::vector<float>& queries, std::vector<CentreCheck>& open) const;
     void quantiseCentres();
     std::pair<float, float> quantisingBounds(const QuantisedRow& rounded) const;
-    int64_t evaluate(const WorkItem& item, const float* queries,
-                     std::vector<Lowering>& changed) const;
+    int64_t evaluate(const WorkItem& item, const float* queries, GroupChanges& changed) const;
     void applyChanges();
     bool holdsBound(int group, int64_t position) const;
     void refreshGroupBounds(int group);
@@ -345,7 +351,7 @@ private:
     // One step's plan: the groups to visit and the queries each must check.
     std::vector<WorkItem> work_;
     std::vector<QueryCheck> workQueries_;
-    std::vector<std::vector<Lowering>> changed_;
+    std::vector<GroupChanges> changed_;
     std::vector<std::vector<WorkItem>> topWork_;
     std::vector<std::vector<QueryCheck>> topWorkQueries_;
 

@@ -61,7 +61,7 @@ constexpr int64_t kPrefetchRows = 4;
 /// Lowers D for the rows of one group that a query comes closer to; returns the number of
 /// distances computed. Reads shared state, writes only `changed`, so items run in parallel.
 int64_t DistanceSampler::evaluate(const WorkItem& item, const float* queries,
-                                  std::vector<Lowering>& changed) const {
+                                  GroupChanges& changed) const {
     int64_t evaluations = 0;
     const auto* checks = &workQueries_[item.firstQuery];
     const bool cosine = options_.metric == DistanceMetric::Cosine;
@@ -72,17 +72,41 @@ int64_t DistanceSampler::evaluate(const WorkItem& item, const float* queries,
     float* euclideanScratch = rowsOnFile_ ? &scratch[size_t(ExactQueue::kDepth) * dims_] : nullptr;
     ExactQueue exact;
     int64_t rowsRead = 0; // a row read back goes to slot rowsRead % kDepth: FIFO, never live
-    // A row's pairs come one after another: one entry per row and pick (the first step lowers
-    // every row, and one entry per query held 400 MB at 1M images x 5). applyChanges takes
-    // each pick's minimum in pick order.
+    // A row's pairs come one after another (the queues keep their order): its lowerings are
+    // gathered per pick until the next row starts, then its D after each pick is the running
+    // minimum in pick order, each pick is charged its drop, and one entry holds the new D.
+    thread_local std::vector<std::pair<int, float>> rowPicks; // (pick, d) of the current row
+    rowPicks.clear();
+    int64_t current = -1;
+    changed.pickDelta.assign(size_t(pending_.picks()), 0);
+    const auto finishRow = [&] {
+        if (current < 0)
+            return;
+        if (rowPicks.size() > 1)
+            std::sort(rowPicks.begin(), rowPicks.end());
+        float d = d_[current];
+        for (const auto& [pick, candidate] : rowPicks) {
+            if (!(candidate < d))
+                continue; // an earlier pick of the batch came closer
+            changed.pickDelta[size_t(pick)] += coverageChange(d, candidate);
+            d = candidate;
+            ++changed.lowered;
+        }
+        changed.rows.push_back({current, d});
+        rowPicks.clear();
+    };
     const auto lowered = [&](int64_t p, float d, int query) {
         if (!(d < d_[p]))
             return;
+        if (p != current) {
+            finishRow();
+            current = p;
+        }
         const int pick = pickOfQuery[size_t(query)];
-        if (!changed.empty() && changed.back().position == p && changed.back().pick == pick)
-            changed.back().d = std::min(changed.back().d, d);
+        if (!rowPicks.empty() && rowPicks.back().first == pick)
+            rowPicks.back().second = std::min(rowPicks.back().second, d);
         else
-            changed.push_back({p, d, pick});
+            rowPicks.emplace_back(pick, d);
     };
     // Pairs are computed in fours, so a pair's bits never depend on its neighbours (catchUp
     // computes single pairs with the same kernel and must get the same bits).
@@ -175,6 +199,7 @@ int64_t DistanceSampler::evaluate(const WorkItem& item, const float* queries,
     if (rough.count > 0)
         flushRough();
     flushExact();
+    finishRow();
     return evaluations;
 }
 
@@ -244,11 +269,16 @@ void DistanceSampler::catchUp(int64_t position) {
     refreshLeaf(position);
 }
 
+/// What a row's D going from `from` to `to` changes in the coverage sum (fixed point, wrapping):
+/// an infinite D (no pick yet) is not in the sum.
+uint64_t DistanceSampler::coverageChange(float from, float to) const {
+    return (std::isinf(to) ? 0 : distanceScale_.quantise(to)) -
+           (std::isinf(from) ? 0 : distanceScale_.quantise(from));
+}
+
 /// A row's D went from `from` to `to` through `pick` (of the batch): the coverage sums follow.
-/// An infinite D (no pick yet) is not in the sums.
 void DistanceSampler::chargeDrop(int pick, float from, float to) {
-    const uint64_t change = (std::isinf(to) ? 0 : distanceScale_.quantise(to)) -
-                            (std::isinf(from) ? 0 : distanceScale_.quantise(from));
+    const uint64_t change = coverageChange(from, to);
     distanceSum_ += change;
     if (size_t(pick) >= pickDelta_.size())
         pickDelta_.resize(size_t(pick) + 1, 0);
@@ -276,7 +306,8 @@ void DistanceSampler::lowerDistances(const std::vector<float>& queries, int quer
         int64_t count = 0;
         for (int64_t i = begin; i < end; ++i) {
             const WorkItem& item = work_[size_t(i)];
-            changed_[item.group].clear();
+            changed_[item.group].rows.clear();
+            changed_[item.group].lowered = 0;
             count += evaluate(item, queries.data(), changed_[item.group]);
         }
         evaluations.fetch_add(count, std::memory_order_relaxed);
@@ -323,49 +354,35 @@ void DistanceSampler::applyChanges() {
     thread_local std::vector<int64_t> ahead; // every change's position, in the order applied
     ahead.clear();
     for (const WorkItem& item : work_)
-        for (const Lowering& change : changed_[item.group])
+        for (const Lowering& change : changed_[item.group].rows)
             ahead.push_back(change.position);
     size_t next = 0;
     std::vector<uint8_t> topTouched(topCount_, 0);
+    pickDelta_.resize(size_t(pending_.picks()), 0);
     for (const WorkItem& item : work_) {
         const int g = item.group;
-        std::vector<Lowering>& changes = changed_[g];
-        if (changes.empty())
+        GroupChanges& changes = changed_[g];
+        for (size_t j = 0; j < changes.pickDelta.size(); ++j) {
+            pickDelta_[j] += changes.pickDelta[j];
+            distanceSum_ += changes.pickDelta[j];
+        }
+        if (changes.rows.empty())
             continue;
+        stats_.loweredDistances += changes.lowered;
         bool tighter = false;
-        for (size_t run = 0; run < changes.size();) {
-            const int64_t position = changes[run].position;
-            size_t end = run + 1;
-            while (end < changes.size() && changes[end].position == position)
-                ++end;
-            for (size_t k = run; k < end; ++k, ++next)
-                if (next + kTreePrefetch < ahead.size())
-                    prefetchLeaf(ahead[next + kTreePrefetch]);
-            // One row's entries, one per pick: its D after each pick is the running minimum in
-            // pick order, and each pick is charged its drop.
-            if (end - run > 1)
-                std::sort(changes.begin() + run, changes.begin() + end,
-                          [](const Lowering& a, const Lowering& b) { return a.pick < b.pick; });
-            float d = d_[position];
-            for (size_t k = run; k < end; ++k) {
-                if (!(changes[k].d < d))
-                    continue; // an earlier pick of the batch came closer
-                chargeDrop(changes[k].pick, d, changes[k].d);
-                d = changes[k].d;
-                ++stats_.loweredDistances;
-            }
-            run = end;
-            if (!(d < d_[position]))
-                continue;
+        for (const auto& [position, d] : changes.rows) {
+            const size_t current = next++;
+            if (current + kTreePrefetch < ahead.size())
+                prefetchLeaf(ahead[current + kTreePrefetch]);
             tighter = tighter || holdsBound(g, position);
             d_[position] = d;
             beta_[position] = boundRadius(d);
             refreshLeaf(position);
         }
-        if (changes.capacity() > 4096) // a big step's list: give the memory back
-            std::vector<Lowering>().swap(changes);
+        if (changes.rows.capacity() > 4096) // a big step's list: give the memory back
+            std::vector<Lowering>().swap(changes.rows);
         else
-            changes.clear();
+            changes.rows.clear();
         if (!tighter)
             continue;
         ++stats_.boundRefreshes;
