@@ -262,7 +262,7 @@ private:
     bool judgeDraw(int64_t localRow, uint64_t acceptBits, double& score);
     void deactivate(int localImage, std::vector<float>& queries);
     float pairDistance(const float* row, const float* query) const;
-    void catchUp(int64_t position);
+    void catchUp(int64_t position, const float* row = nullptr);
     uint64_t coverageChange(float from, float to) const;
     void chargeDrop(int pick, float from, float to);
     void lowerPending();

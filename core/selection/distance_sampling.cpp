@@ -216,7 +216,7 @@ void DistanceSampler::deactivate(int localImage, std::vector<float>& queries) {
         const float* row = exactRow(position, query);
         if (row != query)
             std::copy_n(row, dims_, query);
-        catchUp(position);
+        catchUp(position, query); // the row is in hand: no second read from the file
         chargeDrop(pick, d_[position], 0.0f);
         const auto g =
             static_cast<int>(std::upper_bound(groupStart_.begin(), groupStart_.end(), position) -
@@ -247,13 +247,16 @@ float DistanceSampler::pairDistance(const float* row, const float* query) const 
 }
 
 /// Lowers D of one row (D as of the last lowering) to its exact value with the pending picks'
-/// queries, in pick order, charging each drop to its pick.
-void DistanceSampler::catchUp(int64_t position) {
+/// queries, in pick order, charging each drop to its pick. `row`: its exact row if the caller
+/// holds it already, else null (it is read, from the file for rows on file).
+void DistanceSampler::catchUp(int64_t position, const float* row) {
     if (pending_.queryCount() == 0)
         return;
     thread_local std::vector<float> scratch;
-    scratch.resize(dims_);
-    const float* row = exactRow(position, scratch.data());
+    if (!row) {
+        scratch.resize(dims_);
+        row = exactRow(position, scratch.data());
+    }
     float d = d_[position];
     for (int q = 0; q < pending_.queryCount(); ++q) {
         const float candidate = pairDistance(row, &pending_.queries[size_t(q) * dims_]);
