@@ -11,6 +11,7 @@
 #include "selection/distance_sampling.h"
 #include "selection/group_projections.h"
 #include "selection/int8_kernels.h"
+#include "selection/packed_query_dots.h"
 #include "selection/pattern_groups.h"
 #include "selection/sampling_tree.h"
 #include "util/random_stream.h"
@@ -214,6 +215,8 @@ void permuteInPlace(T* data, int width, const std::vector<int64_t>& rowAtPositio
     }
 }
 
+class ExactPairs;
+
 /// Rows are reordered so each bound group is contiguous (one streaming pass per group); the
 /// trees and the random draws stay in the pool's original row order, so the order of the
 /// draws, and hence the result, is independent of the grouping.
@@ -242,7 +245,10 @@ private:
     void compactQueries(const std::vector<float>& queries, int queryCount);
     void buildProjections();
     void groupDirectionsOf(const GroupingRows& rows);
-    void projectQueries(const WorkItem& item, const float* queries, std::vector<float>& projected,
+    void markItemReach(const WorkItem& item, std::vector<uint8_t>& reach,
+                       std::vector<uint8_t>& any) const;
+    void projectQueries(const WorkItem& item, const float* queries,
+                        const std::vector<uint8_t>& reach, std::vector<float>& projected,
                         std::vector<float>& left) const;
     /// An upper bound on the dot of a projected query with the row at `position`:
     /// (Uq).(Ur) + |q_perp| |r_perp| + kProjectionSlack (the slack covers every rounding of
@@ -279,7 +285,12 @@ private:
     void refineCentreDots(const std::vector<float>& queries, std::vector<CentreCheck>& open) const;
     void quantiseCentres();
     std::pair<float, float> quantisingBounds(const QuantisedRow& rounded) const;
-    int64_t evaluate(const WorkItem& item, const float* queries, GroupChanges& changed) const;
+    // Evaluation (distance_sampler_evaluate.cpp): one planned group against its queries.
+    friend class ExactPairs;
+    int64_t evaluate(const WorkItem& item, const float* queries, GroupChanges& changed,
+                     int64_t& dense, int64_t& exact) const;
+    int64_t scanPairs(const WorkItem& item, const float* queries, ExactPairs& exact) const;
+    int64_t scanDense(const WorkItem& item, ExactPairs& exact) const;
     void applyChanges();
     bool holdsBound(int group, int64_t position) const;
     void refreshGroupBounds(int group);
@@ -300,9 +311,11 @@ private:
     int threads_;
     // The per-pick steps (plan, evaluate) run on this team, not OpenMP: see work_team.h.
     std::unique_ptr<WorkTeam> team_;
-    bool rowsOnFile_ = false;  // the float rows stay in the pool's file, in original order
-    bool prefilter_ = false;   // cosine pairs are ruled out on the 8-bit copy first
-    bool projections_ = false; // cosine pairs are ruled out on group projections first
+    bool rowsOnFile_ = false;      // the float rows stay in the pool's file, in original order
+    bool prefilter_ = false;       // cosine pairs are ruled out on the 8-bit copy first
+    bool projections_ = false;     // cosine pairs are ruled out on group projections first
+    bool denseScan_ = false;       // with the prefilter: 8-bit dots of a row with all queries
+    bool denseEverywhere_ = false; // DenseScan::Always: every item, however few its queries
     float slack_ = 0.0f;
 
     std::vector<int64_t> positionOfRow_;  // original row -> position
@@ -318,6 +331,11 @@ private:
     std::vector<int8_t> compactQueries_;
     std::vector<QuantisedQuery> quantisedQueries_;
     std::vector<float> queryMargin_;
+    // Dense scan: the same codes packed for packedQueryDots, and per lane (query) what turns
+    // a raw sum into a dot: the query's scale and 128 x its code sum.
+    PackedQueries packedQueries_;
+    std::vector<float> laneScale_;
+    std::vector<int32_t> laneOffset_;
     // The group centres in 8 bits, with the same margins: most (query, group) pairs are ruled
     // out on them before the float dot with the centre.
     std::vector<uint8_t> centreCodes_;

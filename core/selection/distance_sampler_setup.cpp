@@ -24,7 +24,11 @@ DistanceSampler::DistanceSampler(PatternPool pool, const DistanceSamplingOptions
       team_(std::make_unique<WorkTeam>(threads_)), rowsOnFile_(pool_.rowsInFile()),
       prefilter_(options.pruning && options.prefilter && options.metric == DistanceMetric::Cosine),
       projections_(options.pruning && options.projections &&
-                   options.metric == DistanceMetric::Cosine) {
+                   options.metric == DistanceMetric::Cosine),
+      denseScan_(prefilter_ &&
+                 (options.denseScan == DenseScan::Always ||
+                  (options.denseScan == DenseScan::Auto && packedQueryDotsAreFast()))),
+      denseEverywhere_(options.denseScan == DenseScan::Always) {
     QElapsedTimer timer;
     timer.start();
     if (rowsOnFile_) {
@@ -243,6 +247,18 @@ void DistanceSampler::compactQueries(const std::vector<float>& queries, int quer
         quantisedQueries_[q] =
             quantiseQuery(&queries[size_t(q) * dims_], dims_, &compactQueries_[size_t(q) * dims_]);
         queryMargin_[q] = static_cast<float>(double(quantisedQueries_[q].error) * 1.01 + 1e-7);
+    }
+    if (!denseScan_)
+        return;
+    std::vector<const int8_t*> codes(queryCount);
+    for (int q = 0; q < queryCount; ++q)
+        codes[q] = &compactQueries_[size_t(q) * dims_];
+    packQueries(codes.data(), queryCount, dims_, packedQueries_);
+    laneScale_.assign(packedQueries_.lanes(), 0.0f);
+    laneOffset_.assign(packedQueries_.lanes(), 0);
+    for (int q = 0; q < queryCount; ++q) {
+        laneScale_[q] = quantisedQueries_[q].scale;
+        laneOffset_[q] = 128 * quantisedQueries_[q].codeSum;
     }
 }
 

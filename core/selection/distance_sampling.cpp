@@ -30,179 +30,6 @@ float DistanceSampler::boundRadius(float d) const {
     return std::acos(std::clamp(1.0f - d, -1.0f, 1.0f));
 }
 
-/// Projects the item's queries that pass the angle bound for at least kProjectionRows rows of
-/// its group onto the group's directions (group_projections.h): their coordinates go to
-/// `projected` (kProjectionWidth per check) and the bound on what is left to `left`; a check
-/// not worth projecting (it would cost more full-width dots than it can save) gets left < 0.
-void DistanceSampler::projectQueries(const WorkItem& item, const float* queries,
-                                     std::vector<float>& projected,
-                                     std::vector<float>& left) const {
-    const auto* checks = &workQueries_[item.firstQuery];
-    projected.resize(size_t(item.queryCount) * kProjectionWidth);
-    left.assign(item.queryCount, -1.0f);
-    const float* directions = &directions_[size_t(item.group) * kProjectionWidth * dims_];
-    for (int k = 0; k < item.queryCount; ++k) {
-        int64_t passing = 0;
-        for (int64_t p = groupStart_[item.group]; p < groupStart_[item.group + 1]; ++p)
-            passing += active_[p] && std::abs(checks[k].toGroup - alpha_[p]) <= beta_[p] + slack_;
-        if (passing >= kProjectionRows)
-            left[k] =
-                projectUnit(queries + size_t(checks[k].query) * dims_, directions, kProjectionWidth,
-                            dims_, &projected[size_t(k) * kProjectionWidth]);
-    }
-}
-
-// The 8-bit rows this far ahead in a group are asked for before the bounds decide on them:
-// the prefilter's dots waited on rows from L3 or memory (perf: the loads of rawDotsVnni), and
-// about half of a group's rows pass. 4 ahead: evaluate 1.37 -> 1.21 s in select_voc (8 and 16
-// gained less).
-constexpr int64_t kPrefetchRows = 4;
-
-/// Lowers D for the rows of one group that a query comes closer to; returns the number of
-/// distances computed. Reads shared state, writes only `changed`, so items run in parallel.
-int64_t DistanceSampler::evaluate(const WorkItem& item, const float* queries,
-                                  GroupChanges& changed) const {
-    int64_t evaluations = 0;
-    const auto* checks = &workQueries_[item.firstQuery];
-    const bool cosine = options_.metric == DistanceMetric::Cosine;
-    const bool prefilter = prefilter_;
-    const std::vector<int>& pickOfQuery = pending_.pickOfQuery;
-    // Rows on file: the exact rows of the waiting pairs, read back into these slots.
-    std::vector<float> scratch(rowsOnFile_ ? size_t(ExactQueue::kDepth + 1) * dims_ : 0);
-    float* euclideanScratch = rowsOnFile_ ? &scratch[size_t(ExactQueue::kDepth) * dims_] : nullptr;
-    ExactQueue exact;
-    int64_t rowsRead = 0; // a row read back goes to slot rowsRead % kDepth: FIFO, never live
-    // A row's pairs come one after another (the queues keep their order): its lowerings are
-    // gathered per pick until the next row starts, then its D after each pick is the running
-    // minimum in pick order, each pick is charged its drop, and one entry holds the new D.
-    thread_local std::vector<std::pair<int, float>> rowPicks; // (pick, d) of the current row
-    rowPicks.clear();
-    int64_t current = -1;
-    changed.pickDelta.assign(size_t(pending_.picks()), 0);
-    const auto finishRow = [&] {
-        if (current < 0)
-            return;
-        if (rowPicks.size() > 1)
-            std::sort(rowPicks.begin(), rowPicks.end());
-        float d = d_[current];
-        for (const auto& [pick, candidate] : rowPicks) {
-            if (!(candidate < d))
-                continue; // an earlier pick of the batch came closer
-            changed.pickDelta[size_t(pick)] += coverageChange(d, candidate);
-            d = candidate;
-            ++changed.lowered;
-        }
-        changed.rows.push_back({current, d});
-        rowPicks.clear();
-    };
-    const auto lowered = [&](int64_t p, float d, int query) {
-        if (!(d < d_[p]))
-            return;
-        if (p != current) {
-            finishRow();
-            current = p;
-        }
-        const int pick = pickOfQuery[size_t(query)];
-        if (!rowPicks.empty() && rowPicks.back().first == pick)
-            rowPicks.back().second = std::min(rowPicks.back().second, d);
-        else
-            rowPicks.emplace_back(pick, d);
-    };
-    // Pairs are computed in fours, so a pair's bits never depend on its neighbours (catchUp
-    // computes single pairs with the same kernel and must get the same bits).
-    const auto computeOldest = [&](int count) {
-        float dots[4];
-        const float* left[4];
-        const float* right[4];
-        for (int k = 0; k < 4; ++k) {
-            left[k] = exact.left[k < count ? k : 0];
-            right[k] = exact.right[k < count ? k : 0];
-        }
-        dotProducts4(left, right, dims_, dots);
-        for (int k = 0; k < count; ++k)
-            lowered(exact.owner[k], std::max(0.0f, 1.0f - dots[k]), exact.query[k]);
-        exact.dropOldest(count);
-    };
-    const auto addExact = [&](int64_t p, int query) {
-        const float* row = nullptr;
-        if (exact.count > 0 && exact.owner[exact.count - 1] == p) {
-            row = exact.left[exact.count - 1]; // the same row with another query: read once
-        } else if (rowsOnFile_) {
-            row = exactRow(p, &scratch[size_t(rowsRead++ % ExactQueue::kDepth) * dims_]);
-        } else {
-            row = exactRow(p, nullptr);
-            prefetchRow(row, dims_);
-        }
-        exact.add(row, queries + size_t(query) * dims_, query, p);
-        if (exact.count == ExactQueue::kDepth)
-            computeOldest(4);
-    };
-    const auto flushExact = [&] {
-        while (exact.count > 0)
-            computeOldest(std::min(exact.count, 4));
-    };
-    RoughPairs rough;
-    auto flushRough = [&] {
-        int32_t raw[4];
-        rawDotsU8S8x4(rough.padded().left, rough.compactRight, dims_, raw);
-        for (int k = 0; k < rough.count; ++k) {
-            const int64_t p = rough.owner[k];
-            const int q = rough.query[k];
-            const float dot = quantisedDot(raw[k], compactScale_[p], quantisedQueries_[q]);
-            const float margin = compactMargin_[p] + compactNorm_[p] * queryMargin_[q];
-            if (1.0f - dot - margin >= d_[p])
-                continue; // even the most favourable rounding cannot lower D
-            addExact(p, q);
-        }
-        rough.count = 0;
-    };
-    // Projection bounds: check k's coordinates and left-over bound (left[k] < 0: not projected).
-    thread_local std::vector<float> projected, left;
-    const int64_t start = groupStart_[item.group];
-    const std::vector<int64_t>& loose = loose_[item.group];
-    const int64_t visits =
-        item.looseOnly ? int64_t(loose.size()) : groupStart_[item.group + 1] - start;
-    const bool screen = projections_ && !item.looseOnly && visits >= kProjectionRows;
-    if (screen)
-        projectQueries(item, queries, projected, left);
-    for (int64_t i = 0; i < visits; ++i) {
-        const int64_t p = item.looseOnly ? loose[size_t(i)] : start + i;
-        if (prefilter && !item.looseOnly && i + kPrefetchRows < visits)
-            prefetchRow(&compact_[size_t(p + kPrefetchRows) * dims_], dims_);
-        if (!active_[p])
-            continue;
-        const float* euclideanRow = nullptr; // read once per row, at its first query
-        for (int k = 0; k < item.queryCount; ++k) {
-            const auto [q, toGroup] = checks[k];
-            if (options_.pruning && std::abs(toGroup - alpha_[p]) > beta_[p] + slack_)
-                continue;
-            if (screen && left[k] >= 0.0f &&
-                1.0f - projectedBound(&projected[size_t(k) * kProjectionWidth], left[k], p) >=
-                    d_[p])
-                continue;
-            ++evaluations;
-            const float* query = queries + size_t(q) * dims_;
-            if (!cosine) {
-                if (!euclideanRow)
-                    euclideanRow = exactRow(p, euclideanScratch);
-                lowered(p, pairDistance(euclideanRow, query), q);
-            } else if (prefilter) {
-                rough.add(&compact_[size_t(p) * dims_], query, &compactQueries_[size_t(q) * dims_],
-                          q, p);
-                if (rough.count == 4)
-                    flushRough();
-            } else {
-                addExact(p, q);
-            }
-        }
-    }
-    if (rough.count > 0)
-        flushRough();
-    flushExact();
-    finishRow();
-    return evaluations;
-}
-
 /// The owner's side of a pick: the image's rows stop being candidates, and become the queries.
 /// Their D first catches up with the pending picks, so each pick is charged what it lowered.
 void DistanceSampler::deactivate(int localImage, std::vector<float>& queries) {
@@ -304,16 +131,18 @@ void DistanceSampler::lowerDistances(const std::vector<float>& queries, int quer
         checks +=
             (item.looseOnly ? int64_t(loose_[item.group].size()) : activeInGroup_[item.group]) *
             item.queryCount;
-    std::atomic<int64_t> evaluations{0};
+    std::atomic<int64_t> evaluations{0}, denseEvaluations{0}, exactEvaluations{0};
     const auto evaluateItems = [&](int64_t begin, int64_t end) {
-        int64_t count = 0;
+        int64_t count = 0, dense = 0, exact = 0;
         for (int64_t i = begin; i < end; ++i) {
             const WorkItem& item = work_[size_t(i)];
             changed_[item.group].rows.clear();
             changed_[item.group].lowered = 0;
-            count += evaluate(item, queries.data(), changed_[item.group]);
+            count += evaluate(item, queries.data(), changed_[item.group], dense, exact);
         }
         evaluations.fetch_add(count, std::memory_order_relaxed);
+        denseEvaluations.fetch_add(dense, std::memory_order_relaxed);
+        exactEvaluations.fetch_add(exact, std::memory_order_relaxed);
     };
     if (checks > kParallelWork)
         team_->forEach(int64_t(work_.size()), 1, evaluateItems);
@@ -321,6 +150,8 @@ void DistanceSampler::lowerDistances(const std::vector<float>& queries, int quer
         evaluateItems(0, int64_t(work_.size()));
     if (!firstAbsorb_) {
         stats_.distanceEvaluations += evaluations;
+        stats_.denseEvaluations += denseEvaluations;
+        stats_.exactEvaluations += exactEvaluations;
         stats_.rowChecks += checks;
         stats_.candidatePairs += int64_t(queryCount) * activeRows_; // what a naive step computes
     }

@@ -15,6 +15,13 @@ enum class SamplingRule {
     Replay,   ///< absorb a given image order (to measure the coverage of any selection)
 };
 
+/// How the 8-bit prefilter meets the rows of a planned group (distance_sampler_evaluate.cpp).
+enum class DenseScan {
+    Auto,   ///< with AVX512-VNNI: dense for the groups most of a step's queries may reach
+    Never,  ///< pair by pair: each pair passes the angle bound and projections first
+    Always, ///< dense for every group (tests), with the portable kernel where there is no VNNI
+};
+
 struct DistanceSamplingOptions {
     SamplingRule rule = SamplingRule::DSquared;
     DistanceMetric metric = DistanceMetric::Cosine;
@@ -26,6 +33,9 @@ struct DistanceSamplingOptions {
     /// groups average 128 rows or more (large pools), where it pays.
     bool projections = true;
     int groups = 0; ///< groups for the bounds; 0: about 4 sqrt(rows)
+    /// With the prefilter: each row's 8-bit dots with all of a step's queries for its group at
+    /// once (packed_query_dots.h) instead of pair by pair. The same result, faster.
+    DenseScan denseScan = DenseScan::Auto;
     /// D^2 rule: picks drawn before their rows lower D (docs/ALGORITHM.md section 6, "Draws in
     /// batches"). A draw comes from D as of the last update and is accepted with probability
     /// D_now^2 / D_then^2, so every pick still follows D^2 exactly; the lowering then runs
@@ -46,6 +56,8 @@ struct DistanceSamplingOptions {
 /// Work counters, for benchmarks and for tests that check the bounds really prune.
 struct DistanceSamplingStats {
     int64_t distanceEvaluations = 0; ///< row-to-query distances computed after the first pick
+    int64_t denseEvaluations = 0;    ///< of them, 8-bit dots of the dense scan
+    int64_t exactEvaluations = 0;    ///< float dots of the pairs the 8-bit prefilter let through
     int64_t rowChecks = 0; ///< (active row, query) pairs in visited groups, after the first pick
     int64_t candidatePairs = 0;   ///< (row, query) pairs a naive update computes
     int64_t loweredDistances = 0; ///< row updates that really lowered a D

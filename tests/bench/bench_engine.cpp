@@ -63,6 +63,14 @@ ConceptSpread vocSpread() {
     return spread;
 }
 
+/// --dense-scan=auto|never|always (DistanceSamplingOptions::denseScan).
+DenseScan denseScanOption() {
+    const QString value = option(QStringLiteral("dense-scan"), QStringLiteral("auto"));
+    if (value == QLatin1String("never"))
+        return DenseScan::Never;
+    return value == QLatin1String("always") ? DenseScan::Always : DenseScan::Auto;
+}
+
 void benchSelectVoc() {
     const int images = option(QStringLiteral("images"), QStringLiteral("16551")).toInt();
     const int budget = option(QStringLiteral("budget"), QStringLiteral("8000")).toInt();
@@ -75,6 +83,7 @@ void benchSelectVoc() {
     options.prefilter = option(QStringLiteral("prefilter"), QStringLiteral("1")).toInt() != 0;
     options.projections = option(QStringLiteral("projections"), QStringLiteral("1")).toInt() != 0;
     options.drawBatch = option(QStringLiteral("draw-batch"), QStringLiteral("8")).toInt();
+    options.denseScan = denseScanOption();
     DistanceSamplingStats stats;
     QElapsedTimer timer;
     timer.start();
@@ -146,6 +155,7 @@ void runSelectAtScale(const QString& prefix, int images, int budget, const QStri
     options.threads = option(QStringLiteral("threads"), QStringLiteral("2")).toInt();
     options.projections = option(QStringLiteral("projections"), QStringLiteral("1")).toInt() != 0;
     options.drawBatch = option(QStringLiteral("draw-batch"), QStringLiteral("8")).toInt();
+    options.denseScan = denseScanOption();
     DistanceSamplingStats stats;
     QElapsedTimer timer;
     timer.start();
@@ -162,6 +172,10 @@ void runSelectAtScale(const QString& prefix, int images, int budget, const QStri
     report(prefix + QStringLiteral("_row_checks"), double(stats.rowChecks),
            QStringLiteral("pairs"));
     report(prefix + QStringLiteral("_distance_evaluations"), double(stats.distanceEvaluations),
+           QStringLiteral("distances"));
+    report(prefix + QStringLiteral("_dense_evaluations"), double(stats.denseEvaluations),
+           QStringLiteral("distances"));
+    report(prefix + QStringLiteral("_exact_evaluations"), double(stats.exactEvaluations),
            QStringLiteral("distances"));
     report(prefix + QStringLiteral("_rejected_draws"), double(stats.rejectedDraws),
            QStringLiteral("draws"));

@@ -175,6 +175,7 @@ void TestProjectionBounds::selectionIsUnchangedAndCheaper() {
     without.projections = false;
     without.threads = 2;
     without.groups = 40; // groups of ~300 rows: the screen runs (it skips small groups)
+    without.denseScan = DenseScan::Never; // the screen serves the pair-by-pair scan only
     DistanceSamplingOptions with = without;
     with.projections = true;
     DistanceSamplingStats withoutStats, withStats;

@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Evaluation in exact pruned D^2 sampling: the rows of one planned group against the queries
+// that may come closer to them (distance_sampler.h). Pairs are ruled out by the bounds, the
+// group projections and the 8-bit copy, or (dense scan) by the 8-bit dots of each row with all
+// queries at once; the pairs left are computed exactly and lower D.
+#include "selection/distance_kernels.h"
+#include "selection/distance_sampler.h"
+#include "selection/group_projections.h"
+#include "util/target_clones.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+#include <vector>
+
+namespace freesel::sampling_detail {
+
+/// A work item's exact (row, query) pairs: a pair's float row is prefetched (or read from the
+/// file) when it joins, the oldest four are computed once ExactQueue::kDepth wait, and the
+/// distances below a row's D become the item's GroupChanges. A row's pairs come one after
+/// another: its lowerings are gathered per pick until the next row starts, then its D after
+/// each pick is the running minimum in pick order, each pick is charged its drop, and one
+/// entry holds the new D.
+class ExactPairs {
+public:
+    ExactPairs(const DistanceSampler& sampler, const float* queries, GroupChanges& changed)
+        : s_(sampler), queries_(queries), changed_(changed),
+          scratch_(sampler.rowsOnFile_ ? size_t(ExactQueue::kDepth) * sampler.dims_ : 0) {
+        rowPicks_.clear();
+        changed_.pickDelta.assign(size_t(s_.pending_.picks()), 0);
+    }
+
+    void add(int64_t position, int query) {
+        const float* row = nullptr;
+        if (queue_.count > 0 && queue_.owner[queue_.count - 1] == position) {
+            row = queue_.left[queue_.count - 1]; // the same row with another query: read once
+        } else if (s_.rowsOnFile_) {             // slot rowsRead % kDepth: FIFO, never a live one
+            row = s_.exactRow(position,
+                              &scratch_[size_t(rowsRead_++ % ExactQueue::kDepth) * s_.dims_]);
+        } else {
+            row = s_.exactRow(position, nullptr);
+            prefetchRow(row, s_.dims_);
+        }
+        queue_.add(row, queries_ + size_t(query) * s_.dims_, query, position);
+        ++computed_;
+        if (queue_.count == ExactQueue::kDepth)
+            computeOldest(4);
+    }
+
+    /// A distance computed by the caller (Euclidean rows), in the same row order.
+    void lowered(int64_t position, float d, int query) {
+        if (!(d < s_.d_[position]))
+            return;
+        if (position != current_) {
+            finishRow();
+            current_ = position;
+        }
+        const int pick = s_.pending_.pickOfQuery[size_t(query)];
+        if (!rowPicks_.empty() && rowPicks_.back().first == pick)
+            rowPicks_.back().second = std::min(rowPicks_.back().second, d);
+        else
+            rowPicks_.emplace_back(pick, d);
+    }
+
+    int64_t computed() const { return computed_; }
+
+    void finish() {
+        while (queue_.count > 0)
+            computeOldest(std::min(queue_.count, 4));
+        finishRow();
+    }
+
+private:
+    // Pairs are computed in fours, so a pair's bits never depend on its neighbours (catchUp
+    // computes single pairs with the same kernel and must get the same bits).
+    void computeOldest(int count) {
+        float dots[4];
+        const float* left[4];
+        const float* right[4];
+        for (int k = 0; k < 4; ++k) {
+            left[k] = queue_.left[k < count ? k : 0];
+            right[k] = queue_.right[k < count ? k : 0];
+        }
+        dotProducts4(left, right, s_.dims_, dots);
+        for (int k = 0; k < count; ++k)
+            lowered(queue_.owner[k], std::max(0.0f, 1.0f - dots[k]), queue_.query[k]);
+        queue_.dropOldest(count);
+    }
+
+    void finishRow() {
+        if (current_ < 0)
+            return;
+        if (rowPicks_.size() > 1)
+            std::sort(rowPicks_.begin(), rowPicks_.end());
+        float d = s_.d_[current_];
+        for (const auto& [pick, candidate] : rowPicks_) {
+            if (!(candidate < d))
+                continue; // an earlier pick of the batch came closer
+            changed_.pickDelta[size_t(pick)] += s_.coverageChange(d, candidate);
+            d = candidate;
+            ++changed_.lowered;
+        }
+        changed_.rows.push_back({current_, d});
+        rowPicks_.clear();
+    }
+
+    const DistanceSampler& s_;
+    const float* queries_;
+    GroupChanges& changed_;
+    std::vector<float> scratch_; // rows on file: the waiting pairs' rows, read back
+    ExactQueue queue_;
+    int64_t rowsRead_ = 0;
+    int64_t current_ = -1;
+    int64_t computed_ = 0;
+    static thread_local std::vector<std::pair<int, float>> rowPicks_; // (pick, d) of current_
+};
+
+thread_local std::vector<std::pair<int, float>> ExactPairs::rowPicks_;
+
+/// Lowers D for the rows of one group that a query comes closer to; returns the number of
+/// distances computed (full-width dots, 8-bit or float). Reads shared state, writes only
+/// `changed`, so items run in parallel. `dense` counts those of the dense scan, `exact` the
+/// float dots (a pair's distance to a row already in hand included).
+int64_t DistanceSampler::evaluate(const WorkItem& item, const float* queries, GroupChanges& changed,
+                                  int64_t& dense, int64_t& exact) const {
+    ExactPairs pairs(*this, queries, changed);
+    int64_t evaluations = 0;
+    // Auto: dense where the item holds at least half the step's queries (the early steps, when
+    // most rows are far from every pick). Smaller items went pair by pair faster: packing an
+    // item's own queries and computing every reached row against a whole 16-lane block
+    // measured slower at 200k and 1M images (evaluation 132 -> 143 s at 1M).
+    if (denseScan_ && (denseEverywhere_ || 2 * item.queryCount >= packedQueries_.count)) {
+        evaluations = scanDense(item, pairs);
+        dense += evaluations;
+    } else {
+        evaluations = scanPairs(item, queries, pairs);
+    }
+    pairs.finish();
+    exact += pairs.computed();
+    return evaluations;
+}
+
+namespace {
+/// reach[i] = 1 where row i is active and the query, at angle toGroup to the group's centre,
+/// may come within its D by the angle bound (|toGroup - alpha| <= beta + slack); any[i] |=
+/// reach[i]. One pass over a group's contiguous rows per query, in vector registers: testing
+/// pair by pair inside the row loop cost a branch per pair (a quarter of the evaluation at 1M).
+FREESEL_CLONES void markReach(const float* alpha, const float* beta, const uint8_t* active,
+                              int64_t rows, float toGroup, float slack, uint8_t* reach,
+                              uint8_t* any) {
+#pragma omp simd
+    for (int64_t i = 0; i < rows; ++i) {
+        const bool inReach = std::abs(toGroup - alpha[i]) <= beta[i] + slack;
+        reach[i] = active[i] & uint8_t(inReach);
+        any[i] |= reach[i];
+    }
+}
+
+FREESEL_CLONES int64_t countReach(const uint8_t* reach, int64_t rows) {
+    int64_t count = 0;
+#pragma omp simd reduction(+ : count)
+    for (int64_t i = 0; i < rows; ++i)
+        count += reach[i];
+    return count;
+}
+} // namespace
+
+/// The rows of the item that each of its queries may reach: reach[k * visits + i] for the
+/// item's k-th query and its i-th visited row (every active row without pruning), and any[i]
+/// for at least one query.
+void DistanceSampler::markItemReach(const WorkItem& item, std::vector<uint8_t>& reach,
+                                    std::vector<uint8_t>& any) const {
+    const auto* checks = &workQueries_[item.firstQuery];
+    const std::vector<int64_t>& loose = loose_[item.group];
+    const int64_t start = groupStart_[item.group];
+    const int64_t visits =
+        item.looseOnly ? int64_t(loose.size()) : groupStart_[item.group + 1] - start;
+    reach.resize(size_t(item.queryCount) * visits);
+    any.assign(visits, 0);
+    thread_local std::vector<float> alpha, beta;
+    thread_local std::vector<uint8_t> active;
+    const float* alphaOf = &alpha_[start];
+    const float* betaOf = &beta_[start];
+    const uint8_t* activeOf = &active_[start];
+    if (item.looseOnly) { // a few rows anywhere in the group: gathered first
+        alpha.resize(visits);
+        beta.resize(visits);
+        active.resize(visits);
+        for (int64_t i = 0; i < visits; ++i) {
+            alpha[i] = alpha_[loose[size_t(i)]];
+            beta[i] = beta_[loose[size_t(i)]];
+            active[i] = active_[loose[size_t(i)]];
+        }
+        alphaOf = alpha.data();
+        betaOf = beta.data();
+        activeOf = active.data();
+    }
+    const bool prune = options_.pruning;
+    for (int k = 0; k < item.queryCount; ++k) // without pruning every active row: beta + inf
+        markReach(alphaOf, betaOf, activeOf, visits, checks[k].toGroup, prune ? slack_ : kInfinity,
+                  &reach[size_t(k) * visits], any.data());
+}
+
+/// Projects the item's queries that pass the angle bound for at least kProjectionRows rows of
+/// its group onto the group's directions (group_projections.h): their coordinates go to
+/// `projected` (kProjectionWidth per check) and the bound on what is left to `left`; a check
+/// not worth projecting (it would cost more full-width dots than it can save) gets left < 0.
+void DistanceSampler::projectQueries(const WorkItem& item, const float* queries,
+                                     const std::vector<uint8_t>& reach,
+                                     std::vector<float>& projected,
+                                     std::vector<float>& left) const {
+    const auto* checks = &workQueries_[item.firstQuery];
+    const int64_t visits = groupStart_[item.group + 1] - groupStart_[item.group];
+    projected.resize(size_t(item.queryCount) * kProjectionWidth);
+    left.assign(item.queryCount, -1.0f);
+    const float* directions = &directions_[size_t(item.group) * kProjectionWidth * dims_];
+    for (int k = 0; k < item.queryCount; ++k)
+        if (countReach(&reach[size_t(k) * visits], visits) >= kProjectionRows)
+            left[k] =
+                projectUnit(queries + size_t(checks[k].query) * dims_, directions, kProjectionWidth,
+                            dims_, &projected[size_t(k) * kProjectionWidth]);
+}
+
+// The 8-bit rows this far ahead in a group are asked for before the bounds decide on them:
+// the prefilter's dots waited on rows from L3 or memory (perf: the loads of rawDotsVnni), and
+// about half of a group's rows pass. 4 ahead: evaluate 1.37 -> 1.21 s in select_voc (8 and 16
+// gained less).
+constexpr int64_t kPrefetchRows = 4;
+
+/// Pair by pair: each (row, query) pair the angle bound admits (markItemReach) passes the
+/// projection screen and the 8-bit prefilter (four pairs at a time) before it is computed
+/// exactly.
+int64_t DistanceSampler::scanPairs(const WorkItem& item, const float* queries,
+                                   ExactPairs& exact) const {
+    int64_t evaluations = 0;
+    const auto* checks = &workQueries_[item.firstQuery];
+    const bool cosine = options_.metric == DistanceMetric::Cosine;
+    const bool prefilter = prefilter_;
+    std::vector<float> euclideanScratch(rowsOnFile_ ? dims_ : 0);
+    RoughPairs rough;
+    auto flushRough = [&] {
+        int32_t raw[4];
+        rawDotsU8S8x4(rough.padded().left, rough.compactRight, dims_, raw);
+        for (int k = 0; k < rough.count; ++k) {
+            const int64_t p = rough.owner[k];
+            const int q = rough.query[k];
+            const float dot = quantisedDot(raw[k], compactScale_[p], quantisedQueries_[q]);
+            const float margin = compactMargin_[p] + compactNorm_[p] * queryMargin_[q];
+            if (1.0f - dot - margin >= d_[p])
+                continue; // even the most favourable rounding cannot lower D
+            exact.add(p, q);
+        }
+        rough.count = 0;
+    };
+    thread_local std::vector<uint8_t> reach, any;
+    markItemReach(item, reach, any);
+    // Projection bounds: check k's coordinates and left-over bound (left[k] < 0: not projected).
+    thread_local std::vector<float> projected, left;
+    const int64_t start = groupStart_[item.group];
+    const std::vector<int64_t>& loose = loose_[item.group];
+    const auto visits = static_cast<int64_t>(any.size());
+    const bool screen = projections_ && !item.looseOnly && visits >= kProjectionRows;
+    if (screen)
+        projectQueries(item, queries, reach, projected, left);
+    for (int64_t i = 0; i < visits; ++i) {
+        const int64_t p = item.looseOnly ? loose[size_t(i)] : start + i;
+        if (prefilter && !item.looseOnly && i + kPrefetchRows < visits && any[i + kPrefetchRows])
+            prefetchRow(&compact_[size_t(p + kPrefetchRows) * dims_], dims_);
+        if (!any[i])
+            continue;
+        const float* euclideanRow = nullptr; // read once per row, at its first query
+        for (int k = 0; k < item.queryCount; ++k) {
+            if (!reach[size_t(k) * visits + i])
+                continue;
+            const int q = checks[k].query;
+            if (screen && left[k] >= 0.0f &&
+                1.0f - projectedBound(&projected[size_t(k) * kProjectionWidth], left[k], p) >=
+                    d_[p])
+                continue;
+            ++evaluations;
+            const float* query = queries + size_t(q) * dims_;
+            if (!cosine) {
+                if (!euclideanRow)
+                    euclideanRow = exactRow(p, euclideanScratch.data());
+                exact.lowered(p, pairDistance(euclideanRow, query), q);
+            } else if (prefilter) {
+                rough.add(&compact_[size_t(p) * dims_], query, &compactQueries_[size_t(q) * dims_],
+                          q, p);
+                if (rough.count == 4)
+                    flushRough();
+            } else {
+                exact.add(p, q);
+            }
+        }
+    }
+    if (rough.count > 0)
+        flushRough();
+    return evaluations;
+}
+
+namespace {
+/// pass[k] = 1 where the 8-bit dot of a row with query k, at its most favourable rounding,
+/// could bring the row nearer than d (the test flushRough makes pair by pair, lane by lane).
+FREESEL_CLONES void passingLanes(const int32_t* sums, int count, float rowScale, float rowMargin,
+                                 float rowNorm, float d, const float* scale, const int32_t* offset,
+                                 const float* margin, uint8_t* pass) {
+#pragma omp simd
+    for (int k = 0; k < count; ++k) {
+        const float dot = rowScale * scale[k] * static_cast<float>(sums[k] - offset[k]);
+        pass[k] = 1.0f - dot - (rowMargin + rowNorm * margin[k]) < d;
+    }
+}
+} // namespace
+
+/// Row by row: the 8-bit dots of four rows with all of the step's queries at once
+/// (packed_query_dots.h, packed once per step); the lanes of queries not in the item get a
+/// margin of -inf, so they never pass. The rows no query of the item can reach by the angle
+/// bounds are left out first.
+int64_t DistanceSampler::scanDense(const WorkItem& item, ExactPairs& exact) const {
+    const auto* checks = &workQueries_[item.firstQuery];
+    const int count = packedQueries_.count, lanes = packedQueries_.lanes();
+    thread_local std::vector<float> margin;
+    thread_local std::vector<int32_t> sums;
+    thread_local std::vector<uint8_t> pass;
+    margin.assign(count, -kInfinity);
+    pass.resize(count);
+    sums.resize(size_t(4) * lanes);
+    float nearest = kInfinity, farthest = -kInfinity; // the queries' angles to the centre
+    for (int k = 0; k < item.queryCount; ++k) {
+        margin[checks[k].query] = queryMargin_[checks[k].query];
+        nearest = std::min(nearest, checks[k].toGroup);
+        farthest = std::max(farthest, checks[k].toGroup);
+    }
+    int64_t tile[4];
+    int filled = 0;
+    int64_t evaluations = 0;
+    const auto computeTile = [&] {
+        const uint8_t* rows[4];
+        for (int r = 0; r < 4; ++r)
+            rows[r] = &compact_[size_t(tile[r < filled ? r : 0]) * dims_];
+        packedQueryDots(rows, packedQueries_, sums.data());
+        for (int r = 0; r < filled; ++r) {
+            const int64_t p = tile[r];
+            passingLanes(&sums[size_t(r) * lanes], count, compactScale_[p], compactMargin_[p],
+                         compactNorm_[p], d_[p], laneScale_.data(), laneOffset_.data(),
+                         margin.data(), pass.data());
+            for (int q = 0; q < count; ++q)
+                if (pass[q])
+                    exact.add(p, q);
+        }
+        evaluations += int64_t(filled) * item.queryCount;
+        filled = 0;
+    };
+    const int64_t start = groupStart_[item.group];
+    const std::vector<int64_t>& loose = loose_[item.group];
+    const int64_t visits =
+        item.looseOnly ? int64_t(loose.size()) : groupStart_[item.group + 1] - start;
+    for (int64_t i = 0; i < visits; ++i) {
+        const int64_t p = item.looseOnly ? loose[size_t(i)] : start + i;
+        if (!item.looseOnly && i + kPrefetchRows < visits)
+            prefetchRow(&compact_[size_t(p + kPrefetchRows) * dims_], dims_);
+        if (!active_[p] || (options_.pruning && (alpha_[p] - beta_[p] - slack_ > farthest ||
+                                                 alpha_[p] + beta_[p] + slack_ < nearest)))
+            continue; // no query's angle to the centre is within reach of this row
+        tile[filled++] = p;
+        if (filled == 4)
+            computeTile();
+    }
+    if (filled > 0)
+        computeTile();
+    return evaluations;
+}
+
+} // namespace freesel::sampling_detail
