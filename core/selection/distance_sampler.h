@@ -250,17 +250,10 @@ private:
     void projectQueries(const WorkItem& item, const float* queries,
                         const std::vector<uint8_t>& reach, std::vector<float>& projected,
                         std::vector<float>& left) const;
-    /// An upper bound on the dot of a projected query with the row at `position`:
-    /// (Uq).(Ur) + |q_perp| |r_perp| + kProjectionSlack (the slack covers every rounding of
-    /// the coordinates and of the exact float dot).
-    float projectedBound(const float* projected, float left, int64_t position) const {
-        const float* coordinates = &coordinates_[size_t(position) * kProjectionWidth];
-        float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-        for (int i = 0; i < kProjectionWidth; ++i)
-            sum += projected[i] * coordinates[i];
-        return sum + left * residual_[position] + kProjectionSlack;
-    }
+    void screenByProjections(const WorkItem& item, const std::vector<float>& projected,
+                             const std::vector<float>& left, std::vector<uint8_t>& reach,
+                             std::vector<uint8_t>& any) const;
+    void transposeCoordinates();
     float boundRadius(float d) const;
     void joinShares();
     bool settleDraw(int owner, int64_t localImage, int64_t localRow, double score, bool judge,
@@ -345,7 +338,9 @@ private:
     std::vector<float> rowNorm_;
     double largestSquaredNorm_ = 0.0;
     // Projection bounds (group_projections.h): per group kProjectionWidth directions, per
-    // position the row's coordinates along its group's and a bound on its left-over norm.
+    // position the row's coordinates along its group's and a bound on its left-over norm. The
+    // coordinates are stored per group by direction ([group start * width + direction * group
+    // size + row]), so a query's bounds for all rows of a group are one vector loop.
     std::vector<float> directions_, coordinates_, residual_;
     std::vector<uint8_t> active_; // per position: image not selected yet
     int64_t activeRows_ = 0;

@@ -132,6 +132,8 @@ void DistanceSampler::buildGroups() {
         if (projections_)
             buildProjections();
     }
+    if (projections_)
+        transposeCoordinates();
     groupBounds_.assign(groupCount_, Bounds{});
     groupDotRange_.assign(groupCount_, {-kInfinity, kInfinity});
     loose_.assign(groupCount_, {});
@@ -192,6 +194,24 @@ void DistanceSampler::buildProjections() {
             residual_[p] =
                 projectUnit(pool_.pattern(p), &directions_[perGroup * g], kProjectionWidth, dims_,
                             &coordinates_[size_t(p) * kProjectionWidth]);
+}
+
+/// Each group's coordinates from row order ([row][direction], as projectUnit writes them) to
+/// direction order ([direction][row]).
+void DistanceSampler::transposeCoordinates() {
+#pragma omp parallel num_threads(threads_) if (rows_ > kParallelWork)
+    {
+        std::vector<float> buffer;
+#pragma omp for schedule(dynamic, 16)
+        for (int g = 0; g < groupCount_; ++g) {
+            const int64_t first = groupStart_[g], count = groupStart_[g + 1] - first;
+            float* block = &coordinates_[size_t(first) * kProjectionWidth];
+            buffer.assign(block, block + size_t(count) * kProjectionWidth);
+            for (int64_t r = 0; r < count; ++r)
+                for (int d = 0; d < kProjectionWidth; ++d)
+                    block[size_t(d) * count + r] = buffer[size_t(r) * kProjectionWidth + d];
+        }
+    }
 }
 
 /// |x.q - x^.q^| <= |x - x^| |q| + |x^| |q - q^| for a unit query q (Cauchy-Schwarz on the
