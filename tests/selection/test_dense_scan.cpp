@@ -15,13 +15,6 @@ using namespace freesel::testing;
 
 namespace {
 
-PatternPool copyToFile(const PatternPool& pool) {
-    PatternPool onFile = PatternPool::withRowsInFile(pool.dims());
-    for (int image = 0; image < pool.imageCount(); ++image)
-        onFile.addImage(pool.pattern(pool.firstPatternOf(image)), pool.patternCountOf(image));
-    return onFile;
-}
-
 SelectionResult select(const PatternPool& pool, DenseScan scan, const std::vector<int>& seeds,
                        int threads, DistanceSamplingStats& stats) {
     DistanceSamplingOptions options;

@@ -15,17 +15,6 @@
 using namespace freesel;
 using namespace freesel::testing;
 
-namespace {
-
-PatternPool copyToFile(const PatternPool& pool) {
-    PatternPool onFile = PatternPool::withRowsInFile(pool.dims());
-    for (int image = 0; image < pool.imageCount(); ++image)
-        onFile.addImage(pool.pattern(pool.firstPatternOf(image)), pool.patternCountOf(image));
-    return onFile;
-}
-
-} // namespace
-
 class TestRowsOnFile : public QObject {
     Q_OBJECT
 private Q_SLOTS:

@@ -34,6 +34,13 @@ PatternPool makeClusteredPool(int images, int dims, int concepts, int maxPattern
                              fixedPatternCount);
 }
 
+PatternPool copyToFile(const PatternPool& pool) {
+    PatternPool onFile = PatternPool::withRowsInFile(pool.dims());
+    for (int image = 0; image < pool.imageCount(); ++image)
+        onFile.addImage(pool.pattern(pool.firstPatternOf(image)), pool.patternCountOf(image));
+    return onFile;
+}
+
 PatternPool fillClusteredPool(PatternPool pool, int images, int concepts, int maxPatterns,
                               ConceptSpread spread, uint64_t seed, bool fixedPatternCount) {
     const int dims = pool.dims();

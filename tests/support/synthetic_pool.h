@@ -52,6 +52,9 @@ PatternPool makeClusteredPool(int images, int dims, int concepts, int maxPattern
 PatternPool fillClusteredPool(PatternPool pool, int images, int concepts, int maxPatterns,
                               ConceptSpread spread, uint64_t seed, bool fixedPatternCount = false);
 
+/// The same images with their rows in a file (PatternPool::withRowsInFile).
+PatternPool copyToFile(const PatternPool& pool);
+
 /// Isotropic noise of relative size `noise`.
 PatternPool makeClusteredPool(int images, int dims, int concepts, int maxPatterns, double noise,
                               uint64_t seed, bool fixedPatternCount = false);
