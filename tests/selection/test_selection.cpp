@@ -233,15 +233,18 @@ void TestSelection::prefilterMarginsCoverWorstCaseRounding() {
         std::vector<float> values(row->begin(), row->end());
         pool.addImage(values.data(), 1);
     }
-    DistanceSamplingOptions options;
-    options.rule = SamplingRule::Farthest;
-    options.seedImages = {0};
-    options.threads = 1;
-    const SelectionResult result = distanceSampling(pool, 2, 1, options);
-    QCOMPARE(imagesOf(result), (std::vector<int>{1, 2}));
-    // C's D is its distance to B, not the larger distance to A.
-    QVERIFY2(std::abs(result.picks[1].score - (1.0 - bc)) < 2e-6,
-             qPrintable(QStringLiteral("%1 vs %2").arg(result.picks[1].score).arg(1.0 - bc)));
+    for (DenseScan scan : {DenseScan::Never, DenseScan::Always}) { // both 8-bit tests
+        DistanceSamplingOptions options;
+        options.rule = SamplingRule::Farthest;
+        options.seedImages = {0};
+        options.threads = 1;
+        options.denseScan = scan;
+        const SelectionResult result = distanceSampling(pool, 2, 1, options);
+        QCOMPARE(imagesOf(result), (std::vector<int>{1, 2}));
+        // C's D is its distance to B, not the larger distance to A.
+        QVERIFY2(std::abs(result.picks[1].score - (1.0 - bc)) < 2e-6,
+                 qPrintable(QStringLiteral("%1 vs %2").arg(result.picks[1].score).arg(1.0 - bc)));
+    }
 }
 
 void TestSelection::fdsPicksTheFarthestPatternsImage() {
