@@ -56,6 +56,13 @@ struct Bounds {
     static Bounds empty() { return {-kInfinity, kInfinity}; }
 };
 
+/// The 8-bit prefilter's test of one pair: whether its rough dot, at the most favourable
+/// rounding (the row's margin plus its norm times the query's margin), may still bring the row
+/// nearer than its D. Pair by pair and lane by lane (the dense scan) test with this.
+inline bool mayLowerD(float dot, float rowMargin, float rowNorm, float queryMargin, float d) {
+    return 1.0f - dot - (rowMargin + rowNorm * queryMargin) < d;
+}
+
 /// Up to four (row, query) pairs waiting for the 8-bit four-wide kernel (rawDotsU8S8x4);
 /// padded() repeats the first pair into the empty slots (their results are ignored).
 struct RoughPairs {
@@ -138,6 +145,14 @@ struct WorkItem {
     int firstQuery; // into the step's flat list of query checks
     int queryCount;
     bool looseOnly; // only the group's loose rows may come closer (see loose_)
+};
+
+/// The rows a work item visits: its group's rows in position order, or only its loose rows.
+struct ItemRows {
+    int64_t start = 0;                           // the group's first position
+    const std::vector<int64_t>* loose = nullptr; // loose rows only: their positions
+    int64_t count = 0;
+    int64_t position(int64_t i) const { return loose ? (*loose)[size_t(i)] : start + i; }
 };
 
 /// One share's state before a draw, gathered from every share (SamplingPeers::allGather).
@@ -245,6 +260,7 @@ private:
     void compactQueries(const std::vector<float>& queries, int queryCount);
     void buildProjections();
     void groupDirectionsOf(const GroupingRows& rows);
+    ItemRows rowsOf(const WorkItem& item) const;
     void markItemReach(const WorkItem& item, std::vector<uint8_t>& reach,
                        std::vector<uint8_t>& any) const;
     void projectQueries(const WorkItem& item, const float* queries,
@@ -304,11 +320,10 @@ private:
     int threads_;
     // The per-pick steps (plan, evaluate) run on this team, not OpenMP: see work_team.h.
     std::unique_ptr<WorkTeam> team_;
-    bool rowsOnFile_ = false;      // the float rows stay in the pool's file, in original order
-    bool prefilter_ = false;       // cosine pairs are ruled out on the 8-bit copy first
-    bool projections_ = false;     // cosine pairs are ruled out on group projections first
-    bool denseScan_ = false;       // with the prefilter: 8-bit dots of a row with all queries
-    bool denseEverywhere_ = false; // DenseScan::Always: every item, however few its queries
+    bool rowsOnFile_ = false;  // the float rows stay in the pool's file, in original order
+    bool prefilter_ = false;   // cosine pairs are ruled out on the 8-bit copy first
+    bool projections_ = false; // cosine pairs are ruled out on group projections first
+    bool denseScan_ = false;   // with the prefilter: 8-bit dots of a row with all queries
     float slack_ = 0.0f;
 
     std::vector<int64_t> positionOfRow_;  // original row -> position

@@ -129,7 +129,8 @@ int64_t DistanceSampler::evaluate(const WorkItem& item, const float* queries, Gr
     // most rows are far from every pick). Smaller items went pair by pair faster: packing an
     // item's own queries and computing every reached row against a whole 16-lane block
     // measured slower at 200k and 1M images (evaluation 132 -> 143 s at 1M).
-    if (denseScan_ && (denseEverywhere_ || 2 * item.queryCount >= packedQueries_.count)) {
+    const bool everywhere = options_.denseScan == DenseScan::Always;
+    if (denseScan_ && (everywhere || 2 * item.queryCount >= packedQueries_.count)) {
         evaluations = scanDense(item, pairs);
         dense += evaluations;
     } else {
@@ -165,16 +166,21 @@ FREESEL_CLONES int64_t countReach(const uint8_t* reach, int64_t rows) {
 }
 } // namespace
 
+ItemRows DistanceSampler::rowsOf(const WorkItem& item) const {
+    const int64_t start = groupStart_[item.group];
+    if (item.looseOnly)
+        return {start, &loose_[item.group], int64_t(loose_[item.group].size())};
+    return {start, nullptr, groupStart_[item.group + 1] - start};
+}
+
 /// The rows of the item that each of its queries may reach: reach[k * visits + i] for the
 /// item's k-th query and its i-th visited row (every active row without pruning), and any[i]
 /// for at least one query.
 void DistanceSampler::markItemReach(const WorkItem& item, std::vector<uint8_t>& reach,
                                     std::vector<uint8_t>& any) const {
     const auto* checks = &workQueries_[item.firstQuery];
-    const std::vector<int64_t>& loose = loose_[item.group];
-    const int64_t start = groupStart_[item.group];
-    const int64_t visits =
-        item.looseOnly ? int64_t(loose.size()) : groupStart_[item.group + 1] - start;
+    const ItemRows rows = rowsOf(item);
+    const int64_t start = rows.start, visits = rows.count;
     reach.resize(size_t(item.queryCount) * visits);
     any.assign(visits, 0);
     thread_local std::vector<float> alpha, beta;
@@ -187,9 +193,9 @@ void DistanceSampler::markItemReach(const WorkItem& item, std::vector<uint8_t>& 
         beta.resize(visits);
         active.resize(visits);
         for (int64_t i = 0; i < visits; ++i) {
-            alpha[i] = alpha_[loose[size_t(i)]];
-            beta[i] = beta_[loose[size_t(i)]];
-            active[i] = active_[loose[size_t(i)]];
+            alpha[i] = alpha_[rows.position(i)];
+            beta[i] = beta_[rows.position(i)];
+            active[i] = active_[rows.position(i)];
         }
         alphaOf = alpha.data();
         betaOf = beta.data();
@@ -287,10 +293,8 @@ int64_t DistanceSampler::scanPairs(const WorkItem& item, const float* queries,
             const int64_t p = rough.owner[k];
             const int q = rough.query[k];
             const float dot = quantisedDot(raw[k], compactScale_[p], quantisedQueries_[q]);
-            const float margin = compactMargin_[p] + compactNorm_[p] * queryMargin_[q];
-            if (1.0f - dot - margin >= d_[p])
-                continue; // even the most favourable rounding cannot lower D
-            exact.add(p, q);
+            if (mayLowerD(dot, compactMargin_[p], compactNorm_[p], queryMargin_[q], d_[p]))
+                exact.add(p, q);
         }
         rough.count = 0;
     };
@@ -298,9 +302,8 @@ int64_t DistanceSampler::scanPairs(const WorkItem& item, const float* queries,
     markItemReach(item, reach, any);
     // Projection bounds: check k's coordinates and left-over bound (left[k] < 0: not projected).
     thread_local std::vector<float> projected, left;
-    const int64_t start = groupStart_[item.group];
-    const std::vector<int64_t>& loose = loose_[item.group];
-    const auto visits = static_cast<int64_t>(any.size());
+    const ItemRows rows = rowsOf(item);
+    const int64_t visits = rows.count;
     const bool screen = projections_ && !item.looseOnly && visits >= kProjectionRows;
     if (screen) {
         projectQueries(item, queries, reach, projected, left);
@@ -314,13 +317,11 @@ int64_t DistanceSampler::scanPairs(const WorkItem& item, const float* queries,
     for (int64_t i = 0; i < visits; ++i)
         if (any[size_t(i)])
             visited.push_back(i);
-    const auto positionOf = [&](int64_t i) {
-        return item.looseOnly ? loose[size_t(i)] : start + i;
-    };
     for (size_t v = 0; v < visited.size(); ++v) {
-        const int64_t i = visited[v], p = positionOf(i);
+        const int64_t i = visited[v], p = rows.position(i);
         if (prefilter && v + kPrefetchRows < visited.size())
-            prefetchRow(&compact_[size_t(positionOf(visited[v + kPrefetchRows])) * dims_], dims_);
+            prefetchRow(&compact_[size_t(rows.position(visited[v + kPrefetchRows])) * dims_],
+                        dims_);
         const float* euclideanRow = nullptr; // read once per row, at its first query
         for (int k = 0; k < item.queryCount; ++k) {
             if (!reach[size_t(k) * visits + i])
@@ -348,15 +349,15 @@ int64_t DistanceSampler::scanPairs(const WorkItem& item, const float* queries,
 }
 
 namespace {
-/// pass[k] = 1 where the 8-bit dot of a row with query k, at its most favourable rounding,
-/// could bring the row nearer than d (the test flushRough makes pair by pair, lane by lane).
+/// pass[k] = mayLowerD for the 8-bit dot of a row with query k (flushRough's test, lane by
+/// lane).
 FREESEL_CLONES void passingLanes(const int32_t* sums, int count, float rowScale, float rowMargin,
                                  float rowNorm, float d, const float* scale, const int32_t* offset,
                                  const float* margin, uint8_t* pass) {
 #pragma omp simd
     for (int k = 0; k < count; ++k) {
-        const float dot = rowScale * scale[k] * static_cast<float>(sums[k] - offset[k]);
-        pass[k] = 1.0f - dot - (rowMargin + rowNorm * margin[k]) < d;
+        const float dot = quantisedDot(sums[k], rowScale, scale[k], offset[k]);
+        pass[k] = mayLowerD(dot, rowMargin, rowNorm, margin[k], d);
     }
 }
 } // namespace
@@ -384,10 +385,10 @@ int64_t DistanceSampler::scanDense(const WorkItem& item, ExactPairs& exact) cons
     int filled = 0;
     int64_t evaluations = 0;
     const auto computeTile = [&] {
-        const uint8_t* rows[4];
+        const uint8_t* tileRows[4];
         for (int r = 0; r < 4; ++r)
-            rows[r] = &compact_[size_t(tile[r < filled ? r : 0]) * dims_];
-        packedQueryDots(rows, packedQueries_, sums.data());
+            tileRows[r] = &compact_[size_t(tile[r < filled ? r : 0]) * dims_];
+        packedQueryDots(tileRows, packedQueries_, sums.data());
         for (int r = 0; r < filled; ++r) {
             const int64_t p = tile[r];
             passingLanes(&sums[size_t(r) * lanes], count, compactScale_[p], compactMargin_[p],
@@ -400,13 +401,10 @@ int64_t DistanceSampler::scanDense(const WorkItem& item, ExactPairs& exact) cons
         evaluations += int64_t(filled) * item.queryCount;
         filled = 0;
     };
-    const int64_t start = groupStart_[item.group];
-    const std::vector<int64_t>& loose = loose_[item.group];
-    const int64_t visits =
-        item.looseOnly ? int64_t(loose.size()) : groupStart_[item.group + 1] - start;
-    for (int64_t i = 0; i < visits; ++i) {
-        const int64_t p = item.looseOnly ? loose[size_t(i)] : start + i;
-        if (!item.looseOnly && i + kPrefetchRows < visits)
+    const ItemRows rows = rowsOf(item);
+    for (int64_t i = 0; i < rows.count; ++i) {
+        const int64_t p = rows.position(i);
+        if (!item.looseOnly && i + kPrefetchRows < rows.count)
             prefetchRow(&compact_[size_t(p + kPrefetchRows) * dims_], dims_);
         if (!active_[p] || (options_.pruning && (alpha_[p] - beta_[p] - slack_ > farthest ||
                                                  alpha_[p] + beta_[p] + slack_ < nearest)))

@@ -27,8 +27,7 @@ DistanceSampler::DistanceSampler(PatternPool pool, const DistanceSamplingOptions
                    options.metric == DistanceMetric::Cosine),
       denseScan_(prefilter_ &&
                  (options.denseScan == DenseScan::Always ||
-                  (options.denseScan == DenseScan::Auto && packedQueryDotsAreFast()))),
-      denseEverywhere_(options.denseScan == DenseScan::Always) {
+                  (options.denseScan == DenseScan::Auto && packedQueryDotsAreFast()))) {
     QElapsedTimer timer;
     timer.start();
     if (rowsOnFile_) {

@@ -41,10 +41,14 @@ void rawDotsU8S8x4(const uint8_t* const a[4], const int8_t* const b[4], int dims
 void rawDotsU8S8x4Portable(const uint8_t* const a[4], const int8_t* const b[4], int dims,
                            int32_t out[4]);
 
-/// x^ . q^ from a raw sum: scale_x scale_q (raw - 128 codeSum), within 2^-23 |x^| |q^| of the
-/// exact product of the quantised vectors (the integer is exact and below 2^24 for dims <= 1040).
+/// x^ . q^ from a raw sum: scale_x scale_q (raw - 128 codeSum); `offset` = 128 codeSum, within
+/// 2^-23 |x^| |q^| of the exact product of the quantised vectors (the integer is exact and below
+/// 2^24 for dims <= 1040).
+inline float quantisedDot(int32_t raw, float rowScale, float queryScale, int32_t offset) {
+    return rowScale * queryScale * static_cast<float>(raw - offset);
+}
 inline float quantisedDot(int32_t raw, float rowScale, const QuantisedQuery& query) {
-    return rowScale * query.scale * static_cast<float>(raw - 128 * query.codeSum);
+    return quantisedDot(raw, rowScale, query.scale, 128 * query.codeSum);
 }
 
 } // namespace freesel

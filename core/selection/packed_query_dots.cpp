@@ -14,12 +14,15 @@
 
 namespace freesel {
 
-/// Four codes of `query` from dimension i on as one word; past `dims` zeros.
-inline int32_t quadOf(const int8_t* query, int i, int dims) {
+namespace {
+/// Four byte codes (a row's or a query's) from dimension i on as one word; past `dims` zeros
+/// (never read).
+int32_t quadOf(const void* codes, int i, int dims) {
     int32_t word = 0;
-    std::memcpy(&word, query + i, size_t(std::min(4, dims - i)));
+    std::memcpy(&word, static_cast<const char*>(codes) + i, size_t(std::min(4, dims - i)));
     return word;
 }
+} // namespace
 
 /// Word by word, in the order the words are stored.
 void packQueries(const int8_t* const* queries, int count, int dims, PackedQueries& packed) {
@@ -59,13 +62,6 @@ void packedQueryDotsPortable(const uint8_t* const rows[4], const PackedQueries& 
 #define FREESEL_HAVE_PACKED_VNNI 1
 namespace {
 
-/// Four bytes of a row from dimension i on, as one 32-bit word; past `dims` zeros (never read).
-inline int32_t rowQuad(const uint8_t* row, int i, int dims) {
-    int32_t word = 0;
-    std::memcpy(&word, row + i, size_t(std::min(4, dims - i)));
-    return word;
-}
-
 /// One quad of dimensions: `Blocks` blocks of 16 queries' codes (at `codes`), each vpdpbusd
 /// adding one broadcast quad of a row to one block's sums.
 template <int Blocks>
@@ -101,7 +97,7 @@ packedBlocks(const uint8_t* const rows[4], const PackedQueries& packed, int firs
     if (fullQuads < packed.quads) { // a last partial quad: its query bytes past dims are 0
         int32_t words[4];
         for (int r = 0; r < 4; ++r)
-            words[r] = rowQuad(rows[r], fullQuads * 4, packed.dims);
+            words[r] = quadOf(rows[r], fullQuads * 4, packed.dims);
         quadStep<Blocks>(acc, codes + size_t(fullQuads) * lanes * 4, words);
     }
     for (int r = 0; r < 4; ++r)
