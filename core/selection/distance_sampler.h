@@ -186,6 +186,7 @@ struct GroupChanges {
     std::vector<Lowering> rows;
     std::vector<uint64_t> pickDelta; // fixed point, wrapping
     int64_t lowered = 0;             // (row, pick) drops: a pick that lowered a row's D
+    bool refreshed = false;          // the group's bounds were refreshed (settleGroup)
 };
 
 /// Picks drawn but not yet lowered into D (options.drawBatch): their queries in pick order.
@@ -250,10 +251,10 @@ private:
     void measureAlpha();
     void buildCompactRows();
     void compactRow(const float* row, int64_t index);
+    void permuteCompactRows();
     // Rows in a file (PatternPool::withRowsInFile, distance_sampler_file.cpp): only the
     // 8-bit copy is resident; exact rows are read back for the few pairs that need them.
     void prepareRowsOnFile();
-    void permuteCompactRows();
     void measureAlphaOnFile(const std::vector<int>& groupOf);
     const float* exactRow(int64_t position, float* scratch) const;
     void reportMemory();
@@ -289,6 +290,8 @@ private:
     void planTop(int top, const std::vector<float>& queries, int queryCount, const float* toTops);
     void centreValues(int firstGroup, int groups, const std::vector<float>& queries,
                       const std::vector<int>& needed, float* out) const;
+    void centreValuesDense(int firstGroup, int groups, const std::vector<int>& needed,
+                           float* out) const;
     void openPairs(int top, const std::vector<int>& needed, const float* toTops,
                    const float* toGroups, std::vector<CentreCheck>& open) const;
     void refineCentreDots(const std::vector<float>& queries, std::vector<CentreCheck>& open) const;
@@ -299,7 +302,9 @@ private:
     int64_t evaluate(const WorkItem& item, const float* queries, GroupChanges& changed,
                      int64_t& dense, int64_t& exact) const;
     int64_t scanPairs(const WorkItem& item, const float* queries, ExactPairs& exact) const;
-    int64_t scanDense(const WorkItem& item, ExactPairs& exact) const;
+    int64_t scanDense(const WorkItem& item, const float* queries, ExactPairs& exact) const;
+    bool mayLowerOnCodes(int64_t position, const float* query) const;
+    void settleGroup(int group, GroupChanges& changes);
     void applyChanges();
     bool holdsBound(int group, int64_t position) const;
     void refreshGroupBounds(int group);

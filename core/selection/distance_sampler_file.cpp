@@ -26,9 +26,9 @@ constexpr int64_t kChunkRows = 16384;
 void DistanceSampler::prepareRowsOnFile() {
     const bool cosine = options_.metric == DistanceMetric::Cosine;
     resizeOnHugePages(compact_, static_cast<size_t>(rows_) * dims_);
-    compactScale_.resize(rows_);
-    compactMargin_.resize(rows_);
-    compactNorm_.resize(rows_);
+    resizeOnHugePages(compactScale_, rows_);
+    resizeOnHugePages(compactMargin_, rows_);
+    resizeOnHugePages(compactNorm_, rows_);
     if (cosine)
         rowNorm_.assign(rows_, 0.0f);
     std::vector<float> buffer(static_cast<size_t>(std::min(kChunkRows, rows_)) * dims_);
@@ -57,23 +57,10 @@ void DistanceSampler::prepareRowsOnFile() {
     }
 }
 
-/// The 8-bit rows, their scales and margins from the pool's order into group order.
-void DistanceSampler::permuteCompactRows() {
-    if (rows_ == 0)
-        return;
-    permuteInPlace(compact_.data(), dims_, rowAtPosition_);
-    for (std::vector<float>* values : {&compactScale_, &compactMargin_, &compactNorm_}) {
-        std::vector<float> permuted(rows_);
-        for (int64_t p = 0; p < rows_; ++p)
-            permuted[p] = (*values)[rowAtPosition_[p]];
-        values->swap(permuted);
-    }
-}
-
 /// alpha and alphaTop from the exact float rows, streamed once more in the pool's row order.
 void DistanceSampler::measureAlphaOnFile(const std::vector<int>& groupOf) {
-    alpha_.resize(rows_);
-    alphaTop_.resize(rows_);
+    resizeOnHugePages(alpha_, rows_);
+    resizeOnHugePages(alphaTop_, rows_);
     std::vector<int> topOfGroup(groupCount_);
     for (int t = 0; t < topCount_; ++t)
         for (int g = topGroupStart_[t]; g < topGroupStart_[t + 1]; ++g)

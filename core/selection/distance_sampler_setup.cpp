@@ -33,15 +33,16 @@ DistanceSampler::DistanceSampler(PatternPool pool, const DistanceSamplingOptions
     if (rowsOnFile_) {
         prepareRowsOnFile();
     } else {
-        validateRows();
         if (options_.metric == DistanceMetric::Cosine)
-            normaliseRows();
+            normaliseRows(); // validates on the way
+        else
+            validateRows();
     }
     buildGroups();
     stats_.groupingSeconds = timer.nsecsElapsed() * 1e-9;
-    d_.assign(rows_, kInfinity);
-    beta_.assign(rows_, kInfinity);
-    active_.assign(rows_, 1);
+    assignOnHugePages(d_, rows_, kInfinity);
+    assignOnHugePages(beta_, rows_, kInfinity);
+    assignOnHugePages(active_, rows_, uint8_t(1));
     activeRows_ = rows_;
     if (options_.rule == SamplingRule::DSquared)
         massTree_ = SumTree(rows_);
@@ -70,22 +71,34 @@ void DistanceSampler::validateRows() const {
 }
 
 /// Unit rows make 1 - dot the cosine distance. A zero row stays zero (distance 1 to all).
+/// A value that is not finite makes its row's norm not finite: only then are the rows searched
+/// for it (validateRows names the first), so valid rows are read once, on all threads.
 void DistanceSampler::normaliseRows() {
-#pragma omp parallel for schedule(static) num_threads(threads_) if (rows_ > kParallelWork)
+    bool suspect = false;
+#pragma omp parallel for schedule(static) num_threads(threads_) if (rows_ > kParallelWork)         \
+    reduction(||                                                                                   \
+              : suspect)
     for (int64_t row = 0; row < rows_; ++row) {
         float* values = pool_.pattern(row);
         const float norm = std::sqrt(dotProduct(values, values, dims_));
+        suspect = suspect || !std::isfinite(norm);
         if (norm > 0.0f)
             for (int k = 0; k < dims_; ++k)
                 values[k] /= norm;
     }
+    if (suspect) // may also be a finite row whose squared norm overflows: then nothing is thrown
+        validateRows();
 }
 
 void DistanceSampler::buildGroups() {
     const int target = options_.pruning ? options_.groups : 1;
-    const GroupingRows source =
-        rowsOnFile_ ? GroupingRows{nullptr, compact_.data(), compactScale_.data(), dims_}
-                    : GroupingRows{pool_.pattern(0), nullptr, nullptr, dims_};
+    // The 8-bit copy first, in the pool's order (permuted below like the float rows): the
+    // grouping assigns rows to centres on it (pattern_groups.h).
+    if (prefilter_ && !rowsOnFile_)
+        buildCompactRows();
+    const GroupingRows source{rowsOnFile_ ? nullptr : pool_.pattern(0),
+                              compact_.empty() ? nullptr : compact_.data(),
+                              compact_.empty() ? nullptr : compactScale_.data(), dims_};
     PatternGroups groups = groupPatterns(source, rows_, options_.metric, target, threads_);
     groupCount_ = groups.groupCount;
     topCount_ = groups.topCount;
@@ -99,8 +112,8 @@ void DistanceSampler::buildGroups() {
     for (int g = 0; g < groupCount_; ++g)
         groupStart_[g + 1] += groupStart_[g];
     std::vector<int64_t> next(groupStart_.begin(), groupStart_.end() - 1);
-    rowAtPosition_.resize(rows_);
-    positionOfRow_.resize(rows_);
+    resizeOnHugePages(rowAtPosition_, rows_);
+    resizeOnHugePages(positionOfRow_, rows_);
     for (int64_t row = 0; row < rows_; ++row) {
         const int64_t position = next[groups.groupOf[row]]++;
         rowAtPosition_[position] = row;
@@ -127,7 +140,7 @@ void DistanceSampler::buildGroups() {
         permuteRows(rowAtPosition_);
         measureAlpha();
         if (prefilter_)
-            buildCompactRows();
+            permuteCompactRows();
         if (projections_)
             buildProjections();
     }
@@ -136,7 +149,7 @@ void DistanceSampler::buildGroups() {
     groupBounds_.assign(groupCount_, Bounds{});
     groupDotRange_.assign(groupCount_, {-kInfinity, kInfinity});
     loose_.assign(groupCount_, {});
-    isLoose_.assign(rows_, 0);
+    resizeOnHugePages(isLoose_, rows_);
     looseBounds_.assign(groupCount_, Bounds::empty());
     looseDotRange_.assign(groupCount_, {kInfinity, -kInfinity});
     groupTopBounds_.assign(groupCount_, Bounds{});
@@ -153,8 +166,8 @@ void DistanceSampler::buildGroups() {
 
 /// alpha (distance to the group centre) and alphaTop (to the top centre) of every row in memory.
 void DistanceSampler::measureAlpha() {
-    alpha_.resize(rows_);
-    alphaTop_.resize(rows_);
+    resizeOnHugePages(alpha_, rows_);
+    resizeOnHugePages(alphaTop_, rows_);
     for (int t = 0; t < topCount_; ++t) {
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads_) if (rows_ > kParallelWork)
         for (int g = topGroupStart_[t]; g < topGroupStart_[t + 1]; ++g) {
@@ -173,7 +186,7 @@ void DistanceSampler::groupDirectionsOf(const GroupingRows& rows) {
     const size_t perGroup = size_t(kProjectionWidth) * dims_;
     directions_.assign(perGroup * groupCount_, 0.0f);
     resizeOnHugePages(coordinates_, size_t(rows_) * kProjectionWidth);
-    residual_.assign(rows_, 0.0f);
+    resizeOnHugePages(residual_, rows_);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads_) if (rows_ > kParallelWork)
     for (int g = 0; g < groupCount_; ++g)
         groupDirections(rows, groupStart_[g], groupStart_[g + 1], &centres_[size_t(g) * dims_],
@@ -188,11 +201,12 @@ void DistanceSampler::buildProjections() {
     groupDirectionsOf(GroupingRows{pool_.pattern(0), nullptr, nullptr, dims_});
     const size_t perGroup = size_t(kProjectionWidth) * dims_;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads_) if (rows_ > kParallelWork)
-    for (int g = 0; g < groupCount_; ++g)
-        for (int64_t p = groupStart_[g]; p < groupStart_[g + 1]; ++p)
-            residual_[p] =
-                projectUnit(pool_.pattern(p), &directions_[perGroup * g], kProjectionWidth, dims_,
-                            &coordinates_[size_t(p) * kProjectionWidth]);
+    for (int g = 0; g < groupCount_; ++g) {
+        const int64_t first = groupStart_[g];
+        projectUnitRows(pool_.pattern(first), static_cast<int>(groupStart_[g + 1] - first),
+                        &directions_[perGroup * g], kProjectionWidth, dims_,
+                        &coordinates_[size_t(first) * kProjectionWidth], &residual_[first]);
+    }
 }
 
 /// Each group's coordinates from row order ([row][direction], as projectUnit writes them) to
@@ -220,9 +234,9 @@ void DistanceSampler::transposeCoordinates() {
 /// the query's share, all with room to spare.
 void DistanceSampler::buildCompactRows() {
     resizeOnHugePages(compact_, static_cast<size_t>(rows_) * dims_);
-    compactScale_.resize(rows_);
-    compactMargin_.resize(rows_);
-    compactNorm_.resize(rows_);
+    resizeOnHugePages(compactScale_, rows_);
+    resizeOnHugePages(compactMargin_, rows_);
+    resizeOnHugePages(compactNorm_, rows_);
 #pragma omp parallel for schedule(static) num_threads(threads_) if (rows_ > kParallelWork)
     for (int64_t p = 0; p < rows_; ++p)
         compactRow(pool_.pattern(p), p);
@@ -233,6 +247,20 @@ void DistanceSampler::compactRow(const float* row, int64_t index) {
     const QuantisedRow rounded = quantiseRow(row, dims_, &compact_[size_t(index) * dims_]);
     compactScale_[index] = rounded.scale;
     std::tie(compactMargin_[index], compactNorm_[index]) = quantisingBounds(rounded);
+}
+
+/// The 8-bit rows, their scales and margins from the pool's order into group order.
+void DistanceSampler::permuteCompactRows() {
+    if (rows_ == 0)
+        return;
+    permuteInPlace(compact_.data(), dims_, rowAtPosition_);
+    for (std::vector<float>* values : {&compactScale_, &compactMargin_, &compactNorm_}) {
+        std::vector<float> permuted;
+        resizeOnHugePages(permuted, rows_);
+        for (int64_t p = 0; p < rows_; ++p)
+            permuted[p] = (*values)[rowAtPosition_[p]];
+        values->swap(permuted);
+    }
 }
 
 /// The row's share of the prefilter margin and the bound on |x^| (see buildCompactRows).

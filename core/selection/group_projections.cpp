@@ -99,13 +99,27 @@ void groupDirections(const GroupingRows& rows, int64_t begin, int64_t end, const
     storeDirections(basis, dims, directions);
 }
 
-float projectUnit(const float* vector, const float* directions, int width, int dims,
-                  float* coordinates) {
-    dotsWithRows(vector, directions, width, dims, coordinates);
+namespace {
+/// sqrt(max(0, 1 - |coordinates|^2 + allowance)): what a unit vector leaves over.
+float leftOver(const float* coordinates, int width) {
     double captured = 0.0;
     for (int i = 0; i < width; ++i)
         captured += double(coordinates[i]) * coordinates[i];
     return static_cast<float>(std::sqrt(std::max(0.0, 1.0 - captured + kResidualAllowance)));
+}
+} // namespace
+
+float projectUnit(const float* vector, const float* directions, int width, int dims,
+                  float* coordinates) {
+    dotsWithRows(vector, directions, width, dims, coordinates);
+    return leftOver(coordinates, width);
+}
+
+void projectUnitRows(const float* rows, int count, const float* directions, int width, int dims,
+                     float* coordinates, float* leftOvers) {
+    dotsOfRowsWithRows(rows, count, directions, width, dims, coordinates);
+    for (int r = 0; r < count; ++r)
+        leftOvers[r] = leftOver(&coordinates[size_t(r) * width], width);
 }
 
 } // namespace freesel

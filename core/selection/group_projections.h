@@ -45,4 +45,10 @@ void groupDirections(const GroupingRows& rows, int64_t begin, int64_t end, const
 float projectUnit(const float* vector, const float* directions, int width, int dims,
                   float* coordinates);
 
+/// projectUnit for `count` contiguous unit rows at once (coordinates: count x width, row by
+/// row; leftOvers: count), in the 4 x 4 tiles of dotsOfRowsWithRows: the directions are read
+/// once per four rows instead of once per row.
+void projectUnitRows(const float* rows, int count, const float* directions, int width, int dims,
+                     float* coordinates, float* leftOvers);
+
 } // namespace freesel

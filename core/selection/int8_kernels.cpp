@@ -69,6 +69,14 @@ QuantisedRow quantiseRow(const float* row, int dims, uint8_t* codes) {
     return result;
 }
 
+FREESEL_CLONES float restoredDot(const uint8_t* codes, const float* values, int dims) {
+    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+    for (int i = 0; i < dims; ++i)
+        sum += static_cast<float>(int(codes[i]) - 128) * values[i];
+    return sum;
+}
+
 QuantisedQuery quantiseQuery(const float* query, int dims, int8_t* codes) {
     QuantisedQuery result;
     result.scale = scaleFor(largestMagnitude(query, dims));

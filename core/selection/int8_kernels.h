@@ -41,6 +41,10 @@ void rawDotsU8S8x4(const uint8_t* const a[4], const int8_t* const b[4], int dims
 void rawDotsU8S8x4Portable(const uint8_t* const a[4], const int8_t* const b[4], int dims,
                            int32_t out[4]);
 
+/// sum_i (codes[i] - 128) values[i] in float: times the row's scale, the dot of the restored
+/// row x^ with a float vector (within dims x 2^-24 |x^| |values| of the exact product).
+float restoredDot(const uint8_t* codes, const float* values, int dims);
+
 /// x^ . q^ from a raw sum: scale_x scale_q (raw - 128 codeSum); `offset` = 128 codeSum, within
 /// 2^-23 |x^| |q^| of the exact product of the quantised vectors (the integer is exact and below
 /// 2^24 for dims <= 1040).

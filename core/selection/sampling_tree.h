@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "selection/huge_pages.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <new>
@@ -51,13 +53,17 @@ public:
 
 private:
     static constexpr int kFanout = 8;
-    /// Allocates on cache-line boundaries, so each node's eight child sums share one line.
+    /// Allocates on cache-line boundaries, so each node's eight child sums share one line;
+    /// large levels on huge pages, mapped at once.
     template <typename T> struct CacheLineAllocator {
         using value_type = T;
         CacheLineAllocator() = default;
         template <typename U> CacheLineAllocator(const CacheLineAllocator<U>&) {}
         T* allocate(size_t n) {
-            return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t(64)));
+            T* data = static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t(64)));
+            if (n * sizeof(T) >= huge_pages_detail::kMinimumBytes) // see huge_pages.h
+                huge_pages_detail::prepareRange(data, n * sizeof(T));
+            return data;
         }
         void deallocate(T* p, size_t) { ::operator delete(p, std::align_val_t(64)); }
         bool operator==(const CacheLineAllocator&) const { return true; }

@@ -71,6 +71,7 @@ private Q_SLOTS:
     void directionsAreOrthonormalAndStartAtTheCentre();
     void boundNeverFallsBelowTheTrueDot();
     void lowRankRowsLeaveNothingOver();
+    void manyRowsProjectAsOne();
     void selectionIsUnchangedAndCheaper_data();
     void selectionIsUnchangedAndCheaper();
     void looseRowsAreReachedFromAfar();
@@ -149,6 +150,30 @@ void TestProjectionBounds::lowRankRowsLeaveNothingOver() {
     // The directions past the span stay zero.
     for (int d = 7; d < kProjectionWidth; ++d)
         QCOMPARE(dot(&u[size_t(d) * dims], &u[size_t(d) * dims], dims), 0.0);
+}
+
+void TestProjectionBounds::manyRowsProjectAsOne() {
+    // projectUnitRows (4 x 4 tiles, for a group's rows and an item's queries) gives each row the
+    // coordinates and left-over bound that projectUnit gives it alone, up to float rounding:
+    // 7 rows, so a full tile and a partial one.
+    const int dims = 56, count = 7;
+    const std::vector<float> rows = unitRows(count, dims, 9, 0.3, 13);
+    const std::vector<float> centre = meanDirection(rows, dims);
+    std::vector<float> u(size_t(kProjectionWidth) * dims);
+    groupDirections(GroupingRows{rows.data(), nullptr, nullptr, dims}, 0, count, centre.data(),
+                    kProjectionWidth, u.data());
+    std::vector<float> together(size_t(count) * kProjectionWidth), leftOvers(count);
+    projectUnitRows(rows.data(), count, u.data(), kProjectionWidth, dims, together.data(),
+                    leftOvers.data());
+    for (int i = 0; i < count; ++i) {
+        float alone[kProjectionWidth];
+        const float left =
+            projectUnit(&rows[size_t(i) * dims], u.data(), kProjectionWidth, dims, alone);
+        QVERIFY(std::abs(leftOvers[i] - left) < 1e-5f);
+        for (int d = 0; d < kProjectionWidth; ++d)
+            QVERIFY2(std::abs(together[size_t(i) * kProjectionWidth + d] - alone[d]) < 1e-5f,
+                     qPrintable(QStringLiteral("row %1, direction %2").arg(i).arg(d)));
+    }
 }
 
 void TestProjectionBounds::selectionIsUnchangedAndCheaper_data() {

@@ -21,7 +21,9 @@ private Q_SLOTS:
     void rowsReadBackUnchanged();
     void selectsWhatMemorySelects_data();
     void selectsWhatMemorySelects();
+    void nonFiniteRowIsNamed_data();
     void nonFiniteRowIsNamed();
+    void hugeFiniteRowIsAccepted();
 };
 
 void TestRowsOnFile::rowsReadBackUnchanged() {
@@ -95,20 +97,50 @@ void TestRowsOnFile::selectsWhatMemorySelects() {
     }
 }
 
+void TestRowsOnFile::nonFiniteRowIsNamed_data() {
+    QTest::addColumn<bool>("onFile");
+    QTest::addColumn<bool>("cosine");
+    QTest::addColumn<float>("value");
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const float inf = std::numeric_limits<float>::infinity();
+    QTest::newRow("on file, NaN") << true << true << nan;
+    QTest::newRow("in memory, cosine, NaN") << false << true << nan;
+    QTest::newRow("in memory, cosine, -inf") << false << true << -inf;
+    QTest::newRow("in memory, Euclidean, inf") << false << false << inf;
+}
+
+/// Rows in memory are validated while they are normalised (cosine): a value that is not finite
+/// is still named by its pattern and image, in either place.
 void TestRowsOnFile::nonFiniteRowIsNamed() {
-    PatternPool pool = PatternPool::withRowsInFile(4);
+    QFETCH(bool, onFile);
+    QFETCH(bool, cosine);
+    QFETCH(float, value);
+    PatternPool pool = onFile ? PatternPool::withRowsInFile(4) : PatternPool(4);
     const float good[] = {1.0f, 0.0f, 0.0f, 0.0f};
-    const float bad[] = {0.0f, 1.0f, std::numeric_limits<float>::quiet_NaN(), 0.0f};
+    const float bad[] = {0.0f, 1.0f, value, 0.0f};
     pool.addImage(good, 1);
     pool.addImage(bad, 1);
+    DistanceSamplingOptions options;
+    options.metric = cosine ? DistanceMetric::Cosine : DistanceMetric::Euclidean;
     try {
-        distanceSampling(pool, 2, 1, DistanceSamplingOptions{});
-        QFAIL("a NaN row was accepted");
+        distanceSampling(pool, 2, 1, options);
+        QFAIL("a row that is not finite was accepted");
     } catch (const std::invalid_argument& error) {
         QVERIFY2(
             QString::fromStdString(error.what()).contains(QStringLiteral("pattern 1 of image 1")),
             error.what());
     }
+}
+
+/// A finite row whose squared norm overflows float (values of 1e30) is not refused: only a
+/// value that is not finite is an error.
+void TestRowsOnFile::hugeFiniteRowIsAccepted() {
+    PatternPool pool(4);
+    const float good[] = {1.0f, 0.0f, 0.0f, 0.0f};
+    const float huge[] = {1e30f, 0.0f, 0.0f, 0.0f};
+    pool.addImage(good, 1);
+    pool.addImage(huge, 1);
+    QCOMPARE(int(distanceSampling(pool, 2, 1, DistanceSamplingOptions{}).picks.size()), 2);
 }
 
 QTEST_GUILESS_MAIN(TestRowsOnFile)
