@@ -56,6 +56,15 @@ std::vector<float> meanDirection(const std::vector<float>& rows, int dims) {
     return centre;
 }
 
+/// The group directions of `count` unit rows around their mean direction.
+std::vector<float> directionsOf(const std::vector<float>& rows, int count, int dims) {
+    const std::vector<float> centre = meanDirection(rows, dims);
+    std::vector<float> u(size_t(kProjectionWidth) * dims);
+    groupDirections(GroupingRows{rows.data(), nullptr, nullptr, dims}, 0, count, centre.data(),
+                    kProjectionWidth, u.data());
+    return u;
+}
+
 double dot(const float* a, const float* b, int dims) {
     double s = 0.0;
     for (int k = 0; k < dims; ++k)
@@ -102,10 +111,7 @@ void TestProjectionBounds::boundNeverFallsBelowTheTrueDot() {
     const int dims = 64, count = 300;
     const std::vector<float> rows = unitRows(count, dims, 20, 0.3, 7);
     const std::vector<float> others = unitRows(100, dims, 20, 0.3, 8);
-    const std::vector<float> centre = meanDirection(rows, dims);
-    std::vector<float> u(size_t(kProjectionWidth) * dims);
-    groupDirections(GroupingRows{rows.data(), nullptr, nullptr, dims}, 0, count, centre.data(),
-                    kProjectionWidth, u.data());
+    const std::vector<float> u = directionsOf(rows, count, dims);
     std::vector<float> a(size_t(count) * kProjectionWidth);
     std::vector<float> left(count);
     for (int i = 0; i < count; ++i) {
@@ -158,10 +164,7 @@ void TestProjectionBounds::manyRowsProjectAsOne() {
     // 7 rows, so a full tile and a partial one.
     const int dims = 56, count = 7;
     const std::vector<float> rows = unitRows(count, dims, 9, 0.3, 13);
-    const std::vector<float> centre = meanDirection(rows, dims);
-    std::vector<float> u(size_t(kProjectionWidth) * dims);
-    groupDirections(GroupingRows{rows.data(), nullptr, nullptr, dims}, 0, count, centre.data(),
-                    kProjectionWidth, u.data());
+    const std::vector<float> u = directionsOf(rows, count, dims);
     std::vector<float> together(size_t(count) * kProjectionWidth), leftOvers(count);
     projectUnitRows(rows.data(), count, u.data(), kProjectionWidth, dims, together.data(),
                     leftOvers.data());
