@@ -212,7 +212,7 @@ void DistanceSampler::centreValues(int firstGroup, int groups, const std::vector
     const float* centres = &centres_[size_t(firstGroup) * dims_];
     // Most of the step's queries needed (the early steps): four centres against all of them at
     // once, a quarter of the cost per pair; the same integer sums, so the same values.
-    if (prefilter_ && denseScan_ && 2 * needed.size() >= size_t(packedQueries_.count)) {
+    if (denseScan_ && 2 * needed.size() >= size_t(packedQueries_.count)) { // implies prefilter_
         centreValuesDense(firstGroup, groups, needed, out);
         return;
     }

@@ -75,9 +75,10 @@ void DistanceSampler::validateRows() const {
 /// for it (validateRows names the first), so valid rows are read once, on all threads.
 void DistanceSampler::normaliseRows() {
     bool suspect = false;
-#pragma omp parallel for schedule(static) num_threads(threads_) if (rows_ > kParallelWork)         \
-    reduction(||                                                                                   \
-              : suspect)
+    // clang-format off
+#pragma omp parallel for schedule(static) num_threads(threads_) if (rows_ > kParallelWork) \
+    reduction(|| : suspect)
+    // clang-format on
     for (int64_t row = 0; row < rows_; ++row) {
         float* values = pool_.pattern(row);
         const float norm = std::sqrt(dotProduct(values, values, dims_));

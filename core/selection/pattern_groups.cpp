@@ -137,11 +137,13 @@ void assignByCodes(const GroupingRows& rows, const std::vector<int64_t>& members
     const auto count = static_cast<int64_t>(members.size());
     const PackedCentres packed = packCentres(centres, dims);
     const int lanes = packed.packed.lanes();
+    const std::vector<float> unusedNorms; // nearestCentre reads norms for Euclidean rows only
     assignOnHugePages(labels, size_t(count), 0);
     const int64_t blocks = (count + 3) / 4;
 #pragma omp parallel num_threads(threads) if (count * clusters > 65536)
     {
         std::vector<int32_t> sums(size_t(4) * lanes);
+        std::vector<float> dots(clusters);
 #pragma omp for schedule(static)
         for (int64_t b = 0; b < blocks; ++b) {
             const int n = static_cast<int>(std::min<int64_t>(4, count - 4 * b));
@@ -151,17 +153,10 @@ void assignByCodes(const GroupingRows& rows, const std::vector<int64_t>& members
             packedQueryDots(tile, packed.packed, sums.data());
             for (int k = 0; k < n; ++k) {
                 const int32_t* raw = &sums[size_t(k) * lanes];
-                int best = 0;
-                float bestDot = -std::numeric_limits<float>::infinity();
-                for (int c = 0; c < clusters; ++c) {
-                    const float dot =
-                        packed.scale[c] * static_cast<float>(raw[c] - packed.offset[c]);
-                    if (dot > bestDot) {
-                        bestDot = dot;
-                        best = c;
-                    }
-                }
-                labels[4 * b + k] = best;
+                for (int c = 0; c < clusters; ++c)
+                    dots[c] = packed.scale[c] * static_cast<float>(raw[c] - packed.offset[c]);
+                labels[4 * b + k] =
+                    nearestCentre(dots.data(), unusedNorms, clusters, DistanceMetric::Cosine);
             }
         }
     }

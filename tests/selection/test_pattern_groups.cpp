@@ -51,13 +51,6 @@ CodedRows codedRows(int images, int dims, uint64_t seed) {
     return rows;
 }
 
-double dot(const float* a, const float* b, int dims) {
-    double sum = 0.0;
-    for (int k = 0; k < dims; ++k)
-        sum += double(a[k]) * b[k];
-    return sum;
-}
-
 } // namespace
 
 class TestPatternGroups : public QObject {
@@ -86,8 +79,9 @@ void TestPatternGroups::codesAssignEachRowNearItsNearestCentre() {
             groups.topGroupStart.begin() - 1);
         double best = -2.0;
         for (int other = groups.topGroupStart[top]; other < groups.topGroupStart[top + 1]; ++other)
-            best = std::max(best, dot(row, &groups.centres[size_t(other) * rows.dims], rows.dims));
-        const double mine = dot(row, &groups.centres[size_t(g) * rows.dims], rows.dims);
+            best = std::max(
+                best, dotInDouble(row, &groups.centres[size_t(other) * rows.dims], rows.dims));
+        const double mine = dotInDouble(row, &groups.centres[size_t(g) * rows.dims], rows.dims);
         QVERIFY2(mine >= best - 0.03,
                  qPrintable(QStringLiteral("row %1: %2 against %3").arg(r).arg(mine).arg(best)));
         exactlyNearest += mine == best;

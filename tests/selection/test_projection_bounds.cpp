@@ -65,13 +65,6 @@ std::vector<float> directionsOf(const std::vector<float>& rows, int count, int d
     return u;
 }
 
-double dot(const float* a, const float* b, int dims) {
-    double s = 0.0;
-    for (int k = 0; k < dims; ++k)
-        s += double(a[k]) * b[k];
-    return s;
-}
-
 } // namespace
 
 class TestProjectionBounds : public QObject {
@@ -98,8 +91,8 @@ void TestProjectionBounds::directionsAreOrthonormalAndStartAtTheCentre() {
     for (int i = 0; i < kProjectionWidth; ++i)
         for (int j = 0; j < kProjectionWidth; ++j) {
             const double expected = i == j ? 1.0 : 0.0;
-            QVERIFY2(std::abs(dot(&u[size_t(i) * dims], &u[size_t(j) * dims], dims) - expected) <
-                         1e-6,
+            QVERIFY2(std::abs(dotInDouble(&u[size_t(i) * dims], &u[size_t(j) * dims], dims) -
+                              expected) < 1e-6,
                      qPrintable(QStringLiteral("directions %1, %2").arg(i).arg(j)));
         }
 }
@@ -119,7 +112,7 @@ void TestProjectionBounds::boundNeverFallsBelowTheTrueDot() {
                               &a[size_t(i) * kProjectionWidth]);
         double captured = 0.0;
         for (int d = 0; d < kProjectionWidth; ++d) {
-            const double c = dot(&rows[size_t(i) * dims], &u[size_t(d) * dims], dims);
+            const double c = dotInDouble(&rows[size_t(i) * dims], &u[size_t(d) * dims], dims);
             captured += c * c;
         }
         QVERIFY(left[i] >= std::sqrt(std::max(0.0, 1.0 - captured)));
@@ -131,9 +124,10 @@ void TestProjectionBounds::boundNeverFallsBelowTheTrueDot() {
             const float* query = &(*queries)[q * dims];
             const float qLeft = projectUnit(query, u.data(), kProjectionWidth, dims, b);
             for (int i = 0; i < count; ++i) {
-                const double bound = dot(b, &a[size_t(i) * kProjectionWidth], kProjectionWidth) +
-                                     double(qLeft) * left[i];
-                const double truth = dot(query, &rows[size_t(i) * dims], dims);
+                const double bound =
+                    dotInDouble(b, &a[size_t(i) * kProjectionWidth], kProjectionWidth) +
+                    double(qLeft) * left[i];
+                const double truth = dotInDouble(query, &rows[size_t(i) * dims], dims);
                 QVERIFY2(bound >= truth - 1e-6,
                          qPrintable(QStringLiteral("bound %1 < dot %2").arg(bound).arg(truth)));
                 tight += bound - truth < 0.1;
@@ -155,7 +149,7 @@ void TestProjectionBounds::lowRankRowsLeaveNothingOver() {
                 0.05f); // only the rounding allowance: sqrt(5e-4) = 0.022
     // The directions past the span stay zero.
     for (int d = 7; d < kProjectionWidth; ++d)
-        QCOMPARE(dot(&u[size_t(d) * dims], &u[size_t(d) * dims], dims), 0.0);
+        QCOMPARE(dotInDouble(&u[size_t(d) * dims], &u[size_t(d) * dims], dims), 0.0);
 }
 
 void TestProjectionBounds::manyRowsProjectAsOne() {

@@ -107,6 +107,13 @@ std::vector<int> imagesOf(const SelectionResult& result) {
     return images;
 }
 
+double dotInDouble(const float* a, const float* b, int dims) {
+    double sum = 0.0;
+    for (int k = 0; k < dims; ++k)
+        sum += static_cast<double>(a[k]) * b[k];
+    return sum;
+}
+
 std::vector<ReferencePick> referenceDistanceSampling(const PatternPool& pool, int64_t budget,
                                                      uint64_t seed, bool farthest, bool cosine,
                                                      const std::vector<int>& seeds, int batch) {
@@ -114,16 +121,12 @@ std::vector<ReferencePick> referenceDistanceSampling(const PatternPool& pool, in
     const int64_t rows = pool.patternCount();
     const int dims = pool.dims();
     auto norm = [&](int64_t r) {
-        double s = 0.0;
-        for (int k = 0; k < dims; ++k)
-            s += static_cast<double>(pool.pattern(r)[k]) * pool.pattern(r)[k];
-        return std::sqrt(s);
+        return std::sqrt(dotInDouble(pool.pattern(r), pool.pattern(r), dims));
     };
     auto distance = [&](int64_t a, int64_t b) {
         double s = 0.0;
         if (cosine) {
-            for (int k = 0; k < dims; ++k)
-                s += static_cast<double>(pool.pattern(a)[k]) * pool.pattern(b)[k];
+            s = dotInDouble(pool.pattern(a), pool.pattern(b), dims);
             const double na = norm(a), nb = norm(b);
             return (na > 0 && nb > 0) ? std::max(0.0, 1.0 - s / (na * nb)) : 1.0;
         }

@@ -65,6 +65,9 @@ std::vector<int> imagesOf(const SelectionResult& result);
 /// A pool from hand-written vectors: images[i] lists image i's patterns.
 PatternPool poolOfVectors(const std::vector<std::vector<std::vector<float>>>& images);
 
+/// sum_k a[k] b[k] in double, in index order (the float64 reference's dot).
+double dotInDouble(const float* a, const float* b, int dims);
+
 struct ReferencePick {
     int image;
     double score;
