@@ -288,14 +288,14 @@ private:
     int ownerOf(uint64_t ShareSummary::*field, uint64_t& target) const;
     void planWork(const std::vector<float>& queries, int queryCount);
     void planTop(int top, const std::vector<float>& queries, int queryCount, const float* toTops);
-    void centreValues(int firstGroup, int groups, const std::vector<float>& queries,
-                      const std::vector<int>& needed, float* out) const;
-    void centreValuesDense(int firstGroup, int groups, const std::vector<int>& needed,
-                           float* out) const;
+    void centreValues(int top, const std::vector<float>& queries, const std::vector<int>& needed,
+                      float* out) const;
+    void centreValuesPacked(int top, const std::vector<int>& needed, float* out) const;
     void openPairs(int top, const std::vector<int>& needed, const float* toTops,
                    const float* toGroups, std::vector<CentreCheck>& open) const;
     void refineCentreDots(const std::vector<float>& queries, std::vector<CentreCheck>& open) const;
     void quantiseCentres();
+    void packCentres();
     std::pair<float, float> quantisingBounds(const QuantisedRow& rounded) const;
     // Evaluation (distance_sampler_evaluate.cpp): one planned group against its queries.
     friend class ExactPairs;
@@ -312,7 +312,6 @@ private:
     void refreshTopBounds(int top);
     std::pair<float, float> dotRange(const struct Bounds& bounds) const;
     void refreshLeaf(int64_t position);
-    void prefetchLeaf(int64_t position) const;
     int drawNextRow(RandomStream& random, int64_t& localImage, int64_t& localRow, double& score,
                     bool& byMass);
     int drawUniformImage(RandomStream& random, int64_t& localImage);
@@ -353,6 +352,12 @@ private:
     // out on them before the float dot with the centre.
     std::vector<uint8_t> centreCodes_;
     std::vector<float> centreScale_, centreMargin_, centreNorm_;
+    // With VNNI: each top's centres packed for packedQueryDots (signed), 128 x each centre's
+    // signed code sum, and the step's query codes in offset binary (see packCentres).
+    bool centresPacked_ = false;
+    std::vector<PackedQueries> packedCentres_;
+    std::vector<int32_t> centreOffset_;
+    std::vector<uint8_t> offsetQueries_;
     // Rows on file: each original row's norm (cosine), so a row read back is normalised to the
     // same bits as an in-memory row; the largest squared norm (Euclidean bound).
     std::vector<float> rowNorm_;

@@ -431,15 +431,23 @@ int64_t DistanceSampler::scanDense(const WorkItem& item, const float* queries,
         evaluations += int64_t(filled) * item.queryCount;
         filled = 0;
     };
+    // The rows some query's angle to the centre may reach, first: their 8-bit rows are then
+    // asked for kPrefetchRows ahead. Prefetching by position fetched every row of the group,
+    // and in most dense items only about one row in eight is reached (at 1M images: 75 of
+    // 610), so most of the traffic was rows never read.
+    thread_local std::vector<int64_t> reached;
+    reached.clear();
     const ItemRows rows = rowsOf(item);
     for (int64_t i = 0; i < rows.count; ++i) {
         const int64_t p = rows.position(i);
-        if (!item.looseOnly && i + kPrefetchRows < rows.count)
-            prefetchRow(&compact_[size_t(p + kPrefetchRows) * dims_], dims_);
-        if (!active_[p] || (options_.pruning && (alpha_[p] - beta_[p] - slack_ > farthest ||
-                                                 alpha_[p] + beta_[p] + slack_ < nearest)))
-            continue; // no query's angle to the centre is within reach of this row
-        tile[filled++] = p;
+        if (active_[p] && (!options_.pruning || (alpha_[p] - beta_[p] - slack_ <= farthest &&
+                                                 alpha_[p] + beta_[p] + slack_ >= nearest)))
+            reached.push_back(p);
+    }
+    for (size_t v = 0; v < reached.size(); ++v) {
+        if (v + kPrefetchRows < reached.size())
+            prefetchRow(&compact_[size_t(reached[v + kPrefetchRows]) * dims_], dims_);
+        tile[filled++] = reached[v];
         if (filled == 4)
             computeTile();
     }

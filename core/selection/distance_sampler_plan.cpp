@@ -71,7 +71,7 @@ void DistanceSampler::planTop(int t, const std::vector<float>& queries, int quer
     // top; with the prefilter, 8-bit estimates refined below where a group may admit it.
     thread_local std::vector<float> toGroups;
     toGroups.resize(needed.size() * groups);
-    centreValues(firstGroup, groups, queries, needed, toGroups.data());
+    centreValues(t, queries, needed, toGroups.data());
     const auto admits = [&](const Bounds& bounds, const std::pair<float, float>& dots,
                             float value) {
         return cosine ? value >= dots.first && value <= dots.second
@@ -202,20 +202,19 @@ void DistanceSampler::refineCentreDots(const std::vector<float>& queries,
     }
 }
 
-/// out[k * groups + i]: query needed[k] against group firstGroup + i. The float dot (cosine) or
+/// out[k * groups + i]: query needed[k] against group i of top t. The float dot (cosine) or
 /// distance (Euclidean); with the prefilter, the 8-bit estimate of the dot (the centres are
 /// quantised like the rows: a quarter of the bytes, so the centres stay in cache).
-void DistanceSampler::centreValues(int firstGroup, int groups, const std::vector<float>& queries,
+void DistanceSampler::centreValues(int t, const std::vector<float>& queries,
                                    const std::vector<int>& needed, float* out) const {
+    const int firstGroup = topGroupStart_[t], groups = topGroupStart_[t + 1] - firstGroup;
     if (groups == 0) // a top with no groups (a pool of identical images): nothing to index
         return;
-    const float* centres = &centres_[size_t(firstGroup) * dims_];
-    // Most of the step's queries needed (the early steps): four centres against all of them at
-    // once, a quarter of the cost per pair; the same integer sums, so the same values.
-    if (denseScan_ && 2 * needed.size() >= size_t(packedQueries_.count)) { // implies prefilter_
-        centreValuesDense(firstGroup, groups, needed, out);
+    if (centresPacked_) {
+        centreValuesPacked(t, needed, out);
         return;
     }
+    const float* centres = &centres_[size_t(firstGroup) * dims_];
     for (size_t k = 0; k < needed.size(); ++k) {
         const int q = needed[k];
         float* values = out + k * groups;
@@ -243,26 +242,28 @@ void DistanceSampler::centreValues(int firstGroup, int groups, const std::vector
     }
 }
 
-/// centreValues for the prefilter by the dense kernel (packed_query_dots.h): the 8-bit centres
-/// of a top four at a time against every packed query of the step.
-void DistanceSampler::centreValuesDense(int firstGroup, int groups, const std::vector<int>& needed,
-                                        float* out) const {
-    const int lanes = packedQueries_.lanes();
+/// centreValues' 8-bit estimates by the dense kernel (packed_query_dots.h): four needed queries
+/// at a time against every packed centre of the top, a vpdpbusd adding four dimensions to
+/// sixteen centres' sums (about a quarter of the cost per pair of rawDotsU8S8x4, and the same
+/// integers, so the same values: see packCentres).
+void DistanceSampler::centreValuesPacked(int t, const std::vector<int>& needed, float* out) const {
+    const PackedQueries& packed = packedCentres_[size_t(t)];
+    const int firstGroup = topGroupStart_[t], groups = packed.count, lanes = packed.lanes();
     thread_local std::vector<int32_t> sums;
     sums.resize(size_t(4) * lanes);
-    for (int i = 0; i < groups; i += 4) {
-        const int count = std::min(4, groups - i);
+    for (size_t k = 0; k < needed.size(); k += 4) {
+        const int count = static_cast<int>(std::min<size_t>(4, needed.size() - k));
         const uint8_t* tile[4];
         for (int j = 0; j < 4; ++j)
-            tile[j] = &centreCodes_[size_t(firstGroup + i + std::min(j, count - 1)) * dims_];
-        packedQueryDots(tile, packedQueries_, sums.data());
-        for (int j = 0; j < count; ++j)
-            for (size_t k = 0; k < needed.size(); ++k) {
-                const int q = needed[k];
-                out[k * groups + size_t(i + j)] =
-                    quantisedDot(sums[size_t(j) * lanes + q], centreScale_[firstGroup + i + j],
-                                 quantisedQueries_[q]);
-            }
+            tile[j] = &offsetQueries_[size_t(needed[k + size_t(std::min(j, count - 1))]) * dims_];
+        packedQueryDots(tile, packed, sums.data());
+        for (int j = 0; j < count; ++j) {
+            const QuantisedQuery& query = quantisedQueries_[needed[k + size_t(j)]];
+            float* values = out + (k + size_t(j)) * groups;
+            for (int i = 0; i < groups; ++i)
+                values[i] = quantisedDot(sums[size_t(j) * lanes + i], centreScale_[firstGroup + i],
+                                         query.scale, centreOffset_[firstGroup + i]);
+        }
     }
 }
 

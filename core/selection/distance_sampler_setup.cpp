@@ -285,6 +285,32 @@ void DistanceSampler::quantiseCentres() {
         centreScale_[g] = rounded.scale;
         std::tie(centreMargin_[g], centreNorm_[g]) = quantisingBounds(rounded);
     }
+    packCentres();
+}
+
+/// Each top's 8-bit centres packed as the queries of packedQueryDots (planning: four queries
+/// at a time against all centres of a top). The kernel takes offset-binary rows and signed
+/// packed codes, so here the roles swap: the centres are packed signed (code - 128) and the
+/// queries go in offset binary (code + 128); the sum then carries 128 x the centre's signed
+/// code sum (centreOffset_), and less that it is the very integer of rawDotsU8S8x4.
+void DistanceSampler::packCentres() {
+    packedCentres_.assign(topCount_, {});
+    centreOffset_.assign(groupCount_, 0);
+    centresPacked_ = packedQueryDotsAreFast(); // else the portable loops: slower than pairs
+    if (!centresPacked_)
+        return;
+    std::vector<int8_t> signedCodes(centreCodes_.size());
+    for (size_t i = 0; i < centreCodes_.size(); ++i)
+        signedCodes[i] = static_cast<int8_t>(int(centreCodes_[i]) - 128);
+    for (int g = 0; g < groupCount_; ++g)
+        for (int i = 0; i < dims_; ++i)
+            centreOffset_[g] += 128 * int32_t(signedCodes[size_t(g) * dims_ + i]);
+    for (int t = 0; t < topCount_; ++t) {
+        std::vector<const int8_t*> codes;
+        for (int g = topGroupStart_[t]; g < topGroupStart_[t + 1]; ++g)
+            codes.push_back(&signedCodes[size_t(g) * dims_]);
+        packQueries(codes.data(), static_cast<int>(codes.size()), dims_, packedCentres_[t]);
+    }
 }
 
 void DistanceSampler::compactQueries(const std::vector<float>& queries, int queryCount) {
@@ -295,6 +321,11 @@ void DistanceSampler::compactQueries(const std::vector<float>& queries, int quer
         quantisedQueries_[q] =
             quantiseQuery(&queries[size_t(q) * dims_], dims_, &compactQueries_[size_t(q) * dims_]);
         queryMargin_[q] = static_cast<float>(double(quantisedQueries_[q].error) * 1.01 + 1e-7);
+    }
+    if (centresPacked_) { // the rows of the centres' kernel
+        offsetQueries_.resize(compactQueries_.size());
+        for (size_t i = 0; i < compactQueries_.size(); ++i)
+            offsetQueries_[i] = static_cast<uint8_t>(int(compactQueries_[i]) + 128);
     }
     if (!denseScan_)
         return;

@@ -149,6 +149,8 @@ void DistanceSampler::lowerDistances(const std::vector<float>& queries, int quer
         team_->forEach(int64_t(work_.size()), 1, evaluateItems);
     else
         evaluateItems(0, int64_t(work_.size()));
+    if (options_.rule == SamplingRule::DSquared)
+        massTree_.refreshAboveSplit();
     if (!firstAbsorb_) {
         stats_.distanceEvaluations += evaluations;
         stats_.denseEvaluations += denseEvaluations;
@@ -176,37 +178,50 @@ bool DistanceSampler::holdsBound(int g, int64_t position) const {
 
 // Lowered rows lie anywhere in the pool's row order, so each update of the sum tree missed the
 // cache at every level (at 1M x 5 rows, 58M updates took 99 s of apply's time); its lines are
-// asked for this many updates ahead.
+// asked for this many updates ahead (settleGroup).
 constexpr size_t kTreePrefetch = 8;
 
 /// A group's share of applying a lowering, on the thread that evaluated it (the rows and bounds
 /// of a group belong to its one work item, and evaluation reads no other group's): each lowered
-/// row's new D and radius, and the group's bounds tightened where a row that attained one of
-/// them got a lower D. Elsewhere the bounds stay as they are: D only falls and rows only leave,
-/// so bounds once valid stay valid, and a refresh could not change them (the split into loose
-/// and core rows is kept until the next refresh). At 1M x 5 rows the refresh of every touched
-/// group was a quarter of the selection time; on one thread, the refreshes were 6 s of it.
+/// row's new D, radius and D^2 leaf of the sum tree (up to the tree's split level, see
+/// SumTree::setBelowSplit: at 1M x 5 rows the tree's updates on one thread took 11-15 s), and
+/// the group's bounds tightened where a row that attained one of them got a lower D. Elsewhere the
+/// bounds stay as they are: D only falls and rows only leave, so bounds once valid stay valid, and
+/// a refresh could not change them (the split into loose and core rows is kept until the next
+/// refresh). At 1M x 5 rows the refresh of every touched group was a quarter of the selection time;
+/// on one thread, the refreshes were 6 s of it.
 void DistanceSampler::settleGroup(int g, GroupChanges& changes) {
     bool tighter = false;
-    for (const auto& [position, d] : changes.rows) {
+    const bool mass = options_.rule == SamplingRule::DSquared;
+    const auto& rows = changes.rows;
+    for (size_t i = 0; i < rows.size(); ++i) {
+        const auto [position, d] = rows[i];
         tighter = tighter || holdsBound(g, position);
         d_[position] = d;
         beta_[position] = boundRadius(d);
+        if (!mass)
+            continue; // the max tree is updated in applyChanges, in plan order
+        if (i + kTreePrefetch < rows.size())
+            massTree_.prefetchBelowSplit(rowAtPosition_[rows[i + kTreePrefetch].position]);
+        const float leafD = active_[position] ? d : 0.0f; // as refreshLeaf
+        massTree_.setBelowSplit(rowAtPosition_[position],
+                                massScale_.quantise(static_cast<double>(leafD) * leafD));
     }
     changes.refreshed = tighter;
     if (tighter)
         refreshGroupBounds(g);
 }
 
-/// Applies the step's new D values to the trees in plan order on one thread (the trees see the
-/// same updates whatever the thread count) and the refreshed groups' bounds to their tops.
+/// Applies the step's coverage changes, the new D values to the max tree (Farthest) in plan
+/// order on one thread, and the refreshed groups' bounds to their tops. (The D^2 sum tree was
+/// updated by the evaluating threads: settleGroup.)
 void DistanceSampler::applyChanges() {
     thread_local std::vector<int64_t> ahead; // every change's position, in the order applied
     ahead.clear();
-    for (const WorkItem& item : work_)
-        for (const Lowering& change : changed_[item.group].rows)
-            ahead.push_back(change.position);
-    size_t next = 0;
+    if (options_.rule == SamplingRule::Farthest)
+        for (const WorkItem& item : work_)
+            for (const Lowering& change : changed_[item.group].rows)
+                ahead.push_back(change.position);
     std::vector<uint8_t> topTouched(topCount_, 0);
     pickDelta_.resize(size_t(pending_.picks()), 0);
     for (const WorkItem& item : work_) {
@@ -219,12 +234,6 @@ void DistanceSampler::applyChanges() {
         if (changes.rows.empty())
             continue;
         stats_.loweredDistances += changes.lowered;
-        for (const Lowering& change : changes.rows) {
-            const size_t current = next++;
-            if (current + kTreePrefetch < ahead.size())
-                prefetchLeaf(ahead[current + kTreePrefetch]);
-            refreshLeaf(change.position);
-        }
         if (changes.rows.capacity() > 4096) // a big step's list: give the memory back
             std::vector<Lowering>().swap(changes.rows);
         else
@@ -237,6 +246,8 @@ void DistanceSampler::applyChanges() {
     for (int t = 0; t < topCount_; ++t)
         if (topTouched[t])
             refreshTopBounds(t);
+    for (const int64_t position : ahead)
+        refreshLeaf(position);
     if (ahead.size() > 65536) // the first step lowers every row: give that memory back
         std::vector<int64_t>().swap(ahead);
 }
@@ -293,12 +304,6 @@ void DistanceSampler::refreshGroupBounds(int g) {
     looseBounds_[g] = loose;
     looseDotRange_[g] = looseRows.empty() ? std::pair{kInfinity, -kInfinity} : dotRange(loose);
     groupTopBounds_[g] = top;
-}
-
-void DistanceSampler::prefetchLeaf(int64_t position) const {
-    const int64_t row = rowAtPosition_[position];
-    if (options_.rule == SamplingRule::DSquared)
-        massTree_.prefetch(row);
 }
 
 void DistanceSampler::refreshLeaf(int64_t position) {

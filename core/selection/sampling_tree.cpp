@@ -40,6 +40,34 @@ SumTree::SumTree(int64_t leaves) {
     levels_.emplace_back(size_t(padded(leaves)), 0);
     while (levels_.back().size() > size_t(kFanout))
         levels_.emplace_back(size_t(padded(int64_t(levels_.back().size()) / kFanout)), 0);
+    while (levels_[size_t(splitLevel_)].size() > kMaxSplitNodes)
+        ++splitLevel_;
+}
+
+void SumTree::setBelowSplit(int64_t leaf, uint64_t weight) {
+    uint64_t& slot = levels_[0][size_t(leaf)];
+    const uint64_t delta = weight - slot; // modular, as in set()
+    slot = weight;
+    for (int k = 1; k <= splitLevel_; ++k) { // another thread may add to the same sum
+        leaf /= kFanout;
+        __atomic_fetch_add(&levels_[size_t(k)][size_t(leaf)], delta, __ATOMIC_RELAXED);
+    }
+}
+
+void SumTree::refreshAboveSplit() {
+    for (size_t k = size_t(splitLevel_) + 1; k < levels_.size(); ++k) {
+        const Level& children = levels_[k - 1];
+        Level& sums = levels_[k];
+        for (size_t node = 0; node < children.size() / kFanout; ++node) {
+            uint64_t sum = 0;
+            for (int child = 0; child < kFanout; ++child)
+                sum += children[node * kFanout + size_t(child)];
+            sums[node] = sum;
+        }
+    }
+    total_ = 0;
+    for (uint64_t sum : levels_.back())
+        total_ += sum;
 }
 
 void SumTree::set(int64_t leaf, uint64_t weight) {

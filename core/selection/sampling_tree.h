@@ -36,15 +36,21 @@ class SumTree {
 public:
     explicit SumTree(int64_t leaves = 0);
     void set(int64_t leaf, uint64_t weight);
-    /// Asks for the cache lines a later set(leaf, ...) updates (a hint: never faults), so a
-    /// run of updates scattered over a large tree waits on memory once, not once per level.
-    void prefetch(int64_t leaf) const {
-        for (const Level& level : levels_) {
-            __builtin_prefetch(&level[size_t(leaf)], 1);
-            leaf /= kFanout;
-        }
-    }
     uint64_t weight(int64_t leaf) const { return levels_[0][size_t(leaf)]; }
+    /// Updates from several threads at once: setBelowSplit writes the leaf (a thread must own
+    /// its leaves) and adds the change atomically to its sums up to the split level, the
+    /// lowest with at most kMaxSplitNodes sums; refreshAboveSplit, once every thread is done,
+    /// recomputes the few sums above and the total. Integer sums are exact and their additions
+    /// commute: the tree ends as set() would leave it, in any order and on any thread count.
+    void setBelowSplit(int64_t leaf, uint64_t weight);
+    /// Asks for the cache lines setBelowSplit(leaf, ...) updates (a hint: never faults), so a
+    /// run of updates scattered over a large tree waits on memory once, not once per level.
+    void prefetchBelowSplit(int64_t leaf) const {
+        for (int k = 0; k <= splitLevel_; ++k, leaf /= kFanout)
+            __builtin_prefetch(&levels_[size_t(k)][size_t(leaf)], 1);
+    }
+    void refreshAboveSplit();
+    int splitLevel() const { return splitLevel_; }
     uint64_t total() const { return total_; }
     /// The first leaf at which the running sum of weights (in leaf order) exceeds `target`,
     /// for 0 <= target < total(); never a zero-weight leaf.
@@ -53,6 +59,9 @@ public:
 
 private:
     static constexpr int kFanout = 8;
+    // The split level is the lowest with at most this many sums: refreshing everything above
+    // it costs a few microseconds, and 5M leaves still split into 1,221 spans of 4,096.
+    static constexpr size_t kMaxSplitNodes = 4096;
     /// Allocates on cache-line boundaries, so each node's eight child sums share one line;
     /// large levels on huge pages, mapped at once.
     template <typename T> struct CacheLineAllocator {
@@ -74,6 +83,7 @@ private:
     // is padded with zeros to a multiple of 8; the last has at most 8 entries.
     std::vector<Level> levels_;
     uint64_t total_ = 0;
+    int splitLevel_ = 0;
 };
 
 /// A complete binary tree of maxima: O(log n) update, O(1) argmax. Ties go to the lowest leaf.

@@ -87,6 +87,7 @@ private Q_SLOTS:
     void everyStrategyIsThreadCountIndependent_data();
     void everyStrategyIsThreadCountIndependent();
     void groupCountChangesNothing();
+    void treeUpdatedOnThreadsDrawsAsOnOne();
     void wholeRunIsReproducible_data();
     void wholeRunIsReproducible();
 };
@@ -141,6 +142,30 @@ void TestDeterminism::groupCountChangesNothing() {
     const auto many = distanceSampling(pool, 400, 5, options);
     QCOMPARE(imagesOf(many), imagesOf(few));
     QCOMPARE(many.coverage, few.coverage);
+}
+
+/// The evaluating threads update the D^2 sum tree for the rows they lowered, all at once
+/// (DistanceSampler::settleGroup, SumTree::setBelowSplit): over 24,000 rows, of which the
+/// early lowerings move most on both threads, 2 and 3 threads must draw exactly what one
+/// thread draws, and what the float64 reference draws.
+void TestDeterminism::treeUpdatedOnThreadsDrawsAsOnOne() {
+    const PatternPool pool = makeClusteredPool(6000, 16, 12, 4, 0.5, 29, true);
+    std::vector<SelectionResult> results;
+    for (int threads : {1, 2, 3}) {
+        DistanceSamplingOptions options;
+        options.threads = threads;
+        results.push_back(distanceSampling(pool, 120, 11, options));
+    }
+    const auto reference = referenceDistanceSampling(pool, 120, 11, false, true);
+    QCOMPARE(results[0].picks.size(), reference.size());
+    for (size_t k = 0; k < reference.size(); ++k)
+        QCOMPARE(results[0].picks[k].image, reference[k].image);
+    for (size_t r = 1; r < results.size(); ++r) {
+        QCOMPARE(imagesOf(results[r]), imagesOf(results[0]));
+        for (size_t k = 1; k < results[0].picks.size(); ++k) // the first pick's score is NaN
+            QCOMPARE(results[r].picks[k].score, results[0].picks[k].score);
+        QCOMPARE(results[r].coverage, results[0].coverage);
+    }
 }
 
 void TestDeterminism::wholeRunIsReproducible_data() {

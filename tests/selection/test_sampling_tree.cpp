@@ -6,6 +6,7 @@
 #include <QtTest>
 #include <cstdint>
 #include <random>
+#include <thread>
 #include <vector>
 
 using namespace freesel;
@@ -15,6 +16,8 @@ class TestSamplingTree : public QObject {
 private Q_SLOTS:
     void drawsMatchAPrefixScan_data();
     void drawsMatchAPrefixScan();
+    void threadedUpdatesEqualSingleUpdates_data();
+    void threadedUpdatesEqualSingleUpdates();
 };
 
 namespace {
@@ -75,6 +78,51 @@ void TestSamplingTree::drawsMatchAPrefixScan() {
             const int64_t leaf = tree.findByMass(target);
             QCOMPARE(leaf, scanForMass(weights, target));
             QVERIFY(weights[size_t(leaf)] > 0);
+        }
+    }
+}
+
+void TestSamplingTree::threadedUpdatesEqualSingleUpdates_data() {
+    QTest::addColumn<int>("leaves");
+    // One level; split at the leaves; split one level up (4097 leaves: 513 sums) and higher.
+    for (int leaves : {5, 4096, 4097, 40000, 300000})
+        QTest::newRow(qPrintable(QString::number(leaves))) << leaves;
+}
+
+/// The evaluating threads' path (setBelowSplit from three threads at once, each owning the
+/// leaves of its residue, then refreshAboveSplit) leaves the tree that one update at a time
+/// leaves: weights, total and draws.
+void TestSamplingTree::threadedUpdatesEqualSingleUpdates() {
+    QFETCH(int, leaves);
+    std::mt19937_64 random(leaves + 1);
+    SumTree single(leaves), threaded(leaves);
+    constexpr int kThreads = 3;
+    for (int round = 0; round < 4; ++round) {
+        std::vector<std::pair<int64_t, uint64_t>> updates;
+        for (int update = 0; update < leaves / 2 + 1; ++update) {
+            const auto leaf = static_cast<int64_t>(random() % uint64_t(leaves));
+            updates.emplace_back(leaf, random() % 4 == 0 ? 0 : random() >> 20);
+        }
+        for (const auto& [leaf, weight] : updates)
+            single.set(leaf, weight);
+        std::vector<std::thread> threads;
+        for (int t = 0; t < kThreads; ++t)
+            threads.emplace_back([&, t] {
+                for (const auto& [leaf, weight] : updates) // a leaf's updates in order
+                    if (leaf % kThreads == t) {
+                        threaded.prefetchBelowSplit(leaf);
+                        threaded.setBelowSplit(leaf, weight);
+                    }
+            });
+        for (std::thread& thread : threads)
+            thread.join();
+        threaded.refreshAboveSplit();
+        QCOMPARE(threaded.total(), single.total());
+        for (int leaf = 0; leaf < leaves; ++leaf)
+            QCOMPARE(threaded.weight(leaf), single.weight(leaf));
+        for (int k = 0; k < 500 && single.total() > 0; ++k) {
+            const uint64_t target = random() % single.total();
+            QCOMPARE(threaded.findByMass(target), single.findByMass(target));
         }
     }
 }
