@@ -50,7 +50,6 @@ public:
             __builtin_prefetch(&levels_[size_t(k)][size_t(leaf)], 1);
     }
     void refreshAboveSplit();
-    int splitLevel() const { return splitLevel_; }
     uint64_t total() const { return total_; }
     /// The first leaf at which the running sum of weights (in leaf order) exceeds `target`,
     /// for 0 <= target < total(); never a zero-weight leaf.
@@ -59,8 +58,9 @@ public:
 
 private:
     static constexpr int kFanout = 8;
-    // The split level is the lowest with at most this many sums: refreshing everything above
-    // it costs a few microseconds, and 5M leaves still split into 1,221 spans of 4,096.
+    // The split level is the lowest with at most this many sums: recomputing everything above
+    // it costs a few microseconds a step, while below it (1,221 sums at 5M leaves) two threads
+    // seldom add to the same sum at once.
     static constexpr size_t kMaxSplitNodes = 4096;
     /// Allocates on cache-line boundaries, so each node's eight child sums share one line;
     /// large levels on huge pages, mapped at once.
