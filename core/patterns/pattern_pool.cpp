@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "patterns/pattern_pool.h"
+#include "util/huge_pages.h"
 
 #include <QDir>
 #include <algorithm>
@@ -91,7 +92,7 @@ void PatternPool::reserve(int64_t images, int64_t patterns) {
     imageStart_.reserve(images + 1);
     owner_.reserve(patterns);
     if (!file_)
-        data_.reserve(patterns * dims_);
+        reserveOnHugePages(data_, size_t(patterns) * dims_);
 }
 
 void PatternPool::addImage(const float* patterns, int count) {

@@ -38,6 +38,9 @@ PatternPool computePoolPatterns(int imageCount, const std::function<ImageFeature
                 const auto dims = static_cast<int>(batch[k].cols());
                 pool = rowsFolder.empty() ? PatternPool(dims)
                                           : PatternPool::withRowsInFile(dims, rowsFolder);
+                // At most K patterns per image: room for all of them at once (on huge pages,
+                // mapped only as rows arrive) instead of a growing copy.
+                pool.reserve(imageCount, int64_t(imageCount) * params.clusters);
                 initialised = true;
             }
             pool.addImage(batch[k].data(), static_cast<int>(batch[k].rows()));

@@ -5,7 +5,7 @@
 
 #include "selection/distance_kernels.h"
 #include "selection/group_projections.h"
-#include "selection/huge_pages.h"
+#include "util/huge_pages.h"
 #include "selection/pattern_groups.h"
 
 #include <QElapsedTimer>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-#include "selection/huge_pages.h"
+#include "util/huge_pages.h"
 
 #include <cstddef>
 #include <cstdint>
