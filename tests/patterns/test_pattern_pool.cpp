@@ -108,6 +108,12 @@ void TestPatternPool::patternStageWritesRowsToTheFolder() {
     QVERIFY(onFile.rowsInFile());
     QVERIFY(memory.patternCount() > 30);
     QVERIFY(sameRows(memory, onFile));
+    // Room for K rows per image is reserved once (on huge pages when large), not grown by
+    // copies as the rows arrive.
+    const int64_t reservedRows = int64_t(30) * params.clusters;
+    QCOMPARE(memory.memoryBytes(),
+             reservedRows * (16 * int64_t(sizeof(float)) + int64_t(sizeof(int))) +
+                 31 * int64_t(sizeof(int64_t)));
     // A share seeded from image 10 on is that slice of the whole pool.
     auto fetchFrom10 = [&](int i) { return fetch(10 + i); };
     const PatternPool share = computePoolPatterns(20, fetchFrom10, params, 9, 1, {}, nullptr,
