@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "patterns/pattern_pool.h"
+
 #include "util/huge_pages.h"
 
 #include <QDir>

@@ -8,8 +8,8 @@
 #include "selection/distance_kernels.h"
 #include "selection/distance_sampler.h"
 #include "selection/group_projections.h"
-#include "util/huge_pages.h"
 #include "selection/pattern_groups.h"
+#include "util/huge_pages.h"
 
 #include <cmath>
 

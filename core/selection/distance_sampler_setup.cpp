@@ -5,8 +5,8 @@
 
 #include "selection/distance_kernels.h"
 #include "selection/group_projections.h"
-#include "util/huge_pages.h"
 #include "selection/pattern_groups.h"
+#include "util/huge_pages.h"
 
 #include <QElapsedTimer>
 #include <cmath>

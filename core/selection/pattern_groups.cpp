@@ -2,9 +2,9 @@
 #include "selection/pattern_groups.h"
 
 #include "selection/distance_kernels.h"
-#include "util/huge_pages.h"
 #include "selection/int8_kernels.h"
 #include "selection/packed_query_dots.h"
+#include "util/huge_pages.h"
 #include "util/target_clones.h"
 
 #include <algorithm>

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-// Large per-row arrays (the pool's float rows: 7.7 GB at 1M images x 5 x 384; the sampler's 8-bit
-// rows: 1.9 GB; D, bounds and positions: 20-40 MB each) are first touched page by page. On a
-// virtual machine each page fault is an exception the hypervisor sees: measured here, touching 384
-// MB of fresh 4 KB pages took 1.1 s, while one madvise(MADV_POPULATE_WRITE) mapped the same pages
-// in 0.05 s. So the sampler allocates such an array untouched, asks for transparent huge pages (2
-// MB: 512 times fewer faults and TLB entries; Debian enables them only on request) and for all its
-// pages at once, then fills it. Both are hints: on an older kernel or another system nothing
-// changes.
+// Large per-row arrays (the pool's float rows: 7.7 GB at 1M images x 5 x 384; the sampler's
+// 8-bit rows: 1.9 GB; D, bounds and positions: 20-40 MB each) are first touched page by page.
+// On a virtual machine each page fault is an exception the hypervisor sees: measured here,
+// touching 384 MB of fresh 4 KB pages took 1.1 s, while one madvise(MADV_POPULATE_WRITE) mapped
+// the same pages in 0.05 s. So such an array is allocated untouched and asked for transparent
+// huge pages (2 MB: 512 times fewer faults and TLB entries; Debian enables them only on
+// request); arrays filled at once (assign) also for all their pages at once. All are hints: on
+// an older kernel or another system nothing changes.
 
 #include <cstddef>
 #include <cstdint>
@@ -50,14 +50,20 @@ inline void prepareRange(const void* data, size_t bytes) {
     madvise(reinterpret_cast<void*>(start), begin + bytes - start, MADV_POPULATE_WRITE);
 #endif
 }
+
+/// Drops the old allocation and reserves `count` elements afresh: the new pages are not touched
+/// yet, so the hints above still decide how they are mapped.
+template <typename T> void allocateUntouched(std::vector<T>& values, size_t count) {
+    std::vector<T>().swap(values);
+    values.reserve(count);
+}
 } // namespace huge_pages_detail
 
 /// Sizes `values` to `count` copies of `value`. A large array that has to grow is allocated
 /// afresh, untouched, and prepared (huge pages, mapped at once) before it is filled.
 template <typename T> void assignOnHugePages(std::vector<T>& values, size_t count, const T& value) {
     if (values.capacity() < count && count * sizeof(T) >= huge_pages_detail::kMinimumBytes) {
-        std::vector<T>().swap(values);
-        values.reserve(count); // allocated, not yet touched
+        huge_pages_detail::allocateUntouched(values, count);
         huge_pages_detail::prepareRange(values.data(), count * sizeof(T));
     }
     values.assign(count, value);
@@ -74,8 +80,7 @@ template <typename T> void reserveOnHugePages(std::vector<T>& values, size_t cou
         values.reserve(count);
         return;
     }
-    std::vector<T>().swap(values);
-    values.reserve(count); // allocated, not yet touched
+    huge_pages_detail::allocateUntouched(values, count);
     huge_pages_detail::adviseHugePages(values.data(), count * sizeof(T));
 }
 

@@ -112,7 +112,7 @@ void TestPatternPool::patternStageWritesRowsToTheFolder() {
     // copies as the rows arrive.
     const int64_t reservedRows = int64_t(30) * params.clusters;
     QCOMPARE(memory.memoryBytes(),
-             reservedRows * (16 * int64_t(sizeof(float)) + int64_t(sizeof(int))) +
+             reservedRows * (memory.dims() * int64_t(sizeof(float)) + int64_t(sizeof(int))) +
                  31 * int64_t(sizeof(int64_t)));
     // A share seeded from image 10 on is that slice of the whole pool.
     auto fetchFrom10 = [&](int i) { return fetch(10 + i); };
