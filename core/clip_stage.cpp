@@ -13,13 +13,13 @@
 
 namespace freesel {
 
-const ClipBackend& requireClipBackend(const FeatureBackend& backend, const QString& what) {
+const ClipBackend& requireClipBackend(const FeatureBackend& backend, const char* what) {
     const auto* clip = dynamic_cast<const ClipBackend*>(&backend);
     if (!clip)
         throw std::invalid_argument(
             QStringLiteral("%1 needs the CLIP backend (--backend clip, a CLIP --model such as "
                            "clip-vit-b32, or CLIP --weights), not '%2'")
-                .arg(what, backend.name())
+                .arg(QString::fromUtf8(what), backend.name())
                 .toStdString());
     return *clip;
 }

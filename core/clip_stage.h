@@ -24,8 +24,9 @@ namespace freesel {
 class ClipBackend;
 
 /// The CLIP backend behind `backend`; std::invalid_argument naming `what` (e.g. "freesel
-/// search") and the backend in use otherwise.
-const ClipBackend& requireClipBackend(const FeatureBackend& backend, const QString& what);
+/// search") and the backend in use otherwise. `what` is a plain string: with a temporary
+/// QString, GCC 13 warns that the returned reference may dangle (-Wdangling-reference).
+const ClipBackend& requireClipBackend(const FeatureBackend& backend, const char* what);
 
 /// The pool images the store holds a CLIP embedding for, in pool order.
 struct PoolClipEmbeddings {

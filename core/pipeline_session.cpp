@@ -357,7 +357,7 @@ SelectionResult PipelineSession::drawSelection(const RunParameters& p, StrategyK
 std::vector<int> PipelineSession::withinCandidates(const RunParameters& p) const {
     if (p.withinQuery.isEmpty())
         return {};
-    const ClipBackend& clip = requireClipBackend(*backend_.backend, QStringLiteral("--within"));
+    const ClipBackend& clip = requireClipBackend(*backend_.backend, "--within");
     std::vector<int> usable(pool_->size(), -1); // the search ranks the usable images only
     for (size_t i = 0; i < patterns_.poolIndex.size(); ++i)
         usable[size_t(patterns_.poolIndex[i])] = patterns_.storeIndex[i];
@@ -404,8 +404,7 @@ SelectionResult PipelineSession::runElfsStage(const RunParameters& p,
 
 SelectionResult PipelineSession::runClipStage(const RunParameters& p, int64_t budget,
                                               const PoolPatterns& candidates) {
-    const ClipBackend& clip =
-        requireClipBackend(*backend_.backend, QStringLiteral("--strategy clip"));
+    const ClipBackend& clip = requireClipBackend(*backend_.backend, "--strategy clip");
     std::vector<int> records = records_;
     if (!withinImages_.empty()) { // only the --within matches are scored and selectable
         records.assign(records_.size(), -1);

@@ -3,23 +3,28 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace freesel {
 
 namespace {
 
+// findSchema's optional is c10::optional in LibTorch 1.x and std::optional in 2.x.
+using OptionalOp =
+    decltype(std::declval<c10::Dispatcher&>().findSchema(std::declval<const c10::OperatorName&>()));
+
 /// The registered op `name` (overload ""), or nothing when this LibTorch lacks it.
-c10::optional<c10::OperatorHandle> findOp(const char* name) {
+OptionalOp findOp(const char* name) {
     return c10::Dispatcher::singleton().findSchema({name, ""});
 }
 
-const c10::optional<c10::OperatorHandle>& prepackOp() {
+const OptionalOp& prepackOp() {
     static const auto op = findOp("mkldnn_prepacked::conv2d_prepack");
     return op;
 }
 
-const c10::optional<c10::OperatorHandle>& runOp() {
+const OptionalOp& runOp() {
     static const auto op = findOp("mkldnn_prepacked::conv2d_run");
     return op;
 }

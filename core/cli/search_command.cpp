@@ -75,8 +75,7 @@ int runSearchCommand(const QStringList& arguments) {
     PipelineSession session(&output, catchInterrupts());
     session.scan(run);
     session.prepareBackend(run);
-    const ClipBackend& clip =
-        requireClipBackend(*session.backend().backend, QStringLiteral("freesel search"));
+    const ClipBackend& clip = requireClipBackend(*session.backend().backend, "freesel search");
     session.openStore(run, StoreAccess::Write);
     try {
         session.extract(run);

@@ -113,7 +113,7 @@ SelectionResult runOne(PipelineSession& session, const RunParameters& run, Strat
                        const SelectionRequest& request, const std::atomic<bool>* cancel) {
     if (kind == StrategyKind::Clip) { // deterministic: every seed selects the same images
         const ClipBackend& clip =
-            requireClipBackend(*session.backend().backend, QStringLiteral("--strategies clip"));
+            requireClipBackend(*session.backend().backend, "--strategies clip");
         ClipSelectionScores scores;
         return selectClip(clip, session.store(), *session.pool(), session.poolRoot(),
                           session.records(), request.budget, run.clipOptions(), scores);

@@ -22,6 +22,14 @@ using namespace freesel::test;
 
 namespace {
 
+/// These are the CPU path's tests (test_dino_vit_cuda compares the CUDA path with it): "auto"
+/// would run them on a CUDA device where one is.
+DinoVitOptions cpuOptions() {
+    DinoVitOptions options;
+    options.device = "cpu";
+    return options;
+}
+
 struct Case {
     std::string name;
     VitConfig config;
@@ -218,7 +226,7 @@ private Q_SLOTS:
         QFETCH(QString, caseName);
         QFETCH(bool, penultimate);
         const Case& c = cases().at(caseName.toStdString());
-        DinoVitOptions options;
+        DinoVitOptions options = cpuOptions();
         options.neighbourhoodRadius = 2;
         options.featureLayer = penultimate ? FeatureLayer::Penultimate : FeatureLayer::Last;
         const DinoVit vit = DinoVit::withSyntheticWeights(c.config, kWeightSeed, options);
@@ -261,7 +269,7 @@ private Q_SLOTS:
 
     void mixedSizesAndBatchingGiveTheSameFeatures() {
         const VitConfig config = smallConfig();
-        DinoVitOptions options;
+        DinoVitOptions options = cpuOptions();
         options.batchSize = 2;
         const DinoVit batched = DinoVit::withSyntheticWeights(config, kWeightSeed, options);
         options.batchSize = 1;
@@ -287,7 +295,7 @@ private Q_SLOTS:
         // count so the last task is short) against every product split across the threads:
         // the same features, each in its image's place.
         const VitConfig config = smallConfig();
-        DinoVitOptions options;
+        DinoVitOptions options = cpuOptions();
         options.threads = 2;
         options.batchSize = 5;
         options.imageParallel = false;
@@ -326,7 +334,7 @@ private Q_SLOTS:
     }
 
     void badInputsAreRefusedWithTheirReason() {
-        const DinoVit vit = DinoVit::withSyntheticWeights(smallConfig(), kWeightSeed);
+        const DinoVit vit = DinoVit::withSyntheticWeights(smallConfig(), kWeightSeed, cpuOptions());
         expectInvalid([&] { vit.run({syntheticRgbImage(32, 30, 1)}); },
                       "multiples of the patch size 8");
         expectInvalid(
@@ -335,7 +343,7 @@ private Q_SLOTS:
             },
             "image 1 must be 8-bit RGB");
         expectInvalid([&] { vit.run({cv::Mat()}); }, "image 0 is empty");
-        DinoVitOptions options;
+        DinoVitOptions options = cpuOptions();
         options.precision = VitPrecision::Float16;
         options.device = "cpu";
         expectInvalid([&] { DinoVit::withSyntheticWeights(smallConfig(), 1, options); },
@@ -357,7 +365,7 @@ private Q_SLOTS:
     }
 
     void deviceAndPrecisionAreReported() {
-        DinoVitOptions options;
+        DinoVitOptions options = cpuOptions();
         options.device = "cpu";
         options.threads = 1;
         const DinoVit vit = DinoVit::withSyntheticWeights(smallConfig(), kWeightSeed, options);
@@ -369,7 +377,7 @@ private Q_SLOTS:
     }
 
     void bfloat16StaysCloseToFloat32() {
-        DinoVitOptions options;
+        DinoVitOptions options = cpuOptions();
         options.precision = VitPrecision::BFloat16;
         const DinoVit vit = DinoVit::withSyntheticWeights(smallConfig(), kWeightSeed, options);
         QVERIFY(QString::fromStdString(vit.deviceDescription()).contains("bfloat16"));
@@ -393,7 +401,7 @@ private Q_SLOTS:
                                                                 {smallV2Config(), 14}};
         for (const auto& [config, side] : configs)
             for (VitPrecision precision : {VitPrecision::Float32, VitPrecision::BFloat16}) {
-                DinoVitOptions options;
+                DinoVitOptions options = cpuOptions();
                 options.precision = precision;
                 const std::vector<cv::Mat> images = {
                     syntheticRgbImage(2 * side, 3 * side, kImageSeed + 1),
@@ -429,7 +437,7 @@ private Q_SLOTS:
         };
         const std::vector<cv::Mat> images = {syntheticRgbImage(64, 80, kImageSeed + 3)};
         auto run = [&](VitPrecision precision, bool fusedAttention) {
-            DinoVitOptions options;
+            DinoVitOptions options = cpuOptions();
             options.precision = precision;
             options.fusedAttention = fusedAttention;
             return DinoVit::withSyntheticWeights(vitConfigByName("dino_vits16"), kWeightSeed,
@@ -480,8 +488,8 @@ private Q_SLOTS:
             cv::resize(decoded, plain, cv::Size(224, 224), 0, 0, cv::INTER_LINEAR);
             bilinear.push_back(plain);
         }
-        const DinoVit vit =
-            DinoVit::withSyntheticWeights(vitConfigByName("dino_vits16"), kWeightSeed);
+        const DinoVit vit = DinoVit::withSyntheticWeights(vitConfigByName("dino_vits16"),
+                                                          kWeightSeed, cpuOptions());
         const std::vector<ImageFeatures> a = vit.run(full);
         const std::vector<ImageFeatures> b = vit.run(shrunk);
         const std::vector<ImageFeatures> c = vit.run(bilinear);

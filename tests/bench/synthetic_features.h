@@ -100,10 +100,11 @@ inline ImageFeatures dinoLikeFeatures(int index, double peak = 4.0,
             conceptOf[size_t(b) + 1] =
                 kSceneConcepts + static_cast<int>(gaussian.random().uniformIndex(kObjectConcepts));
         for (int i = 0; i < n; ++i) {
-            const float* concept = library.data() + size_t(conceptOf[size_t(blobOf[i] + 1)]) * 384;
+            const float* blobConcept =
+                library.data() + size_t(conceptOf[size_t(blobOf[i] + 1)]) * 384;
             for (int k = 0; k < image.dims; ++k)
-            image.patchTokens[static_cast<size_t>(i) * image.dims + k] =
-                concept[k] + static_cast<float>(0.15 * gaussian.next());
+                image.patchTokens[static_cast<size_t>(i) * image.dims + k] =
+                    blobConcept[k] + static_cast<float>(0.15 * gaussian.next());
         }
     }
     std::vector<float> dense(static_cast<size_t>(n) * n);

@@ -60,20 +60,20 @@ PatternPool fillClusteredPool(PatternPool pool, int images, int concepts, int ma
                               ? maxPatterns
                               : 1 + static_cast<int>(gaussian.random().uniformIndex(maxPatterns));
         int shown[3];
-        for (int& concept : shown)
-        concept = static_cast<int>(gaussian.random().uniformIndex(concepts));
+        for (int& shownConcept : shown)
+            shownConcept = static_cast<int>(gaussian.random().uniformIndex(concepts));
         rows.assign(static_cast<size_t>(count) * dims, 0.0f);
         for (int p = 0; p < count; ++p) {
-            const int concept = shown[gaussian.random().uniformIndex(3)];
+            const int patternConcept = shown[gaussian.random().uniformIndex(3)];
             for (double& value : z)
                 value = spread.along * gaussian.next();
             float* row = rows.data() + static_cast<size_t>(p) * dims;
-            const float* centre = centres.data() + static_cast<size_t>(concept) * dims;
+            const float* centre = centres.data() + static_cast<size_t>(patternConcept) * dims;
             for (int k = 0; k < dims; ++k)
                 row[k] = centre[k] + static_cast<float>(scale * spread.noise * gaussian.next());
             for (int r = 0; r < spread.rank; ++r) {
                 const float* basis =
-                    bases.data() + (static_cast<size_t>(concept) * spread.rank + r) * dims;
+                    bases.data() + (static_cast<size_t>(patternConcept) * spread.rank + r) * dims;
                 for (int k = 0; k < dims; ++k)
                     row[k] += static_cast<float>(z[r]) * basis[k];
             }

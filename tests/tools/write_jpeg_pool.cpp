@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Writes a pool of generated JPEG photos-alike for end-to-end runs where no real pool exists
 // (scripts/gpu-check on a machine with no dataset and no network):
-//   write_jpeg_pool OUTDIR COUNT [WIDTH HEIGHT]   (default 640 x 480, textured scenes)
-// Files are OUTDIR/img_000000.jpg, ...; JPEG quality 90, as cameras write them.
+//   write_jpeg_pool OUTDIR COUNT [WIDTH HEIGHT [FIRST]]   (default 640 x 480, textured scenes)
+// Files are OUTDIR/img_000000.jpg, ... (scene FIRST onwards, so that processes can each write
+// a share of a large pool); JPEG quality 90, as cameras write them.
 #include "support/scene_pool.h"
 
 #include <QDir>
@@ -14,16 +15,18 @@
 #include <vector>
 
 int main(int argc, char** argv) {
-    if (argc != 3 && argc != 5) {
-        std::fprintf(stderr, "usage: write_jpeg_pool OUTDIR COUNT [WIDTH HEIGHT]\n");
+    if (argc != 3 && argc != 5 && argc != 6) {
+        std::fprintf(stderr, "usage: write_jpeg_pool OUTDIR COUNT [WIDTH HEIGHT [FIRST]]\n");
         return 2;
     }
     const QString out = QString::fromLocal8Bit(argv[1]);
     const int count = QString::fromLatin1(argv[2]).toInt();
-    const int width = argc == 5 ? QString::fromLatin1(argv[3]).toInt() : 640;
-    const int height = argc == 5 ? QString::fromLatin1(argv[4]).toInt() : 480;
-    if (count <= 0 || width < 16 || height < 16) {
-        std::fprintf(stderr, "write_jpeg_pool: COUNT must be > 0 and WIDTH, HEIGHT >= 16\n");
+    const int width = argc >= 5 ? QString::fromLatin1(argv[3]).toInt() : 640;
+    const int height = argc >= 5 ? QString::fromLatin1(argv[4]).toInt() : 480;
+    const int first = argc == 6 ? QString::fromLatin1(argv[5]).toInt() : 0;
+    if (count <= 0 || width < 16 || height < 16 || first < 0) {
+        std::fprintf(stderr,
+                     "write_jpeg_pool: COUNT must be > 0, WIDTH and HEIGHT >= 16, FIRST >= 0\n");
         return 2;
     }
     if (!QDir().mkpath(out)) {
@@ -31,7 +34,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     const std::vector<int> quality = {cv::IMWRITE_JPEG_QUALITY, 90};
-    for (int i = 0; i < count; ++i) {
+    for (int i = first; i < first + count; ++i) {
         const cv::Mat bgr = scenepool::sceneImage(i, width, height, true);
         const QString file =
             QDir(out).filePath(QStringLiteral("img_%1.jpg").arg(i, 6, 10, QLatin1Char('0')));

@@ -205,7 +205,7 @@ void PipelineWorker::search(const QString& text) {
         if (!session_->hasStore() || !session_->hasBackend())
             throw std::invalid_argument("run the pool with the CLIP backend first");
         const ClipBackend& clip =
-            requireClipBackend(*session_->backend().backend, tr("Search by content"));
+            requireClipBackend(*session_->backend().backend, "Search by content");
         const PoolClipEmbeddings pool = poolClipEmbeddings(session_->store(), session_->records());
         for (const SearchHit& hit : searchPool(clip, pool, text, int64_t(pool.poolIndex.size())))
             ranking.append(hit.image);
