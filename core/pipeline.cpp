@@ -39,17 +39,29 @@ StoreKey keyOf(const PoolEntry& entry, int poolIndex) {
     return {entry.path, entry.size, entry.mtimeMs, poolIndex};
 }
 
+/// Seconds since `timer` last (re)started, restarting it.
+double lap(QElapsedTimer& timer) {
+    const qint64 nanoseconds = timer.nsecsElapsed();
+    timer.restart();
+    return double(nanoseconds) * 1e-9;
+}
+
 /// Runs the backend on a batch (its idle threads doing `idle`, when given) and appends every
-/// result; throws on a store error.
+/// result, adding the time of each to `report`; throws on a store error.
 void flushBatch(FeatureBackend& backend, FeatureStore& store, std::vector<cv::Mat>& images,
-                std::vector<StoreKey>& keys, const FeatureBackend::IdleWork& idle) {
+                std::vector<StoreKey>& keys, const FeatureBackend::IdleWork& idle,
+                ExtractionReport& report) {
     if (images.empty())
         return;
+    QElapsedTimer timer;
+    timer.start();
     const std::vector<ImageFeatures> features =
         idle ? backend.runSharingThreads(images, idle) : backend.run(images);
+    report.networkSeconds += lap(timer);
     for (size_t k = 0; k < features.size(); ++k)
         if (const Status stored = store.append(keys[k], features[k]); !stored)
             throw StoreError(stored.error());
+    report.storeSeconds += lap(timer);
     images.clear();
     keys.clear();
 }
@@ -97,7 +109,10 @@ ExtractionReport extractFeatures(const std::vector<PoolEntry>& pool, FeatureBack
     std::vector<StoreKey> keys;
     DecodeQueueItem item;
     int done = 0;
+    QElapsedTimer waiting;
+    waiting.start();
     while (queue.next(&item)) {
+        report.decodeWaitSeconds += lap(waiting);
         const int poolIndex = todo[item.index];
         if (!item.image.ok()) {
             ++report.failed;
@@ -112,7 +127,7 @@ ExtractionReport extractFeatures(const std::vector<PoolEntry>& pool, FeatureBack
         }
         ++done;
         if (static_cast<int>(images.size()) >= options.batchSize) {
-            flushBatch(backend, store, images, keys, idle);
+            flushBatch(backend, store, images, keys, idle, report);
             const bool goOn = !progress || progress(alreadyStored + done, report.total);
             if (!goOn || (cancel && cancel->load())) {
                 queue.cancel();
@@ -120,9 +135,15 @@ ExtractionReport extractFeatures(const std::vector<PoolEntry>& pool, FeatureBack
                 break;
             }
         }
+        waiting.restart();
     }
-    flushBatch(backend, store, images, keys, idle);
+    if (!report.cancelled) // the last wait: until the queue said it was done
+        report.decodeWaitSeconds += lap(waiting);
+    flushBatch(backend, store, images, keys, idle, report);
+    QElapsedTimer flushing;
+    flushing.start();
     store.flush(true).throwIfFailed();
+    report.storeSeconds += lap(flushing);
     if (progress && !report.cancelled)
         progress(report.total, report.total);
     report.seconds = timer.nsecsElapsed() * 1e-9;

@@ -46,6 +46,12 @@ struct ExtractionReport {
     int failed = 0;    ///< could not be decoded (now or before), with reasons in the store
     bool cancelled = false;
     double seconds = 0.0;
+    // Where those seconds went, on the thread that runs the stages one after another: which
+    // one bounds the rate (decoding, the network or the store's disk) shows what to give more.
+    // A CPU backend that decodes on its idle threads counts that decoding as network time.
+    double decodeWaitSeconds = 0.0; ///< waiting for the decode threads' next image
+    double networkSeconds = 0.0;    ///< in the backend (on a GPU: the copies in and out too)
+    double storeSeconds = 0.0;      ///< encoding, checksumming and writing records
 };
 
 /// The store fingerprint for a backend and a resize.

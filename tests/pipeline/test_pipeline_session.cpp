@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <thread>
 
@@ -56,6 +57,19 @@ public:
         std::vector<ImageFeatures> features = run(images);
         helper.join();
         return features;
+    }
+};
+
+/// The offline backend taking a fixed extra time per batch, like a network would.
+class SlowBackend : public OfflineBackend {
+public:
+    static constexpr int kBatchMs = 40;
+    int batches = 0;
+
+    std::vector<ImageFeatures> run(const std::vector<cv::Mat>& images) override {
+        ++batches;
+        std::this_thread::sleep_for(std::chrono::milliseconds(kBatchMs));
+        return OfflineBackend::run(images);
     }
 };
 
@@ -130,6 +144,35 @@ private Q_SLOTS:
             extractAll(scan, asked, dir_.filePath(QStringLiteral("s3")), 2);
         QCOMPARE(asked.idleDone, 0);
         QVERIFY(explicitThreads == shared);
+    }
+
+    void extractionSaysWhereItsTimeWent() {
+        // Waiting for decoding, the network and the store's writes are timed apart (the
+        // answer to "what bounds the rate?"): the network's part holds every batch's time,
+        // and the three together fit in the whole.
+        const PoolScan scan = scanFolder(pool_);
+        SlowBackend backend;
+        ExtractionOptions options;
+        options.resize = ResizeSpec::fixed(64, 64);
+        options.batchSize = 4;
+        FeatureStore store;
+        QVERIFY(store.openForWriting(dir_.filePath(QStringLiteral("timed")),
+                                     storeHeaderFor(backend, options.resize)));
+        const ExtractionReport report = extractFeatures(scan.entries, backend, store, options);
+        QCOMPARE(report.extracted, 16);
+        QCOMPARE(backend.batches, 4);
+        const double batchSeconds = backend.batches * SlowBackend::kBatchMs * 1e-3;
+        QVERIFY2(report.networkSeconds >= batchSeconds,
+                 qPrintable(QString::number(report.networkSeconds)));
+        QVERIFY(report.storeSeconds > 0.0);
+        QVERIFY(report.decodeWaitSeconds > 0.0);
+        QVERIFY2(report.decodeWaitSeconds + report.networkSeconds + report.storeSeconds <=
+                     report.seconds,
+                 qPrintable(QStringLiteral("%1 + %2 + %3 > %4")
+                                .arg(report.decodeWaitSeconds)
+                                .arg(report.networkSeconds)
+                                .arg(report.storeSeconds)
+                                .arg(report.seconds)));
     }
 
     void eachChangeRerunsOnlyTheStagesAfterIt() {
