@@ -8,6 +8,7 @@
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QSet>
+#include <QThread>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -68,6 +69,10 @@ void flushBatch(FeatureBackend& backend, FeatureStore& store, std::vector<cv::Ma
 
 } // namespace
 
+int extractionDecodeWindow(int batchSize, int decodeThreads) {
+    return 2 * std::max(batchSize, decodeThreads);
+}
+
 ExtractionReport extractFeatures(const std::vector<PoolEntry>& pool, FeatureBackend& backend,
                                  FeatureStore& store, const ExtractionOptions& options,
                                  const ProgressCallback& progress,
@@ -97,9 +102,13 @@ ExtractionReport extractFeatures(const std::vector<PoolEntry>& pool, FeatureBack
     // of two batches lets them decode the next one while the slowest finishes this one.
     const bool shareThreads =
         options.decodeThreads == 0 && backend.runsIdleWork(size_t(options.batchSize));
+    const int decodeThreads = shareThreads ? 0
+                              : options.decodeThreads > 0
+                                  ? options.decodeThreads
+                                  : std::max(1, QThread::idealThreadCount());
     DecodeQueue queue(paths, DecodeQueue::decodeAndResize(options.decode, options.resize),
-                      shareThreads ? DecodeQueue::kHelpersOnly : options.decodeThreads,
-                      shareThreads ? 2 * options.batchSize : 0);
+                      shareThreads ? DecodeQueue::kHelpersOnly : decodeThreads,
+                      extractionDecodeWindow(options.batchSize, decodeThreads));
     // With decode threads of its own the queue needs no help: the network's threads then only
     // run the network, as `--decode-threads=N` promises.
     const FeatureBackend::IdleWork idle =

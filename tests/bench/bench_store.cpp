@@ -2,20 +2,32 @@
 // store: the feature store's record rate on one thread, ViT-S/16 records (14 x 14 patches x
 // 384, attention band of radius 3), appended and then loaded back (checksums checked):
 //   freesel-bench store [--records=2000] [--folder=DIR]
-// Extraction appends on the thread that runs the network, so on a GPU this rate bounds the
-// images per second a pool is extracted at (scripts/gpu-check measured 860 img/s on an H200
-// against 3,700 img/s for the bfloat16 network alone).
+// extract_gpu_like: extraction (decode threads, batches, store) around a stand-in for a GPU
+// network that takes --network-ms per batch of --batch images and no CPU:
+//   freesel-bench extract_gpu_like [--images=512 --batch=64 --network-ms=30 --decode-threads=0]
+// Extraction appends on the thread that runs the network, so on a GPU both bound the images
+// per second a pool is extracted at (scripts/gpu-check measured 860 img/s on an H200 against
+// 3,700 img/s for the bfloat16 network alone).
 #include "bench_registry.h"
 
+#include "backbone/feature_backend.h"
+#include "image/pool_scanner.h"
 #include "patterns/neighbourhood_attention.h"
+#include "pipeline.h"
 #include "store/feature_store.h"
+#include "support/scene_pool.h"
 
+#include <QDir>
 #include <QElapsedTimer>
 #include <QTemporaryDir>
 
+#include <opencv2/imgcodecs.hpp>
+
+#include <chrono>
 #include <cstdio>
 #include <random>
 #include <stdexcept>
+#include <thread>
 
 namespace freesel::bench {
 
@@ -83,6 +95,62 @@ void runStore() {
            store.count() / (timer.nsecsElapsed() * 1e-9), QStringLiteral("records/s"));
     std::printf("# %d records, first token sum %.3f\n", store.count(), sum);
 }
+
+/// A network on another device: a fixed time per batch, no CPU work, ViT-S/16-sized results.
+class GpuLikeBackend : public FeatureBackend {
+public:
+    GpuLikeBackend(int batchMs, const ImageFeatures& features)
+        : batchMs_(batchMs), features_(features) {}
+    QString name() const override { return QStringLiteral("gpu-like"); }
+    QString fingerprint() const override { return QStringLiteral("gpu-like"); }
+    QString deviceDescription() const override { return QStringLiteral("sleeping stand-in"); }
+    int patchSize() const override { return 16; }
+    int neighbourhoodRadius() const override { return features_.neighbourhood.radius(); }
+    std::vector<ImageFeatures> run(const std::vector<cv::Mat>& images) override {
+        std::this_thread::sleep_for(std::chrono::milliseconds(batchMs_));
+        return std::vector<ImageFeatures>(images.size(), features_);
+    }
+
+private:
+    int batchMs_;
+    ImageFeatures features_;
+};
+
+void runExtractGpuLike() {
+    const int images = std::max(1, option(QStringLiteral("images"), QStringLiteral("512")).toInt());
+    const int batch = std::max(1, option(QStringLiteral("batch"), QStringLiteral("64")).toInt());
+    const int networkMs = option(QStringLiteral("network-ms"), QStringLiteral("30")).toInt();
+    QTemporaryDir scratch;
+    const QString pool = scratch.path() + QStringLiteral("/pool");
+    QDir().mkpath(pool);
+    for (int i = 0; i < images; ++i) // 640 x 480 camera-like JPEGs, as scripts/gpu-check writes
+        cv::imwrite(
+            QStringLiteral("%1/img_%2.jpg").arg(pool).arg(i, 6, 10, QLatin1Char('0')).toStdString(),
+            scenepool::sceneImage(i, 640, 480, true), {cv::IMWRITE_JPEG_QUALITY, 90});
+    std::mt19937 random(7);
+    GpuLikeBackend backend(networkMs, vitS16Features(random, 3));
+    ExtractionOptions options;
+    options.batchSize = batch;
+    options.decodeThreads = option(QStringLiteral("decode-threads"), QStringLiteral("0")).toInt();
+    FeatureStore store;
+    check(store.openForWriting(scratch.path() + QStringLiteral("/store"),
+                               storeHeaderFor(backend, options.resize)));
+    const ExtractionReport done =
+        extractFeatures(scanFolder(pool).entries, backend, store, options);
+    std::printf("# %d images, batch %d, %d ms per batch: %.2f s waiting for decoding, %.2f s in "
+                "the network, %.2f s writing the store\n",
+                done.extracted, batch, networkMs, done.decodeWaitSeconds, done.networkSeconds,
+                done.storeSeconds);
+    report(QStringLiteral("extract_gpu_like_img_per_s"), done.extracted / done.seconds,
+           QStringLiteral("img/s"));
+}
+
+const BenchmarkRegistration extractGpuLike(
+    QStringLiteral("extract_gpu_like"),
+    QStringLiteral("extraction around a stand-in GPU network (a fixed sleep per batch): decode "
+                   "threads, batches, store [--images=512 --batch=64 --network-ms=30 "
+                   "--decode-threads=0]"),
+    runExtractGpuLike);
 
 const BenchmarkRegistration
     store(QStringLiteral("store"),

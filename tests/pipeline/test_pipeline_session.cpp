@@ -175,6 +175,16 @@ private Q_SLOTS:
                                 .arg(report.seconds)));
     }
 
+    void decodeThreadsRunTwoBatchesAhead() {
+        // Decode threads of the pipeline's own fill two batches while the network runs (a GPU
+        // leaves the cores idle meanwhile), and never fewer than two images per thread; when
+        // the network's threads decode (0 threads of our own) the window is two batches.
+        QCOMPARE(extractionDecodeWindow(64, 16), 128);
+        QCOMPARE(extractionDecodeWindow(8, 64), 128);
+        QCOMPARE(extractionDecodeWindow(8, 0), 16);
+        QCOMPARE(extractionDecodeWindow(1, 1), 2);
+    }
+
     void eachChangeRerunsOnlyTheStagesAfterIt() {
         StageLog log;
         PipelineSession session(&log);
