@@ -345,7 +345,6 @@ private Q_SLOTS:
         expectInvalid([&] { vit.run({cv::Mat()}); }, "image 0 is empty");
         DinoVitOptions options = cpuOptions();
         options.precision = VitPrecision::Float16;
-        options.device = "cpu";
         expectInvalid([&] { DinoVit::withSyntheticWeights(smallConfig(), 1, options); },
                       "float16 needs a CUDA device");
         options = {};
@@ -366,7 +365,6 @@ private Q_SLOTS:
 
     void deviceAndPrecisionAreReported() {
         DinoVitOptions options = cpuOptions();
-        options.device = "cpu";
         options.threads = 1;
         const DinoVit vit = DinoVit::withSyntheticWeights(smallConfig(), kWeightSeed, options);
         QVERIFY(!vit.usesCuda());

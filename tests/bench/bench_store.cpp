@@ -21,8 +21,6 @@
 #include <QElapsedTimer>
 #include <QTemporaryDir>
 
-#include <opencv2/imgcodecs.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -123,10 +121,8 @@ void runExtractGpuLike() {
     QTemporaryDir scratch;
     const QString pool = scratch.path() + QStringLiteral("/pool");
     QDir().mkpath(pool);
-    for (int i = 0; i < images; ++i) // 640 x 480 camera-like JPEGs, as scripts/gpu-check writes
-        cv::imwrite(
-            QStringLiteral("%1/img_%2.jpg").arg(pool).arg(i, 6, 10, QLatin1Char('0')).toStdString(),
-            scenepool::sceneImage(i, 640, 480, true), {cv::IMWRITE_JPEG_QUALITY, 90});
+    if (const QString failed = scenepool::writeCameraJpegs(pool, 0, images); !failed.isEmpty())
+        throw std::runtime_error("cannot write " + failed.toStdString());
     std::mt19937 random(7);
     GpuLikeBackend backend(networkMs, vitS16Features(random, 3));
     ExtractionOptions options;

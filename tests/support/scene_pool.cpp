@@ -6,6 +6,8 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <vector>
+
 namespace scenepool {
 
 cv::Mat sceneImage(int i, int width, int height, bool noise) {
@@ -35,6 +37,17 @@ QString writePool(const QTemporaryDir& dir, int count, int width, int height, bo
                         .toStdString(),
                     sceneImage(i, width, height, noise));
     return folder;
+}
+
+QString writeCameraJpegs(const QString& folder, int first, int count, int width, int height) {
+    const std::vector<int> quality = {cv::IMWRITE_JPEG_QUALITY, 90};
+    for (int i = first; i < first + count; ++i) {
+        const QString file =
+            QDir(folder).filePath(QStringLiteral("img_%1.jpg").arg(i, 6, 10, QLatin1Char('0')));
+        if (!cv::imwrite(file.toStdString(), sceneImage(i, width, height, true), quality))
+            return file;
+    }
+    return {};
 }
 
 } // namespace scenepool

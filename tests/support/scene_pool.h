@@ -19,4 +19,10 @@ cv::Mat sceneImage(int i, int width = 128, int height = 96, bool noise = false);
 QString writePool(const QTemporaryDir& dir, int count, int width = 128, int height = 96,
                   bool noise = false, const QString& name = QStringLiteral("pool"));
 
+/// Writes scenes first .. first + count - 1 with texture as `<folder>/img_000000.jpg`, ...
+/// (JPEG quality 90, as cameras write them): the generated pools of scripts/gpu-check and the
+/// extraction benchmarks. Returns the first file that could not be written, else "".
+QString writeCameraJpegs(const QString& folder, int first, int count, int width = 640,
+                         int height = 480);
+
 } // namespace scenepool

@@ -9,10 +9,7 @@
 #include <QDir>
 #include <QString>
 
-#include <opencv2/imgcodecs.hpp>
-
 #include <cstdio>
-#include <vector>
 
 int main(int argc, char** argv) {
     if (argc != 3 && argc != 5 && argc != 6) {
@@ -33,15 +30,10 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "write_jpeg_pool: cannot create %s\n", argv[1]);
         return 1;
     }
-    const std::vector<int> quality = {cv::IMWRITE_JPEG_QUALITY, 90};
-    for (int i = first; i < first + count; ++i) {
-        const cv::Mat bgr = scenepool::sceneImage(i, width, height, true);
-        const QString file =
-            QDir(out).filePath(QStringLiteral("img_%1.jpg").arg(i, 6, 10, QLatin1Char('0')));
-        if (!cv::imwrite(file.toStdString(), bgr, quality)) {
-            std::fprintf(stderr, "write_jpeg_pool: cannot write %s\n", qPrintable(file));
-            return 1;
-        }
+    if (const QString failed = scenepool::writeCameraJpegs(out, first, count, width, height);
+        !failed.isEmpty()) {
+        std::fprintf(stderr, "write_jpeg_pool: cannot write %s\n", qPrintable(failed));
+        return 1;
     }
     std::printf("wrote %d JPEGs (%d x %d) to %s\n", count, width, height, argv[1]);
     return 0;
