@@ -37,6 +37,10 @@ struct ExtractionOptions {
     /// (FeatureBackend::runsIdleWork: the CPU), else a thread per core; > 0: that many threads.
     int decodeThreads = 0;
     Shard shard;
+    /// Where records are appended: Auto, on a writer thread of their own unless the network
+    /// shares the CPU's threads (see extractFeatures); the others force one way (benchmarks).
+    enum class StoreWrites { Auto, CallerThread, OwnThread };
+    StoreWrites storeWrites = StoreWrites::Auto;
 };
 
 struct ExtractionReport {
@@ -51,7 +55,10 @@ struct ExtractionReport {
     // A CPU backend that decodes on its idle threads counts that decoding as network time.
     double decodeWaitSeconds = 0.0; ///< waiting for the decode threads' next image
     double networkSeconds = 0.0;    ///< in the backend (on a GPU: the copies in and out too)
-    double storeSeconds = 0.0;      ///< encoding, checksumming and writing records
+    /// Waiting on the store: encoding, checksumming and writing records where the network
+    /// shares the CPU's threads; elsewhere they run on a writer thread (StoreWriter) during the
+    /// next batch, and this is only the part the network did not hide.
+    double storeSeconds = 0.0;
 };
 
 /// The store fingerprint for a backend and a resize.

@@ -110,8 +110,9 @@ int runExtractCommand(const QStringList& arguments) {
     const QString parts =
         report.extracted == 0
             ? QString()
-            : QStringLiteral(": %1 s waiting for decoding, %2 s in the network, %3 s writing the "
-                             "store")
+            : QStringLiteral(
+                  ": %1 s waiting for decoding, %2 s in the network, %3 s waiting on the "
+                  "store's writes")
                   .arg(report.decodeWaitSeconds, 0, 'f', 1)
                   .arg(report.networkSeconds, 0, 'f', 1)
                   .arg(report.storeSeconds, 0, 'f', 1);

@@ -121,7 +121,8 @@ private Q_SLOTS:
     void extractionDecodesOnTheBackendsIdleThreads() {
         // A backend that shares its threads decodes the next images there (no decode threads
         // of the pipeline's own) and stores the same features, failures included; one that
-        // does not, or an explicit --decode-threads, keeps the pipeline's decode threads.
+        // does not, or an explicit --decode-threads, keeps the pipeline's decode threads (and
+        // a writer thread for the records, StoreWriter: the same store either way).
         const QString pool = dir_.filePath(QStringLiteral("idle_pool"));
         QCOMPARE(writeDemoPool(pool, 14, 3), QString());
         QFile broken(pool + QStringLiteral("/broken.png"));
