@@ -147,6 +147,35 @@ private Q_SLOTS:
         QVERIFY(explicitThreads == shared);
     }
 
+    void extractionStopsAtAStoreError() {
+        // A record the store refuses (here: a band radius other than the store's) stops the
+        // extraction with a StoreError naming the image, whether the records are written on
+        // the network's thread or on the writer thread, and no later batch is run.
+        const PoolScan scan = scanFolder(pool_);
+        using StoreWrites = ExtractionOptions::StoreWrites;
+        for (const StoreWrites writes : {StoreWrites::CallerThread, StoreWrites::OwnThread}) {
+            SlowBackend backend;
+            ExtractionOptions options;
+            options.resize = ResizeSpec::fixed(64, 64);
+            options.batchSize = 4;
+            options.storeWrites = writes;
+            StoreHeader header = storeHeaderFor(backend, options.resize);
+            header.fingerprint.radius += 1;
+            FeatureStore store;
+            QVERIFY(store.openForWriting(
+                dir_.filePath(QStringLiteral("refusing%1").arg(int(writes))), header));
+            QString message;
+            try {
+                extractFeatures(scan.entries, backend, store, options);
+            } catch (const StoreError& e) {
+                message = QString::fromStdString(e.what());
+            }
+            QVERIFY2(message.contains(scan.entries.front().path), qPrintable(message));
+            QCOMPARE(store.count(), 0);
+            QVERIFY2(backend.batches <= 2, qPrintable(QString::number(backend.batches)));
+        }
+    }
+
     void extractionSaysWhereItsTimeWent() {
         // Waiting for decoding, the network and the store's writes are timed apart (the
         // answer to "what bounds the rate?"): the network's part holds every batch's time,
