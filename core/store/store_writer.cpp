@@ -73,12 +73,18 @@ void StoreWriter::throwIfFailed() {
 }
 
 Status StoreWriter::write(const Job& job) {
-    if (!job.failure.isEmpty())
-        return store_.appendFailure(job.keys.front(), job.failure);
-    for (size_t i = 0; i < job.keys.size(); ++i)
-        if (Status stored = store_.append(job.keys[i], job.features[i]); !stored)
-            return stored;
-    return {};
+    // An exception escaping the writer thread would end the process: it becomes the failure
+    // the caller throws instead (an allocation that failed while encoding a record).
+    try {
+        if (!job.failure.isEmpty())
+            return store_.appendFailure(job.keys.front(), job.failure);
+        for (size_t i = 0; i < job.keys.size(); ++i)
+            if (Status stored = store_.append(job.keys[i], job.features[i]); !stored)
+                return stored;
+        return {};
+    } catch (const std::exception& e) {
+        return errorFromException(e);
+    }
 }
 
 void StoreWriter::writeLoop() {
