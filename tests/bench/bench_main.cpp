@@ -8,6 +8,7 @@
 #include <QCoreApplication>
 #include <QStringList>
 #include <cstdio>
+#include <exception>
 
 int main(int argc, char** argv) {
     freesel::adoptPreferredOpenMpWait(
@@ -33,7 +34,12 @@ int main(int argc, char** argv) {
         }
         if (!wanted.isEmpty() && !wanted.contains(benchmark.name))
             continue;
-        benchmark.run();
+        try {
+            benchmark.run();
+        } catch (const std::exception& e) { // a bad --key=value, a pool it cannot write
+            std::fprintf(stderr, "freesel-bench: %s: %s\n", qPrintable(benchmark.name), e.what());
+            return 1;
+        }
         ++ran;
     }
     if (!listOnly && ran == 0 && !wanted.isEmpty()) {

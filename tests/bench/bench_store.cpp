@@ -131,6 +131,10 @@ void runExtractGpuLike() {
     options.decodeThreads = option(QStringLiteral("decode-threads"), QStringLiteral("0")).toInt();
     const QString writes = option(QStringLiteral("store-writes"), QStringLiteral("auto"));
     using StoreWrites = ExtractionOptions::StoreWrites;
+    if (writes != QLatin1String("auto") && writes != QLatin1String("caller") &&
+        writes != QLatin1String("own"))
+        throw std::invalid_argument("--store-writes must be auto, caller or own, got '" +
+                                    writes.toStdString() + "'");
     options.storeWrites = writes == QLatin1String("caller") ? StoreWrites::CallerThread
                           : writes == QLatin1String("own")  ? StoreWrites::OwnThread
                                                             : StoreWrites::Auto;

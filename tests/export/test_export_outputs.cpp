@@ -17,9 +17,6 @@
 
 #include <opencv2/imgcodecs.hpp>
 
-#include <cmath>
-#include <stdexcept>
-
 using namespace freesel;
 using namespace freesel::exporttest;
 

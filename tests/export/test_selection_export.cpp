@@ -14,7 +14,7 @@
 #include <QUrl>
 #include <QtTest>
 
-#include <cmath>
+#include <stdexcept>
 
 using namespace freesel;
 using namespace freesel::exporttest;

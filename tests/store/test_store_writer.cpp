@@ -6,40 +6,15 @@
 
 #include "store/feature_store.h"
 #include "store/store_writer.h"
+#include "support/store_test_support.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
 
-#include <random>
-
 using namespace freesel;
+using namespace freesel::storetest;
 
 namespace {
-
-constexpr int kRadius = 1;
-
-ImageFeatures makeFeatures(unsigned seed, int radius = kRadius) {
-    std::mt19937 gen(seed);
-    std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
-    ImageFeatures f;
-    f.grid = PatchGrid{3, 4};
-    f.dims = 8;
-    const int n = f.grid.size();
-    for (int i = 0; i < n * f.dims; ++i)
-        f.patchTokens.push_back(uniform(gen));
-    f.clsToken.assign(f.patchTokens.begin(), f.patchTokens.begin() + f.dims);
-    f.clsAttention.assign(size_t(n), 1.0f / float(n));
-    f.neighbourhood = NeighbourhoodAttention(f.grid, radius);
-    for (int q = 0; q < n; ++q)
-        for (int k = 0; k < n; ++k)
-            if (f.grid.chebyshev(q, k) <= radius)
-                f.neighbourhood.set(q, k, uniform(gen) * 0.1f);
-    return f;
-}
-
-StoreKey keyFor(int i) {
-    return StoreKey{QStringLiteral("/pool/img%1.jpg").arg(i), 1000 + i, 1700000000000 + i, i};
-}
 
 /// Keys first..first+count-1 with features seeded by their index.
 void batchOf(int first, int count, std::vector<StoreKey>& keys,
@@ -62,11 +37,7 @@ private:
     int stores_ = 0;
 
     void openStore(FeatureStore& store) {
-        StoreHeader header;
-        header.fingerprint.backend = QStringLiteral("writer-test");
-        header.fingerprint.input = QStringLiteral("12");
-        header.fingerprint.radius = kRadius;
-        QVERIFY(store.openForWriting(dir_.filePath(QString::number(++stores_)), header));
+        QVERIFY(store.openForWriting(dir_.filePath(QString::number(++stores_)), testHeader()));
     }
 
     /// Three batches of five with a failure record between the first two, handed to a writer
@@ -86,7 +57,6 @@ private:
             batchOf(10, 5, keys, features);
             writer.append(keys, features);
             writer.finish();
-            QVERIFY(writer.waitSeconds() >= 0.0);
         }
         QCOMPARE(store.count(), 16);
         const QList<int> order{0, 1, 2, 3, 4, 100, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14};
@@ -104,7 +74,8 @@ private:
         }
     }
 
-    /// A batch whose third record cannot be stored (its radius differs from the store's):
+    /// A batch whose third record cannot be stored (its band radius, 3, differs from the
+    /// store's, 2):
     /// finish() throws naming that image, the records after it are not written, and nothing
     /// more is accepted.
     void stopsAtAFailedAppend(StoreWriter::Mode mode) {
@@ -113,7 +84,7 @@ private:
         std::vector<StoreKey> keys;
         std::vector<ImageFeatures> features;
         batchOf(0, 5, keys, features);
-        features[2] = makeFeatures(2, kRadius + 1);
+        features[2] = makeFeatures(2, 4, 5, 24, 3);
         StoreWriter writer(store, mode);
         QString message;
         try {
