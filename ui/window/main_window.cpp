@@ -26,7 +26,6 @@
 #include <QCloseEvent>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QJsonDocument>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenuBar>
@@ -514,93 +513,12 @@ void MainWindow::onExportFinished(const ExportResult& result) {
     Q_EMIT exportFinished(result);
 }
 
-bool MainWindow::saveProject(const QString& path) {
-    ProjectFile project;
-    // The store stays as the user set it: empty means the pool's own default store, which the
-    // pipeline session derives again from the pool and backend. Writing the resolved folder
-    // here pinned the first pool's store to the project, so a second pool opened in it wrote
-    // its features there.
-    project.parameters = params_->parameters();
-    project.selection = projectSelection();
-    QString error;
-    if (!project.save(path, &error)) {
-        onRunFailed(error);
-        return false;
-    }
-    log(tr("Saved project %1 (%2 selected images)").arg(path).arg(project.selection.size()));
-    projectPath_ = path;
-    setProjectDirty(false);
-    return true;
-}
-
-bool MainWindow::openProject(const QString& path) {
-    ProjectFile project;
-    QString error;
-    if (!project.load(path, &error)) {
-        onRunFailed(error);
-        return false;
-    }
-    hasOutcome_ = false;
-    loadingProject_ = true;
-    params_->setParameters(project.parameters);
-    loadingProject_ = false;
-    projectPath_ = path;
-    projectSelection_ = project.selection;
-    log(tr("Opened project %1").arg(path));
-    openPool(project.parameters.source); // scans it; the saved selection shows once scanned
-    setProjectDirty(false);
-    return true;
-}
-
 QString MainWindow::logText() const {
     return log_->toPlainText();
 }
 
 void MainWindow::log(const QString& line) {
     log_->appendPlainText(QTime::currentTime().toString(QStringLiteral("HH:mm:ss ")) + line);
-}
-
-void MainWindow::rememberPool(const QString& source) {
-    recentPools_.removeAll(source);
-    recentPools_.prepend(source);
-    while (recentPools_.size() > 10)
-        recentPools_.removeLast();
-    params_->setRecentPools(recentPools_);
-    QSettings().setValue(QStringLiteral("pools/recent"), recentPools_); // kept if killed
-}
-
-void MainWindow::loadSettings() {
-    QSettings settings;
-    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
-    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
-    recentPools_ = settings.value(QStringLiteral("pools/recent")).toStringList();
-    params_->setRecentPools(recentPools_);
-    const QByteArray json = settings.value(QStringLiteral("parameters/last")).toByteArray();
-    if (!json.isEmpty()) {
-        RunParameters p = RunParameters::fromJson(QJsonDocument::fromJson(json).object());
-        p.source.clear(); // a pool is opened explicitly (recent list, project or --open)
-        params_->setParameters(p);
-    }
-    OverlayOptions overlays;
-    overlays.heatmap = settings.value(QStringLiteral("overlay/heatmap"), false).toBool();
-    overlays.mask = settings.value(QStringLiteral("overlay/mask"), true).toBool();
-    overlays.clusters = settings.value(QStringLiteral("overlay/clusters"), true).toBool();
-    overlays.opacity = settings.value(QStringLiteral("overlay/opacity"), 0.55).toDouble();
-    imageView_->setOverlayOptions(overlays);
-}
-
-void MainWindow::saveSettings() const {
-    QSettings settings;
-    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
-    settings.setValue(QStringLiteral("window/state"), saveState());
-    settings.setValue(QStringLiteral("pools/recent"), recentPools_);
-    settings.setValue(QStringLiteral("parameters/last"),
-                      QJsonDocument(params_->parameters().toJson()).toJson(QJsonDocument::Compact));
-    const OverlayOptions& overlays = imageView_->overlayOptions();
-    settings.setValue(QStringLiteral("overlay/heatmap"), overlays.heatmap);
-    settings.setValue(QStringLiteral("overlay/mask"), overlays.mask);
-    settings.setValue(QStringLiteral("overlay/clusters"), overlays.clusters);
-    settings.setValue(QStringLiteral("overlay/opacity"), overlays.opacity);
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
