@@ -42,9 +42,10 @@ QString startDemo(MainWindow& window, const QString& root) {
         if (!outcome.picks.empty())
             window.poolBrowser()->showImage(outcome.picks.front());
         window.statusBar()->showMessage(
-            QObject::tr("Demo: %1 of %2 generated scenes picked on the offline backend (no "
-                        "weights; it can be no better than random on semantic content). For DINO "
-                        "ViT-S/16: freesel models download dino_vits16, then Backend auto.")
+            // Short enough for the status bar beside the backend labels at 1,250 px.
+            QObject::tr("Demo: %1 of %2 scenes picked offline (no weights: no better than random "
+                        "on meaning). For DINO: freesel models download dino_vits16, then "
+                        "Backend auto.")
                 .arg(outcome.picks.size())
                 .arg(outcome.pool.size()));
     });
