@@ -13,8 +13,6 @@
 #include <QElapsedTimer>
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
-#include <memory>
 #include <random>
 #include <thread>
 #include <vector>
@@ -22,31 +20,6 @@
 using namespace freesel::bench;
 
 namespace {
-
-struct FreeDeleter {
-    void operator()(uint64_t* data) const { std::free(data); }
-};
-using Buffer = std::unique_ptr<uint64_t[], FreeDeleter>;
-
-/// `bytes` of memory on huge pages where the kernel allows, written once by `threads` threads
-/// (so every page is mapped before anything is timed).
-Buffer makeBuffer(size_t bytes, int threads) {
-    Buffer buffer(static_cast<uint64_t*>(std::aligned_alloc(size_t(2) << 20, bytes)));
-    if (!buffer)
-        throw std::bad_alloc();
-    freesel::huge_pages_detail::adviseHugePages(buffer.get(), bytes);
-    std::vector<std::thread> team;
-    const size_t words = bytes / 8, share = words / threads;
-    for (int t = 0; t < threads; ++t)
-        team.emplace_back([&, t] {
-            const size_t end = t + 1 == threads ? words : share * (t + 1);
-            for (size_t i = share * t; i < end; ++i)
-                buffer[i] = i;
-        });
-    for (std::thread& thread : team)
-        thread.join();
-    return buffer;
-}
 
 uint64_t sumOf(const uint64_t* words, size_t count) { // front to back: the hardware prefetches
     uint64_t sum = 0;
@@ -114,8 +87,10 @@ void benchMemory() {
     const int threads = std::max(1, option(QStringLiteral("threads"), QStringLiteral("2")).toInt());
     const size_t gib = std::max(1, option(QStringLiteral("gib"), QStringLiteral("8")).toInt());
     const size_t bytes = gib << 30;
-    const Buffer buffer = makeBuffer(bytes, threads);
-    report(QStringLiteral("memory_sequential_gbps"), sequentialGbps(buffer.get(), bytes, threads),
+    std::vector<uint64_t> words; // mapped and written before anything is timed
+    freesel::assignOnHugePages(words, bytes / 8, uint64_t(1));
+    const uint64_t* buffer = words.data();
+    report(QStringLiteral("memory_sequential_gbps"), sequentialGbps(buffer, bytes, threads),
            QStringLiteral("GB/s"));
     constexpr int kDims = 384;
     std::vector<float> query(kDims, 0.5f);
@@ -147,14 +122,11 @@ void benchMemory() {
         return sum;
     };
     report(QStringLiteral("memory_scattered_8bit_rows_gbps"),
-           scatteredGbps(buffer.get(), bytes, kDims, threads, eightBitRows),
-           QStringLiteral("GB/s"));
+           scatteredGbps(buffer, bytes, kDims, threads, eightBitRows), QStringLiteral("GB/s"));
     report(QStringLiteral("memory_scattered_float_rows_gbps"),
-           scatteredGbps(buffer.get(), bytes, kDims * 4, threads, floatRows),
-           QStringLiteral("GB/s"));
+           scatteredGbps(buffer, bytes, kDims * 4, threads, floatRows), QStringLiteral("GB/s"));
     report(QStringLiteral("memory_scattered_directions_gbps"),
-           scatteredGbps(buffer.get(), bytes, freesel::kProjectionWidth * kDims * 4, threads,
-                         directions),
+           scatteredGbps(buffer, bytes, freesel::kProjectionWidth * kDims * 4, threads, directions),
            QStringLiteral("GB/s"));
 }
 

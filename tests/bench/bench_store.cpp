@@ -20,6 +20,7 @@
 
 #include <QDir>
 #include <QElapsedTimer>
+#include <QHash>
 #include <QTemporaryDir>
 
 #include <chrono>
@@ -129,15 +130,16 @@ void runExtractGpuLike() {
     ExtractionOptions options;
     options.batchSize = batch;
     options.decodeThreads = option(QStringLiteral("decode-threads"), QStringLiteral("0")).toInt();
-    const QString writes = option(QStringLiteral("store-writes"), QStringLiteral("auto"));
     using StoreWrites = ExtractionOptions::StoreWrites;
-    if (writes != QLatin1String("auto") && writes != QLatin1String("caller") &&
-        writes != QLatin1String("own"))
+    const QHash<QString, StoreWrites> storeWrites{
+        {QStringLiteral("auto"), StoreWrites::Auto},
+        {QStringLiteral("caller"), StoreWrites::CallerThread},
+        {QStringLiteral("own"), StoreWrites::OwnThread}};
+    const QString writes = option(QStringLiteral("store-writes"), QStringLiteral("auto"));
+    if (!storeWrites.contains(writes))
         throw std::invalid_argument("--store-writes must be auto, caller or own, got '" +
                                     writes.toStdString() + "'");
-    options.storeWrites = writes == QLatin1String("caller") ? StoreWrites::CallerThread
-                          : writes == QLatin1String("own")  ? StoreWrites::OwnThread
-                                                            : StoreWrites::Auto;
+    options.storeWrites = storeWrites.value(writes);
     FeatureStore store;
     check(store.openForWriting(scratch.path() + QStringLiteral("/store"),
                                storeHeaderFor(backend, options.resize)));

@@ -75,9 +75,8 @@ private:
     }
 
     /// A batch whose third record cannot be stored (its band radius, 3, differs from the
-    /// store's, 2):
-    /// finish() throws naming that image, the records after it are not written, and nothing
-    /// more is accepted.
+    /// store's, 2): finish() throws naming that image, the records after it are not written,
+    /// and nothing more is accepted.
     void stopsAtAFailedAppend(StoreWriter::Mode mode) {
         FeatureStore store;
         openStore(store);
